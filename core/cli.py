@@ -1,0 +1,239 @@
+"""The ``copydesk`` command line: the skeleton, ``process``, ``plugins`` and ``schema``.
+
+Plugins add commands through the ``register_commands`` hook; the queue commands
+(``worker``, ``submit``, ``status``…) arrive that way from ``workers``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from core.document import Article, Document, document_json_schema
+from core.inputs import InputError, read_inputs
+from core.logs import configure_logging
+from core.nlp import ModelNotInstalled
+from core.pipeline import Pipeline, PipelineError, resolve_order
+from core.plugins import PluginManager, build_plugin_manager
+from core.settings import ConfigFileError, Settings, load_settings
+
+err_console = Console(stderr=True)
+
+
+class CliState:
+    """Settings and plugins, built once per invocation and shared by every command."""
+
+    def __init__(self, settings: Settings, plugins: PluginManager) -> None:
+        self.settings = settings
+        self.plugins = plugins
+
+    def pipeline(self) -> Pipeline:
+        try:
+            return Pipeline.build(self.settings, self.plugins)
+        except PipelineError as exc:
+            raise click.ClickException(f"cannot build the pipeline: {exc}") from None
+
+
+def fail(message: str) -> click.ClickException:
+    return click.ClickException(message)
+
+
+def _bootstrap_settings() -> Settings:
+    """Settings from the environment only, to know which plugins to load at import time."""
+    try:
+        return load_settings()
+    except Exception as exc:
+        err_console.print(f"[red]copydesk: invalid settings: {exc}[/red]")
+        return Settings.model_construct()
+
+
+_boot = _bootstrap_settings()
+configure_logging(_boot.log_format, "WARNING" if _boot.log_level == "INFO" else _boot.log_level)
+_plugins = build_plugin_manager(_boot)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="copydesk")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              envvar="COPYDESK_CONFIG", help="TOML settings file.")
+@click.option("--log-format", type=click.Choice(["console", "json", "auto"]), default=None,
+              help="Log format (default: console on a terminal, JSON otherwise).")
+@click.option("--log-level", default=None, help="Log level, e.g. DEBUG, INFO, WARNING.")
+@click.option("--model", "spacy_model", default=None, help="spaCy pipeline to load by name.")
+@click.option("--stages", default=None,
+              help="Comma-separated stages to run (default: all installed).")
+@click.pass_context
+def cli(ctx: click.Context, config_file: str | None, log_format: str | None,
+        log_level: str | None, spacy_model: str | None, stages: str | None) -> None:
+    """copydesk: clean, annotate and summarize news articles, in-process or on a queue.
+
+    Start with `copydesk process ARTICLE.txt`. Settings come from COPYDESK_*
+    environment variables, a TOML file (--config) and these flags.
+    """
+    overrides: dict[str, Any] = {"log_format": log_format, "log_level": log_level}
+    try:
+        settings = load_settings(config_file, **overrides)
+    except (ConfigFileError, ValueError) as exc:
+        raise fail(f"invalid settings: {exc}") from None
+    if spacy_model:
+        settings.spacy.model = spacy_model
+    if stages:
+        settings.pipeline.stages = [s.strip() for s in stages.split(",") if s.strip()]
+    configure_logging(settings.log_format, settings.log_level)
+    ctx.obj = CliState(settings, _plugins)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "text", "html"]),
+              default=None, help="Output: Document JSON (default when piped), JSON Lines, "
+              "a terminal view (default on a terminal) or an HTML page.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file instead of standard output.")
+@click.option("--indent/--no-indent", default=None, help="Indent JSON (default for one doc).")
+@click.pass_obj
+def process(state: CliState, files: tuple[str, ...], fmt: str | None, output: str | None,
+            indent: bool | None) -> None:
+    """Run the pipeline in-process (no Redis) on FILES: .txt, .html, .json, .jsonl or -."""
+    out_stream: IO[str] = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
+    try:
+        fmt = fmt or ("text" if out_stream.isatty() else "json")
+        pipeline = state.pipeline()
+        try:
+            with err_console.status("loading models…", spinner="dots"):
+                pipeline.setup()
+        except ModelNotInstalled as exc:
+            raise fail(str(exc)) from None
+        items = list(read_inputs(list(files), state.settings.max_article_chars))
+        articles = [a for a in items if isinstance(a, Article)]
+        errors = [e for e in items if isinstance(e, InputError)]
+        for error in errors:
+            err_console.print(f"[red]error[/red] {error}", highlight=False)
+        docs = _run_with_progress(pipeline, articles)
+        _emit(docs, fmt, out_stream, indent)
+    finally:
+        if output:
+            out_stream.close()
+    failed = [d for d in docs if d.status == "failed"]
+    for doc in failed:
+        reason = next((r.error for r in doc.runs if r.status == "failed"), "")
+        err_console.print(f"[red]failed[/red] {doc.id}: {reason}", highlight=False)
+    if output:
+        err_console.print(f"wrote {len(docs)} document(s) to {output}")
+    if errors or failed:
+        sys.exit(1)
+
+
+def _run_with_progress(pipeline: Pipeline, articles: list[Article]) -> list[Document]:
+    if len(articles) <= 1 or not err_console.is_terminal:
+        return list(pipeline.iter_process(articles))
+    docs: list[Document] = []
+    columns = (TextColumn("processing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task("process", total=len(articles))
+        for doc in pipeline.iter_process(articles):
+            docs.append(doc)
+            progress.advance(task)
+    return docs
+
+
+def _emit(docs: list[Document], fmt: str, out: IO[str], indent: bool | None) -> None:
+    if fmt == "html":
+        from core.htmlview import render_html
+
+        out.write(render_html(docs))
+        return
+    if fmt == "text":
+        from core.terminal import print_document
+
+        console = Console(file=out, force_terminal=out.isatty(), soft_wrap=False)
+        for doc in docs:
+            print_document(doc, console)
+        return
+    if fmt == "json" and len(docs) == 1:
+        out.write(docs[0].to_json(indent=2 if indent is not False else None) + "\n")
+        return
+    for doc in docs:
+        out.write(doc.to_json(indent=2 if indent else None) + "\n")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def plugins(state: CliState, as_json: bool) -> None:
+    """Installed plugins, their stages, requires/provides, and the resolved order."""
+    manager = state.plugins
+    entries = manager.stages()
+    try:
+        order = [e.stage.name for e in resolve_order(entries, state.settings, manager)]
+        order_error = None
+    except PipelineError as exc:
+        order, order_error = [], str(exc)
+    if as_json:
+        click.echo(json.dumps({
+            "plugins": [
+                {"name": i.name, "distribution": i.distribution, "version": i.version,
+                 "module": i.module, "hooks": i.hooks,
+                 "stages": [
+                     {"name": e.stage.name, "requires": list(e.stage.requires),
+                      "provides": list(e.stage.provides), "description": e.stage.description}
+                     for e in entries if e.plugin == i.name]}
+                for i in manager.info.values()
+            ],
+            "broken": [{"name": b.name, "error": b.error} for b in manager.broken],
+            "order": order,
+            "order_error": order_error,
+        }, indent=2))
+        return
+    console = Console()
+    table = Table("plugin", "version", "stage", "requires", "provides", "hooks",
+                  title="installed plugins")
+    for info in manager.info.values():
+        stages = [e for e in entries if e.plugin == info.name]
+        hooks = ", ".join(info.hooks)
+        if not stages:
+            table.add_row(info.name, info.version, "—", "", "", hooks)
+        for i, e in enumerate(stages):
+            table.add_row(info.name if i == 0 else "", info.version if i == 0 else "",
+                          e.stage.name, ", ".join(e.stage.requires),
+                          ", ".join(e.stage.provides), hooks if i == 0 else "")
+    console.print(table)
+    for b in manager.broken:
+        console.print(f"[red]broken plugin[/red] [b]{b.name}[/b]: {b.error}", highlight=False)
+    if order_error:
+        console.print(f"[red]pipeline cannot be built:[/red] {order_error}", highlight=False)
+    else:
+        console.print("stage order: " + " → ".join(order or ["(no stages)"]), highlight=False)
+
+
+@cli.command()
+@click.option("--article", is_flag=True, help="Print the submitted-article schema instead.")
+def schema(article: bool) -> None:
+    """Print the JSON Schema of the Document (or of a submitted article)."""
+    data = Article.model_json_schema() if article else document_json_schema()
+    click.echo(json.dumps(data, indent=2))
+
+
+_plugins.register_commands(cli)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli(prog_name="copydesk")
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
+
+

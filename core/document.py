@@ -1,0 +1,355 @@
+"""The document contract: the submitted article and the Document JSON (schema version 1).
+
+Every annotation is standoff: ``start``/``end`` are Python ``str`` indices into
+``Document.text`` (``removed`` alone points into ``raw_text``), and each carries the
+``text`` it covers, so ``text == document.text[start:end]`` always holds. Fields may be
+added to these models, never renamed: other systems read this JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
+
+SCHEMA_VERSION = 1
+
+#: Ids go into Redis keys, URLs and file names, so they are kept to a safe alphabet.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
+_ID_RE = re.compile(ID_PATTERN)
+
+#: Default ceiling on submitted text or HTML, in characters (settings may lower or raise it).
+DEFAULT_MAX_CHARS = 2_000_000
+
+Status = Literal["queued", "running", "done", "failed"]
+RunStatus = Literal["ok", "failed", "skipped"]
+NumberKind = Literal[
+    "cardinal", "ordinal", "money", "percent", "quantity", "time", "duration", "date"
+]
+Qualifier = Literal["at_least", "more_than", "less_than", "at_most", "approximately"]
+QuoteKind = Literal["direct", "indirect", "according_to"]
+
+
+class InvalidArticle(ValueError):
+    """A submitted article that cannot be processed; the message says why."""
+
+
+class Span(BaseModel):
+    """A stretch of the cleaned text: ``text == document.text[start:end]``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: int = Field(ge=0, description="Offset of the first character (str index).")
+    end: int = Field(ge=0, description="Offset one past the last character.")
+    text: str = Field(description="The covered text, equal to document.text[start:end].")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Span:
+        if self.end < self.start:
+            raise ValueError(f"span end {self.end} is before its start {self.start}")
+        return self
+
+
+class Removal(Span):
+    """A stretch of ``raw_text`` that cleaning dropped, and why."""
+
+    reason: str = Field(description="Why it was removed, e.g. 'photo_credit', 'comments'.")
+
+
+class Heading(Span):
+    """A section heading kept in the text but marked so no stage takes it for prose."""
+
+    level: int = Field(default=2, ge=1, le=6, description="1 for the title line, 2 below.")
+
+
+class Entity(Span):
+    """A named entity mention."""
+
+    label: str = Field(description="Entity type, e.g. PERSON, ORG, GPE, LOC, NORP.")
+    canonical: str = Field(description="The name shared by all mentions of this entity.")
+
+
+class Normalized(BaseModel):
+    """A quantity converted to a canonical SI-style unit, alongside the original."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: float
+    unit: str
+
+
+class NumberMention(Span):
+    """A quantity with a machine value."""
+
+    kind: NumberKind
+    value: float | int | str | None = Field(
+        description="A JSON number, or an ISO 8601 string for time/date/duration; "
+        "null when it cannot be resolved (never a guess)."
+    )
+    unit: str | None = Field(default=None, description="'USD', 'km', 'drone'… or null.")
+    qualifier: Qualifier | None = None
+    value_max: float | int | str | None = Field(
+        default=None, description="Upper end of a range ('10 to 12'); value is the lower end."
+    )
+    normalized: Normalized | None = Field(
+        default=None, description="The value in a canonical unit (e.g. metres), when converted."
+    )
+
+
+class Speaker(Span):
+    """Who said it: a span of the text and the canonical name it resolves to."""
+
+    canonical: str | None = None
+
+
+class Quote(Span):
+    """Speech attributed (or not) to a speaker."""
+
+    kind: QuoteKind
+    speaker: Speaker | None = None
+    cue: str | None = Field(default=None, description="The verb or phrase, e.g. 'said'.")
+
+
+class SummarySentence(Span):
+    score: float
+
+
+class Summary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    sentences: list[SummarySentence] = Field(default_factory=list)
+
+
+class StageRun(BaseModel):
+    """What happened when one stage ran on this document."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stage: str
+    plugin: str
+    version: str
+    status: RunStatus
+    duration_ms: float
+    error: str | None = None
+
+
+class Article(BaseModel):
+    """A submitted article: what ``process`` reads, the queue carries and HTTP accepts."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    id: str | None = Field(
+        default=None,
+        pattern=ID_PATTERN,
+        description="Client-given id; derived from a content hash when absent.",
+    )
+    text: str | None = Field(default=None, description="Plain text; exactly one of text/html.")
+    html: str | None = Field(default=None, description="An HTML page; exactly one of text/html.")
+    title: str | None = None
+    url: str | None = None
+    source: str | None = None
+    published_at: datetime | None = Field(default=None, description="ISO 8601.")
+    language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("text", "html")
+    @classmethod
+    def _is_text(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if "\x00" in value:
+            raise ValueError("contains NUL bytes: this looks like binary data, not text")
+        sample = value[:20_000]
+        controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+        if sample and controls / len(sample) > 0.01:
+            raise ValueError(
+                f"{controls} control characters in the first {len(sample)}: "
+                "this looks like binary data, not text"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one_body(self) -> Article:
+        if (self.text is None) == (self.html is None):
+            raise ValueError("give exactly one of 'text' or 'html'")
+        body = self.body
+        if not body.strip():
+            raise ValueError("the article is empty: 'text'/'html' holds no visible characters")
+        if self.id is None:
+            self.id = self.content_id()
+        return self
+
+    @property
+    def body(self) -> str:
+        return self.text if self.text is not None else (self.html or "")
+
+    def content_id(self) -> str:
+        """A stable id from the content, so the same article submitted twice has one id."""
+        digest = hashlib.sha256()
+        for part in (self.title or "", self.url or "", self.text or "", self.html or ""):
+            digest.update(part.encode("utf-8", "surrogatepass"))
+            digest.update(b"\x1f")
+        return "sha256-" + digest.hexdigest()[:32]
+
+    def check_size(self, max_chars: int) -> None:
+        """Refuse an article whose body is longer than ``max_chars`` characters."""
+        if len(self.body) > max_chars:
+            raise InvalidArticle(
+                f"article {self.id}: {len(self.body):,} characters is over the limit of "
+                f"{max_chars:,} (setting max_article_chars)"
+            )
+
+
+def parse_article(data: Any, max_chars: int = DEFAULT_MAX_CHARS) -> Article:
+    """Validate a submitted-article object (a dict or a JSON string) with a clear error."""
+    from pydantic import ValidationError
+
+    if isinstance(data, str | bytes):
+        try:
+            data = json.loads(data)
+        except ValueError as exc:
+            raise InvalidArticle(f"not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise InvalidArticle(f"an article must be a JSON object, not {type(data).__name__}")
+    try:
+        article = Article.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidArticle(describe_validation_error(exc)) from None
+    article.check_size(max_chars)
+    return article
+
+
+def describe_validation_error(exc: Any) -> str:
+    """One line per problem: ``field.path: message``."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ())) or "article"
+        msg = err.get("msg", "invalid").removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}")
+    return "; ".join(parts)
+
+
+class Document(BaseModel):
+    """A processed article: the Document JSON contract, schema version 1."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+    id: str
+    schema_version: Literal[1] = SCHEMA_VERSION
+    title: str | None = None
+    url: str | None = None
+    source: str | None = None
+    published_at: datetime | None = None
+    language: str = "en"
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    raw_text: str = Field(description="The submitted text, or the text extracted from HTML.")
+    text: str = Field(description="The cleaned text; every offset below refers to it.")
+    removed: list[Removal] = Field(default_factory=list)
+    headings: list[Heading] = Field(default_factory=list)
+    entities: list[Entity] = Field(default_factory=list)
+    numbers: list[NumberMention] = Field(default_factory=list)
+    quotes: list[Quote] = Field(default_factory=list)
+    summary: Summary | None = None
+    runs: list[StageRun] = Field(default_factory=list)
+    extensions: dict[str, Any] = Field(default_factory=dict)
+    status: Status = "queued"
+
+    #: The submitted HTML, for the stage that extracts text from it; not serialized.
+    _html: str | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_article(cls, article: Article) -> Document:
+        text = article.text or ""
+        doc = cls(
+            id=article.id or article.content_id(),
+            title=article.title,
+            url=article.url,
+            source=article.source,
+            published_at=article.published_at,
+            language=article.language,
+            metadata=dict(article.metadata),
+            raw_text=text,
+            text=text,
+        )
+        doc._html = article.html
+        return doc
+
+    @property
+    def html(self) -> str | None:
+        return self._html
+
+    @model_validator(mode="after")
+    def _offsets_match(self) -> Document:
+        problems = self.offset_problems()
+        if problems:
+            raise ValueError("; ".join(problems[:5]))
+        return self
+
+    def offset_problems(self, layers: list[str] | None = None) -> list[str]:
+        """Every annotation whose offsets fall outside its text or whose ``text`` differs."""
+        problems: list[str] = []
+        for layer, base, spans in self._layers():
+            if layers is not None and layer not in layers:
+                continue
+            for i, span in enumerate(spans):
+                problems.extend(_span_problems(f"{layer}[{i}]", span, base))
+        return problems
+
+    def _layers(self) -> list[tuple[str, str, list[Any]]]:
+        speakers = [q.speaker for q in self.quotes if q.speaker is not None]
+        summary = self.summary.sentences if self.summary else []
+        return [
+            ("removed", self.raw_text, list(self.removed)),
+            ("headings", self.text, list(self.headings)),
+            ("entities", self.text, list(self.entities)),
+            ("numbers", self.text, list(self.numbers)),
+            ("quotes", self.text, list(self.quotes)),
+            ("quotes", self.text, speakers),
+            ("summary", self.text, list(summary)),
+        ]
+
+    def span(self, start: int, end: int) -> Span:
+        """A span of the cleaned text with its ``text`` filled in."""
+        return Span(start=start, end=end, text=self.text[start:end])
+
+    def heading_at(self, start: int, end: int) -> Heading | None:
+        """The heading overlapping ``[start, end)``, if any."""
+        for heading in self.headings:
+            if heading.start < end and start < heading.end:
+                return heading
+        return None
+
+    def to_json(self, indent: int | None = None) -> str:
+        return self.model_dump_json(indent=indent)
+
+
+def _span_problems(where: str, span: Span, base: str) -> list[str]:
+    if span.end > len(base):
+        return [f"{where}: end {span.end} lies past the text's end ({len(base)})"]
+    actual = base[span.start : span.end]
+    if actual != span.text:
+        return [
+            f"{where}: text {span.text[:40]!r} differs from text[{span.start}:{span.end}] "
+            f"= {actual[:40]!r}"
+        ]
+    return []
+
+
+def document_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the Document, for systems in any language."""
+    schema = Document.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://copydesk.invalid/schema/document-v1.json"
+    return schema

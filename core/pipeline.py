@@ -1,0 +1,358 @@
+"""The pipeline: stages from installed plugins, resolved once, run on documents.
+
+Building checks everything that can be checked before a document arrives: unknown
+stage names, invalid stage config, missing capabilities and cycles are refused with
+a ``PipelineError`` that names the stage and what would fix it. Running isolates
+failures: a stage that raises is recorded in ``runs`` and the document goes on,
+unless the stage is required.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
+from typing import Any
+
+from pydantic import ValidationError
+
+from core.document import Article, Document, StageRun
+from core.logs import get_logger
+from core.nlp import SharedParse
+from core.plugins import PluginManager, StageEntry, build_plugin_manager
+from core.settings import Settings
+from core.stage import Services, Stage
+
+log = get_logger("copydesk.pipeline")
+
+TEXT = "text"
+
+
+class PipelineError(ValueError):
+    """The pipeline cannot be built as configured; the message says how to fix it."""
+
+
+@dataclass
+class BoundStage:
+    """A configured stage instance with its provenance."""
+
+    stage: Stage
+    plugin: str
+    version: str
+    required: bool
+
+    @property
+    def name(self) -> str:
+        return self.stage.name
+
+
+class Pipeline:
+    """An ordered list of configured stages plus the shared services they use."""
+
+    def __init__(
+        self,
+        stages: list[BoundStage],
+        services: Services,
+        settings: Settings,
+        plugins: PluginManager | None = None,
+    ) -> None:
+        self.stages = stages
+        self.services = services
+        self.settings = settings
+        self.plugins = plugins
+        self._ready = False
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings | None = None,
+        plugins: PluginManager | None = None,
+    ) -> Pipeline:
+        """Resolve stages from installed plugins per ``settings``; raise ``PipelineError``."""
+        settings = settings or Settings()
+        plugins = plugins or build_plugin_manager(settings)
+        entries = plugins.stages()
+        services = Services(SharedParse(settings.spacy.model))
+        ordered = resolve_order(entries, settings, plugins)
+        bound = []
+        for entry in ordered:
+            raw = settings.stage.get(entry.stage.name, {})
+            try:
+                config = entry.stage.Config.model_validate(raw)
+            except ValidationError as exc:
+                details = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc']) or '(section)'}: {e['msg']}"
+                    for e in exc.errors()
+                )
+                raise PipelineError(
+                    f"invalid config for stage {entry.stage.name!r} "
+                    f"(plugin {entry.plugin!r}): {details}"
+                ) from None
+            bound.append(
+                BoundStage(
+                    stage=entry.stage(config, services),
+                    plugin=entry.plugin,
+                    version=entry.version,
+                    required=entry.stage.name in settings.pipeline.required,
+                )
+            )
+        unknown_cfg = set(settings.stage) - {e.stage.name for e in entries}
+        if unknown_cfg:
+            log.warning("config for stages that are not installed", stages=sorted(unknown_cfg))
+        return cls(bound, services, settings, plugins)
+
+    @property
+    def names(self) -> list[str]:
+        return [b.name for b in self.stages]
+
+    def setup(self) -> None:
+        """Run every stage's ``setup()`` once (models load here); idempotent."""
+        if self._ready:
+            return
+        if any(b.stage.uses_parse for b in self.stages):
+            _ = self.services.nlp  # load the shared model before any stage needs it
+        for bound in self.stages:
+            started = time.perf_counter()
+            bound.stage.setup()
+            log.debug("stage ready", stage=bound.name,
+                      duration_ms=round((time.perf_counter() - started) * 1000, 1))
+        self._ready = True
+
+    def process(self, article: Article | Document) -> Document:
+        """Run every stage on one article and return the finished document."""
+        return self.process_many([article])[0]
+
+    def process_many(self, articles: Sequence[Article | Document]) -> list[Document]:
+        """Run the stages on a batch: each stage sees the whole batch at once."""
+        self.setup()
+        docs = [a if isinstance(a, Document) else Document.from_article(a) for a in articles]
+        for doc in docs:
+            doc.status = "running"
+        failed_caps: dict[int, dict[str, str]] = {id(d): {} for d in docs}
+        halted: set[int] = set()
+        for bound in self.stages:
+            runnable = []
+            for doc in docs:
+                reason = self._skip_reason(bound, doc, failed_caps[id(doc)], halted)
+                if reason:
+                    self._record(doc, bound, "skipped", 0.0, reason)
+                    for cap in bound.stage.provides:
+                        failed_caps[id(doc)].setdefault(cap, bound.name)
+                else:
+                    runnable.append(doc)
+            if not runnable:
+                continue
+            if bound.stage.uses_parse:
+                self.services.shared_parse.parse_many(
+                    runnable, batch_size=self.settings.pipeline.batch_size
+                )
+            self._run_stage(bound, runnable, failed_caps, halted)
+        for doc in docs:
+            self.services.shared_parse.release(doc)
+            doc.status = "failed" if id(doc) in halted else "done"
+            if self.plugins is not None:
+                self.plugins.document_finished(doc, self.settings)
+        return docs
+
+    def iter_process(
+        self, articles: Iterable[Article | Document], batch_size: int | None = None
+    ) -> Iterator[Document]:
+        """Process a stream of articles in batches, yielding documents in order."""
+        size = batch_size or self.settings.pipeline.batch_size
+        batch: list[Article | Document] = []
+        for article in articles:
+            batch.append(article)
+            if len(batch) >= size:
+                yield from self.process_many(batch)
+                batch = []
+        if batch:
+            yield from self.process_many(batch)
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _skip_reason(
+        self, bound: BoundStage, doc: Document, failed: dict[str, str], halted: set[int]
+    ) -> str | None:
+        if id(doc) in halted:
+            return "a required stage failed earlier"
+        for cap in bound.stage.requires:
+            if cap in failed:
+                return f"requires {cap!r}, which stage {failed[cap]!r} did not provide"
+        if doc.html is not None and not doc.raw_text and TEXT not in bound.stage.provides:
+            return "HTML input needs a stage that provides 'text' (e.g. the cleaning plugin)"
+        return None
+
+    def _run_stage(
+        self,
+        bound: BoundStage,
+        docs: list[Document],
+        failed_caps: dict[int, dict[str, str]],
+        halted: set[int],
+    ) -> None:
+        started = time.perf_counter()
+        try:
+            if len(docs) == 1:
+                bound.stage.process(docs[0])
+            else:
+                bound.stage.process_batch(docs)
+        except Exception:
+            if len(docs) == 1:
+                self._fail(bound, docs[0], time.perf_counter() - started, failed_caps, halted)
+                return
+            # isolate the failure: retry one document at a time
+            for doc in docs:
+                self._run_stage(bound, [doc], failed_caps, halted)
+            return
+        per_doc = (time.perf_counter() - started) / len(docs)
+        for doc in docs:
+            problems = self._check_layers(bound, doc)
+            if problems:
+                err = RuntimeError("wrote invalid offsets: " + "; ".join(problems[:3]))
+                self._fail(bound, doc, per_doc, failed_caps, halted, err)
+            else:
+                self._record(doc, bound, "ok", per_doc)
+
+    def _check_layers(self, bound: BoundStage, doc: Document) -> list[str]:
+        if TEXT in bound.stage.provides:
+            return doc.offset_problems()
+        return doc.offset_problems(layers=list(bound.stage.provides))
+
+    def _fail(
+        self,
+        bound: BoundStage,
+        doc: Document,
+        seconds: float,
+        failed_caps: dict[int, dict[str, str]],
+        halted: set[int],
+        error: BaseException | None = None,
+    ) -> None:
+        import sys
+
+        exc = error or sys.exc_info()[1]
+        message = f"{type(exc).__name__}: {exc}" if exc else "unknown error"
+        _clear_layers(doc, bound.stage.provides)
+        self._record(doc, bound, "failed", seconds, message)
+        for cap in bound.stage.provides:
+            failed_caps[id(doc)].setdefault(cap, bound.name)
+        log.warning("stage failed", document_id=doc.id, stage=bound.name, error=message,
+                    required=bound.required)
+        if bound.required:
+            halted.add(id(doc))
+
+    def _record(
+        self,
+        doc: Document,
+        bound: BoundStage,
+        status: Any,
+        seconds: float,
+        error: str | None = None,
+    ) -> None:
+        duration_ms = round(seconds * 1000, 3)
+        doc.runs.append(
+            StageRun(
+                stage=bound.name,
+                plugin=bound.plugin,
+                version=bound.version,
+                status=status,
+                duration_ms=duration_ms,
+                error=error,
+            )
+        )
+        log.debug("stage run", document_id=doc.id, stage=bound.name, status=status,
+                  duration_ms=duration_ms)
+
+
+def _clear_layers(doc: Document, provides: Sequence[str]) -> None:
+    """Drop what a failed stage may have half-written, so the document stays valid."""
+    for cap in provides:
+        if cap == "entities":
+            doc.entities = []
+        elif cap == "numbers":
+            doc.numbers = []
+        elif cap == "quotes":
+            doc.quotes = []
+        elif cap == "summary":
+            doc.summary = None
+        elif cap == "headings":
+            doc.headings = []
+    if doc.offset_problems():
+        # a text stage broke the offsets of earlier layers: restore a consistent state
+        doc.text = doc.raw_text
+        doc.removed, doc.headings, doc.entities, doc.numbers, doc.quotes = [], [], [], [], []
+        doc.summary = None
+
+
+def resolve_order(
+    entries: list[StageEntry], settings: Settings, plugins: PluginManager
+) -> list[StageEntry]:
+    """The enabled stages in dependency order, or a ``PipelineError`` saying what's wrong."""
+    by_name = {e.stage.name: e for e in entries}
+    wanted = settings.pipeline.stages
+    broken = {b.name: b.error for b in plugins.broken}
+    if wanted is None:
+        enabled = [e for e in entries if e.stage.name not in settings.pipeline.disabled]
+    else:
+        unknown = [n for n in wanted if n not in by_name]
+        if unknown:
+            raise PipelineError(
+                f"unknown stage {unknown[0]!r} in pipeline.stages; installed stages: "
+                f"{', '.join(sorted(by_name)) or 'none'}"
+                + _broken_hint(broken)
+            )
+        enabled = [by_name[n] for n in wanted if n not in settings.pipeline.disabled]
+    enabled_names = {e.stage.name for e in enabled}
+    for name in settings.pipeline.required:
+        if name not in enabled_names:
+            why = (
+                f"it is not installed{_broken_hint(broken)}"
+                if name not in by_name
+                else "it is disabled or not listed in pipeline.stages"
+            )
+            raise PipelineError(f"required stage {name!r} cannot run: {why}")
+
+    providers: dict[str, list[str]] = {}
+    for e in enabled:
+        for cap in e.stage.provides:
+            providers.setdefault(cap, []).append(e.stage.name)
+    graph: dict[str, set[str]] = {e.stage.name: set() for e in enabled}
+    for e in enabled:
+        for cap in e.stage.requires:
+            if cap not in providers:
+                could = sorted(x.stage.name for x in entries if cap in x.stage.provides)
+                hint = (
+                    f"enable stage {', '.join(could)}" if could
+                    else "no installed plugin provides it"
+                )
+                raise PipelineError(
+                    f"stage {e.stage.name!r} (plugin {e.plugin!r}) requires {cap!r}, "
+                    f"which no enabled stage provides: {hint}" + _broken_hint(broken)
+                )
+            graph[e.stage.name].update(p for p in providers[cap] if p != e.stage.name)
+        for cap in e.stage.optional:
+            graph[e.stage.name].update(p for p in providers.get(cap, []) if p != e.stage.name)
+        if TEXT not in e.stage.provides:
+            graph[e.stage.name].update(providers.get(TEXT, []))
+    position = {e.stage.name: i for i, e in enumerate(enabled)}
+    sorter = TopologicalSorter(graph)
+    try:
+        sorter.prepare()
+    except CycleError as exc:
+        cycle = " -> ".join(exc.args[1])
+        raise PipelineError(
+            f"the stages depend on each other in a cycle: {cycle}; "
+            "disable one of them or change what it requires"
+        ) from None
+    order: list[str] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=position.__getitem__)
+        order.extend(ready)
+        sorter.done(*ready)
+    return [by_name[n] for n in order]
+
+
+def _broken_hint(broken: dict[str, str]) -> str:
+    if not broken:
+        return ""
+    listed = "; ".join(f"{name} ({err})" for name, err in sorted(broken.items()))
+    return f" (plugins that failed to load: {listed})"

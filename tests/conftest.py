@@ -1,0 +1,46 @@
+"""Shared fixtures: the frozen sample article, settings and a built pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core import Pipeline, Settings
+from core.document import Article
+
+DATA = Path(__file__).parent / "data"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def sample_text() -> str:
+    """The Istanbul peace-talks article, as pasted from a web page (furniture included)."""
+    return (DATA / "istanbul-peace-talks.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def sample_article(sample_text: str) -> Article:
+    return Article(text=sample_text, published_at="2025-06-01T09:00:00+00:00")  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def pipeline() -> Pipeline:
+    """The default pipeline of every installed stage, set up once for the session."""
+    built = Pipeline.build(Settings())
+    built.setup()
+    return built
+
+
+@pytest.fixture(scope="session")
+def sample_doc(pipeline: Pipeline, sample_article: Article):  # type: ignore[no-untyped-def]
+    """The sample article run through the full default pipeline."""
+    return pipeline.process(sample_article)
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared (eval data, corpus); tests skip when it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is not available")
+    return path
