@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import IO, Any
 
 import click
@@ -55,7 +54,7 @@ def _bootstrap_settings() -> Settings:
 
 
 _boot = _bootstrap_settings()
-configure_logging(_boot.log_format, "WARNING" if _boot.log_level == "INFO" else _boot.log_level)
+configure_logging(_boot.log_format, _boot.log_level or "WARNING")
 _plugins = build_plugin_manager(_boot)
 
 
@@ -86,7 +85,7 @@ def cli(ctx: click.Context, config_file: str | None, log_format: str | None,
         settings.spacy.model = spacy_model
     if stages:
         settings.pipeline.stages = [s.strip() for s in stages.split(",") if s.strip()]
-    configure_logging(settings.log_format, settings.log_level)
+    configure_logging(settings.log_format, settings.log_level or "WARNING")
     ctx.obj = CliState(settings, _plugins)
 
 

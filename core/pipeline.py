@@ -27,6 +27,8 @@ from core.stage import Services, Stage
 log = get_logger("copydesk.pipeline")
 
 TEXT = "text"
+#: Capabilities every document has before any stage runs: the submitted text itself.
+BASE_CAPABILITIES = frozenset({TEXT})
 
 
 class PipelineError(ValueError):
@@ -259,7 +261,7 @@ class Pipeline:
                 error=error,
             )
         )
-        log.debug("stage run", document_id=doc.id, stage=bound.name, status=status,
+        log.info("stage run", document_id=doc.id, stage=bound.name, status=status,
                   duration_ms=duration_ms)
 
 
@@ -318,6 +320,8 @@ def resolve_order(
     graph: dict[str, set[str]] = {e.stage.name: set() for e in enabled}
     for e in enabled:
         for cap in e.stage.requires:
+            if cap not in providers and cap in BASE_CAPABILITIES:
+                continue
             if cap not in providers:
                 could = sorted(x.stage.name for x in entries if cap in x.stage.provides)
                 hint = (

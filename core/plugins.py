@@ -9,6 +9,7 @@ it never takes the CLI or a worker down.
 from __future__ import annotations
 
 import importlib.metadata as md
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -187,13 +188,13 @@ class PluginManager:
         self.per_plugin("register_commands", cli=cli)
 
 
-def _trace_before(hook_name: str, hook_impls: list[Any], kwargs: dict[str, Any]) -> None:
+def _trace_before(hook_name: str, hook_impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
     log.info("hook call", hook=hook_name, plugins=[i.plugin_name for i in hook_impls],
              arguments={k: _short(v) for k, v in kwargs.items()})
 
 
-def _trace_after(outcome: Any, hook_name: str, hook_impls: list[Any],
-                 kwargs: dict[str, Any]) -> None:
+def _trace_after(outcome: Any, hook_name: str, hook_impls: Sequence[Any],
+                 kwargs: Mapping[str, Any]) -> None:
     exc = outcome.exception
     log.info("hook result", hook=hook_name,
              result=_short(outcome.get_result()) if exc is None else None,

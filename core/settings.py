@@ -94,7 +94,9 @@ class Settings(BaseSettings):
     disable_plugins: NameList = Field(default_factory=list)
     trace_plugins: bool = Field(default=False, description="Log every hook call and result.")
     log_format: Literal["console", "json", "auto"] = "auto"
-    log_level: str = "INFO"
+    log_level: str | None = Field(
+        default=None, description="Log level; default WARNING for the CLI, INFO in workers."
+    )
     max_article_chars: int = Field(default=DEFAULT_MAX_CHARS, ge=1)
     redis_url: str = "redis://localhost:6379/0"
     spacy: SpacySettings = Field(default_factory=SpacySettings)

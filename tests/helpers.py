@@ -1,0 +1,90 @@
+"""Small test stages and a helper to build a pipeline from them without installed plugins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core import Document, Pipeline, Settings, Stage, StageConfig, hookimpl
+from core.document import Entity
+from core.plugins import PluginManager
+
+
+class UpperConfig(StageConfig):
+    suffix: str = ""
+
+
+class TextStage(Stage):
+    """Provides text: strips the raw text and appends a configurable suffix."""
+
+    name = "strip"
+    provides = ("text",)
+    Config = UpperConfig
+
+    def process(self, doc: Document) -> None:
+        doc.text = doc.raw_text.strip() + self.config.suffix  # type: ignore[attr-defined]
+
+
+class CapitalsStage(Stage):
+    """Marks every capitalised word as an entity."""
+
+    name = "capitals"
+    requires = ("text",)
+    provides = ("entities",)
+
+    def process(self, doc: Document) -> None:
+        import re
+
+        for m in re.finditer(r"\b[A-Z][a-z]+\b", doc.text):
+            doc.entities.append(
+                Entity(start=m.start(), end=m.end(), text=m.group(), label="MISC",
+                       canonical=m.group())
+            )
+
+
+class CountStage(Stage):
+    """Counts entities into an extension layer."""
+
+    name = "count"
+    requires = ("entities",)
+    provides = ("count",)
+
+    def process(self, doc: Document) -> None:
+        doc.extensions["count"] = len(doc.entities)
+
+
+class BoomStage(Stage):
+    """Raises on every document whose text contains 'boom'."""
+
+    name = "boom"
+    requires = ("text",)
+    provides = ("entities",)
+
+    def process(self, doc: Document) -> None:
+        if "boom" in doc.text:
+            raise ValueError("boom in the text")
+
+
+class BadOffsetsStage(Stage):
+    name = "bad_offsets"
+    requires = ("text",)
+    provides = ("entities",)
+
+    def process(self, doc: Document) -> None:
+        doc.entities.append(Entity(start=0, end=3, text="xyz", label="X", canonical="xyz"))
+
+
+class Plugin:
+    """A plugin object contributing the given stages."""
+
+    def __init__(self, *stages: type[Stage]) -> None:
+        self.stages = list(stages)
+
+    @hookimpl
+    def register_stages(self) -> list[type[Stage]]:
+        return self.stages
+
+
+def build(*stages: type[Stage], **settings: Any) -> Pipeline:
+    manager = PluginManager(load=[])
+    manager.register(Plugin(*stages), "test")
+    return Pipeline.build(Settings(**settings), manager)

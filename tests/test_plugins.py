@@ -1,0 +1,207 @@
+"""The plugin system: hookspecs, loading, allow-list, tracing and broken plugins."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from core import Article, Pipeline, PipelineError, Settings, hookimpl
+from core import hookspecs
+from core.logs import configure_logging
+from core.plugins import PluginManager
+from tests.helpers import CapitalsStage, Plugin, TextStage
+
+TESTS = Path(__file__).parent
+FIXTURES = TESTS / "fixtures"
+
+
+def hook_names() -> list[str]:
+    return [
+        name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+        if hasattr(fn, "copydesk_spec")
+    ]
+
+
+def test_every_hook_has_a_docstring() -> None:
+    assert hook_names(), "no hookspecs found"
+    for name in hook_names():
+        doc = getattr(hookspecs, name).__doc__
+        assert doc and len(doc.strip()) > 40, f"hook {name} needs a docstring"
+
+
+def test_every_hook_has_a_test_of_its_own() -> None:
+    sources = "\n".join(p.read_text() for p in TESTS.rglob("test_*.py"))
+    for name in hook_names():
+        assert re.search(rf"def test_hook_{name}\w*\(", sources), f"no test_hook_{name}_… test"
+
+
+def test_hook_register_stages_contributes_stages_to_the_pipeline() -> None:
+    manager = PluginManager(load=[])
+    manager.register(Plugin(TextStage, CapitalsStage), "caps")
+    assert [e.stage.name for e in manager.stages()] == ["strip", "capitals"]
+    assert manager.info["caps"].stages == ["strip", "capitals"]
+
+
+def test_hook_register_commands_adds_a_cli_command() -> None:
+    class CommandPlugin:
+        @hookimpl
+        def register_commands(self, cli: click.Group) -> None:
+            @cli.command(name="hello")
+            def hello() -> None:
+                click.echo("hello from a plugin")
+
+    group = click.Group("copydesk")
+    manager = PluginManager(load=[])
+    manager.register(CommandPlugin(), "cmd")
+    manager.register_commands(group)
+    assert "hello" in group.commands
+
+
+def test_hook_document_finished_sees_every_finished_document() -> None:
+    finished: list[tuple[str, str]] = []
+
+    class Observer:
+        @hookimpl
+        def document_finished(self, document, settings):  # type: ignore[no-untyped-def]
+            finished.append((document.id, document.status))
+
+    manager = PluginManager(load=[])
+    manager.register(Plugin(TextStage), "text")
+    manager.register(Observer(), "observer")
+    pipeline = Pipeline.build(Settings(), manager)
+    pipeline.process_many([Article(id="a", text="x"), Article(id="b", text="y")])
+    assert finished == [("a", "done"), ("b", "done")]
+
+
+def test_observer_that_raises_does_not_fail_the_document() -> None:
+    class Broken:
+        @hookimpl
+        def document_finished(self, document, settings):  # type: ignore[no-untyped-def]
+            raise RuntimeError("sink down")
+
+    manager = PluginManager(load=[])
+    manager.register(Plugin(TextStage), "text")
+    manager.register(Broken(), "sink")
+    doc = Pipeline.build(Settings(), manager).process(Article(text="x"))
+    assert doc.status == "done"
+
+
+def test_register_stages_that_raises_marks_only_that_plugin_broken() -> None:
+    class Raises:
+        @hookimpl
+        def register_stages(self):  # type: ignore[no-untyped-def]
+            raise ImportError("needs torch")
+
+    manager = PluginManager(load=[])
+    manager.register(Raises(), "heavy")
+    manager.register(Plugin(TextStage), "text")
+    assert [e.stage.name for e in manager.stages()] == ["strip"]
+    assert manager.broken[0].name == "heavy" and "needs torch" in manager.broken[0].error
+
+
+def test_malformed_stage_declaration_is_reported_by_plugin_name() -> None:
+    class NoName(TextStage):
+        name = "has space"
+
+    manager = PluginManager(load=[])
+    manager.register(Plugin(NoName), "sloppy")
+    assert manager.stages() == []
+    assert "sloppy" in [b.name for b in manager.broken]
+    assert "identifier" in manager.broken[0].error
+
+
+def test_allow_list_loads_only_the_named_plugins() -> None:
+    manager = PluginManager(load=["cleaning"])
+    manager.load_entry_points()
+    assert set(manager.info) <= {"cleaning"}
+
+
+def test_allow_list_naming_an_uninstalled_plugin_reports_it() -> None:
+    manager = PluginManager(load=["no_such_plugin"])
+    manager.load_entry_points()
+    assert [b.name for b in manager.broken] == ["no_such_plugin"]
+
+
+def test_trace_logs_every_hook_call_with_arguments_and_result(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("json", "INFO")
+    manager = PluginManager(load=[], trace=True)
+    manager.register(Plugin(TextStage), "text")
+    manager.stages()
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    events = [(line["event"], line.get("hook")) for line in lines]
+    assert ("hook call", "register_stages") in events
+    result = next(line for line in lines if line["event"] == "hook result")
+    assert "TextStage" in result["result"]
+    configure_logging("console", "WARNING")
+
+
+def test_required_stage_from_a_broken_plugin_is_a_build_error() -> None:
+    class Raises:
+        @hookimpl
+        def register_stages(self):  # type: ignore[no-untyped-def]
+            raise ImportError("needs torch")
+
+    manager = PluginManager(load=[])
+    manager.register(Raises(), "ner_plugin")
+    with pytest.raises(PipelineError, match="required stage 'ner'.*ner_plugin.*needs torch"):
+        Pipeline.build(Settings(pipeline={"required": ["ner"]}), manager)
+
+
+# -- installed third-party plugins, from fixture directories with their own pyproject ------
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory with the fixture plugins pip-installed into it (real entry points)."""
+    target = tmp_path_factory.mktemp("site")
+    for name in ("copydesk_shout", "copydesk_broken_import", "copydesk_bad_stage"):
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+             "--no-build-isolation", "--target", str(target), str(FIXTURES / name)],
+            check=True, capture_output=True,
+        )
+    return target
+
+
+def copydesk(site: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    env = {**os.environ, "PYTHONPATH": str(site), "COPYDESK_PIPELINE__STAGES": "",
+           "COPYDESK_LOAD_PLUGINS": "shout,broken_import,bad_stage,cleaning"}
+    env.pop("COPYDESK_PIPELINE__STAGES")
+    return subprocess.run([sys.executable, "-m", "core.cli", *args], env=env, input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_installed_external_plugin_is_listed_with_its_stage(site: Path) -> None:
+    out = copydesk(site, "plugins", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    shout = next(p for p in data["plugins"] if p["name"] == "shout")
+    assert shout["version"] == "1.2.0"
+    assert shout["stages"][0] == {"name": "shout", "requires": ["text"],
+                                  "provides": ["shouts"], "description": ""}
+    assert "shout" in data["order"]
+
+
+def test_installed_external_plugin_runs_as_a_stage(site: Path) -> None:
+    out = copydesk(site, "process", "-", stdin='{"id": "s1", "text": "Stop! Now!"}\n')
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["extensions"]["shout"] == {"count": 2}
+    assert any(r["stage"] == "shout" and r["plugin"] == "shout" for r in doc["runs"])
+
+
+def test_broken_plugins_are_named_and_skipped_not_fatal(site: Path) -> None:
+    out = copydesk(site, "plugins", "--json")
+    assert out.returncode == 0
+    broken = {b["name"]: b["error"] for b in json.loads(out.stdout)["broken"]}
+    assert "a_module_that_does_not_exist" in broken["broken_import"]
+    assert "bad stage declaration" in broken["bad_stage"]
