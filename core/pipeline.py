@@ -10,7 +10,7 @@ unless the stage is required.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
@@ -64,6 +64,9 @@ class Pipeline:
         self.settings = settings
         self.plugins = plugins
         self._ready = False
+        #: Called with (stage name, documents) just before a stage runs on them;
+        #: workers use it to publish the stage an article is in. Must not raise.
+        self.stage_listener: Callable[[str, Sequence[Document]], None] | None = None
 
     @classmethod
     def build(
@@ -145,6 +148,8 @@ class Pipeline:
                     runnable.append(doc)
             if not runnable:
                 continue
+            if self.stage_listener is not None:
+                self.stage_listener(bound.name, runnable)
             if bound.stage.uses_parse:
                 self.services.shared_parse.parse_many(
                     runnable, batch_size=self.settings.pipeline.batch_size

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -77,6 +77,36 @@ class WorkerSettings(BaseModel):
     max_retries: int = Field(default=3, ge=0)
     result_ttl: int = Field(default=7 * 24 * 3600, ge=60)
     stream_maxlen: int = Field(default=100_000, ge=100)
+    key_prefix: str = Field(
+        default="copydesk", pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Prefix of every result-store key in Redis (see docs/queue.md).",
+    )
+    heartbeat_interval: float = Field(
+        default=10.0, gt=0,
+        description="Seconds between lease renewals of the articles a worker holds.",
+    )
+    restore_interval: float = Field(
+        default=5.0, gt=0,
+        description="Seconds between sweeps that re-queue messages whose lease lapsed.",
+    )
+    preload: bool = Field(
+        default=True, description="Build the pipeline before forking the pool (shared memory).",
+    )
+
+    @model_validator(mode="after")
+    def _limits_ordered(self) -> WorkerSettings:
+        if not self.soft_time_limit < self.time_limit < self.visibility_timeout:
+            raise ValueError(
+                "worker time limits must satisfy soft_time_limit < time_limit < "
+                f"visibility_timeout, got {self.soft_time_limit} < {self.time_limit} < "
+                f"{self.visibility_timeout}"
+            )
+        if self.heartbeat_interval * 3 > self.visibility_timeout:
+            raise ValueError(
+                "worker.heartbeat_interval must be at most a third of visibility_timeout, "
+                "so a live worker renews its leases several times before they lapse"
+            )
+        return self
 
 
 class Settings(BaseSettings):
