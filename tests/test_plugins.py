@@ -20,6 +20,7 @@ from tests.helpers import CapitalsStage, Plugin, TextStage
 
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"
+EXAMPLE = TESTS.parent / "examples" / "copydesk_readtime"  # the README's example plugin
 
 
 def hook_names() -> list[str]:
@@ -161,10 +162,10 @@ def test_required_stage_from_a_broken_plugin_is_a_build_error() -> None:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A directory with the fixture plugins pip-installed into it (real entry points)."""
     target = tmp_path_factory.mktemp("site")
-    for name in ("copydesk_shout", "copydesk_broken_import", "copydesk_bad_stage"):
+    for path in (EXAMPLE, FIXTURES / "copydesk_broken_import", FIXTURES / "copydesk_bad_stage"):
         subprocess.run(
             [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-             "--no-build-isolation", "--target", str(target), str(FIXTURES / name)],
+             "--no-build-isolation", "--target", str(target), str(path)],
             check=True, capture_output=True,
         )
     return target
@@ -174,7 +175,7 @@ def copydesk(site: Path, *args: str, stdin: str | None = None) -> subprocess.Com
     import os
 
     env = {**os.environ, "PYTHONPATH": str(site), "COPYDESK_PIPELINE__STAGES": "",
-           "COPYDESK_LOAD_PLUGINS": "shout,broken_import,bad_stage,cleaning"}
+           "COPYDESK_LOAD_PLUGINS": "readtime,broken_import,bad_stage,cleaning"}
     env.pop("COPYDESK_PIPELINE__STAGES")
     return subprocess.run([sys.executable, "-m", "core.cli", *args], env=env, input=stdin,
                           capture_output=True, text=True, timeout=120)
@@ -184,19 +185,19 @@ def test_installed_external_plugin_is_listed_with_its_stage(site: Path) -> None:
     out = copydesk(site, "plugins", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    shout = next(p for p in data["plugins"] if p["name"] == "shout")
-    assert shout["version"] == "1.2.0"
-    assert shout["stages"][0] == {"name": "shout", "requires": ["text"],
-                                  "provides": ["shouts"], "description": ""}
-    assert "shout" in data["order"]
+    readtime = next(p for p in data["plugins"] if p["name"] == "readtime")
+    assert readtime["version"] == "1.2.0"
+    assert readtime["stages"][0]["name"] == "readtime"
+    assert readtime["stages"][0]["requires"] == ["text"]
+    assert "readtime" in data["order"]
 
 
 def test_installed_external_plugin_runs_as_a_stage(site: Path) -> None:
-    out = copydesk(site, "process", "-", stdin='{"id": "s1", "text": "Stop! Now!"}\n')
+    out = copydesk(site, "process", "-", stdin='{"id": "s1", "text": "Talks resume on Monday."}\n')
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
-    assert doc["extensions"]["shout"] == {"count": 2}
-    assert any(r["stage"] == "shout" and r["plugin"] == "shout" for r in doc["runs"])
+    assert doc["extensions"]["readtime"] == {"words": 4, "minutes": 0.0}
+    assert any(r["stage"] == "readtime" and r["plugin"] == "readtime" for r in doc["runs"])
 
 
 def test_broken_plugins_are_named_and_skipped_not_fatal(site: Path) -> None:

@@ -1,0 +1,25 @@
+"""An example external copydesk plugin: adds word count and reading time to each document."""
+
+from core import Document, Stage, StageConfig, hookimpl
+
+
+class ReadtimeConfig(StageConfig):
+    words_per_minute: int = 230
+
+
+class ReadtimeStage(Stage):
+    name = "readtime"
+    requires = ("text",)
+    provides = ("readtime",)
+    Config = ReadtimeConfig
+    description = "Word count and minutes to read the cleaned text."
+
+    def process(self, doc: Document) -> None:
+        words = len(doc.text.split())
+        minutes = words / self.config.words_per_minute  # type: ignore[attr-defined]
+        doc.extensions["readtime"] = {"words": words, "minutes": round(minutes, 1)}
+
+
+@hookimpl
+def register_stages() -> list[type[Stage]]:
+    return [ReadtimeStage]
