@@ -1,0 +1,218 @@
+"""Summary candidates: the sentences of the shared parse, what disqualifies one, and its terms.
+
+Every sentence of the spaCy parse becomes a ``Candidate`` with its stripped offsets into
+``Document.text``. A candidate is *eligible* for the summary unless it is a heading
+(``Document.headings``), a caption or credit, page furniture (``furniture.txt`` patterns and
+bylines) or a fragment (too short, no verb, no sentence-final punctuation, or starting in
+lower case as the tail of a mis-split sentence). Eligible candidates carry what the ranker
+needs: lemma terms for TF-IDF, the entities and numbers they mention, and a few shape flags.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc as SpacyDoc
+    from spacy.tokens import Span as SpacySpan
+
+#: Entity labels (spaCy/OntoNotes) that name what an article is about.
+NAME_LABELS = frozenset(
+    {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
+)
+#: Labels of the parse's entities that count as numbers when no numbers layer exists.
+NUMBER_LABELS = frozenset({"MONEY", "PERCENT", "QUANTITY", "CARDINAL"})
+#: Kinds of the numbers layer that carry a figure worth reporting (dates and times do not).
+NUMBER_KINDS = frozenset({"money", "percent", "quantity", "cardinal"})
+
+OPEN_QUOTES = "\"'“‘«„"
+CLOSERS = "\"'”’»)]}"
+TERMINAL = ".!?…"
+
+#: A byline: "By Jane Smith", "By . Daily Mail Reporter .", "By JOHN DOE | ...".
+_BYLINE = re.compile(r"^By\s+(\.\s*)?([A-Z][\w'’.-]*\s*){1,5}(\||,|\.|$|\bfor\b|\band\b)")
+
+
+@dataclass
+class Candidate:
+    """One sentence of the document and what the ranker knows about it."""
+
+    index: int
+    start: int
+    end: int
+    text: str
+    words: int
+    reason: str | None = None
+    terms: list[str] = field(default_factory=list)
+    entities: set[str] = field(default_factory=set)
+    numbers: int = 0
+    paragraph_start: bool = False
+    quoted: bool = False
+    question: bool = False
+
+    @property
+    def eligible(self) -> bool:
+        return self.reason is None
+
+
+@lru_cache(maxsize=1)
+def furniture_patterns() -> tuple[re.Pattern[str], ...]:
+    """The compiled patterns of ``furniture.txt`` (package data)."""
+    raw = resources.files(__package__).joinpath("furniture.txt").read_text(encoding="utf-8")
+    patterns = []
+    for line in raw.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            patterns.append(re.compile(line, re.IGNORECASE))
+    return tuple(patterns)
+
+
+def is_furniture(sentence: str) -> bool:
+    """True when ``sentence`` is a credit, stamp, byline or widget line."""
+    if _BYLINE.match(sentence) and len(sentence.split()) <= 12:
+        return True
+    return any(p.search(sentence) for p in furniture_patterns())
+
+
+def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _quoted_share(sentence: str) -> float:
+    """Share of the sentence's characters that lie inside quotation marks."""
+    inside = 0
+    depth_char: str | None = None
+    opened = 0
+    pairs = {'"': '"', "“": "”", "«": "»", "„": "“"}
+    for i, ch in enumerate(sentence):
+        if depth_char is None and ch in pairs:
+            depth_char, opened = pairs[ch], i
+        elif depth_char is not None and ch == depth_char:
+            inside += i - opened + 1
+            depth_char = None
+    return inside / max(len(sentence), 1)
+
+
+def _overlaps(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(s < end and start < e for s, e in spans)
+
+
+def fragment_reason(sent: SpacySpan, text: str, min_words: int) -> str | None:
+    """Why the sentence is not a complete sentence of prose (None when it is)."""
+    words = [t for t in sent if not (t.is_punct or t.is_space)]
+    if len(words) < min_words:
+        return "fragment"
+    if not any(t.pos_ in ("VERB", "AUX") for t in sent):
+        return "fragment"
+    body = text.rstrip().rstrip(CLOSERS + " ")
+    if not body or body[-1] not in TERMINAL:
+        return "fragment"
+    first = text.lstrip(OPEN_QUOTES + " ")
+    if first and first[0].islower():
+        return "fragment"
+    return None
+
+
+def caption_reason(text: str) -> str | None:
+    """A sentence wholly inside brackets is a caption or an aside, not prose."""
+    if text[:1] in "([" and text.rstrip(". ")[-1:] in ")]":
+        return "caption"
+    return None
+
+
+def term_list(sent: SpacySpan) -> list[str]:
+    """Content lemmas of a sentence: no stop words, punctuation or one-letter tokens."""
+    terms = []
+    for tok in sent:
+        if tok.is_stop or tok.is_punct or tok.is_space or not (tok.is_alpha or tok.like_num):
+            continue
+        lemma = tok.lemma_.lower()
+        if len(lemma) > 1:
+            terms.append(lemma)
+    return terms
+
+
+def entity_mentions(
+    parsed: SpacyDoc, layer: Sequence[Any] | None
+) -> list[tuple[int, int, str]]:
+    """``(start, end, key)`` of the names in the text: the entities layer when a stage
+    provided one, else the parse's own named entities, surnames linked to full names."""
+    if layer:
+        return [
+            (e.start, e.end, (e.canonical or e.text).lower())
+            for e in layer
+            if e.label in NAME_LABELS
+        ]
+    ents = [e for e in parsed.ents if e.label_ in NAME_LABELS]
+    full_names: dict[str, str] = {}
+    for ent in ents:
+        if ent.label_ == "PERSON" and len(ent) > 1:
+            full_names.setdefault(ent[-1].text.lower(), ent.text.lower())
+    mentions = []
+    for ent in ents:
+        key = ent.text.lower().removeprefix("the ")
+        if ent.label_ == "PERSON" and len(ent) == 1:
+            key = full_names.get(key, key)
+        mentions.append((ent.start_char, ent.end_char, key))
+    return mentions
+
+
+def number_mentions(parsed: SpacyDoc, layer: Sequence[Any] | None) -> list[int]:
+    """Start offsets of the figures in the text (the numbers layer, else the parse's)."""
+    if layer:
+        return [n.start for n in layer if n.kind in NUMBER_KINDS]
+    return [e.start_char for e in parsed.ents if e.label_ in NUMBER_LABELS]
+
+
+def candidates(
+    parsed: SpacyDoc,
+    text: str,
+    headings: Iterable[tuple[int, int]] = (),
+    entities: Sequence[Any] | None = None,
+    numbers: Sequence[Any] | None = None,
+    min_words: int = 5,
+) -> list[Candidate]:
+    """Every sentence of ``parsed`` (the parse of ``text``) as a candidate, in order."""
+    heading_spans = list(headings)
+    names = entity_mentions(parsed, entities)
+    figures = number_mentions(parsed, numbers)
+    out: list[Candidate] = []
+    for sent in parsed.sents:
+        start, end = _strip_span(text, sent.start_char, sent.end_char)
+        if start >= end:
+            continue
+        body = text[start:end]
+        before = text[:start].rstrip(" \t")
+        cand = Candidate(
+            index=len(out),
+            start=start,
+            end=end,
+            text=body,
+            words=sum(1 for t in sent if not (t.is_punct or t.is_space)),
+            paragraph_start=not before or before.endswith("\n"),
+        )
+        if _overlaps(start, end, heading_spans):
+            cand.reason = "heading"
+        else:
+            cand.reason = (
+                caption_reason(body)
+                or ("furniture" if is_furniture(body) else None)
+                or fragment_reason(sent, body, min_words)
+            )
+        if cand.eligible:
+            cand.terms = term_list(sent)
+            cand.entities = {key for s, e, key in names if s >= start and e <= end}
+            cand.numbers = sum(1 for s in figures if start <= s < end)
+            cand.quoted = body[:1] in OPEN_QUOTES or _quoted_share(body) > 0.5
+            cand.question = body.rstrip(CLOSERS + " ").endswith("?")
+        out.append(cand)
+    return out
