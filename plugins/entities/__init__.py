@@ -1,0 +1,266 @@
+"""Named entities: people, places, organisations… with canonical names, from the shared parse.
+
+The stage reads the entities spaCy's NER put on the shared parse (the model is
+``settings.spacy.model``; nothing is parsed twice) and corrects the small model's
+known mistakes on news with general means:
+
+* spans are trimmed (a lowercase "the", a trailing possessive, punctuation, titles in
+  front of a person) and never cross a line break;
+* spans that are not names are dropped by word class (``stoplists.toml``: sentence
+  adverbs, time zones, title words, page furniture), by shape (no capital letter) and by
+  part of speech (a verb inside a "person");
+* entity-ruler patterns (``patterns.jsonl``: well-known places, "title + proper nouns" is
+  a person) fill gaps and correct labels where they match exactly the model's span;
+  a place coordinated with a place ("Moscow nor Kyiv") and a one-word "person" with
+  "the" ("the Bosphorus") become places;
+* entities inside headings (the ``headings`` layer of the cleaning stage) are dropped;
+* only name labels are kept (``labels``), dates and numbers are the numbers stage's.
+
+User patterns (``patterns_file``, the same JSONL format) are applied last and win over
+everything they overlap; their labels are kept whatever ``labels`` says. The shared
+spaCy pipeline is never modified: patterns run as matchers over the parse.
+
+Config (``[stage.entities]``)::
+
+    labels = ["PERSON", "ORG", "GPE", ...]   # labels kept from the model
+    patterns_file = "my-patterns.jsonl"      # add or override entities, no code
+    stoplists_file = "my-stoplists.toml"     # extra words for the word classes
+    builtin_patterns = true
+    skip_headings = true
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import Field, field_validator
+
+from core import Document, Stage, StageConfig, hookimpl
+from core.document import Entity
+from plugins.entities.canonical import Mention, canonicalize
+from plugins.entities.filters import (
+    NAME_LABELS,
+    PLACE_LABELS,
+    conjunct_label,
+    definite_place,
+    noise_reason,
+    trim,
+)
+from plugins.entities.rules import (
+    BUILTIN_PATTERNS,
+    BUILTIN_STOPLISTS,
+    Match,
+    PatternMatcher,
+    RulesError,
+    StopLists,
+    load_patterns,
+)
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc as SpacyDoc
+
+__all__ = ["EntitiesConfig", "EntitiesStage", "register_stages"]
+
+
+class EntitiesConfig(StageConfig):
+    """Settings of the entities stage (``[stage.entities]``)."""
+
+    labels: list[str] = Field(
+        default_factory=lambda: list(NAME_LABELS),
+        description="Labels kept from the model and the built-in patterns.",
+    )
+    patterns_file: Path | None = Field(
+        default=None,
+        description="Entity-ruler JSONL file whose matches add or override entities.",
+    )
+    stoplists_file: Path | None = Field(
+        default=None,
+        description="TOML file adding words to the word classes of stoplists.toml.",
+    )
+    builtin_patterns: bool = Field(default=True, description="Use patterns.jsonl.")
+    skip_headings: bool = Field(default=True, description="Drop entities inside headings.")
+
+    @field_validator("patterns_file")
+    @classmethod
+    def _patterns_readable(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                load_patterns(value, "user")
+            except RulesError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("stoplists_file")
+    @classmethod
+    def _stoplists_readable(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                StopLists.load([value])
+            except RulesError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+
+@dataclass
+class Candidate:
+    """An entity being decided on, in token indices of the shared parse."""
+
+    start: int
+    end: int
+    label: str
+    source: str  # "model", "builtin" or "user"
+    fixed: str | None = None  # canonical name from a pattern id
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return self.start < end and start < self.end
+
+
+class EntitiesStage(Stage):
+    """Named entities with canonical names, from the shared spaCy parse."""
+
+    name = "entities"
+    requires = ("text",)
+    optional = ("headings",)
+    provides = ("entities",)
+    uses_parse = True
+    Config = EntitiesConfig
+    description = "Named entities (spaCy NER + patterns + filters) with canonical names."
+
+    config: EntitiesConfig
+
+    def setup(self) -> None:
+        nlp = self.services.nlp
+        stop_files = [BUILTIN_STOPLISTS]
+        if self.config.stoplists_file is not None:
+            stop_files.append(self.config.stoplists_file)
+        self.stops = StopLists.load(stop_files)
+        builtin = load_patterns(BUILTIN_PATTERNS, "builtin") if self.config.builtin_patterns else []
+        user = (
+            load_patterns(self.config.patterns_file, "user")
+            if self.config.patterns_file is not None
+            else []
+        )
+        self.builtin_matcher = PatternMatcher(nlp, builtin) if builtin else None
+        self.user_matcher = PatternMatcher(nlp, user) if user else None
+        self.labels = set(self.config.labels)
+
+    def process(self, doc: Document) -> None:
+        if not hasattr(self, "stops"):
+            self.setup()
+        parsed = self.services.parse(doc)
+        candidates = self.find(parsed)
+        if self.config.skip_headings and doc.headings:
+            candidates = [
+                c for c in candidates
+                if doc.heading_at(parsed[c.start].idx, _end_char(parsed, c)) is None
+            ]
+        mentions = [
+            Mention(text=parsed[c.start : c.end].text, label=c.label,
+                    start=parsed[c.start].idx, fixed=c.fixed)
+            for c in candidates
+        ]
+        names = canonicalize(mentions, self.stops.titles)
+        entities = []
+        for cand, canonical in zip(candidates, names, strict=True):
+            start, end = parsed[cand.start].idx, _end_char(parsed, cand)
+            entities.append(Entity(start=start, end=end, text=doc.text[start:end],
+                                   label=cand.label, canonical=canonical))
+        doc.entities = entities
+
+    # -- the steps -------------------------------------------------------------------
+
+    def find(self, parsed: SpacyDoc) -> list[Candidate]:
+        """Entities of a parsed text after trimming, filters, patterns and relabelling."""
+        candidates: list[Candidate] = []
+        for ent in parsed.ents:
+            if ent.label_ not in self.labels:
+                continue
+            span = trim(parsed, ent.start, ent.end, ent.label_, self.stops)
+            if span is None or noise_reason(parsed, *span, ent.label_, self.stops):
+                continue
+            candidates.append(Candidate(span[0], span[1], ent.label_, "model"))
+        if self.builtin_matcher is not None:
+            self._merge_builtin(parsed, candidates, self.builtin_matcher(parsed))
+        self._relabel_by_context(parsed, candidates)
+        if self.user_matcher is not None:
+            self._merge_user(candidates, self.user_matcher(parsed))
+        candidates.sort(key=lambda c: c.start)
+        return candidates
+
+    def _merge_builtin(
+        self, parsed: SpacyDoc, candidates: list[Candidate], matches: list[Match]
+    ) -> None:
+        person_words = _multiword_person_words(parsed, candidates)
+        for match in matches:
+            label = match.pattern.label
+            if label not in self.labels:
+                continue
+            span = trim(parsed, match.start, match.end, label, self.stops)
+            if span is None or noise_reason(parsed, *span, label, self.stops):
+                continue
+            start, end = span
+            overlapping = [c for c in candidates if c.overlaps(start, end)]
+            if not overlapping:
+                if any(t.pos_ == "PROPN" for t in parsed[start:end]):
+                    candidates.append(Candidate(start, end, label, "builtin", match.pattern.id))
+            elif len(overlapping) == 1 and (overlapping[0].start, overlapping[0].end) == span:
+                found = overlapping[0]
+                if found.source != "model":
+                    continue
+                if found.label == "PERSON" and label in PLACE_LABELS:
+                    words = tuple(t.lower_ for t in parsed[start:end])
+                    if words in person_words:
+                        continue  # "Jordan" next to "Michael Jordan": a person's name
+                found.label, found.fixed, found.source = label, match.pattern.id, "builtin"
+            elif all(start <= c.start and c.end <= end for c in overlapping):
+                for c in overlapping:
+                    candidates.remove(c)
+                candidates.append(Candidate(start, end, label, "builtin", match.pattern.id))
+
+    def _relabel_by_context(self, parsed: SpacyDoc, candidates: list[Candidate]) -> None:
+        labels_at = {parsed[c.start : c.end].root.i: c.label for c in candidates}
+        for cand in candidates:
+            if cand.label != "PERSON" or cand.source != "model":
+                continue
+            place = conjunct_label(parsed, cand.start, cand.end, labels_at)
+            if place is not None:
+                cand.label = place
+            elif definite_place(parsed, cand.start, cand.end):
+                cand.label = "LOC"
+
+    @staticmethod
+    def _merge_user(candidates: list[Candidate], matches: list[Match]) -> None:
+        placed: list[Candidate] = []
+        for match in matches:
+            if any(p.overlaps(match.start, match.end) for p in placed):
+                continue
+            for c in [c for c in candidates if c.overlaps(match.start, match.end)]:
+                candidates.remove(c)
+            cand = Candidate(match.start, match.end, match.pattern.label, "user",
+                             match.pattern.id)
+            candidates.append(cand)
+            placed.append(cand)
+
+
+def _end_char(parsed: SpacyDoc, cand: Candidate) -> int:
+    last = parsed[cand.end - 1]
+    return last.idx + len(last.text)
+
+
+def _multiword_person_words(parsed: SpacyDoc, candidates: list[Candidate]) -> set[tuple[str, ...]]:
+    """Every word and word run inside a PERSON name of two words or more."""
+    runs: set[tuple[str, ...]] = set()
+    for c in candidates:
+        if c.label == "PERSON" and c.end - c.start > 1:
+            words = [t.lower_ for t in parsed[c.start : c.end]]
+            for i in range(len(words)):
+                for j in range(i + 1, len(words) + 1):
+                    runs.add(tuple(words[i:j]))
+    return runs
+
+
+@hookimpl
+def register_stages() -> list[type[Stage]]:
+    return [EntitiesStage]

@@ -1,0 +1,169 @@
+"""Canonical names: group the mentions of one entity within a document.
+
+Every mention gets the name all mentions of its entity share. The rules, in order:
+
+1. A mention matched by a pattern that carries an ``id`` takes that id ("U.S." with
+   ``"id": "United States"``).
+2. The mention is normalised: whitespace collapsed, a leading "the" and a trailing
+   possessive ("'s", "’s", "s'") removed, and for people the titles in front
+   ("President", "Defense Minister") stripped.
+3. People: a name whose words appear, in order and contiguous, inside a longer name of
+   the same document is a short form of it ("Zelenskyy", "President Zelenskyy" →
+   "Volodymyr Zelenskyy"; "Putin" → "Vladimir Putin"). The longest full form wins;
+   when two full forms fit ("Smith" in "John Smith" and "Jane Smith"), the nearest
+   one mentioned before wins, else the first one after.
+4. Organisations and places: an acronym whose letters are the initials of a longer
+   name in the document stands for it ("SEC" → "Securities and Exchange Commission").
+5. Forms that differ only in case share one spelling, preferring mixed case over
+   ALL CAPS headline text, then the most frequent spelling.
+
+Mentions are only grouped within a label family: people with people; GPE, LOC and FAC
+together as places; organisations with organisations; every other label alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+#: Labels grouped together when names are compared.
+FAMILIES: dict[str, str] = {
+    "PERSON": "person",
+    "GPE": "place",
+    "LOC": "place",
+    "FAC": "place",
+    "ORG": "org",
+}
+
+_POSSESSIVE = re.compile(r"(?:['’]s|(?<=s)['’])$", re.IGNORECASE)
+_LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
+_SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*\.?")
+#: Words skipped when taking the initials of a name ("Bank of England" → "BE").
+_INITIALS_SKIP = frozenset({"of", "and", "the", "for", "on", "in", "&", "de", "du", "des"})
+
+
+@dataclass
+class Mention:
+    """One entity mention as canonicalisation sees it."""
+
+    text: str
+    label: str
+    start: int = 0
+    #: A canonical name fixed in advance (a pattern's ``id``), or None.
+    fixed: str | None = None
+
+
+@dataclass
+class _Form:
+    key: str
+    words: tuple[str, ...]
+    spellings: Counter[str] = field(default_factory=Counter)
+    positions: list[int] = field(default_factory=list)
+
+    @property
+    def spelling(self) -> str:
+        def rank(item: tuple[str, int]) -> tuple[int, int]:
+            text, count = item
+            mixed = 0 if (text.isupper() and len(text) > 3) else 1
+            return (mixed, count)
+
+        return max(self.spellings.items(), key=rank)[0]
+
+
+def _strip_trailing_dot(word: str) -> str:
+    return word[:-1] if word.endswith(".") and word.count(".") == 1 else word
+
+
+def normalize(text: str, label: str, titles: Iterable[str] = ()) -> str:
+    """The mention's name without surrounding noise: "President Zelenskyy's" → "Zelenskyy"."""
+    name = _SPACES.sub(" ", text).strip(" \t\n,;:()[]\"“”‘")
+    name = _POSSESSIVE.sub("", name).rstrip()
+    name = _LEADING_THE.sub("", name)
+    if label == "PERSON":
+        title_set = {t.lower().rstrip(".") for t in titles}
+        words = name.split(" ")
+        while len(words) > 1 and words[0].lower().rstrip(".") in title_set:
+            words = words[1:]
+        name = " ".join(words)
+    return name
+
+
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(w.casefold() for w in _WORD.findall(name))
+
+
+def _acronym(name: str) -> str | None:
+    letters = name.replace(".", "").replace(" ", "")
+    if 2 <= len(letters) <= 7 and letters.isalpha() and letters.isupper():
+        return letters
+    return None
+
+
+def _initials(name: str) -> str:
+    return "".join(
+        w[0].upper()
+        for w in name.replace("-", " ").split(" ")
+        if w and w.lower() not in _INITIALS_SKIP and w[0].isalpha()
+    )
+
+
+def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
+    n = len(shorter)
+    if n == 0 or n >= len(longer):
+        return False
+    return any(longer[i : i + n] == shorter for i in range(len(longer) - n + 1))
+
+
+def _nearest(candidates: Sequence[_Form], position: int) -> _Form:
+    """The candidate mentioned last before ``position``, else the first mentioned after."""
+    before = [(max(p for p in f.positions if p <= position), f) for f in candidates
+              if any(p <= position for p in f.positions)]
+    if before:
+        return max(before, key=lambda item: item[0])[1]
+    return min(candidates, key=lambda f: min(f.positions))
+
+
+def canonicalize(mentions: Sequence[Mention], titles: Iterable[str] = ()) -> list[str]:
+    """The canonical name of each mention, in the order given."""
+    titles = tuple(titles)
+    names = [normalize(m.text, m.label, titles) or m.text.strip() for m in mentions]
+    families = [FAMILIES.get(m.label, m.label) for m in mentions]
+
+    forms: dict[tuple[str, str], _Form] = {}
+    for mention, name, family in zip(mentions, names, families, strict=True):
+        key = name.casefold()
+        form = forms.setdefault((family, key), _Form(key=key, words=_words(name)))
+        form.spellings[name] += 1
+        form.positions.append(mention.start)
+
+    by_family: dict[str, list[_Form]] = {}
+    for (family, _key), form in forms.items():
+        by_family.setdefault(family, []).append(form)
+
+    result: list[str] = []
+    for mention, name, family in zip(mentions, names, families, strict=True):
+        if mention.fixed:
+            result.append(mention.fixed)
+            continue
+        form = forms[(family, name.casefold())]
+        target = form
+        peers = by_family[family]
+        if family == "person" and form.words:
+            longer = [f for f in peers if _contains(f.words, form.words)]
+            maximal = [f for f in longer if not any(_contains(g.words, f.words) for g in longer)]
+            if maximal:
+                target = _nearest(maximal, mention.start)
+        elif family in ("org", "place"):
+            letters = _acronym(form.spelling)
+            if letters:
+                expansions = [
+                    f for f in peers
+                    if f is not form and len(f.words) >= 2 and _initials(f.spelling) == letters
+                ]
+                if expansions:
+                    target = _nearest(expansions, mention.start)
+        result.append(target.spelling)
+    return result

@@ -1,0 +1,122 @@
+"""Checks on entity spans over the shared parse: trimming, noise and label corrections.
+
+Each check is general: it looks at the span's shape, its part-of-speech tags, its
+syntactic context or at word classes from ``stoplists.toml``, never at particular
+names. Spans are token ranges ``[start, end)`` of the spaCy ``Doc``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from plugins.entities.rules import StopLists, _word_key
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc as SpacyDoc
+    from spacy.tokens import Token
+
+#: Labels that name things (as opposed to dates, times and quantities).
+NAME_LABELS = ("PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT",
+               "WORK_OF_ART", "LAW", "LANGUAGE")
+PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+
+_ARTICLES = frozenset({"the", "a", "an"})
+_POSSESSIVES = frozenset({"'s", "’s", "'", "’"})
+_OPENERS = frozenset("([{\"“‘'«")
+_CLOSERS = frozenset(")]}\"”’'»,;:!?.")
+
+
+def trim(
+    doc: SpacyDoc, start: int, end: int, label: str, stops: StopLists
+) -> tuple[int, int] | None:
+    """The span without surrounding space, punctuation, a lowercase article, a trailing
+    possessive and (for people) leading titles; None when nothing name-like remains or
+    the span runs across a line break."""
+    def strippable_edge(token: Token, edge_chars: frozenset[str]) -> bool:
+        return token.is_space or (token.is_punct and token.text in edge_chars) or (
+            token.is_punct and len(token.text) == 1 and token.text in "—–-·•*|/"
+        )
+
+    while start < end and strippable_edge(doc[start], _OPENERS):
+        start += 1
+    while start < end and (strippable_edge(doc[end - 1], _CLOSERS)
+                           or doc[end - 1].text in _POSSESSIVES):
+        end -= 1
+    if start < end - 1 and doc[start].text in _ARTICLES:
+        start += 1
+    if label == "PERSON":
+        while start < end - 1 and stops.is_title_word(doc[start].text):
+            start += 1
+    if start >= end:
+        return None
+    if any("\n" in t.text or "\n" in t.whitespace_ for t in doc[start : end - 1]):
+        return None
+    return start, end
+
+
+def noise_reason(
+    doc: SpacyDoc, start: int, end: int, label: str, stops: StopLists
+) -> str | None:
+    """Why the span is not a name (a short reason), or None when it may be one."""
+    tokens = list(doc[start:end])
+    text = doc[start:end].text
+    if not any(ch.isalpha() for ch in text):
+        return "no letters"
+    if not any(t.text[:1].isupper() or t.text[:1].isdigit() for t in tokens):
+        return "not capitalised"
+    keys = [_word_key(t.text) for t in tokens if not t.is_punct]
+    whole = _word_key(text)
+    if whole in stops.time_zones:
+        return "time zone"
+    if whole in stops.interface_words or (keys and all(k in stops.interface_words for k in keys)):
+        return "page furniture"
+    if len(tokens) == 1:
+        token = tokens[0]
+        if whole in stops.sentence_adverbs:
+            return "sentence adverb"
+        following = doc[token.i + 1] if token.i + 1 < len(doc) else None
+        if (token.pos_ == "ADV" and token.is_sent_start and following is not None
+                and following.text == ","):
+            return "sentence adverb"
+    if keys and all(k in stops.titles for k in keys):
+        following = doc[end] if end < len(doc) else None
+        if all(k in stops.title_heads for k in keys) or (
+            following is not None and stops.is_title_word(following.text)
+        ):
+            return "title word"
+    if label == "PERSON" and any(t.pos_ in ("VERB", "AUX") or t.tag_.startswith("VB")
+                                 for t in tokens):
+        return "verb in a name"
+    return None
+
+
+def _root(doc: SpacyDoc, start: int, end: int) -> Token:
+    return doc[start:end].root
+
+
+def conjunct_label(
+    doc: SpacyDoc, start: int, end: int, labels_at: dict[int, str]
+) -> str | None:
+    """The label of a place the span is coordinated with ("Neither Moscow nor Kyiv"),
+    when the span's head is a conjunct of a place's head; else None."""
+    root = _root(doc, start, end)
+    linked: list[Token] = []
+    if root.dep_ == "conj":
+        linked.append(root.head)
+    linked.extend(child for child in root.children if child.dep_ == "conj")
+    for other in linked:
+        label = labels_at.get(other.i)
+        if label in PLACE_LABELS:
+            return label
+    return None
+
+
+def definite_place(doc: SpacyDoc, start: int, end: int) -> bool:
+    """True when a one-word 'person' heads a noun phrase with "the" ("on the Bosphorus"):
+    English names of people take no article; names of seas, straits and rivers do."""
+    if end - start != 1:
+        return False
+    root = doc[start]
+    if root.dep_ in ("compound", "poss", "amod", "nmod"):
+        return False
+    return any(c.dep_ == "det" and c.text == "the" for c in root.children)
