@@ -1,0 +1,117 @@
+"""Quote attribution: who said what, as the ``quotes`` layer of the Document.
+
+Direct quotes (straight, curly and British single quotes; multi-paragraph; interrupted;
+nested; partial quotes inside reported speech) with their speaker and cue, reported
+speech (``indirect``) and "according to" attributions (``according_to``). Reads the
+shared spaCy parse and the entities layer (for canonical speaker names); never parses
+again. The word lists live in ``cues.toml``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from core import Document, Stage, StageConfig, hookimpl
+from core.document import Quote, Speaker
+from plugins.quotes.attribution import Attribution, DirectAttributor
+from plugins.quotes.coref import SpeakerResolver
+from plugins.quotes.lexicon import Lexicon, load_lexicon
+from plugins.quotes.marks import find_quoted
+from plugins.quotes.reported import ReportedFinder
+
+__all__ = ["QuotesConfig", "QuotesStage", "register_stages"]
+
+
+class QuotesConfig(StageConfig):
+    """Settings of the ``quotes`` stage (``[stage.quotes]``)."""
+
+    indirect: bool = Field(
+        default=True, description="Report indirect speech and 'according to' attributions."
+    )
+    unattributed: bool = Field(
+        default=True,
+        description="Report direct quotes whose speaker cannot be found (speaker null).",
+    )
+    max_scare_words: int = Field(
+        default=2,
+        ge=0,
+        description="Quotes of at most this many words are scare quotes unless a speech "
+        "verb takes them as its own words.",
+    )
+    lexicon: str | None = Field(
+        default=None, description="Path to a cues TOML replacing the built-in word lists."
+    )
+
+
+class QuotesStage(Stage):
+    """Finds direct and reported quotes and attributes them to speakers."""
+
+    name: ClassVar[str] = "quotes"
+    requires: ClassVar[tuple[str, ...]] = ("text", "entities")
+    provides: ClassVar[tuple[str, ...]] = ("quotes",)
+    Config: ClassVar[type[StageConfig]] = QuotesConfig
+    uses_parse: ClassVar[bool] = True
+    description: ClassVar[str] = "direct, indirect and according-to quotes with speakers"
+
+    lex: Lexicon
+
+    def setup(self) -> None:
+        config = self.settings
+        self.lex = load_lexicon(config.lexicon)
+
+    @property
+    def settings(self) -> QuotesConfig:
+        assert isinstance(self.config, QuotesConfig)
+        return self.config
+
+    def process(self, doc: Document) -> None:
+        if not hasattr(self, "lex"):
+            self.setup()
+        doc.quotes = find_quotes(doc, self.services.parse(doc), self.lex, self.settings)
+
+
+def find_quotes(doc: Document, sp: object, lex: Lexicon, config: QuotesConfig) -> list[Quote]:
+    """The quotes layer of ``doc`` from its spaCy parse ``sp`` (of ``doc.text``)."""
+    from spacy.tokens import Doc as SpacyDoc
+
+    assert isinstance(sp, SpacyDoc) and sp.text == doc.text, "parse is not of doc.text"
+    quoted = find_quoted(doc.text)
+    spans = [(q.start, q.end) for q in quoted]
+    direct = DirectAttributor(sp, lex, max_scare_words=config.max_scare_words).attribute(quoted)
+    if not config.unattributed:
+        direct = [a for a in direct if a.speaker is not None]
+    found: list[Attribution] = list(direct)
+    if config.indirect:
+        found.extend(ReportedFinder(sp, lex, spans).find())
+    resolver = SpeakerResolver(doc.entities, sp, lex, quoted=spans)
+    # named speakers are persons even where the entities layer missed them
+    for att in sorted(found, key=lambda a: a.start):
+        if att.speaker is not None and att.speaker_head is not None:
+            head = sp[att.speaker_head]
+            if head.pos_ == "PROPN" and resolver.entity_at(*att.speaker, att.speaker_head) is None:
+                resolver.learn(resolver.canonical(*att.speaker, att.speaker_head) or head.text,
+                               head.idx, head.idx + len(head.text))
+    quotes = []
+    for att in sorted(found, key=lambda a: (a.start, a.end)):
+        speaker = None
+        if att.speaker is not None:
+            s, e = att.speaker
+            speaker = Speaker(
+                start=s, end=e, text=doc.text[s:e],
+                canonical=resolver.canonical(s, e, att.speaker_head),
+            )
+        quotes.append(
+            Quote(
+                start=att.start, end=att.end, text=doc.text[att.start : att.end],
+                kind=att.kind,  # type: ignore[arg-type]
+                speaker=speaker, cue=att.cue,
+            )
+        )
+    return quotes
+
+
+@hookimpl
+def register_stages() -> list[type[Stage]]:
+    return [QuotesStage]

@@ -1,0 +1,421 @@
+"""Who said a direct quote: the cue (speech verb or "according to") and the speaker.
+
+For each quoted span found by :mod:`plugins.quotes.marks`, the cue is looked for in the
+dependency parse first (a speech verb the quote hangs from, or one hanging from the
+quote) and then beside the quote, in the attribution clause before it ("He said: …")
+or after it ("…," he said / said Caddell). The speaker is the subject of the cue (the
+agent of a passive, the object of "according to"), widened to its noun phrase.
+
+Interrupted quotes ('"We will win," he said, "whatever it takes."') become one quote
+from the first opening mark to the last closing mark, with one speaker. A quote with
+no cue of its own inherits the speaker of the quote before it in the same paragraph,
+or of the previous paragraph when it opens its paragraph (the newspaper convention).
+Scare quotes (one or two words no speech verb governs) and titles of works are dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc as SpacyDoc
+from spacy.tokens import Token
+
+from plugins.quotes.lexicon import Lexicon
+from plugins.quotes.marks import Quoted
+
+#: Dependency labels that may widen a speaker's head word to its noun phrase (left side).
+_NP_LEFT = {"det", "amod", "compound", "poss", "nmod", "nummod", "quantmod", "advmod", "case",
+            "predet", "npadvmod", "punct", "prep", "pobj", "cc", "conj"}
+#: Right-side modifiers kept in a speaker's noun phrase (names, coordinated speakers).
+_NP_RIGHT = {"compound", "flat", "cc", "conj", "nummod", "case"}
+_RELATIVE = {"who", "that", "which", "whom"}
+_SUBJECTS = {"nsubj", "csubj", "expl"}
+_NOT_SPEAKERS = {"it", "this", "that", "which", "there", "what", "these", "those"}
+#: How a quote may hang from the verb that governs a one- or two-word quote.
+_DIRECT_DEPS = {"dobj", "oprd", "ccomp", "xcomp", "attr", "acomp", "pobj", "appos", "dep",
+                "parataxis", "npadvmod", "nsubj", "conj"}
+_TERMINAL = set(".!?…")
+_SMALL_WORDS = {"a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "for", "with",
+                "from", "by", "is", "as", "vs", "vs.", "de", "la"}
+
+
+@dataclass
+class Attribution:
+    """A quote (or reported content) with its cue and speaker, in character offsets."""
+
+    start: int
+    end: int
+    kind: str
+    cue: str | None = None
+    cue_tokens: tuple[int, ...] = ()
+    speaker: tuple[int, int] | None = None
+    speaker_head: int | None = None
+    inherited: bool = False
+    parts: list[tuple[int, int]] = field(default_factory=list)
+
+
+def char_end(token: Token) -> int:
+    return token.idx + len(token.text)
+
+
+def tokens_in(sp: SpacyDoc, start: int, end: int) -> list[Token]:
+    """Tokens whose first character lies in ``[start, end)``."""
+    span = sp.char_span(start, end, alignment_mode="expand")
+    if span is None:
+        return []
+    return [t for t in span if start <= t.idx < end]
+
+
+def is_cue_verb(token: Token, lex: Lexicon) -> bool:
+    return token.pos_ in ("VERB", "AUX") and lex.is_speech_verb(token.lemma_)
+
+
+def according_object(token: Token, lex: Lexicon) -> Token | None:
+    """For the first word of an "according to X" phrase, the head word of X."""
+    phrase = according_cue(token, lex)
+    if phrase is None:
+        return None
+    last = phrase[-1]
+    for child in last.children:
+        if child.dep_ in ("pobj", "pcomp", "dobj", "nsubj"):
+            return child
+    # the parser sometimes hangs the object elsewhere: take the next nominal word
+    for t in token.doc[last.i + 1 : last.i + 8]:
+        if t.pos_ in ("PROPN", "NOUN", "PRON"):
+            return _np_head(t)
+    return None
+
+
+def _np_head(token: Token) -> Token:
+    """The head of the noun phrase ``token`` sits in (climbs compounds and modifiers)."""
+    while token.dep_ in ("compound", "amod", "det", "poss", "nummod", "flat") and (
+        token.head is not token
+    ):
+        token = token.head
+    return token
+
+
+def according_cue(token: Token, lex: Lexicon) -> tuple[Token, ...] | None:
+    """The tokens of an "according to"-style phrase starting at ``token``."""
+    for phrase in lex.according_phrases:
+        if phrase[0] != token.lower_:
+            continue
+        if token.i + len(phrase) > len(token.doc):
+            continue
+        toks = tuple(token.doc[token.i + k] for k in range(len(phrase)))
+        if all(t.lower_ == w for t, w in zip(toks, phrase, strict=True)):
+            return toks
+    return None
+
+
+def noun_phrase(token: Token) -> tuple[int, int]:
+    """Character span of the noun phrase headed by ``token`` (no relative clauses)."""
+    left = token
+    for child in token.lefts:
+        if child.dep_ in _NP_LEFT and child.dep_ not in ("punct", "cc", "conj", "prep", "pobj"):
+            left = min(left, child.left_edge, key=lambda t: t.i)
+    right = token
+    for child in token.rights:
+        if child.dep_ in _NP_RIGHT:
+            right = max(right, child.right_edge if child.dep_ == "conj" else child,
+                        key=lambda t: t.i)
+        elif child.dep_ == "prep" and child.lower_ == "of" and token.pos_ == "NOUN":
+            # "head of the Congressional Black Caucus", "spokesman for…" stays short
+            right = max(right, child.right_edge, key=lambda t: t.i)
+    doc = token.doc
+    while left.i < right.i and (left.is_punct or left.is_space):
+        left = doc[left.i + 1]
+    while right.i > left.i and (right.is_punct or right.is_space or right.dep_ == "cc"):
+        right = doc[right.i - 1]
+    return left.idx, char_end(right)
+
+
+def speaker_of(cue: Token, lex: Lexicon) -> Token | None:
+    """The word naming who speaks through ``cue`` (a speech verb), or None."""
+    verb = cue
+    for _ in range(3):
+        passive = None
+        for child in verb.children:
+            if child.dep_ in _SUBJECTS and child.lower_ not in _NOT_SPEAKERS:
+                if child.lower_ in _RELATIVE or child.tag_ in ("WP", "WDT"):
+                    return verb.head if verb.dep_ == "relcl" else None
+                return child
+            if child.dep_ == "nsubjpass":
+                passive = child
+        if passive is not None:
+            for child in verb.children:
+                if child.dep_ == "agent":
+                    for obj in child.children:
+                        if obj.dep_ == "pobj":
+                            return obj
+            return None
+        if verb.dep_ == "relcl" and verb.head.pos_ in ("PROPN", "NOUN"):
+            return verb.head
+        if verb.dep_ in ("conj", "xcomp", "advcl") and verb.head is not verb:
+            verb = verb.head
+            continue
+        break
+    return None
+
+
+@dataclass
+class _Cue:
+    tokens: tuple[Token, ...]
+    speaker: Token | None
+    direct: bool  # the quote hangs from the cue in the parse (or the cue from the quote)
+    steps: int
+
+
+def _cue_text(tokens: Sequence[Token]) -> str:
+    doc = tokens[0].doc
+    return doc[tokens[0].i : tokens[-1].i + 1].text
+
+
+def _particles(verb: Token) -> tuple[Token, ...]:
+    """The verb with its particle ("point out", "sum up")."""
+    parts = [verb] + [c for c in verb.rights if c.dep_ == "prt"]
+    return tuple(sorted(parts, key=lambda t: t.i))
+
+
+class DirectAttributor:
+    """Attributes the quoted spans of one parsed document."""
+
+    def __init__(self, sp: SpacyDoc, lex: Lexicon, max_scare_words: int = 2) -> None:
+        self.sp = sp
+        self.text = sp.text
+        self.lex = lex
+        self.max_scare_words = max_scare_words
+        self._quoted: list[tuple[int, int]] = []
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _in_quote(self, token: Token) -> bool:
+        return any(s <= token.idx < e for s, e in self._quoted)
+
+    def _paragraph(self, pos: int) -> tuple[int, int]:
+        start = self.text.rfind("\n", 0, pos) + 1
+        end = self.text.find("\n", pos)
+        return start, len(self.text) if end < 0 else end
+
+    def _speaker_ok(self, token: Token | None, quote: tuple[int, int]) -> bool:
+        if token is None:
+            return False
+        if quote[0] <= token.idx < quote[1]:
+            return False
+        return token.lower_ not in _NOT_SPEAKERS and not token.is_punct
+
+    # -- cue search --------------------------------------------------------------------
+
+    def _syntactic_cue(self, qtoks: list[Token], span: tuple[int, int]) -> _Cue | None:
+        inside = {t.i for t in qtoks}
+        best: _Cue | None = None
+        roots = [t for t in qtoks if t.head.i not in inside and not t.is_punct]
+        if not roots:
+            roots = [t for t in qtoks if t.head.i not in inside]
+        for root in roots:
+            node = root
+            for step in range(1, 5):
+                head = node.head
+                if head is node or head.i in inside:
+                    break
+                if self._in_quote(head):
+                    break
+                phrase = self._according_at(head)
+                if phrase is not None:
+                    obj = according_object(phrase[0], self.lex)
+                    cand = _Cue(phrase, obj, step <= 2, step)
+                elif is_cue_verb(head, self.lex):
+                    cand = _Cue(_particles(head), speaker_of(head, self.lex),
+                                step <= 2 and root.dep_ in _DIRECT_DEPS | {"punct"}, step)
+                else:
+                    node = head
+                    continue
+                if best is None or cand.steps < best.steps:
+                    best = cand
+                break
+        # the parser may hang the speech verb from the quote instead
+        for tok in qtoks:
+            for child in tok.children:
+                if child.i in inside or self._in_quote(child):
+                    continue
+                if is_cue_verb(child, self.lex) and child.dep_ in (
+                    "parataxis", "ccomp", "advcl", "conj", "dep", "relcl"
+                ):
+                    spk = speaker_of(child, self.lex)
+                    if spk is not None and (best is None or best.speaker is None):
+                        best = _Cue(_particles(child), spk, True, 1)
+        if best is not None and not self._speaker_ok(best.speaker, span):
+            best.speaker = None
+        return best
+
+    def _according_at(self, token: Token) -> tuple[Token, ...] | None:
+        # "according" is the head of "to" in spaCy's parse: the phrase starts there
+        return according_cue(token, self.lex)
+
+    def _window_cue(self, q: Quoted, span: tuple[int, int]) -> _Cue | None:
+        """A cue in the attribution clause right after or right before the quote."""
+        para_start, para_end = self._paragraph(span[0])
+        inner = self.text[q.inner_start : q.inner_end].rstrip()
+        ends_sentence = bool(inner) and inner[-1] in "."
+        after = self._after_window(span[1], para_end)
+        if after:
+            first_word = next((t for t in after if not t.is_punct), None)
+            lower_start = first_word is not None and first_word.text[:1].islower()
+            cue = self._cue_in(after, prefer="first")
+            if cue is not None and (not ends_sentence or lower_start):
+                has_own = any(c.dep_ in ("ccomp",) and not self._in_quote(c)
+                              for c in cue.tokens[0].children)
+                if not has_own and self._speaker_ok(cue.speaker, span):
+                    return cue
+        before = self._before_window(span[0], para_start)
+        if before:
+            cue = self._cue_in(before, prefer="last")
+            if cue is not None and self._speaker_ok(cue.speaker, span):
+                return cue
+        return None
+
+    def _after_window(self, pos: int, para_end: int) -> list[Token]:
+        toks: list[Token] = []
+        for t in self.sp:
+            if t.idx < pos:
+                continue
+            if t.idx >= para_end or self._in_quote(t) or t.text in ('"', "“", "‘"):
+                break
+            if t.text in (".", "!", "?", ";") or len(toks) >= 14:
+                break
+            toks.append(t)
+        return toks
+
+    def _before_window(self, pos: int, para_start: int) -> list[Token]:
+        toks: list[Token] = []
+        start_tok = self.sp.char_span(pos, pos + 1, alignment_mode="expand")
+        if start_tok is None:
+            return []
+        i = start_tok[0].i - 1
+        while i >= 0:
+            t = self.sp[i]
+            if t.idx < para_start or self._in_quote(t) or t.text in (".", "!", "?", ";", "”"):
+                break
+            if len(toks) >= 20:
+                break
+            toks.append(t)
+            i -= 1
+        toks.reverse()
+        # the clause must lead into the quote: "He said:", "…, warning that", "said"
+        if toks:
+            last = toks[-1]
+            if not (last.text in (":", ",", "—", "–", "-") or last.lower_ == "that"
+                    or is_cue_verb(last, self.lex)):
+                return []
+        return toks
+
+    def _cue_in(self, toks: list[Token], prefer: str) -> _Cue | None:
+        found: list[_Cue] = []
+        for t in toks:
+            phrase = according_cue(t, self.lex)
+            if phrase is not None:
+                found.append(_Cue(phrase, according_object(t, self.lex), False, 0))
+            elif is_cue_verb(t, self.lex):
+                found.append(_Cue(_particles(t), speaker_of(t, self.lex), False, 0))
+        found = [c for c in found if c.speaker is not None] or found
+        if not found:
+            return None
+        return found[0] if prefer == "first" else found[-1]
+
+    # -- the quote kinds ---------------------------------------------------------------
+
+    def _word_count(self, q: Quoted) -> int:
+        return len([w for w in q.inner(self.text).split() if any(c.isalnum() for c in w)])
+
+    def looks_like_title(self, q: Quoted) -> bool:
+        """Title Case with no sentence punctuation: a book, film, song or programme."""
+        inner = q.inner(self.text).strip().rstrip(",")
+        words = inner.split()
+        if len(words) < 2 or inner[-1:] in _TERMINAL:
+            return False
+        if any(ch in inner for ch in ",;:"):
+            return False
+        content = [w for w in words if w.lower() not in _SMALL_WORDS]
+        return bool(content) and all(w[:1].isupper() or not w[:1].isalpha() for w in content)
+
+    # -- main --------------------------------------------------------------------------
+
+    def attribute(self, quoted: Iterable[Quoted]) -> list[Attribution]:
+        quotes = sorted(quoted, key=lambda q: q.start)
+        self._quoted = [(q.start, q.end) for q in quotes]
+        found: list[tuple[Quoted, _Cue | None]] = []
+        for q in quotes:
+            span = (q.start, q.end)
+            qtoks = tokens_in(self.sp, q.start, q.end)
+            if not qtoks:
+                continue
+            cue = self._syntactic_cue(qtoks, span)
+            if cue is None or cue.speaker is None:
+                window = self._window_cue(q, span)
+                if window is not None and (cue is None or window.speaker is not None):
+                    cue = window
+            short = self._word_count(q) <= self.max_scare_words
+            if short and (cue is None or not cue.direct or cue.speaker is None):
+                continue  # a scare quote: no speech verb takes these words as its own
+            if self.looks_like_title(q) and (cue is None or not cue.direct):
+                continue
+            found.append((q, cue))
+        return self._merge_and_inherit(found)
+
+    def _merge_and_inherit(self, found: list[tuple[Quoted, _Cue | None]]) -> list[Attribution]:
+        out: list[Attribution] = []
+        prev_q: Quoted | None = None
+        for q, cue in found:
+            last = out[-1] if out else None
+            same_para = (
+                last is not None and prev_q is not None
+                and "\n" not in self.text[prev_q.end : q.start]
+            )
+            if last is not None and same_para and self._interrupts(last, q, cue):
+                last.end = q.end
+                last.parts.append((q.start, q.end))
+                prev_q = q
+                continue
+            att = Attribution(start=q.start, end=q.end, kind="direct", parts=[(q.start, q.end)])
+            if cue is not None:
+                att.cue = _cue_text(cue.tokens)
+                att.cue_tokens = tuple(t.i for t in cue.tokens)
+                if cue.speaker is not None:
+                    att.speaker = noun_phrase(cue.speaker)
+                    att.speaker_head = cue.speaker.i
+            elif last is not None and last.speaker is not None and self._continues(last, q):
+                att.cue, att.cue_tokens = last.cue, last.cue_tokens
+                att.speaker, att.speaker_head = last.speaker, last.speaker_head
+                att.inherited = True
+            out.append(att)
+            prev_q = q
+        return out
+
+    def _interrupts(self, last: Attribution, q: Quoted, cue: _Cue | None) -> bool:
+        """True when ``q`` continues ``last`` after an attribution clause between them."""
+        if not last.cue_tokens or last.inherited:
+            return False
+        cue_start = self.sp[last.cue_tokens[0]].idx
+        if not (last.end <= cue_start < q.start):
+            return False
+        gap = self.text[last.end : q.start]
+        if len(gap) > 160 or sum(gap.count(ch) for ch in ".!?") > 1:
+            return False
+        if cue is None:
+            return True
+        return tuple(t.i for t in cue.tokens) == last.cue_tokens
+
+    def _continues(self, last: Attribution, q: Quoted) -> bool:
+        """An unattributed quote right after an attributed one keeps its speaker."""
+        between = self.text[last.end : q.start]
+        if between.count("\n") == 0:
+            return True
+        para_start, _ = self._paragraph(q.start)
+        opens_paragraph = not self.text[para_start : q.start].strip()
+        prev_para_start, _ = self._paragraph(last.end - 1)
+        # the previous paragraph must be the one right before (blank lines aside)
+        middle = self.text[last.end : para_start]
+        return opens_paragraph and middle.count("\n") >= 1 and not any(
+            line.strip() for line in middle.split("\n")[1:]
+        ) and prev_para_start < para_start

@@ -1,0 +1,191 @@
+"""Resolve a speaker mention to a canonical name.
+
+A named speaker takes the canonical name of the entity (from the entities layer) it
+overlaps, or of a person named earlier whose surname it shares. A pronoun ("he",
+"she") or a bare title ("the president", "the senator") is resolved to the nearest
+person named before it that is compatible: same grammatical gender when the text or
+the given-name list tells it, and for a title, a person the text gave that title.
+Descriptions ("local officials", "a senior aide") have no canonical name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc as SpacyDoc
+from spacy.tokens import Token
+
+from core.document import Entity
+from plugins.quotes.lexicon import FEMALE, MALE, Lexicon
+
+#: Entity labels that can name a speaker.
+SPEAKER_LABELS = ("PERSON", "ORG", "NORP", "GPE", "PER")
+_PRONOUNS_SINGULAR = {"he", "she", "him", "her"}
+_FIRST_PERSON = {"i", "we", "me", "us"}
+
+
+@dataclass
+class Person:
+    """A person named in the text: every mention, and what the text says about them."""
+
+    canonical: str
+    mentions: list[tuple[int, int]] = field(default_factory=list)
+    gender: str | None = None
+    titles: set[str] = field(default_factory=set)
+
+
+class SpeakerResolver:
+    """Canonical names for speaker mentions of one document."""
+
+    def __init__(
+        self,
+        entities: list[Entity],
+        sp: SpacyDoc,
+        lex: Lexicon,
+        quoted: list[tuple[int, int]] | None = None,
+    ) -> None:
+        self.sp = sp
+        self.text = sp.text
+        self.lex = lex
+        self.quoted = quoted or []
+        self.entities = sorted(
+            (e for e in entities if e.label in SPEAKER_LABELS), key=lambda e: e.start
+        )
+        self.persons: dict[str, Person] = {}
+        for ent in self.entities:
+            if ent.label in ("PERSON", "PER"):
+                self._add_person(ent.canonical, ent.start, ent.end)
+
+    # -- what the text says about each person ----------------------------------------
+
+    def _add_person(self, canonical: str, start: int, end: int) -> Person:
+        person = self.persons.setdefault(canonical, Person(canonical))
+        if (start, end) not in person.mentions:
+            person.mentions.append((start, end))
+            person.mentions.sort()
+        span = self.sp.char_span(start, end, alignment_mode="expand")
+        if span is not None:
+            for tok in self._words_before(span[0]):
+                word = tok.lower_
+                gender = self.lex.gender_of_word(word)
+                if gender is not None and person.gender is None:
+                    person.gender = gender
+                if self.lex.is_title(word) or self.lex.is_title(word.rstrip(".")):
+                    person.titles.add(word.rstrip("."))
+        if person.gender is None:
+            given = canonical.split()[0] if canonical.split() else ""
+            person.gender = self.lex.gender_of_name(given)
+        return person
+
+    def _words_before(self, first: Token) -> list[Token]:
+        """Title and honorific words just before a name ("Ukrainian President …")."""
+        words: list[Token] = []
+        i = first.i - 1
+        while i >= 0 and len(words) < 4:
+            tok = self.sp[i]
+            low = tok.lower_
+            if tok.is_space or (tok.is_punct and low not in (".",)):
+                break
+            if (self.lex.is_title(low) or self.lex.is_title(low.rstrip("."))
+                    or self.lex.gender_of_word(low) is not None):
+                words.append(tok)
+            elif not (tok.pos_ in ("ADJ", "PROPN") and tok.text[:1].isupper()):
+                break
+            i -= 1
+        return words
+
+    def learn(self, canonical: str, start: int, end: int) -> None:
+        """Record a named speaker as a person (the entities layer may have missed it)."""
+        self._add_person(canonical, start, end)
+
+    # -- resolution ------------------------------------------------------------------
+
+    def entity_at(self, start: int, end: int, head: int | None = None) -> Entity | None:
+        """The entity inside the speaker span, preferring persons and the head word."""
+        overlapping = [e for e in self.entities if e.start < end and start < e.end]
+        if not overlapping:
+            return None
+        if head is not None:
+            tok = self.sp[head]
+            at_head = [e for e in overlapping if e.start <= tok.idx < e.end]
+            if at_head:
+                overlapping = at_head
+        overlapping.sort(key=lambda e: (e.label not in ("PERSON", "PER"), e.start))
+        return overlapping[0]
+
+    def canonical(self, start: int, end: int, head: int | None = None) -> str | None:
+        """The canonical name of the speaker mention ``text[start:end]``, or None."""
+        head_tok = self.sp[head] if head is not None else None
+        low = self.text[start:end].lower().strip()
+        if (head_tok is not None and head_tok.pos_ == "PRON") or low in _PRONOUNS_SINGULAR:
+            pron = (head_tok.lower_ if head_tok is not None else low)
+            if pron in _FIRST_PERSON or pron in ("they", "them", "you"):
+                return None
+            gender = self.lex.gender_of_word(pron)
+            person = self._nearest(start, gender=gender)
+            return person.canonical if person else None
+        entity = self.entity_at(start, end, head)
+        if entity is not None and (head_tok is None or entity.start <= head_tok.idx < entity.end):
+            return entity.canonical
+        if head_tok is not None and head_tok.pos_ == "PROPN":
+            name = self._proper_name(start, end)
+            person = self._by_surname(name, start)
+            return person.canonical if person else name
+        if head_tok is not None and self._is_bare_title(start, end, head_tok):
+            person = self._nearest(start, title=head_tok.lemma_.lower())
+            return person.canonical if person else None
+        return None
+
+    def _is_bare_title(self, start: int, end: int, head: Token) -> bool:
+        if not self.lex.is_title(head.lemma_) or head.tag_ in ("NNS", "NNPS"):
+            return False
+        dets = [c for c in head.lefts if c.dep_ == "det"]
+        return bool(dets) and dets[0].lower_ == "the"
+
+    def _proper_name(self, start: int, end: int) -> str:
+        span = self.sp.char_span(start, end, alignment_mode="expand")
+        if span is None:
+            return self.text[start:end]
+        names = [t for t in span if t.pos_ == "PROPN" and not self.lex.is_title(t.lower_)
+                 and not self.lex.is_title(t.lower_.rstrip("."))
+                 and self.lex.gender_of_word(t.lower_) is None]
+        if not names:
+            return self.text[start:end]
+        return self.text[names[0].idx : names[-1].idx + len(names[-1].text)]
+
+    def _by_surname(self, name: str, before: int) -> Person | None:
+        last = name.split()[-1].lower() if name.split() else ""
+        best: Person | None = None
+        best_pos = -1
+        for person in self.persons.values():
+            parts = [p.lower() for p in person.canonical.split()]
+            if last and last in parts:
+                pos = max((s for s, _ in person.mentions if s < before), default=-1)
+                if best is None or pos > best_pos:
+                    best, best_pos = person, pos
+        return best
+
+    def _inside_quote(self, pos: int) -> bool:
+        return any(s <= pos < e for s, e in self.quoted)
+
+    def _nearest(
+        self, before: int, gender: str | None = None, title: str | None = None
+    ) -> Person | None:
+        """The person mentioned last before ``before`` that fits gender and title."""
+        best: Person | None = None
+        best_key: tuple[int, int] = (-1, -1)
+        for person in self.persons.values():
+            if gender is not None and person.gender not in (None, gender):
+                continue
+            if title is not None and title not in person.titles:
+                continue
+            for s, _ in person.mentions:
+                if s >= before:
+                    continue
+                key = (0 if self._inside_quote(s) else 1, s)
+                if key > best_key:
+                    best, best_key = person, key
+        return best
+
+
+__all__ = ["FEMALE", "MALE", "Person", "SpeakerResolver"]

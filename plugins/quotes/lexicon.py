@@ -1,0 +1,106 @@
+"""The word lists of the quotes stage, loaded from ``cues.toml`` (data, not code).
+
+Speech verbs, belief verbs, verb + preposition cues, "according to"-style phrases,
+titles, and the words and given names that hint at a person's grammatical gender.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+MALE = "male"
+FEMALE = "female"
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Everything the attribution rules look words up in."""
+
+    speech_verbs: frozenset[str]
+    cognition_verbs: frozenset[str]
+    infinitive_verbs: frozenset[str]
+    prepositional: dict[str, frozenset[str]]
+    according_phrases: tuple[tuple[str, ...], ...]
+    titles: frozenset[str]
+    title_phrases: tuple[tuple[str, ...], ...]
+    male_words: frozenset[str]
+    female_words: frozenset[str]
+    male_pronouns: frozenset[str]
+    female_pronouns: frozenset[str]
+    male_names: frozenset[str]
+    female_names: frozenset[str]
+
+    def is_speech_verb(self, lemma: str) -> bool:
+        return lemma.lower() in self.speech_verbs
+
+    def is_reporting_verb(self, lemma: str) -> bool:
+        low = lemma.lower()
+        return low in self.speech_verbs or low in self.cognition_verbs
+
+    def is_title(self, word: str) -> bool:
+        return word.lower() in self.titles
+
+    def gender_of_word(self, word: str) -> str | None:
+        low = word.lower()
+        if low in self.male_words or low in self.male_pronouns:
+            return MALE
+        if low in self.female_words or low in self.female_pronouns:
+            return FEMALE
+        return None
+
+    def gender_of_name(self, given: str) -> str | None:
+        low = given.lower()
+        male, female = low in self.male_names, low in self.female_names
+        if male and not female:
+            return MALE
+        if female and not male:
+            return FEMALE
+        return None
+
+
+def _words(data: dict[str, Any], *keys: str) -> frozenset[str]:
+    node: Any = data
+    for key in keys:
+        node = node.get(key, {})
+    return frozenset(str(w).lower() for w in (node or []))
+
+
+def _build(data: dict[str, Any]) -> Lexicon:
+    titles = [str(t).lower() for t in data.get("titles", {}).get("words", [])]
+    phrases = data.get("phrases", {}).get("according_to", [])
+    gender = data.get("gender", {})
+    return Lexicon(
+        speech_verbs=_words(data, "verbs", "speech"),
+        cognition_verbs=_words(data, "verbs", "cognition"),
+        infinitive_verbs=_words(data, "verbs", "infinitive"),
+        prepositional={
+            str(verb).lower(): frozenset(str(p).lower() for p in preps)
+            for verb, preps in data.get("prepositional", {}).items()
+        },
+        according_phrases=tuple(tuple(str(p).lower().split()) for p in phrases),
+        titles=frozenset(t for t in titles if " " not in t),
+        title_phrases=tuple(tuple(t.split()) for t in titles if " " in t),
+        male_words=frozenset(str(w).lower() for w in gender.get("male_words", [])),
+        female_words=frozenset(str(w).lower() for w in gender.get("female_words", [])),
+        male_pronouns=frozenset(str(w).lower() for w in gender.get("male_pronouns", [])),
+        female_pronouns=frozenset(str(w).lower() for w in gender.get("female_pronouns", [])),
+        male_names=frozenset(str(w).lower() for w in gender.get("male_names", [])),
+        female_names=frozenset(str(w).lower() for w in gender.get("female_names", [])),
+    )
+
+
+@lru_cache(maxsize=8)
+def load_lexicon(path: str | None = None) -> Lexicon:
+    """The lexicon from ``path``, or the ``cues.toml`` shipped with the plugin."""
+    if path:
+        raw = Path(path).read_text(encoding="utf-8")
+    else:
+        raw = resources.files(__package__ or "plugins.quotes").joinpath("cues.toml").read_text(
+            encoding="utf-8"
+        )
+    return _build(tomllib.loads(raw))

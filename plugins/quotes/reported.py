@@ -1,0 +1,189 @@
+"""Reported speech: indirect quotes and "according to" attributions.
+
+- ``indirect``: a verb of saying or believing with a clause as its complement ("X said
+  that …", "…, sources said"), a verb of saying with its "to"-infinitive ("vowed to
+  fight on"), or a verb + preposition cue whose object is the content ("Zelenskyy is
+  calling for an immediate ceasefire"). The content is the complement; the speaker the
+  verb's subject.
+- ``according_to``: "according to X" (and phrases like it): the content is the rest of
+  the sentence, the source is X.
+
+Content that is mostly a direct quote is left to the direct-quote attribution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacy.tokens import Doc as SpacyDoc
+from spacy.tokens import Span as SpacySpan
+from spacy.tokens import Token
+
+from plugins.quotes.attribution import (
+    Attribution,
+    according_cue,
+    according_object,
+    char_end,
+    noun_phrase,
+    speaker_of,
+)
+from plugins.quotes.lexicon import Lexicon
+
+_NOT_SOURCES = {"it", "this", "that", "which", "there", "what", "who", "these", "those",
+                "one", "you"}
+_TRIM = set(" \t\n,;:—–-")
+
+
+@dataclass
+class _Content:
+    start: int
+    end: int
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in _TRIM:
+        start += 1
+    while end > start and (text[end - 1] in _TRIM or text[end - 1] in ".!?"):
+        end -= 1
+    return start, end
+
+
+def _subtree_span(token: Token) -> tuple[int, int]:
+    return token.left_edge.idx, char_end(token.right_edge)
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+class ReportedFinder:
+    """Finds indirect and according-to attributions in one parsed document."""
+
+    def __init__(self, sp: SpacyDoc, lex: Lexicon, quoted: list[tuple[int, int]]) -> None:
+        self.sp = sp
+        self.text = sp.text
+        self.lex = lex
+        self.quoted = quoted
+
+    def _in_quote(self, pos: int) -> bool:
+        return any(s <= pos < e for s, e in self.quoted)
+
+    def _mostly_quoted(self, span: tuple[int, int]) -> bool:
+        length = max(1, span[1] - span[0])
+        covered = sum(_overlap(span, q) for q in self.quoted)
+        return covered / length > 0.5
+
+    def _source_ok(self, token: Token | None) -> bool:
+        return (
+            token is not None
+            and token.lower_ not in _NOT_SOURCES
+            and not token.is_punct
+            and token.pos_ in ("PROPN", "NOUN", "PRON", "NUM", "X")
+        )
+
+    def find(self) -> list[Attribution]:
+        out: list[Attribution] = []
+        seen: set[tuple[int, int]] = set()
+        for tok in self.sp:
+            if self._in_quote(tok.idx):
+                continue
+            for att in self._at(tok):
+                key = (att.start, att.end)
+                if key in seen or att.end - att.start < 3:
+                    continue
+                if self._mostly_quoted(key):
+                    continue
+                seen.add(key)
+                out.append(att)
+        out.sort(key=lambda a: a.start)
+        return out
+
+    def _at(self, tok: Token) -> list[Attribution]:
+        phrase = according_cue(tok, self.lex)
+        if phrase is not None:
+            att = self._according(tok, phrase)
+            return [att] if att else []
+        if tok.pos_ not in ("VERB", "AUX") or not self.lex.is_reporting_verb(tok.lemma_):
+            return []
+        found = []
+        speech = self.lex.is_speech_verb(tok.lemma_)
+        for child in tok.children:
+            if self._in_quote(child.idx):
+                continue
+            if child.dep_ == "ccomp" or (child.dep_ == "parataxis" and speech):
+                content = _subtree_span(child)
+                if content[0] <= tok.idx < content[1]:
+                    continue
+                att = self._indirect(tok, (tok,), content)
+                if att:
+                    found.append(att)
+            elif (speech and child.dep_ == "xcomp" and tok.lemma_.lower()
+                  in self.lex.infinitive_verbs and any(c.dep_ == "aux" and c.lower_ == "to"
+                                                        for c in child.children)):
+                att = self._indirect(tok, (tok,), _subtree_span(child))
+                if att:
+                    found.append(att)
+            elif child.dep_ == "prep" and child.lower_ in self.lex.prepositional.get(
+                tok.lemma_.lower(), frozenset()
+            ):
+                objs = [c for c in child.children if c.dep_ in ("pobj", "pcomp")]
+                if objs:
+                    start = objs[0].left_edge.idx
+                    end = max(char_end(o.right_edge) for o in objs)
+                    att = self._indirect(tok, (tok, child), (start, end))
+                    if att:
+                        found.append(att)
+        return found
+
+    def _indirect(
+        self, verb: Token, cue: tuple[Token, ...], content: tuple[int, int]
+    ) -> Attribution | None:
+        speaker = speaker_of(verb, self.lex)
+        if not self._source_ok(speaker) or speaker is None:
+            return None
+        sp_span = noun_phrase(speaker)
+        start, end = _trim(self.text, *content)
+        # the content must not swallow its own speaker or cue
+        if start <= speaker.idx < end:
+            if speaker.idx > start:
+                end = min(end, sp_span[0])
+            else:
+                start = max(start, sp_span[1])
+            start, end = _trim(self.text, start, end)
+        if end - start < 3:
+            return None
+        cue_text = self.text[cue[0].idx : char_end(cue[-1])]
+        return Attribution(
+            start=start, end=end, kind="indirect", cue=cue_text,
+            cue_tokens=tuple(t.i for t in cue), speaker=sp_span, speaker_head=speaker.i,
+            parts=[(start, end)],
+        )
+
+    def _according(self, first: Token, phrase: tuple[Token, ...]) -> Attribution | None:
+        source = according_object(first, self.lex)
+        if source is None:
+            return None
+        src_span = noun_phrase(source)
+        phrase_start = first.idx
+        phrase_end = max(src_span[1], char_end(phrase[-1]))
+        # the phrase ends at the source's own right edge (relative clauses included)
+        phrase_end = max(phrase_end, char_end(source.right_edge))
+        sent: SpacySpan = first.sent
+        s_start, s_end = sent.start_char, sent.end_char
+        before = self.text[s_start:phrase_start]
+        after = self.text[phrase_end:s_end]
+        if not before.strip(" ,;:—–-\n\"“”"):
+            start, end = phrase_end, s_end
+        elif not after.strip(" .,;:!?—–-\n\"“”"):
+            start, end = s_start, phrase_start
+        else:
+            start, end = s_start, s_end
+        start, end = _trim(self.text, start, end)
+        if end - start < 3:
+            return None
+        cue_text = self.text[phrase[0].idx : char_end(phrase[-1])]
+        return Attribution(
+            start=start, end=end, kind="according_to", cue=cue_text,
+            cue_tokens=tuple(t.i for t in phrase), speaker=src_span, speaker_head=source.i,
+            parts=[(start, end)],
+        )
