@@ -275,7 +275,7 @@ def test_the_content_security_policy_allows_only_the_inline_script_and_style(
     tree: lxml.html.HtmlElement,
 ) -> None:
     policy = tree.cssselect('meta[http-equiv="Content-Security-Policy"]')[0].get("content")
-    script = [s for s in tree.cssselect("script") if s.get("type") is None][0].text
+    script = next(s for s in tree.cssselect("script") if s.get("type") is None).text
     style = tree.cssselect("style")[0].text
     assert f"script-src {csp_hash(script)};" in policy
     assert f"style-src {csp_hash(style)};" in policy
