@@ -207,6 +207,7 @@ class DocumentView:
 
     doc: Document
     prefix: str
+    heading: str
     text_tokens: list[Token]
     raw_tokens: list[Token]
     entity_groups: list[dict[str, Any]]
@@ -313,6 +314,14 @@ def _json_for_script(data: str) -> Markup:
     return Markup(escaped)
 
 
+def display_title(doc: Document) -> str:
+    """The title to show: the submitted one, else the level-1 heading, else the id."""
+    if doc.title:
+        return doc.title
+    top = [h for h in doc.headings if h.level == 1]
+    return top[0].text.strip() if top and top[0].text.strip() else doc.id
+
+
 def document_view(doc: Document, index: int = 0) -> DocumentView:
     """Compute the tokens and the panels' rows for one Document."""
     prefix = f"d{index}"
@@ -356,6 +365,7 @@ def document_view(doc: Document, index: int = 0) -> DocumentView:
     return DocumentView(
         doc=doc,
         prefix=prefix,
+        heading=display_title(doc),
         text_tokens=nest(doc.text, text_marks(doc, prefix)),
         raw_tokens=nest(doc.raw_text, raw_marks(doc, prefix)),
         entity_groups=entity_groups,
@@ -438,7 +448,7 @@ def render_html(docs: list[Document], title: str | None = None) -> str:
     """A self-contained HTML page showing every layer of each Document."""
     views = [document_view(doc, i) for i, doc in enumerate(docs)]
     if title is None:
-        title = (docs[0].title or docs[0].id) if len(docs) == 1 else f"{len(docs)} documents"
+        title = display_title(docs[0]) if len(docs) == 1 else f"{len(docs)} documents"
     template = _default_environment().get_template("view.html.j2")
     return template.render(
         views=views, title=title, csp=content_security_policy(), styled_labels=STYLED_LABELS

@@ -36,11 +36,14 @@ def main() -> None:
         try:
             driver.set_window_size(1400, 1100)
             driver.get(page.as_uri())
-            targets = (driver.find_elements(By.CSS_SELECTOR, "#d0-text .m-quote[data-speaker]")
-                       or driver.find_elements(By.CSS_SELECTOR, "#d0-text .m-entity"))
+            # the first quote with a speaker that shows in the top of the page, else an entity
+            height = driver.execute_script("return window.innerHeight")
+            targets = [
+                el for el in driver.find_elements(
+                    By.CSS_SELECTOR, "#d0-text .m-quote.first[data-speaker]")
+                if el.rect["y"] + el.rect["height"] < height * 0.8
+            ] or driver.find_elements(By.CSS_SELECTOR, "#d0-text .m-entity")
             if targets:
-                driver.execute_script("arguments[0].scrollIntoView({block: 'center'})",
-                                      targets[0])
                 ActionChains(driver).move_to_element(targets[0]).perform()
                 time.sleep(0.2)
             driver.save_screenshot(str(out))
