@@ -1,0 +1,59 @@
+"""A small third-party-style plugin for the queue's integration tests: fast stages with
+switches in the article text, so a test can make a stage fail or kill its worker process.
+
+It is installed for worker subprocesses by ``conftest.py`` as a distribution with a
+``copydesk`` entry point (a ``.dist-info`` on ``PYTHONPATH``), exactly as ``pip`` would.
+
+* ``probe`` counts words into ``extensions["probe"]``, after sleeping ``delay`` seconds
+  (config ``[stage.probe] delay``), and SIGKILLs its own process when the text contains
+  ``KILL-THE-WORKER``: a poison article.
+* ``fragile`` raises when the text contains ``BREAK-THE-STAGE``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from core import Document, Stage, StageConfig, hookimpl
+
+KILL_MARK = "KILL-THE-WORKER"
+BREAK_MARK = "BREAK-THE-STAGE"
+
+
+class ProbeConfig(StageConfig):
+    delay: float = 0.0
+
+
+class ProbeStage(Stage):
+    name = "probe"
+    requires = ("text",)
+    provides = ("probe",)
+    Config = ProbeConfig
+    description = "Counts words (test plugin); kills its process on a marker."
+
+    def process(self, doc: Document) -> None:
+        assert isinstance(self.config, ProbeConfig)
+        if self.config.delay:
+            time.sleep(self.config.delay)
+        if KILL_MARK in doc.text:
+            os.kill(os.getpid(), signal.SIGKILL)
+        doc.extensions["probe"] = {"words": len(doc.text.split()), "pid": os.getpid()}
+
+
+class FragileStage(Stage):
+    name = "fragile"
+    requires = ("text",)
+    provides = ("fragile",)
+    description = "Raises on a marker (test plugin)."
+
+    def process(self, doc: Document) -> None:
+        if BREAK_MARK in doc.text:
+            raise ValueError("the fragile stage broke on purpose")
+        doc.extensions["fragile"] = {"ok": True}
+
+
+@hookimpl
+def register_stages() -> list[type[Stage]]:
+    return [ProbeStage, FragileStage]

@@ -1,0 +1,267 @@
+"""The queue end to end: real Redis, real ``copydesk worker`` processes, the CLI and the client."""
+
+from __future__ import annotations
+
+import base64
+import json
+import pickle
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+
+from core.document import InvalidArticle
+from tests.integration.conftest import Cluster, free_port
+
+pytestmark = pytest.mark.integration
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+SAMPLE = DATA / "istanbul-peace-talks.txt"
+
+
+def uid(stem: str) -> str:
+    return f"{stem}-{uuid.uuid4().hex[:10]}"
+
+
+def test_cli_submit_then_result_gives_the_document(cluster: Cluster, tmp_path: Path) -> None:
+    submitted = cluster.cli("submit", str(SAMPLE), "--wait", "--timeout", "60")
+    assert submitted.returncode == 0, submitted.stderr
+    (article_id,) = submitted.stdout.split()
+    result = cluster.cli("result", article_id)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["id"] == article_id and doc["status"] == "done"
+    assert doc["extensions"]["probe"]["words"] == len(SAMPLE.read_text().split())
+    assert [r["stage"] for r in doc["runs"]] == ["probe", "fragile"]
+
+
+def test_cli_status_shows_done_and_the_worker(cluster: Cluster) -> None:
+    article_id = uid("status")
+    cluster.client().submit({"id": article_id, "text": "Ministers met in Istanbul."})
+    cluster.client().wait(article_id, timeout=60)
+    shown = cluster.cli("status", "--json", article_id)
+    assert shown.returncode == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    assert data["status"] == "done" and data["worker"] == "w1@" + cluster.prefix
+
+
+def test_client_submit_wait_result(cluster: Cluster) -> None:
+    client = cluster.client()
+    text = "The talks in Istanbul ended without agreement, officials said on Sunday."
+    sub = client.submit({"id": uid("client"), "text": text, "title": "Talks end"})
+    assert sub.outcome == "queued"
+    status = client.wait(sub.id, timeout=60)
+    assert status is not None and status.status == "done"
+    doc = client.result(sub.id)
+    assert doc is not None and doc.title == "Talks end"
+    assert doc.extensions["probe"]["words"] == len(text.split())
+
+
+def test_submit_many_then_follow_yields_each_finished_document(cluster: Cluster) -> None:
+    client = cluster.client()
+    articles = [{"id": uid("many"), "text": f"Article number {i} about the talks."}
+                for i in range(5)]
+    cursor = client.store.last_event_id()
+    results = client.submit_many(articles)
+    assert [r.outcome for r in results] == ["queued"] * 5
+    wanted = {a["id"] for a in articles}
+    seen = set()
+    for doc in client.follow(since=cursor, idle_timeout=30):
+        if doc.id in wanted:
+            seen.add(doc.id)
+        if seen == wanted:
+            break
+    assert seen == wanted
+
+
+def test_plain_redis_producer_gets_its_article_processed(cluster: Cluster) -> None:
+    """A producer using only redis-py and the format in docs/queue.md (no celery/copydesk)."""
+    article = {"id": uid("raw"), "text": "Written to Redis by hand, in the Celery format."}
+    task_id = str(uuid.uuid4())
+    body = [[article], {}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None}]
+    message = {
+        "body": base64.b64encode(json.dumps(body).encode()).decode(),
+        "content-encoding": "utf-8",
+        "content-type": "application/json",
+        "headers": {"lang": "py", "task": "copydesk.process", "id": task_id,
+                    "root_id": task_id, "parent_id": None, "group": None},
+        "properties": {"correlation_id": task_id, "reply_to": "", "delivery_mode": 2,
+                       "delivery_info": {"exchange": "", "routing_key": cluster.queue},
+                       "priority": 0, "body_encoding": "base64",
+                       "delivery_tag": str(uuid.uuid4())},
+    }
+    r = redis.Redis.from_url(cluster.redis_url, decode_responses=True)
+    r.lpush(cluster.queue, json.dumps(message))
+    status = cluster.client().wait(article["id"], timeout=60)
+    assert status is not None and status.status == "done"
+    doc = json.loads(r.hget(f"{cluster.prefix}:article:{article['id']}", "document"))
+    assert doc["text"] == article["text"]
+
+
+def test_same_id_twice_is_processed_once_unless_forced(cluster: Cluster) -> None:
+    client = cluster.client()
+    article = {"id": uid("twice"), "text": "Submitted twice by a nervous producer."}
+    assert client.submit(article).outcome == "queued"
+    client.wait(article["id"], timeout=60)
+    again = client.submit(article)
+    assert (again.outcome, again.status) == ("duplicate", "done")
+    assert client.status(article["id"]).completions == 1  # type: ignore[union-attr]
+    forced = client.submit(article, force=True)
+    assert forced.outcome == "queued"
+    final = client.wait(article["id"], timeout=60)
+    assert final is not None and final.status == "done" and final.task_id == forced.task_id
+
+
+def test_content_derived_id_makes_a_resubmission_a_duplicate(cluster: Cluster) -> None:
+    client = cluster.client()
+    text = f"No id given; the content decides it ({uuid.uuid4()})."
+    first = client.submit({"text": text})
+    second = client.submit({"text": text})
+    assert first.id == second.id and first.id.startswith("sha256-")
+    assert second.outcome == "duplicate"
+
+
+def test_cli_submit_reports_a_duplicate(cluster: Cluster, tmp_path: Path) -> None:
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps({"id": uid("dup"), "text": "Once is enough."}) + "\n")
+    assert cluster.cli("submit", str(path), "--wait").returncode == 0
+    again = cluster.cli("submit", str(path))
+    assert again.returncode == 0
+    assert "not queued again" in again.stderr and "already done" in again.stderr
+
+
+def test_invalid_article_is_refused_at_submit_time(cluster: Cluster) -> None:
+    client = cluster.client()
+    depth = client.queue_info().depth
+    with pytest.raises(InvalidArticle, match="empty"):
+        client.submit({"id": uid("empty"), "text": "   "})
+    with pytest.raises(InvalidArticle, match="exactly one"):
+        client.submit({"id": uid("both"), "text": "a", "html": "<p>a</p>"})
+    with pytest.raises(InvalidArticle, match="published_at"):
+        client.submit({"text": "Dated badly.", "published_at": "last Tuesday"})
+    assert client.queue_info().depth == depth
+
+
+def test_cli_refuses_invalid_lines_and_queues_the_rest(cluster: Cluster, tmp_path: Path) -> None:
+    good = uid("good")
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(json.dumps({"id": good, "text": "Fine."}) + "\n"
+                    + json.dumps({"id": uid("bad"), "text": ""}) + "\n")
+    out = cluster.cli("submit", str(path))
+    assert out.returncode == 1
+    assert out.stdout.split() == [good]
+    assert "mixed.jsonl:2" in out.stderr and "empty" in out.stderr
+
+
+def test_redis_down_at_submit_is_a_clear_error(cluster: Cluster) -> None:
+    from workers.client import Client, QueueUnavailable
+
+    url = f"redis://:secret@127.0.0.1:{free_port()}/0"
+    client = Client(cluster.settings(), redis_url=url)
+    with pytest.raises(QueueUnavailable, match="unavailable") as caught:
+        client.submit({"text": "Nobody is listening."})
+    assert "secret" not in str(caught.value)
+    out = subprocess.run([*cluster_cli_prefix(), "submit", "-"], input="Nobody listens.",
+                         env=cluster.env(COPYDESK_REDIS_URL=url), capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode != 0 and "Redis at redis://:***@127.0.0.1" in out.stderr
+
+
+def cluster_cli_prefix() -> list[str]:
+    from tests.integration.conftest import COPYDESK
+
+    return [COPYDESK]
+
+
+def test_failing_stage_is_recorded_in_runs_and_the_document_is_done(cluster: Cluster) -> None:
+    client = cluster.client()
+    article_id = uid("fragile")
+    client.submit({"id": article_id, "text": "This one will BREAK-THE-STAGE, sadly."})
+    status = client.wait(article_id, timeout=60)
+    assert status is not None and status.status == "done"
+    doc = client.result(article_id)
+    assert doc is not None
+    run = {r.stage: r for r in doc.runs}["fragile"]
+    assert run.status == "failed" and "broke on purpose" in (run.error or "")
+
+
+def test_failing_required_stage_fails_the_article(make_cluster) -> None:  # type: ignore[no-untyped-def]
+    strict: Cluster = make_cluster(COPYDESK_PIPELINE__REQUIRED="fragile")
+    strict.start_worker("strict", concurrency=1)
+    client = strict.client()
+    article_id = uid("required")
+    client.submit({"id": article_id, "text": "Required, and it will BREAK-THE-STAGE."})
+    status = client.wait(article_id, timeout=60)
+    assert status is not None and status.status == "failed"
+    assert "required stage 'fragile' failed" in (status.error or "")
+    doc = client.result(article_id)
+    assert doc is not None and doc.status == "failed"
+
+
+def test_invalid_message_reaching_a_worker_ends_failed_and_the_worker_goes_on(
+        cluster: Cluster) -> None:
+    from workers.protocol import build_message
+
+    r = redis.Redis.from_url(cluster.redis_url, decode_responses=True)
+    bad_id = uid("badmsg")
+    r.lpush(cluster.queue, build_message({"id": bad_id, "text": ""}, cluster.queue))
+    client = cluster.client()
+    status = client.wait(bad_id, timeout=60)
+    assert status is not None and status.status == "failed"
+    assert "invalid article" in (status.error or "") and "empty" in (status.error or "")
+    after = client.submit({"id": uid("after"), "text": "The next article is fine."})
+    assert client.wait(after.id, timeout=60).status == "done"  # type: ignore[union-attr]
+
+
+def test_pickled_message_is_refused_logged_and_never_executed(cluster: Cluster,
+                                                              tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (Path.touch, (marker,))
+
+    task_id = str(uuid.uuid4())
+    message = {
+        "body": base64.b64encode(pickle.dumps(((Exploit(),), {}, {}))).decode(),
+        "content-encoding": "binary",
+        "content-type": "application/x-python-serialize",
+        "headers": {"lang": "py", "task": "copydesk.process", "id": task_id},
+        "properties": {"delivery_info": {"exchange": "", "routing_key": cluster.queue},
+                       "body_encoding": "base64", "delivery_tag": str(uuid.uuid4()),
+                       "priority": 0},
+    }
+    r = redis.Redis.from_url(cluster.redis_url)
+    r.lpush(cluster.queue, json.dumps(message))
+    # an ordinary article queued behind it is processed, so the pickle was dealt with
+    client = cluster.client()
+    later = client.submit({"id": uid("after-pickle"), "text": "Plain JSON, after the pickle."})
+    assert client.wait(later.id, timeout=60).status == "done"  # type: ignore[union-attr]
+    assert not marker.exists()
+    log = cluster.log("w1@" + cluster.prefix)
+    assert "Refusing to deserialize untrusted content of type pickle" in log
+
+
+def test_poison_article_is_dead_lettered_shown_and_resubmittable(cluster: Cluster) -> None:
+    client = cluster.client()
+    article_id = uid("poison")
+    client.submit({"id": article_id, "text": "This article will KILL-THE-WORKER each time."})
+    status = client.wait(article_id, timeout=90)
+    assert status is not None and status.status == "failed"
+    assert status.attempts == 2  # max_retries=1: the first try and one retry
+    assert "gave up after 2 attempts" in (status.error or "")
+    assert "worker process was lost" in (status.error or "")
+    dead = [d for d in client.dead_letters() if d["id"] == article_id]
+    assert len(dead) == 1 and dead[0]["article"]["text"].startswith("This article")
+    shown = cluster.cli("queue")
+    assert shown.returncode == 0 and article_id in shown.stdout
+    listed = json.loads(cluster.cli("queue", "--json").stdout)
+    assert listed["workers"] and listed["workers"][0]["alive"]
+    resubmitted = cluster.cli("resubmit-dead", article_id)
+    assert resubmitted.returncode == 0 and resubmitted.stdout.split() == [article_id]
+    assert not [d for d in client.dead_letters() if d["id"] == article_id]
+    again = client.wait(article_id, timeout=90)
+    assert again is not None and again.status == "failed"  # still poison: parked again
+    assert len([d for d in client.dead_letters() if d["id"] == article_id]) == 1

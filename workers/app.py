@@ -1,0 +1,140 @@
+"""The Celery application of copydesk, configured from ``core.Settings``.
+
+Reliability defaults (docs/queue.md explains each):
+
+* JSON is the only accepted content type; a pickled (or YAML, msgpack…) message is refused
+  by kombu, logged as an error and dropped, never deserialized.
+* Late acknowledgement, and a message whose worker process died is re-queued
+  (``acks_late``, ``reject_on_worker_lost``), so a crash loses nothing.
+* Prefetch 1: a worker reserves no more messages than it has processes.
+* A soft and a hard time limit per article; the Redis visibility timeout is longer than the
+  hard limit, and the worker's heartbeat re-stamps the messages it holds, so a message is only
+  handed to another worker when its holder stopped renewing it (it died), never because it
+  is slow or waited behind another article.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from celery import Celery, signals
+from kombu import Exchange, Queue
+
+from core.settings import Settings, load_settings
+from workers.keys import keys_for
+from workers.protocol import TASK_NAME
+
+_app: Celery | None = None
+_settings: Settings | None = None
+
+
+def configure(settings: Settings) -> None:
+    """Use these settings for the app (call before ``get_app``; the CLI does)."""
+    global _settings, _app
+    _settings = settings
+    _app = None
+
+
+def current_settings() -> Settings:
+    global _settings
+    if _settings is None:
+        _settings = load_settings()
+    return _settings
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """The Celery configuration for ``settings`` (also printed by ``copydesk worker --show``)."""
+    w = settings.worker
+    keys = keys_for(settings)
+    return {
+        "broker_url": settings.redis_url,
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_max_retries": None,
+        "broker_transport_options": {
+            "visibility_timeout": int(w.visibility_timeout),
+            "unacked_key": keys.unacked,
+            "unacked_index_key": keys.unacked_index,
+            "unacked_mutex_key": keys.unacked_mutex,
+            "unacked_mutex_expire": max(5, int(w.restore_interval * 3)),
+            "unacked_restore_interval": max(1, int(w.restore_interval)),
+            "unacked_restore_throttle": 1,
+            "socket_keepalive": True,
+            "health_check_interval": 25,
+        },
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "event_serializer": "json",
+        "accept_content": ["json"],
+        "result_accept_content": ["json"],
+        "task_ignore_result": True,
+        "task_store_errors_even_if_ignored": False,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "task_acks_on_timeout": False,
+        "task_acks_on_failure": True,
+        "task_soft_time_limit": w.soft_time_limit,
+        "task_time_limit": w.time_limit,
+        "task_default_queue": w.queue,
+        "task_queues": [Queue(w.queue, Exchange(w.queue), routing_key=w.queue)],
+        "task_routes": {TASK_NAME: {"queue": w.queue}},
+        "worker_prefetch_multiplier": w.prefetch_multiplier,
+        "worker_send_task_events": False,
+        "worker_enable_remote_control": True,
+        "worker_hijack_root_logger": True,
+        "worker_redirect_stdouts": False,
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        "enable_utc": True,
+    }
+
+
+def get_app() -> Celery:
+    """The Celery app for the current settings, with the ``copydesk.process`` task."""
+    global _app
+    if _app is None:
+        settings = current_settings()
+        app = Celery("copydesk", set_as_current=True)
+        app.conf.update(celery_config(settings))
+        from workers import tasks
+
+        tasks.register(app)
+        _app = app
+    return _app
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per log line, for log shippers (``copydesk worker --log-format json``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "timestamp": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "process": record.processName,
+            "event": record.getMessage(),
+        }
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+_log_format = "console"
+
+
+def set_log_format(fmt: str) -> None:
+    global _log_format
+    _log_format = fmt
+
+
+@signals.after_setup_logger.connect
+def _json_logs(logger: logging.Logger | None = None, **_: Any) -> None:
+    if _log_format != "json" or logger is None:
+        return
+    for handler in logger.handlers:
+        handler.setFormatter(JsonLogFormatter())
+
+
+@signals.after_setup_task_logger.connect
+def _json_task_logs(logger: logging.Logger | None = None, **_: Any) -> None:
+    _json_logs(logger=logger)

@@ -1,0 +1,103 @@
+"""The Redis key schema of copydesk: every key the queue and the result store use, in one place.
+
+docs/queue.md documents the same table for systems in other languages; change both together.
+``P`` below is ``settings.worker.key_prefix`` (default ``copydesk``) and ``Q`` the queue name
+(``settings.worker.queue``, default ``copydesk``).
+
+| key | type | what |
+|---|---|---|
+| ``Q`` | list | the Celery queue: producers LPUSH messages, workers BRPOP them |
+| ``P:article:{id}`` | hash | one article's status record (fields in ``RecordField``), with TTL |
+| ``P:events`` | stream | one entry per status change: ``id``, ``status``, ``at``, … (capped) |
+| ``P:index:{status}`` | sorted set | ids per status; score = time (lease expiry for running) |
+| ``P:dead`` | list | dead-lettered articles, JSON objects with ``id``, ``reason``, ``article`` |
+| ``P:workers`` | sorted set | worker node names, score = last heartbeat (epoch seconds) |
+| ``P:worker:{node}`` | hash | one worker's heartbeat: pid, host, concurrency, active, processed |
+| ``P:unacked`` / ``P:unacked_index`` / ``P:unacked_mutex`` | hash / zset / string | kombu's
+  messages delivered but not acknowledged, their lease times, and the restore mutex |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+STATUSES = ("queued", "running", "done", "failed")
+FINISHED = ("done", "failed")
+
+
+class RecordField(StrEnum):
+    """Fields of the ``P:article:{id}`` hash (all values are strings)."""
+
+    status = "status"  # queued | running | done | failed
+    task_id = "task_id"  # Celery task id of the submission being processed
+    attempts = "attempts"  # how many times a worker started on it
+    submitted_at = "submitted_at"  # epoch seconds, as a decimal string
+    started_at = "started_at"
+    finished_at = "finished_at"
+    updated_at = "updated_at"
+    stage = "stage"  # the stage running now (while running), the last one otherwise
+    worker = "worker"  # node name of the worker that holds / finished it
+    owner = "owner"  # node:pid of the process holding the lease
+    lease_until = "lease_until"  # epoch seconds; a running record whose lease lapsed is orphaned
+    error = "error"  # why it failed, or why the last attempt was lost
+    document = "document"  # Document JSON (when done, or failed by a required stage)
+    article = "article"  # the submitted-article JSON, kept until it is finished
+    completions = "completions"  # how many times it reached done/failed (1 in a healthy system)
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Key names for one prefix and queue."""
+
+    prefix: str = "copydesk"
+    queue: str = "copydesk"
+
+    def article(self, article_id: str) -> str:
+        return f"{self.prefix}:article:{article_id}"
+
+    @property
+    def article_pattern(self) -> str:
+        return f"{self.prefix}:article:*"
+
+    @property
+    def events(self) -> str:
+        return f"{self.prefix}:events"
+
+    def index(self, status: str) -> str:
+        return f"{self.prefix}:index:{status}"
+
+    @property
+    def dead(self) -> str:
+        return f"{self.prefix}:dead"
+
+    @property
+    def workers(self) -> str:
+        return f"{self.prefix}:workers"
+
+    def worker(self, node: str) -> str:
+        return f"{self.prefix}:worker:{node}"
+
+    @property
+    def unacked(self) -> str:
+        return f"{self.prefix}:unacked"
+
+    @property
+    def unacked_index(self) -> str:
+        return f"{self.prefix}:unacked_index"
+
+    @property
+    def unacked_mutex(self) -> str:
+        return f"{self.prefix}:unacked_mutex"
+
+    @property
+    def binding(self) -> str:
+        """kombu's exchange-binding set for the queue (created by workers, not needed to
+        publish on the default exchange)."""
+        return f"_kombu.binding.{self.queue}"
+
+
+def keys_for(settings: object) -> Keys:
+    """The key names for ``core.Settings`` (reads ``settings.worker``)."""
+    worker = settings.worker  # type: ignore[attr-defined]
+    return Keys(prefix=worker.key_prefix, queue=worker.queue)

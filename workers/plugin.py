@@ -1,0 +1,303 @@
+"""The queue plugin: contributes ``worker``, ``submit``, ``status``, ``result``, ``queue`` and
+``resubmit-dead`` to the ``copydesk`` command line through the ``register_commands`` hook.
+
+Only this module is imported when the CLI starts; Celery is imported when ``worker`` runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from core import hookimpl
+from core.document import Article
+from core.inputs import InputError, read_inputs
+
+err_console = Console(stderr=True)
+
+
+def _client(state: Any) -> Any:
+    from workers.client import Client
+
+    return Client(state.settings)
+
+
+def _unavailable() -> tuple[type[Exception], ...]:
+    from workers.client import QueueUnavailable
+
+    return (QueueUnavailable,)
+
+
+def _when(ts: float | None) -> str:
+    if not ts:
+        return ""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    """Add the queue commands to ``copydesk``."""
+
+    @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    @click.option("-Q", "--queue", default=None, help="Queue to consume (default: worker.queue).")
+    @click.option("-c", "--concurrency", type=int, default=None,
+                  help="Pool processes (default: worker.concurrency, else CPU count).")
+    @click.option("-n", "--hostname", default=None,
+                  help="Node name, unique per worker (default: copydesk.PID@HOST).")
+    @click.option("--pool", default="prefork", show_default=True,
+                  help="Celery pool: prefork, solo, threads.")
+    @click.option("--worker-log-format", "log_format", type=click.Choice(["console", "json"]),
+                  default=None, help="Worker log lines (default: json when not a terminal).")
+    @click.option("-l", "--loglevel", default="INFO", show_default=True)
+    @click.option("--show-config", is_flag=True, help="Print the Celery configuration and exit.")
+    @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+    @click.pass_obj
+    def worker(state: Any, queue: str | None, concurrency: int | None, hostname: str | None,
+               pool: str, log_format: str | None, loglevel: str, show_config: bool,
+               celery_args: tuple[str, ...]) -> None:
+        """Start a Celery worker for copydesk; any other Celery worker option passes through."""
+        from core.nlp import ModelNotInstalled
+        from workers import app as app_module
+        from workers import tasks
+
+        settings = state.settings
+        if queue:
+            settings.worker.queue = queue
+        if concurrency:
+            settings.worker.concurrency = concurrency
+        app_module.configure(settings)
+        if show_config:
+            config = app_module.celery_config(settings)
+            config["task_queues"] = [q.name for q in config["task_queues"]]
+            config["broker_url"] = _redact(config["broker_url"])
+            click.echo(json.dumps(config, indent=2, default=str))
+            return
+        fmt = log_format or ("console" if sys.stderr.isatty() else "json")
+        app_module.set_log_format(fmt)
+        from core.logs import configure_logging
+
+        configure_logging(fmt, loglevel)
+        pipeline = state.pipeline()  # a build error stops here, with its message
+        if settings.worker.preload and pool == "prefork":
+            try:
+                tasks.preload(pipeline)
+            except ModelNotInstalled as exc:
+                raise click.ClickException(str(exc)) from None
+        app = app_module.get_app()
+        argv = ["worker", "-Q", settings.worker.queue, "--pool", pool, "-l", loglevel,
+                "-n", hostname or f"copydesk.{os.getpid()}@%h",
+                "--prefetch-multiplier", str(settings.worker.prefetch_multiplier)]
+        if settings.worker.concurrency:
+            argv += ["-c", str(settings.worker.concurrency)]
+        argv += list(celery_args)
+        app.worker_main(argv)
+
+    @cli.command()
+    @click.argument("files", nargs=-1, required=True)
+    @click.option("--force", is_flag=True, help="Process again even if already done.")
+    @click.option("--wait", "wait_", is_flag=True, help="Wait until they are finished.")
+    @click.option("--timeout", type=float, default=None, help="Seconds to wait at most.")
+    @click.pass_obj
+    def submit(state: Any, files: tuple[str, ...], force: bool, wait_: bool,
+               timeout: float | None) -> None:
+        """Enqueue articles (.txt, .html, .json, .jsonl or - for stdin); print their ids."""
+        items = list(read_inputs(list(files), state.settings.max_article_chars))
+        errors = [i for i in items if isinstance(i, InputError)]
+        articles = [i for i in items if isinstance(i, Article)]
+        for error in errors:
+            err_console.print(f"[red]refused[/red] {error}", highlight=False)
+        client = _client(state)
+        results = []
+        try:
+            for chunk in _progress(articles, "submitting"):
+                results.extend(client.submit_many(chunk, force=force))
+        except _unavailable() as exc:
+            raise click.ClickException(str(exc)) from None
+        ids = []
+        for result in results:
+            if result.outcome == "invalid":
+                err_console.print(f"[red]refused[/red] {result.id or ''}: {result.error}",
+                                  highlight=False)
+                continue
+            ids.append(result.id)
+            click.echo(result.id)
+            if result.outcome == "duplicate":
+                err_console.print(f"[yellow]not queued again[/yellow] {result.id}: already "
+                                  f"{result.status} (use --force to process it again)",
+                                  highlight=False)
+        queued = sum(1 for r in results if r.outcome == "queued")
+        err_console.print(f"queued {queued} article(s) on {state.settings.worker.queue!r}",
+                          highlight=False)
+        if wait_ and ids:
+            try:
+                final = client.wait(ids, timeout=timeout)
+            except _unavailable() as exc:
+                raise click.ClickException(str(exc)) from None
+            unfinished = [i for i, s in final.items() if not (s and s.finished)]
+            failed = [i for i, s in final.items() if s and s.status == "failed"]
+            err_console.print(f"finished {len(ids) - len(unfinished)}, failed {len(failed)}",
+                              highlight=False)
+            if unfinished or failed:
+                sys.exit(1)
+        if errors or any(r.outcome == "invalid" for r in results):
+            sys.exit(1)
+
+    @cli.command()
+    @click.argument("ids", nargs=-1, required=True)
+    @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+    @click.pass_obj
+    def status(state: Any, ids: tuple[str, ...], as_json: bool) -> None:
+        """Show the status of articles in the queue's result store."""
+        try:
+            found = _client(state).statuses(list(ids))
+        except _unavailable() as exc:
+            raise click.ClickException(str(exc)) from None
+        missing = False
+        if as_json:
+            for article_id in ids:
+                item = found.get(article_id)
+                missing |= item is None
+                click.echo(json.dumps(item.to_dict() if item else
+                                      {"id": article_id, "status": "unknown"}))
+        else:
+            table = Table("id", "status", "stage", "attempts", "worker", "submitted",
+                          "finished", "error")
+            for article_id in ids:
+                item = found.get(article_id)
+                if item is None:
+                    missing = True
+                    table.add_row(article_id, "unknown", "", "", "", "", "", "")
+                    continue
+                table.add_row(item.id, item.status, item.stage or "", str(item.attempts),
+                              item.worker or "", _when(item.submitted_at),
+                              _when(item.finished_at), (item.error or "")[:80])
+            Console().print(table)
+        if missing:
+            sys.exit(1)
+
+    @cli.command()
+    @click.argument("ids", nargs=-1, required=True)
+    @click.option("--wait", "wait_", is_flag=True, help="Wait until they are finished.")
+    @click.option("--timeout", type=float, default=None, help="Seconds to wait at most.")
+    @click.option("--indent/--no-indent", default=None, help="Indent JSON (default for one).")
+    @click.pass_obj
+    def result(state: Any, ids: tuple[str, ...], wait_: bool, timeout: float | None,
+               indent: bool | None) -> None:
+        """Print the Document JSON of finished articles (one per line for several)."""
+        client = _client(state)
+        try:
+            if wait_:
+                client.wait(list(ids), timeout=timeout)
+            found = client.statuses(list(ids))
+            problems = 0
+            for article_id in ids:
+                raw = client.result_json(article_id)
+                item = found.get(article_id)
+                if raw is None:
+                    problems += 1
+                    what = item.status if item else "unknown"
+                    why = f": {item.error}" if item and item.error else ""
+                    err_console.print(f"[red]no result[/red] {article_id}: {what}{why}",
+                                      highlight=False)
+                    continue
+                pretty = indent if indent is not None else len(ids) == 1
+                click.echo(json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
+                           if pretty else raw)
+                if item and item.status == "failed":
+                    problems += 1
+        except _unavailable() as exc:
+            raise click.ClickException(str(exc)) from None
+        if problems:
+            sys.exit(1)
+
+    @cli.command("queue")
+    @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+    @click.option("--dead", "dead_limit", type=int, default=10, show_default=True,
+                  help="How many dead letters to list.")
+    @click.pass_obj
+    def queue_(state: Any, as_json: bool, dead_limit: int) -> None:
+        """Queue depth, running/done/failed counts, workers and dead letters."""
+        try:
+            info = _client(state).queue_info(dead_limit=max(dead_limit, 0))
+        except _unavailable() as exc:
+            raise click.ClickException(str(exc)) from None
+        if as_json:
+            data = {
+                "queue": info.queue, "depth": info.depth, "unacked": info.unacked,
+                "counts": info.counts,
+                "workers": [{"node": w.node, "alive": w.alive, "last_seen": w.last_seen,
+                             **w.info} for w in info.workers],
+                "dead_letter_count": info.dead_letter_count,
+                "dead_letters": [{k: v for k, v in d.items() if k != "article"}
+                                 for d in info.dead_letters],
+            }
+            click.echo(json.dumps(data, indent=2))
+            return
+        console = Console()
+        console.print(f"queue [b]{info.queue}[/b]: {info.depth} waiting, {info.unacked} "
+                      f"delivered and not yet acknowledged", highlight=False)
+        console.print("articles: " + ", ".join(f"{k} {v}" for k, v in info.counts.items()),
+                      highlight=False)
+        table = Table("worker", "alive", "host", "pid", "processes", "running", "processed",
+                      "last seen", title="workers")
+        for w in info.workers:
+            table.add_row(w.node, "yes" if w.alive else "no", w.info.get("host", ""),
+                          w.info.get("pid", ""), w.info.get("concurrency", ""),
+                          w.info.get("active", ""), w.info.get("processed", ""),
+                          f"{time.time() - w.last_seen:.0f}s ago")
+        console.print(table)
+        console.print(f"dead letters: {info.dead_letter_count}", highlight=False)
+        for d in info.dead_letters:
+            console.print(f"  [red]{d.get('id')}[/red] ({d.get('attempts')} attempts, "
+                          f"{_when(d.get('at'))}): {d.get('reason')}", highlight=False)
+        if info.dead_letter_count:
+            console.print("re-submit them with `copydesk resubmit-dead --all` "
+                          "(or give ids)", highlight=False)
+
+    @cli.command("resubmit-dead")
+    @click.argument("ids", nargs=-1)
+    @click.option("--all", "all_", is_flag=True, help="Re-submit every dead letter.")
+    @click.pass_obj
+    def resubmit_dead(state: Any, ids: tuple[str, ...], all_: bool) -> None:
+        """Re-submit dead-lettered articles (by id, or --all) and clear them from the list."""
+        if not ids and not all_:
+            raise click.UsageError("give dead-lettered ids, or --all")
+        try:
+            results = _client(state).resubmit_dead(None if all_ else list(ids))
+        except _unavailable() as exc:
+            raise click.ClickException(str(exc)) from None
+        for r in results:
+            click.echo(r.id)
+        err_console.print(f"re-submitted {len(results)} article(s)", highlight=False)
+        if ids and len(results) < len(set(ids)):
+            err_console.print("[yellow]some ids were not in the dead-letter list[/yellow]")
+            sys.exit(1)
+
+
+def _progress(articles: list[Article], label: str, size: int = 200) -> Iterator[list[Article]]:
+    chunks = [articles[i:i + size] for i in range(0, len(articles), size)]
+    if len(articles) <= size or not err_console.is_terminal:
+        yield from chunks
+        return
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task(label, total=len(articles))
+        for chunk in chunks:
+            yield chunk
+            progress.advance(task, len(chunk))
+
+
+def _redact(url: str) -> str:
+    from workers.client import redact_url
+
+    return redact_url(url)

@@ -1,0 +1,506 @@
+"""The Redis result store: one status record per article, its Document JSON, and an event stream.
+
+Every status change is one Lua script, so the record, the per-status indexes and the event
+appended to the stream change together or not at all, whichever process (client, worker,
+another host) makes it. The key schema lives in ``workers.keys``; docs/queue.md explains it.
+
+Leases: a worker that starts an article writes ``lease_until`` (Redis server time + the
+visibility timeout) and its heartbeat renews it. A record that is ``running`` with a lapsed
+lease belongs to a dead process: the next delivery of its message takes it over, counting an
+attempt; after ``max_retries + 1`` attempts the article is failed and parked in the
+dead-letter list instead of being run again.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
+
+from core.settings import Settings, WorkerSettings
+from workers.keys import FINISHED, STATUSES, Keys, RecordField, keys_for
+from workers.protocol import build_message
+
+# -- Lua scripts ------------------------------------------------------------------------
+
+_NOW = """
+local _t = redis.call('TIME')
+local now = tonumber(_t[1]) + tonumber(_t[2]) / 1000000
+"""
+
+_MOVE = """
+local function move(id, to_key, score, from_keys)
+  for _, k in ipairs(from_keys) do redis.call('ZREM', k, id) end
+  redis.call('ZADD', to_key, score, id)
+end
+"""
+
+# KEYS: record, events, idx_queued, idx_running, idx_done, idx_failed, queue
+# ARGV: id, task_id, message, article_json, ttl, force, maxlen
+SUBMIT = _NOW + _MOVE + """
+local st = redis.call('HGET', KEYS[1], 'status')
+if st and (st == 'queued' or st == 'running' or (st == 'done' and ARGV[6] ~= '1')) then
+  return {0, st}
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'status', 'queued', 'task_id', ARGV[2], 'attempts', '0',
+  'submitted_at', tostring(now), 'updated_at', tostring(now), 'article', ARGV[4],
+  'completions', '0')
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+move(ARGV[1], KEYS[3], now, {KEYS[4], KEYS[5], KEYS[6]})
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'id', ARGV[1], 'status', 'queued',
+  'at', tostring(now), 'task_id', ARGV[2])
+redis.call('LPUSH', KEYS[7], ARGV[3])
+return {1, 'queued'}
+"""
+
+# KEYS: record, events, idx_queued, idx_running, idx_done, idx_failed, dead
+# ARGV: id, task_id, worker, owner, lease_seconds, max_attempts, article_json, ttl, maxlen
+CLAIM = _NOW + _MOVE + """
+local rec = redis.call('HMGET', KEYS[1], 'status', 'task_id', 'attempts', 'lease_until',
+  'error', 'article')
+local st, tid = rec[1], rec[2]
+local attempts = tonumber(rec[3] or '0') or 0
+local lease = now + tonumber(ARGV[5])
+if st == 'done' then return {'skip', 'done'} end
+if st == 'failed' then
+  if tid == ARGV[2] then return {'skip', 'failed'} end
+  attempts = 0
+end
+if st == 'running' and tonumber(rec[4] or '0') > now then
+  return {'skip', 'running'}
+end
+if not st then
+  redis.call('HSET', KEYS[1], 'submitted_at', tostring(now), 'completions', '0')
+end
+if attempts >= tonumber(ARGV[6]) then
+  local reason = 'gave up after ' .. attempts .. ' attempts; the last one ended with: ' ..
+    (rec[5] or 'the worker processing it was lost (killed, out of memory or timed out)')
+  redis.call('HSET', KEYS[1], 'status', 'failed', 'finished_at', tostring(now),
+    'updated_at', tostring(now), 'error', reason, 'owner', '', 'lease_until', '0')
+  redis.call('HINCRBY', KEYS[1], 'completions', 1)
+  redis.call('EXPIRE', KEYS[1], ARGV[8])
+  move(ARGV[1], KEYS[6], now, {KEYS[3], KEYS[4], KEYS[5]})
+  local entry = cjson.encode({id = ARGV[1], reason = reason, attempts = attempts,
+    task_id = ARGV[2], at = now, article = cjson.decode(rec[6] or ARGV[7])})
+  redis.call('RPUSH', KEYS[7], entry)
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[9], '*', 'id', ARGV[1], 'status', 'failed',
+    'at', tostring(now), 'task_id', ARGV[2], 'error', reason, 'dead_letter', '1')
+  return {'dead', reason}
+end
+attempts = attempts + 1
+redis.call('HSET', KEYS[1], 'status', 'running', 'task_id', ARGV[2],
+  'attempts', tostring(attempts), 'started_at', tostring(now), 'updated_at', tostring(now),
+  'worker', ARGV[3], 'owner', ARGV[4], 'lease_until', tostring(lease), 'stage', '')
+if not rec[6] then redis.call('HSET', KEYS[1], 'article', ARGV[7]) end
+redis.call('EXPIRE', KEYS[1], ARGV[8])
+move(ARGV[1], KEYS[4], lease, {KEYS[3], KEYS[5], KEYS[6]})
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[9], '*', 'id', ARGV[1], 'status', 'running',
+  'at', tostring(now), 'task_id', ARGV[2], 'worker', ARGV[3], 'attempt', tostring(attempts))
+return {'run', tostring(attempts)}
+"""
+
+# KEYS: record, events, idx_queued, idx_running, idx_done, idx_failed
+# ARGV: id, task_id, status, document, error, ttl, maxlen, worker
+FINISH = _NOW + _MOVE + """
+local st = redis.call('HGET', KEYS[1], 'status')
+if st == 'done' then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[3], 'finished_at', tostring(now),
+  'updated_at', tostring(now), 'worker', ARGV[8], 'owner', '', 'lease_until', '0',
+  'task_id', ARGV[2])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'document', ARGV[4]) end
+if ARGV[5] ~= '' then
+  redis.call('HSET', KEYS[1], 'error', ARGV[5])
+else
+  redis.call('HDEL', KEYS[1], 'error')
+end
+if ARGV[3] == 'done' then redis.call('HDEL', KEYS[1], 'article') end
+redis.call('HINCRBY', KEYS[1], 'completions', 1)
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+local target = KEYS[5]
+if ARGV[3] == 'failed' then target = KEYS[6] end
+move(ARGV[1], target, now, {KEYS[3], KEYS[4], KEYS[5], KEYS[6]})
+local fields = {'id', ARGV[1], 'status', ARGV[3], 'at', tostring(now), 'task_id', ARGV[2],
+  'worker', ARGV[8]}
+if ARGV[5] ~= '' then table.insert(fields, 'error'); table.insert(fields, ARGV[5]) end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', unpack(fields))
+return 1
+"""
+
+# KEYS: record, events, idx_queued, idx_running
+# ARGV: id, task_id, reason, maxlen
+RELEASE = _NOW + _MOVE + """
+local rec = redis.call('HMGET', KEYS[1], 'status', 'task_id')
+if rec[1] ~= 'running' or rec[2] ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'queued', 'error', ARGV[3], 'owner', '',
+  'lease_until', '0', 'updated_at', tostring(now))
+move(ARGV[1], KEYS[3], now, {KEYS[4]})
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'id', ARGV[1], 'status', 'queued',
+  'at', tostring(now), 'task_id', ARGV[2], 'error', ARGV[3], 'retry', '1')
+return 1
+"""
+
+# KEYS: idx_running, record1, record2, ...   ARGV: lease_seconds, id1, task1, id2, task2, ...
+RENEW = _NOW + """
+local lease = now + tonumber(ARGV[1])
+local renewed = 0
+for i = 2, #KEYS do
+  local id, tid = ARGV[2 * (i - 1)], ARGV[2 * (i - 1) + 1]
+  local rec = redis.call('HMGET', KEYS[i], 'status', 'task_id')
+  if rec[1] == 'running' and rec[2] == tid then
+    redis.call('HSET', KEYS[i], 'lease_until', tostring(lease))
+    redis.call('ZADD', KEYS[1], 'XX', lease, id)
+    renewed = renewed + 1
+  end
+end
+return renewed
+"""
+
+# KEYS: record, events, idx_queued, idx_running, queue
+# ARGV: id, expected_lease_until, message, reason, maxlen
+REQUEUE_ORPHAN = _NOW + _MOVE + """
+local rec = redis.call('HMGET', KEYS[1], 'status', 'lease_until')
+if rec[1] ~= 'running' or rec[2] ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'queued', 'error', ARGV[4], 'owner', '',
+  'lease_until', '0', 'updated_at', tostring(now))
+move(ARGV[1], KEYS[3], now, {KEYS[4]})
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'id', ARGV[1], 'status', 'queued',
+  'at', tostring(now), 'error', ARGV[4], 'retry', '1')
+redis.call('RPUSH', KEYS[5], ARGV[3])
+return 1
+"""
+
+
+# -- data ----------------------------------------------------------------------------
+
+
+@dataclass
+class ArticleStatus:
+    """What the store knows about one article (``status()``)."""
+
+    id: str
+    status: str
+    attempts: int = 0
+    stage: str | None = None
+    worker: str | None = None
+    task_id: str | None = None
+    error: str | None = None
+    submitted_at: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    updated_at: float | None = None
+    lease_until: float | None = None
+    completions: int = 0
+    has_document: bool = False
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_record(cls, article_id: str, rec: dict[str, str]) -> ArticleStatus:
+        def num(name: RecordField) -> float | None:
+            value = rec.get(name.value)
+            try:
+                return float(value) if value not in (None, "", "0") else None
+            except ValueError:
+                return None
+
+        return cls(
+            id=article_id,
+            status=rec.get(RecordField.status.value, "unknown"),
+            attempts=int(rec.get(RecordField.attempts.value) or 0),
+            stage=rec.get(RecordField.stage.value) or None,
+            worker=rec.get(RecordField.worker.value) or None,
+            task_id=rec.get(RecordField.task_id.value) or None,
+            error=rec.get(RecordField.error.value) or None,
+            submitted_at=num(RecordField.submitted_at),
+            started_at=num(RecordField.started_at),
+            finished_at=num(RecordField.finished_at),
+            updated_at=num(RecordField.updated_at),
+            lease_until=num(RecordField.lease_until),
+            completions=int(rec.get(RecordField.completions.value) or 0),
+            has_document=RecordField.document.value in rec,
+        )
+
+
+@dataclass
+class ClaimResult:
+    """What a worker may do with a delivered message: ``run``, ``skip`` or ``dead``."""
+
+    action: str
+    detail: str
+
+    @property
+    def attempt(self) -> int:
+        return int(self.detail) if self.action == "run" else 0
+
+
+@dataclass
+class WorkerInfo:
+    node: str
+    last_seen: float
+    alive: bool
+    info: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class QueueInfo:
+    """``copydesk queue``: depth, counts per status, unacked messages, workers, dead letters."""
+
+    queue: str
+    depth: int
+    unacked: int
+    counts: dict[str, int]
+    workers: list[WorkerInfo]
+    dead_letters: list[dict[str, Any]]
+    dead_letter_count: int
+
+
+# -- the store -------------------------------------------------------------------------
+
+
+def redis_client(url: str, retries: int = 3, connect_timeout: float = 5.0) -> redis.Redis:
+    """A decoding client with bounded retries and exponential backoff on connection errors."""
+    return redis.Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_connect_timeout=connect_timeout,
+        socket_keepalive=True,
+        health_check_interval=30,
+        retry=Retry(ExponentialBackoff(cap=8.0, base=0.25), retries),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
+
+
+class Store:
+    """Reads and writes article records, events and dead letters in Redis."""
+
+    def __init__(self, client: redis.Redis, keys: Keys, worker: WorkerSettings) -> None:
+        #: typed loosely: redis-py's stubs do not know the client decodes responses
+        self.r: Any = client
+        self.keys = keys
+        self.cfg = worker
+        self._submit = client.register_script(SUBMIT)
+        self._claim = client.register_script(CLAIM)
+        self._finish = client.register_script(FINISH)
+        self._release = client.register_script(RELEASE)
+        self._renew = client.register_script(RENEW)
+        self._requeue = client.register_script(REQUEUE_ORPHAN)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, retries: int = 3) -> Store:
+        return cls(redis_client(settings.redis_url, retries=retries), keys_for(settings),
+                   settings.worker)
+
+    @property
+    def max_attempts(self) -> int:
+        return self.cfg.max_retries + 1
+
+    def _index_keys(self) -> list[str]:
+        return [self.keys.index(s) for s in STATUSES]
+
+    # -- submission --------------------------------------------------------------------
+
+    def submit_args(self, article_id: str, article_json: dict[str, Any], task_id: str,
+                    force: bool) -> tuple[list[str], list[Any]]:
+        message = build_message(article_json, self.keys.queue, task_id)
+        keys = [self.keys.article(article_id), self.keys.events, *self._index_keys(),
+                self.keys.queue]
+        args: list[Any] = [article_id, task_id, message,
+                           json.dumps(article_json, ensure_ascii=False),
+                self.cfg.result_ttl, "1" if force else "0", self.cfg.stream_maxlen]
+        return keys, args
+
+    def submit(self, article_id: str, article_json: dict[str, Any], task_id: str,
+               force: bool = False, pipe: Any = None) -> tuple[bool, str] | None:
+        keys, args = self.submit_args(article_id, article_json, task_id, force)
+        out = self._submit(keys=keys, args=args, client=pipe or self.r)
+        if pipe is not None:
+            return None
+        return bool(int(out[0])), str(out[1])
+
+    # -- worker side -------------------------------------------------------------------
+
+    def claim(self, article_id: str, task_id: str, worker: str, owner: str,
+              article_json: dict[str, Any]) -> ClaimResult:
+        keys = [self.keys.article(article_id), self.keys.events, *self._index_keys(),
+                self.keys.dead]
+        args: list[Any] = [article_id, task_id, worker, owner, self.cfg.visibility_timeout,
+                self.max_attempts, json.dumps(article_json, ensure_ascii=False),
+                self.cfg.result_ttl, self.cfg.stream_maxlen]
+        action, detail = self._claim(keys=keys, args=args)
+        return ClaimResult(str(action), str(detail))
+
+    def set_stage(self, article_ids: Iterable[str], stage: str) -> None:
+        pipe = self.r.pipeline(transaction=False)
+        now = str(time.time())
+        for article_id in article_ids:
+            pipe.hset(self.keys.article(article_id),
+                      mapping={RecordField.stage.value: stage, RecordField.updated_at.value: now})
+        pipe.execute()
+
+    def finish(self, article_id: str, task_id: str, status: str, document_json: str | None,
+               error: str | None, worker: str) -> bool:
+        keys = [self.keys.article(article_id), self.keys.events, *self._index_keys()]
+        args: list[Any] = [article_id, task_id, status, document_json or "", error or "",
+                self.cfg.result_ttl, self.cfg.stream_maxlen, worker]
+        return bool(self._finish(keys=keys, args=args))
+
+    def release(self, article_id: str, task_id: str, reason: str) -> bool:
+        """Give an article back after a lost attempt (its message is re-queued by the caller)."""
+        keys = [self.keys.article(article_id), self.keys.events, self.keys.index("queued"),
+                self.keys.index("running")]
+        return bool(self._release(keys=keys, args=[article_id, task_id, reason,
+                                                   self.cfg.stream_maxlen]))
+
+    def renew(self, held: Sequence[tuple[str, str]]) -> int:
+        """Extend the leases of ``(article id, task id)`` pairs this worker is running."""
+        if not held:
+            return 0
+        keys = [self.keys.index("running"), *(self.keys.article(a) for a, _ in held)]
+        args: list[Any] = [self.cfg.visibility_timeout]
+        for article_id, task_id in held:
+            args += [article_id, task_id]
+        return int(self._renew(keys=keys, args=args))
+
+    def renew_messages(self, delivery_tags: Sequence[str]) -> None:
+        """Stamp kombu's unacked index for messages this worker holds, so the transport's
+        visibility timeout counts from the last heartbeat, not from delivery."""
+        if not delivery_tags:
+            return
+        now = time.time()
+        self.r.zadd(self.keys.unacked_index, dict.fromkeys(delivery_tags, now), xx=True)
+
+    def requeue_orphans(self, grace: float, limit: int = 100) -> list[str]:
+        """Re-queue articles whose lease lapsed more than ``grace`` seconds ago and whose
+        message did not come back (acknowledged or lost): the safety net under kombu's
+        own restore. Returns the ids re-queued."""
+        now = self.server_time()
+        stale = self.r.zrangebyscore(self.keys.index("running"), "-inf", now - grace,
+                                     start=0, num=limit)
+        requeued = []
+        for article_id in stale:
+            rec = self.r.hmget(self.keys.article(article_id),
+                               ["status", "lease_until", "article", "task_id"])
+            status, lease, article, task_id = rec
+            if status != "running" or article is None or lease is None:
+                if status is None:  # expired record: drop the dangling index entry
+                    self.r.zrem(self.keys.index("running"), article_id)
+                continue
+            message = build_message(json.loads(article), self.keys.queue, task_id)
+            keys = [self.keys.article(article_id), self.keys.events, self.keys.index("queued"),
+                    self.keys.index("running"), self.keys.queue]
+            reason = "the worker holding it stopped renewing its lease and its message was lost"
+            if self._requeue(keys=keys, args=[article_id, lease, message, reason,
+                                              self.cfg.stream_maxlen]):
+                requeued.append(article_id)
+        return requeued
+
+    def server_time(self) -> float:
+        sec, usec = self.r.time()
+        return float(sec) + usec / 1_000_000
+
+    def heartbeat(self, node: str, info: dict[str, Any], ttl: float) -> None:
+        now = time.time()
+        pipe = self.r.pipeline(transaction=False)
+        pipe.hset(self.keys.worker(node), mapping={k: str(v) for k, v in info.items()}
+                  | {"last_seen": str(now)})
+        pipe.expire(self.keys.worker(node), max(1, int(ttl)))
+        pipe.zadd(self.keys.workers, {node: now})
+        pipe.zremrangebyscore(self.keys.workers, "-inf", now - 24 * 3600)
+        pipe.execute()
+
+    def worker_gone(self, node: str) -> None:
+        pipe = self.r.pipeline(transaction=False)
+        pipe.delete(self.keys.worker(node))
+        pipe.zrem(self.keys.workers, node)
+        pipe.execute()
+
+    # -- reading -----------------------------------------------------------------------
+
+    def status(self, article_id: str) -> ArticleStatus | None:
+        return self.statuses([article_id])[article_id]
+
+    def statuses(self, article_ids: Sequence[str]) -> dict[str, ArticleStatus | None]:
+        pipe = self.r.pipeline(transaction=False)
+        fields = [f.value for f in RecordField if f not in (RecordField.document,
+                                                            RecordField.article)]
+        for article_id in article_ids:
+            pipe.hmget(self.keys.article(article_id), fields)
+            pipe.hexists(self.keys.article(article_id), RecordField.document.value)
+        raw = pipe.execute()
+        out: dict[str, ArticleStatus | None] = {}
+        for i, article_id in enumerate(article_ids):
+            values, has_doc = raw[2 * i], raw[2 * i + 1]
+            rec = {f: v for f, v in zip(fields, values, strict=True) if v is not None}
+            if not rec:
+                out[article_id] = None
+                continue
+            if has_doc:
+                rec[RecordField.document.value] = ""
+            out[article_id] = ArticleStatus.from_record(article_id, rec)
+        return out
+
+    def document_json(self, article_id: str) -> str | None:
+        value = self.r.hget(self.keys.article(article_id), RecordField.document.value)
+        return str(value) if value is not None else None
+
+    def last_event_id(self) -> str:
+        last = self.r.xrevrange(self.keys.events, count=1)
+        return str(last[0][0]) if last else "0-0"
+
+    def read_events(self, after: str, block_ms: int | None,
+                    count: int = 500) -> list[tuple[str, dict[str, str]]]:
+        got = self.r.xread({self.keys.events: after}, count=count, block=block_ms)
+        if not got:
+            return []
+        return [(str(eid), dict(fields)) for eid, fields in got[0][1]]
+
+    def dead_letters(self, limit: int = -1) -> list[dict[str, Any]]:
+        raw = self.r.lrange(self.keys.dead, 0, limit if limit < 0 else limit - 1)
+        return [json.loads(item) | {"_raw": item} for item in raw]
+
+    def remove_dead_letter(self, raw: str) -> int:
+        return int(self.r.lrem(self.keys.dead, 1, raw))
+
+    def queue_info(self, dead_limit: int = 20) -> QueueInfo:
+        now = time.time()
+        ttl = self.cfg.result_ttl
+        pipe = self.r.pipeline(transaction=False)
+        for status in FINISHED:
+            pipe.zremrangebyscore(self.keys.index(status), "-inf", now - ttl)
+        pipe.llen(self.keys.queue)
+        pipe.hlen(self.keys.unacked)
+        for status in STATUSES:
+            pipe.zcard(self.keys.index(status))
+        pipe.llen(self.keys.dead)
+        pipe.lrange(self.keys.dead, -dead_limit, -1)
+        pipe.zrange(self.keys.workers, 0, -1, withscores=True)
+        out = pipe.execute()[len(FINISHED):]
+        depth, unacked = int(out[0]), int(out[1])
+        counts = {s: int(out[2 + i]) for i, s in enumerate(STATUSES)}
+        dead_count, dead_raw, workers_raw = out[6], out[7], out[8]
+        stale_after = 3 * self.cfg.heartbeat_interval
+        workers = []
+        for node, seen in workers_raw:
+            info = self.r.hgetall(self.keys.worker(node))
+            workers.append(WorkerInfo(node=node, last_seen=float(seen),
+                                      alive=bool(info) and now - float(seen) < stale_after,
+                                      info=info))
+        return QueueInfo(
+            queue=self.keys.queue, depth=depth, unacked=unacked, counts=counts,
+            workers=workers, dead_letters=[json.loads(x) for x in dead_raw],
+            dead_letter_count=int(dead_count),
+        )

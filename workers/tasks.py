@@ -1,0 +1,198 @@
+"""The ``copydesk.process`` task and the worker's process lifecycle.
+
+The task's single argument is the submitted-article JSON object. Per worker, the pipeline
+is built and its models loaded once: in the main process before the pool forks (so the
+processes share the model's memory) when ``worker.preload`` is on, else in each pool
+process as it starts; never per task.
+
+What a task does with one message: validate the article (invalid → ``failed`` with the
+reason); claim it in the store (skip it if it is done, or running under a live lease
+elsewhere; dead-letter it if its attempts are used up); run the pipeline, publishing the
+current stage; write ``done`` (or ``failed`` when a required stage failed) with the Document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from celery import Celery, Task, signals
+from celery.exceptions import Reject, SoftTimeLimitExceeded
+
+from core.document import ID_PATTERN, Document, InvalidArticle, parse_article
+from core.logs import get_logger
+from core.pipeline import Pipeline
+from core.plugins import build_plugin_manager
+from core.settings import Settings
+from workers.lease import LeaseKeeper, die_with_parent, main_process
+from workers.protocol import TASK_NAME
+from workers.store import Store
+
+log = get_logger("copydesk.worker")
+
+
+class _ProcessState:
+    """Per-process worker state: the pipeline, the store and the lease keeper."""
+
+    pipeline: Pipeline | None = None
+    store: Store | None = None
+    keeper: LeaseKeeper | None = None
+
+
+proc = _ProcessState()
+
+
+def _settings() -> Settings:
+    from workers.app import current_settings
+
+    return current_settings()
+
+
+def build_pipeline(settings: Settings) -> Pipeline:
+    """Build the pipeline from installed plugins and load its models (once per process)."""
+    pipeline = Pipeline.build(settings, build_plugin_manager(settings))
+    pipeline.setup()
+    log.info("pipeline ready", stages=pipeline.names, pid=os.getpid())
+    return pipeline
+
+
+def preload(pipeline: Pipeline | None = None) -> None:
+    """Build (or adopt) the pipeline in the main process, before the pool forks."""
+    proc.pipeline = pipeline or build_pipeline(_settings())
+    if proc.pipeline is not None:
+        proc.pipeline.setup()
+
+
+@signals.worker_process_init.connect
+def _pool_process_init(**_: Any) -> None:
+    die_with_parent()
+    settings = _settings()
+    proc.store = Store.from_settings(settings, retries=8)
+    if proc.pipeline is None:
+        proc.pipeline = build_pipeline(settings)
+
+
+@signals.worker_ready.connect
+def _worker_ready(sender: Any = None, **_: Any) -> None:
+    settings = _settings()
+    store = Store.from_settings(settings, retries=8)
+    main_process.store = store
+    node = getattr(sender, "hostname", None) or "copydesk@unknown"
+    pool = getattr(getattr(sender, "controller", None), "pool", None)
+    concurrency = getattr(pool, "limit", None) or settings.worker.concurrency
+    proc.keeper = LeaseKeeper(store, node, settings, concurrency)
+    proc.keeper.start()
+    log.info("worker ready", worker=node, queue=settings.worker.queue)
+
+
+@signals.worker_shutdown.connect
+def _worker_shutdown(sender: Any = None, **_: Any) -> None:
+    keeper = proc.keeper
+    if keeper is None:
+        return
+    keeper.stop()
+    try:
+        keeper.store.worker_gone(keeper.node)
+    except Exception as exc:
+        log.warning("could not unregister the worker", error=str(exc))
+
+
+def _fallback_id(data: Any) -> str:
+    """An id for an article too broken to have one, so its failure is still recorded."""
+    import re
+
+    given = data.get("id") if isinstance(data, dict) else None
+    if isinstance(given, str) and re.match(ID_PATTERN, given):
+        return given
+    raw = json.dumps(data, sort_keys=True, default=str).encode("utf-8", "replace")
+    return "invalid-" + hashlib.sha256(raw).hexdigest()[:32]
+
+
+def process_article(task: Task, article: Any) -> dict[str, Any]:
+    """The body of ``copydesk.process`` (``task`` is the bound Celery task)."""
+    settings = _settings()
+    if proc.store is None:
+        proc.store = Store.from_settings(settings, retries=8)
+    if proc.pipeline is None:
+        proc.pipeline = build_pipeline(settings)
+    store, pipeline = proc.store, proc.pipeline
+    task_id = str(task.request.id)
+    node = str(task.request.hostname or "copydesk@unknown")
+    try:
+        valid = parse_article(article, settings.max_article_chars)
+    except InvalidArticle as exc:
+        article_id = _fallback_id(article)
+        store.finish(article_id, task_id, "failed", None, f"invalid article: {exc}", node)
+        log.warning("invalid article refused", document_id=article_id, error=str(exc))
+        return {"id": article_id, "status": "failed"}
+    assert valid.id is not None
+    article_id = valid.id
+    payload = json.loads(valid.model_dump_json(exclude_none=True))
+    claim = store.claim(article_id, task_id, node, f"{node}:{os.getpid()}", payload)
+    if claim.action != "run":
+        log.info("article not run", document_id=article_id, action=claim.action,
+                 detail=claim.detail)
+        return {"id": article_id, "status": claim.detail if claim.action == "skip" else "failed"}
+
+    def publish_stage(stage: str, docs: Sequence[Document]) -> None:
+        try:
+            store.set_stage([d.id for d in docs], stage)
+        except Exception as exc:  # progress is informative only
+            log.debug("could not publish the stage", error=str(exc))
+
+    pipeline.stage_listener = publish_stage
+    try:
+        doc = pipeline.process(valid)
+    except SoftTimeLimitExceeded:
+        _timed_out(store, article_id, task_id, settings, "while parsing")
+        raise  # unreachable: _timed_out raises Reject
+    except Exception as exc:
+        crash = f"the pipeline crashed: {type(exc).__name__}: {exc}"
+        store.finish(article_id, task_id, "failed", None, crash, node)
+        log.error("pipeline crashed", document_id=article_id, error=crash)
+        return {"id": article_id, "status": "failed"}
+    finally:
+        pipeline.stage_listener = None
+    timed_out = next((r for r in doc.runs
+                      if r.error and r.error.startswith("SoftTimeLimitExceeded")), None)
+    if timed_out is not None:
+        _timed_out(store, article_id, task_id, settings, f"in stage {timed_out.stage!r}")
+    error: str | None = None
+    if doc.status == "failed":
+        failed = [r for r in doc.runs if r.status == "failed"]
+        error = "; ".join(f"required stage {r.stage!r} failed: {r.error}" for r in failed) \
+            or "a required stage failed"
+    store.finish(article_id, task_id, doc.status, doc.to_json(), error, node)
+    return {"id": article_id, "status": doc.status}
+
+
+def _timed_out(store: Store, article_id: str, task_id: str, settings: Settings,
+               where: str) -> None:
+    reason = f"soft time limit of {settings.worker.soft_time_limit}s exceeded {where}"
+    store.release(article_id, task_id, reason)
+    log.warning("article timed out; re-queued", document_id=article_id, reason=reason)
+    raise Reject(reason, requeue=True)
+
+
+class ProcessTask(Task):
+    """Task class of ``copydesk.process``: late acks, re-queue on worker loss, lease-aware."""
+
+    Request = "workers.lease:LeaseRequest"
+    acks_late = True
+    reject_on_worker_lost = True
+    acks_on_timeout = False
+    ignore_result = True
+    typing = False
+
+
+def register(app: Celery) -> Any:
+    """Register ``copydesk.process`` on ``app``."""
+
+    @app.task(name=TASK_NAME, bind=True, base=ProcessTask)
+    def process(self: Task, article: Any) -> dict[str, Any]:
+        return process_article(self, article)
+
+    return process
