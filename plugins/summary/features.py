@@ -33,8 +33,17 @@ NUMBER_KINDS = frozenset({"money", "percent", "quantity", "cardinal"})
 OPEN_QUOTES = "\"'“‘«„"
 CLOSERS = "\"'”’»)]}"
 TERMINAL = ".!?…"
+#: Openings that lean on the sentence before (connectives and pronouns): such a sentence
+#: reads badly out of context unless it follows its antecedent.
+DANGLING = frozenset({
+    "but", "however", "and", "also", "still", "meanwhile", "nevertheless", "nonetheless",
+    "yet", "so", "then", "instead", "moreover", "furthermore", "besides", "indeed", "thus",
+    "hence", "therefore", "this", "that", "these", "those", "he", "she", "it", "they",
+    "his", "her", "its", "their", "him", "them", "such", "there",
+})
 
 #: A byline: "By Jane Smith", "By . Daily Mail Reporter .", "By JOHN DOE | ...".
+_WORD = re.compile(r"\S*\w\S*")
 _BYLINE = re.compile(r"^By\s+(\.\s*)?([A-Z][\w'’.-]*\s*){1,5}(\||,|\.|$|\bfor\b|\band\b)")
 
 
@@ -54,6 +63,7 @@ class Candidate:
     paragraph_start: bool = False
     quoted: bool = False
     question: bool = False
+    dangling: bool = False
 
     @property
     def eligible(self) -> bool:
@@ -77,6 +87,11 @@ def is_furniture(sentence: str) -> bool:
     if _BYLINE.match(sentence) and len(sentence.split()) <= 12:
         return True
     return any(p.search(sentence) for p in furniture_patterns())
+
+
+def count_words(text: str) -> int:
+    """Words as a reader counts them: whitespace-separated pieces with a letter or digit."""
+    return len(_WORD.findall(text))
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -116,8 +131,8 @@ def fragment_reason(sent: SpacySpan, text: str, min_words: int) -> str | None:
     body = text.rstrip().rstrip(CLOSERS + " ")
     if not body or body[-1] not in TERMINAL:
         return "fragment"
-    first = text.lstrip(OPEN_QUOTES + " ")
-    if first and first[0].islower():
+    first = text.lstrip(OPEN_QUOTES + "([ ")
+    if not first or not (first[0].isupper() or first[0].isdigit()):
         return "fragment"
     return None
 
@@ -197,7 +212,7 @@ def candidates(
             start=start,
             end=end,
             text=body,
-            words=sum(1 for t in sent if not (t.is_punct or t.is_space)),
+            words=count_words(body),
             paragraph_start=not before or before.endswith("\n"),
         )
         if _overlaps(start, end, heading_spans):
@@ -214,5 +229,7 @@ def candidates(
             cand.numbers = sum(1 for s in figures if start <= s < end)
             cand.quoted = body[:1] in OPEN_QUOTES or _quoted_share(body) > 0.5
             cand.question = body.rstrip(CLOSERS + " ").endswith("?")
+            opener = next((t for t in sent if not (t.is_punct or t.is_space)), None)
+            cand.dangling = opener is not None and opener.lower_ in DANGLING
         out.append(cand)
     return out

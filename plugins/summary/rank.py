@@ -11,7 +11,7 @@ Each eligible candidate gets features, all scaled to 0..1 within the article:
 - ``entities``: coverage of the article's main names, each weighted by how many sentences
   mention it; ``numbers``: whether it reports figures;
 - shape: paragraph opening (bonus), direct quotation, question, very long or very short
-  sentence (penalties).
+  sentence, an opening that leans on the sentence before (penalties).
 
 The weighted sum is the sentence's score. Sentences are then picked greedily by maximal
 marginal relevance: score minus ``redundancy`` times the highest similarity to a sentence
@@ -48,6 +48,7 @@ class Weights(BaseModel):
     paragraph_start: float = 0.0
     quoted: float = 0.2
     question: float = 0.3
+    dangling: float = 0.1
     long_words: int = Field(default=50, ge=10)
     long: float = 0.3
     short_words: int = Field(default=8, ge=1)
@@ -132,6 +133,7 @@ def prepare(candidates: Sequence[Candidate], title_terms: Sequence[str] = ()) ->
         "paragraph_start": np.array([c.paragraph_start for c in chosen], dtype=float),
         "quoted": np.array([c.quoted for c in chosen], dtype=float),
         "question": np.array([c.question for c in chosen], dtype=float),
+        "dangling": np.array([c.dangling for c in chosen], dtype=float),
         "words": np.array([c.words for c in chosen], dtype=float),
     }
     return Ranked(chosen, features, sim)
@@ -156,6 +158,7 @@ def scores(ranked: Ranked, weights: Weights) -> np.ndarray:
         + weights.paragraph_start * f["paragraph_start"]
         - weights.quoted * f["quoted"]
         - weights.question * f["question"]
+        - weights.dangling * f["dangling"]
         - weights.long * long
         - weights.short * short
     )
