@@ -31,6 +31,7 @@ Config (``[stage.entities]``)::
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,6 +44,7 @@ from plugins.entities.canonical import Mention, canonicalize
 from plugins.entities.filters import (
     NAME_LABELS,
     PLACE_LABELS,
+    Lexicon,
     conjunct_label,
     definite_place,
     noise_reason,
@@ -136,6 +138,7 @@ class EntitiesStage(Stage):
         if self.config.stoplists_file is not None:
             stop_files.append(self.config.stoplists_file)
         self.stops = StopLists.load(stop_files)
+        self.lexicon = Lexicon.from_nlp(nlp)
         builtin = load_patterns(BUILTIN_PATTERNS, "builtin") if self.config.builtin_patterns else []
         user = (
             load_patterns(self.config.patterns_file, "user")
@@ -178,7 +181,7 @@ class EntitiesStage(Stage):
             if ent.label_ not in self.labels:
                 continue
             span = trim(parsed, ent.start, ent.end, ent.label_, self.stops)
-            if span is None or noise_reason(parsed, *span, ent.label_, self.stops):
+            if span is None or noise_reason(parsed, *span, ent.label_, self.stops, self.lexicon):
                 continue
             candidates.append(Candidate(span[0], span[1], ent.label_, "model"))
         if self.builtin_matcher is not None:
@@ -198,7 +201,7 @@ class EntitiesStage(Stage):
             if label not in self.labels:
                 continue
             span = trim(parsed, match.start, match.end, label, self.stops)
-            if span is None or noise_reason(parsed, *span, label, self.stops):
+            if span is None or noise_reason(parsed, *span, label, self.stops, self.lexicon):
                 continue
             start, end = span
             overlapping = [c for c in candidates if c.overlaps(start, end)]
@@ -221,14 +224,27 @@ class EntitiesStage(Stage):
 
     def _relabel_by_context(self, parsed: SpacyDoc, candidates: list[Candidate]) -> None:
         labels_at = {parsed[c.start : c.end].root.i: c.label for c in candidates}
+        surnames = {
+            parsed[c.end - 1].lower_
+            for c in candidates
+            if c.label == "PERSON" and c.end - c.start > 1
+        }
         for cand in candidates:
-            if cand.label != "PERSON" or cand.source != "model":
+            if cand.source != "model":
                 continue
+            if cand.label != "PERSON":
+                # a lone word that is the surname of a person named in full elsewhere
+                if cand.end - cand.start == 1 and parsed[cand.start].lower_ in surnames:
+                    cand.label = "PERSON"
+                continue
+            if cand.end - cand.start > 1 or parsed[cand.start].lower_ in surnames:
+                continue  # place names coordinated with places are single words here
             place = conjunct_label(parsed, cand.start, cand.end, labels_at)
             if place is not None:
                 cand.label = place
             elif definite_place(parsed, cand.start, cand.end):
                 cand.label = "LOC"
+        _vote_labels(parsed, candidates)
 
     @staticmethod
     def _merge_user(candidates: list[Candidate], matches: list[Match]) -> None:
@@ -242,6 +258,20 @@ class EntitiesStage(Stage):
                              match.pattern.id)
             candidates.append(cand)
             placed.append(cand)
+
+
+def _vote_labels(parsed: SpacyDoc, candidates: list[Candidate]) -> None:
+    """One name, one label per document: the model's mentions of the same words take
+    the label most of them have (a clear majority only)."""
+    votes: dict[str, Counter[str]] = {}
+    for c in candidates:
+        votes.setdefault(parsed[c.start : c.end].text.casefold(), Counter())[c.label] += 1
+    for c in candidates:
+        if c.source != "model":
+            continue
+        ranked = votes[parsed[c.start : c.end].text.casefold()].most_common(2)
+        if len(ranked) == 2 and ranked[0][1] > ranked[1][1]:
+            c.label = ranked[0][0]
 
 
 def _end_char(parsed: SpacyDoc, cand: Candidate) -> int:

@@ -7,11 +7,13 @@ names. Spans are token ranges ``[start, end)`` of the spaCy ``Doc``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from plugins.entities.rules import StopLists, _word_key
 
 if TYPE_CHECKING:
+    from spacy.language import Language
     from spacy.tokens import Doc as SpacyDoc
     from spacy.tokens import Token
 
@@ -19,11 +21,34 @@ if TYPE_CHECKING:
 NAME_LABELS = ("PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT",
                "WORK_OF_ART", "LAW", "LANGUAGE")
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+#: Labels whose one-word mentions must be proper nouns ("Women", "Attendance" are not).
+_COMMON_NOUN_LABELS = frozenset({"PERSON", "GPE", "LOC"})
 
 _ARTICLES = frozenset({"the", "a", "an"})
+_DASHES = frozenset({"-", "–", "—", "--"})
 _POSSESSIVES = frozenset({"'s", "’s", "'", "’"})
 _OPENERS = frozenset("([{\"“‘'«")
 _CLOSERS = frozenset(")]}\"”’'»,;:!?.")
+
+
+@dataclass
+class Lexicon:
+    """English word classes from the loaded pipeline's lemmatizer tables (WordNet's index
+    of adverbs and verbs): "is this a dictionary adverb/verb?" without a word list of
+    our own. Empty when the pipeline has no rule lemmatizer; the checks then rely on the
+    stop lists alone."""
+
+    adverbs: frozenset[str] = frozenset()
+    verbs: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_nlp(cls, nlp: Language) -> Lexicon:
+        try:
+            lemmatizer: Any = nlp.get_pipe("lemmatizer")
+            table = lemmatizer.lookups.get_table("lemma_index")
+            return cls(adverbs=frozenset(table["adv"]), verbs=frozenset(table["verb"]))
+        except (KeyError, AttributeError, ValueError):
+            return cls()
 
 
 def trim(
@@ -42,8 +67,12 @@ def trim(
     while start < end and (strippable_edge(doc[end - 1], _CLOSERS)
                            or doc[end - 1].text in _POSSESSIVES):
         end -= 1
-    if start < end - 1 and doc[start].text in _ARTICLES:
+    if start < end - 1 and (
+        doc[start].text in _ARTICLES or (doc[start].text == "The" and doc[start].is_sent_start)
+    ):
         start += 1
+    while label in ("PERSON", "ORG", "GPE") and start < end - 1 and doc[end - 1].is_digit:
+        end -= 1  # "Durham 114": a score or a count glued to a name
     if label == "PERSON":
         while start < end - 1 and stops.is_title_word(doc[start].text):
             start += 1
@@ -51,11 +80,15 @@ def trim(
         return None
     if any("\n" in t.text or "\n" in t.whitespace_ for t in doc[start : end - 1]):
         return None
+    if any(t.text in _DASHES and t.whitespace_ and doc[t.i - 1].whitespace_
+           for t in doc[start + 1 : end - 1]):
+        return None  # "Romania - Cosmin Contra": a spaced dash separates two things
     return start, end
 
 
 def noise_reason(
-    doc: SpacyDoc, start: int, end: int, label: str, stops: StopLists
+    doc: SpacyDoc, start: int, end: int, label: str, stops: StopLists,
+    lexicon: Lexicon | None = None,
 ) -> str | None:
     """Why the span is not a name (a short reason), or None when it may be one."""
     tokens = list(doc[start:end])
@@ -75,17 +108,23 @@ def noise_reason(
         if whole in stops.sentence_adverbs:
             return "sentence adverb"
         following = doc[token.i + 1] if token.i + 1 < len(doc) else None
-        if (token.pos_ == "ADV" and token.is_sent_start and following is not None
-                and following.text == ","):
+        if (lexicon is not None and token.pos_ == "ADV" and token.is_sent_start
+                and following is not None and following.text == ","
+                and token.lower_ in lexicon.adverbs):
             return "sentence adverb"
+    if (len(tokens) == 1 and label in _COMMON_NOUN_LABELS and tokens[0].tag_ in ("NN", "NNS")
+            and not tokens[0].is_upper):
+        return "common noun"
     if keys and all(k in stops.titles for k in keys):
         following = doc[end] if end < len(doc) else None
-        if all(k in stops.title_heads for k in keys) or (
-            following is not None and stops.is_title_word(following.text)
+        if following is not None and (
+            stops.is_title_word(following.text)
+            or (following.pos_ == "PROPN" and following.text[:1].isupper())
         ):
             return "title word"
-    if label == "PERSON" and any(t.pos_ in ("VERB", "AUX") or t.tag_.startswith("VB")
-                                 for t in tokens):
+    if label == "PERSON" and lexicon is not None and any(
+        t.tag_.startswith("VB") and t.lower_ in lexicon.verbs for t in tokens[1:]
+    ):
         return "verb in a name"
     return None
 
@@ -114,9 +153,10 @@ def conjunct_label(
 def definite_place(doc: SpacyDoc, start: int, end: int) -> bool:
     """True when a one-word 'person' heads a noun phrase with "the" ("on the Bosphorus"):
     English names of people take no article; names of seas, straits and rivers do."""
-    if end - start != 1:
+    if end - start != 1 or start == 0:
         return False
     root = doc[start]
-    if root.dep_ in ("compound", "poss", "amod", "nmod"):
-        return False
-    return any(c.dep_ == "det" and c.text == "the" for c in root.children)
+    if root.tag_ == "NNPS" or root.dep_ in ("compound", "poss", "amod", "nmod"):
+        return False  # "the Clintons", "the Clinton administration"
+    before = doc[start - 1]
+    return before.text == "the" and before.dep_ == "det" and before.head.i == root.i
