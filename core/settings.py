@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -109,6 +109,30 @@ class WorkerSettings(BaseModel):
         return self
 
 
+class GatewaySettings(BaseModel):
+    """HTTP gateway settings (``copydesk serve``); read by ``workers.gateway`` only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str | None = Field(
+        default=None,
+        description="Address to bind; default 0.0.0.0 with tokens, else 127.0.0.1. "
+        "Without tokens the gateway always binds to loopback.",
+    )
+    port: int = Field(default=8080, ge=0, le=65535)
+    tokens: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Accepted bearer tokens (comma-separated in COPYDESK_GATEWAY__TOKENS); "
+        "several, so keys can rotate.",
+    )
+    max_body_bytes: int = Field(default=10_000_000, ge=1024, description="Largest request body.")
+    max_batch: int = Field(default=1000, ge=1, description="Most articles in one POST.")
+    max_wait: float = Field(default=60.0, ge=0, description="Longest ?wait=SECONDS allowed.")
+    recent: int = Field(default=50, ge=1, le=1000, description="Articles on the index page.")
+
+    _split = field_validator("tokens", mode="before")(_split_names)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="COPYDESK_",
@@ -132,6 +156,7 @@ class Settings(BaseSettings):
     spacy: SpacySettings = Field(default_factory=SpacySettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     stage: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-stage config sections, by stage name."
     )
