@@ -36,6 +36,8 @@ _NOT_SPEAKERS = {"it", "this", "that", "which", "there", "what", "these", "those
 _DIRECT_DEPS = {"dobj", "oprd", "ccomp", "xcomp", "attr", "acomp", "pobj", "appos", "dep",
                 "parataxis", "npadvmod", "nsubj", "conj"}
 _TERMINAL = set(".!?…")
+_NAMING = ("so-called", "so called", "dubbed", "nicknamed", "titled", "entitled",
+           "known as", "billed as", "branded as")
 _SMALL_WORDS = {"a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "for", "with",
                 "from", "by", "is", "as", "vs", "vs.", "de", "la"}
 
@@ -165,6 +167,48 @@ class _Cue:
     speaker: Token | None
     direct: bool  # the quote hangs from the cue in the parse (or the cue from the quote)
     steps: int
+    #: The speaker's span when it was found by position rather than by the parse.
+    speaker_span: tuple[int, int] | None = None
+
+
+_NAME_POS = {"PROPN", "NOUN", "PRON"}
+_NAME_INNER = {"PROPN", "NOUN", "ADJ", "DET", "NUM", "PART"}
+_DASHES = {"―", "—", "–", "-", "--"}
+
+
+def positional_speaker(
+    cue: Token, lo: int, hi: int
+) -> tuple[Token, tuple[int, int]] | None:
+    """The noun phrase right before the cue, or right after it ("said Caddell"), when
+    the parse gave the cue no subject. ``lo``/``hi`` bound the search (character offsets)."""
+    doc = cue.doc
+    i = cue.i - 1
+    while i >= 0 and doc[i].dep_ in ("aux", "neg", "advmod") and doc[i].idx >= lo:
+        i -= 1
+    if i >= 0 and doc[i].idx >= lo and doc[i].pos_ in _NAME_POS and not doc[i].is_punct:
+        head = doc[i]
+        j = i
+        while j - 1 >= 0 and doc[j - 1].idx >= lo and (
+            doc[j - 1].pos_ in _NAME_INNER or doc[j - 1].text == "."
+        ) and not doc[j - 1].is_space:
+            j -= 1
+        while j < i and (doc[j].is_punct or doc[j].pos_ == "DET" and doc[j].lower_ != "the"):
+            j += 1
+        return head, (doc[j].idx, char_end(head))
+    k = cue.i + 1
+    if k < len(doc) and char_end(doc[k]) <= hi and doc[k].pos_ in _NAME_POS | {"DET"}:
+        j = k
+        while j + 1 < len(doc) and char_end(doc[j + 1]) <= hi and (
+            doc[j + 1].pos_ in ("PROPN", "NOUN") or doc[j + 1].text == "."
+            and doc[j].pos_ == "PROPN" and len(doc[j].text) <= 2
+        ):
+            j += 1
+        while j > k and doc[j].is_punct:
+            j -= 1
+        head = doc[j]
+        if head.pos_ in _NAME_POS:
+            return head, (doc[k].idx, char_end(head))
+    return None
 
 
 def _cue_text(tokens: Sequence[Token]) -> str:
@@ -226,8 +270,11 @@ class DirectAttributor:
                     obj = according_object(phrase[0], self.lex)
                     cand = _Cue(phrase, obj, step <= 2, step)
                 elif is_cue_verb(head, self.lex):
-                    cand = _Cue(_particles(head), speaker_of(head, self.lex),
-                                step <= 2 and root.dep_ in _DIRECT_DEPS | {"punct"}, step)
+                    # the verb takes the quoted words as its own: its object or complement,
+                    # or through a preposition ("praised … as an “achievement”")
+                    takes = (step == 1 and root.dep_ in _DIRECT_DEPS | {"punct"}) or (
+                        step == 2 and node.pos_ == "ADP")
+                    cand = _Cue(_particles(head), speaker_of(head, self.lex), takes, step)
                 else:
                     node = head
                     continue
@@ -259,10 +306,15 @@ class DirectAttributor:
         inner = self.text[q.inner_start : q.inner_end].rstrip()
         ends_sentence = bool(inner) and inner[-1] in "."
         after = self._after_window(span[1], para_end)
+        dash = self._dash_credit(after)
+        if dash is not None:
+            return dash
         if after:
             first_word = next((t for t in after if not t.is_punct), None)
             lower_start = first_word is not None and first_word.text[:1].islower()
             cue = self._cue_in(after, prefer="first")
+            if cue is not None:
+                self._fill_positional(cue, span)
             if cue is not None and (not ends_sentence or lower_start):
                 has_own = any(c.dep_ in ("ccomp",) and not self._in_quote(c)
                               for c in cue.tokens[0].children)
@@ -271,9 +323,42 @@ class DirectAttributor:
         before = self._before_window(span[0], para_start)
         if before:
             cue = self._cue_in(before, prefer="last")
+            if cue is not None:
+                self._fill_positional(cue, span)
             if cue is not None and self._speaker_ok(cue.speaker, span):
                 return cue
         return None
+
+    def _dash_credit(self, after: list[Token]) -> _Cue | None:
+        """'“…” ― Christina Lastra': a dash and a name close the quote's paragraph."""
+        words = [t for t in after if not t.is_space]
+        if len(words) < 2 or words[0].text not in _DASHES:
+            return None
+        names = []
+        for t in words[1:]:
+            if t.pos_ == "PROPN" or (names and t.text == "." and len(names[-1].text) <= 2):
+                names.append(t)
+            else:
+                break
+        if not names or any(t.pos_ != "PROPN" and t.text != "." for t in words[1 + len(names):]
+                            if not t.is_punct):
+            return None
+        head = [t for t in names if t.pos_ == "PROPN"][-1]
+        return _Cue((words[0],), head, True, 1, (names[0].idx, char_end(head)))
+
+    def _fill_positional(self, cue: _Cue, span: tuple[int, int]) -> None:
+        """Give a subjectless cue verb the noun phrase beside it (a parser slip)."""
+        verb = cue.tokens[0]
+        if cue.speaker is not None or verb.pos_ not in ("VERB", "AUX"):
+            return
+        para_start, para_end = self._paragraph(verb.idx)
+        if verb.idx >= span[1]:
+            lo, hi = span[1], min(para_end, verb.sent.end_char)
+        else:
+            lo, hi = max(para_start, verb.sent.start_char), span[0]
+        found = positional_speaker(verb, lo, hi)
+        if found is not None and self._speaker_ok(found[0], span):
+            cue.speaker, cue.speaker_span = found
 
     def _after_window(self, pos: int, para_end: int) -> list[Token]:
         toks: list[Token] = []
@@ -328,6 +413,11 @@ class DirectAttributor:
     def _word_count(self, q: Quoted) -> int:
         return len([w for w in q.inner(self.text).split() if any(c.isalnum() for c in w)])
 
+    def _named_before(self, q: Quoted) -> bool:
+        """'so-called "one-euro jobs"', 'a film titled "…"': a name, not words spoken."""
+        before = self.text[max(0, q.start - 30) : q.start].rstrip().lower()
+        return before.endswith(_NAMING)
+
     def looks_like_title(self, q: Quoted) -> bool:
         """Title Case with no sentence punctuation: a book, film, song or programme."""
         inner = q.inner(self.text).strip().rstrip(",")
@@ -351,14 +441,19 @@ class DirectAttributor:
             if not qtoks:
                 continue
             cue = self._syntactic_cue(qtoks, span)
+            if cue is not None:
+                self._fill_positional(cue, span)
             if cue is None or cue.speaker is None:
                 window = self._window_cue(q, span)
+                if window is not None:
+                    self._fill_positional(window, span)
                 if window is not None and (cue is None or window.speaker is not None):
                     cue = window
             short = self._word_count(q) <= self.max_scare_words
-            if short and (cue is None or not cue.direct or cue.speaker is None):
+            named = self._named_before(q)
+            if short and (named or cue is None or not cue.direct or cue.speaker is None):
                 continue  # a scare quote: no speech verb takes these words as its own
-            if self.looks_like_title(q) and (cue is None or not cue.direct):
+            if self.looks_like_title(q) and (named or cue is None or not cue.direct):
                 continue
             found.append((q, cue))
         return self._merge_and_inherit(found)
@@ -382,7 +477,7 @@ class DirectAttributor:
                 att.cue = _cue_text(cue.tokens)
                 att.cue_tokens = tuple(t.i for t in cue.tokens)
                 if cue.speaker is not None:
-                    att.speaker = noun_phrase(cue.speaker)
+                    att.speaker = cue.speaker_span or noun_phrase(cue.speaker)
                     att.speaker_head = cue.speaker.i
             elif last is not None and last.speaker is not None and self._continues(last, q):
                 att.cue, att.cue_tokens = last.cue, last.cue_tokens
@@ -400,7 +495,8 @@ class DirectAttributor:
         if not (last.end <= cue_start < q.start):
             return False
         gap = self.text[last.end : q.start]
-        if len(gap) > 160 or sum(gap.count(ch) for ch in ".!?") > 1:
+        ends = [t for t in tokens_in(self.sp, last.end, q.start) if t.text in (".", "!", "?")]
+        if len(gap) > 160 or len(ends) > 1:
             return False
         if cue is None:
             return True

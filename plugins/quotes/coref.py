@@ -37,6 +37,9 @@ class Person:
 class SpeakerResolver:
     """Canonical names for speaker mentions of one document."""
 
+    #: How far back (characters) a gender-matching person beats a nearer unknown one.
+    WINDOW = 400
+
     def __init__(
         self,
         entities: list[Entity],
@@ -171,21 +174,33 @@ class SpeakerResolver:
     def _nearest(
         self, before: int, gender: str | None = None, title: str | None = None
     ) -> Person | None:
-        """The person mentioned last before ``before`` that fits gender and title."""
-        best: Person | None = None
-        best_key: tuple[int, int] = (-1, -1)
+        """The person mentioned last before ``before`` that fits gender and title.
+
+        Mentions outside quotation marks come first (people quoted about are seldom the
+        speaker), and among the people named in the last ``WINDOW`` characters one whose
+        gender is known to match comes before a nearer one whose gender is unknown."""
+        candidates: list[tuple[int, int, Person]] = []
         for person in self.persons.values():
             if gender is not None and person.gender not in (None, gender):
                 continue
             if title is not None and title not in person.titles:
                 continue
-            for s, _ in person.mentions:
-                if s >= before:
-                    continue
-                key = (0 if self._inside_quote(s) else 1, s)
-                if key > best_key:
-                    best, best_key = person, key
-        return best
+            starts = [s for s, _ in person.mentions if s < before]
+            if not starts:
+                continue
+            outside = [s for s in starts if not self._inside_quote(s)]
+            candidates.append((1 if outside else 0, max(outside or starts), person))
+        if not candidates:
+            return None
+        best_outside = max(c[0] for c in candidates)
+        pool = [c for c in candidates if c[0] == best_outside]
+        nearest = max(pool, key=lambda c: c[1])
+        if gender is not None and nearest[2].gender is None:
+            known = [c for c in pool
+                     if c[2].gender == gender and nearest[1] - c[1] <= self.WINDOW]
+            if known:
+                return max(known, key=lambda c: c[1])[2]
+        return nearest[2]
 
 
 __all__ = ["FEMALE", "MALE", "Person", "SpeakerResolver"]
