@@ -192,15 +192,15 @@ def positional_speaker(
             doc[j - 1].pos_ in _NAME_INNER or doc[j - 1].text == "."
         ) and not doc[j - 1].is_space:
             j -= 1
-        while j < i and (doc[j].is_punct or doc[j].pos_ == "DET" and doc[j].lower_ != "the"):
+        while j < i and (doc[j].is_punct or (doc[j].pos_ == "DET" and doc[j].lower_ != "the")):
             j += 1
         return head, (doc[j].idx, char_end(head))
     k = cue.i + 1
     if k < len(doc) and char_end(doc[k]) <= hi and doc[k].pos_ in _NAME_POS | {"DET"}:
         j = k
         while j + 1 < len(doc) and char_end(doc[j + 1]) <= hi and (
-            doc[j + 1].pos_ in ("PROPN", "NOUN") or doc[j + 1].text == "."
-            and doc[j].pos_ == "PROPN" and len(doc[j].text) <= 2
+            doc[j + 1].pos_ in ("PROPN", "NOUN") or (doc[j + 1].text == "."
+            and doc[j].pos_ == "PROPN" and len(doc[j].text) <= 2)
         ):
             j += 1
         while j > k and doc[j].is_punct:
@@ -334,7 +334,7 @@ class DirectAttributor:
         words = [t for t in after if not t.is_space]
         if len(words) < 2 or words[0].text not in _DASHES:
             return None
-        names = []
+        names: list[Token] = []
         for t in words[1:]:
             if t.pos_ == "PROPN" or (names and t.text == "." and len(names[-1].text) <= 2):
                 names.append(t)
