@@ -204,7 +204,8 @@ def intrinsic_label(feats: LineFeatures, params: Params) -> Label:
     if feats.ends_sentence:
         if density >= params.stopwords_prose:
             return "good" if feats.chars > params.length_high else "neargood"
-        return "bad"
+        # a sentence thick with names and scores: let its neighbours decide
+        return "short"
     if density >= params.stopwords_high and feats.chars > params.length_high:
         return "good"
     if density >= params.stopwords_low:
@@ -226,8 +227,13 @@ def classify(
         "bad" if fixed else intrinsic_label(f, params)
         for f, fixed in zip(feats, fixed_bad, strict=True)
     ]
+    first = _promote_runs(first, params.neargood_run)
     if "good" not in first:
-        return [not fixed for fixed in fixed_bad]
+        if "neargood" not in first:
+            # nothing on the page reads as prose: no ground to judge, keep it all
+            return [not fixed for fixed in fixed_bad]
+        # only shorter prose: the best there is stands for the article
+        first = ["good" if label == "neargood" else label for label in first]
     heads = [
         not fixed and heading_like(line, f)
         for line, f, fixed in zip(lines, feats, fixed_bad, strict=True)
@@ -243,7 +249,6 @@ def classify(
             and _prose_follows(i, labels, feats, params.max_heading_distance)
         ):
             labels[i] = "neargood"
-    labels = _promote_runs(labels, params.neargood_run)
     labels = _resolve_short(labels)
     labels = _resolve_neargood(labels)
     keep = [label == "good" for label in labels]

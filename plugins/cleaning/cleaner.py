@@ -26,6 +26,9 @@ from plugins.cleaning.rules import Rule
 
 #: Reason recorded for lines the classifier dropped.
 BOILERPLATE = "boilerplate"
+#: Reason recorded for a line that repeats text kept earlier (a page's JSON-LD body,
+#: a pull quote, an article printed twice).
+DUPLICATE = "duplicate"
 
 _SENTENCE_END = re.compile(r"[.!?…:;]['\"’”»)\]]*$")
 _ONLY_PUNCT = re.compile(r"[\W_]*")
@@ -97,6 +100,7 @@ class Cleaner:
             if self.use_classifier and content:
                 self._apply_classifier(content, stops)
                 used = lang
+        self._drop_duplicates(content)
         self._mark_headings(content, title, stops)
         removed = _merge_removals(raw, lines)
         removed.extend(cut for ln in lines if ln.reason is None for cut in ln.cuts)
@@ -196,6 +200,20 @@ class Cleaner:
         for line, kept in zip(content, keep, strict=True):
             if not kept and line.reason is None:
                 line.reason = BOILERPLATE
+
+    def _drop_duplicates(self, content: list[Line], min_words: int = 8,
+                         share: float = 0.8) -> None:
+        """Drop a kept line whose word 4-grams mostly occurred in lines kept before it."""
+        seen: set[tuple[str, ...]] = set()
+        for line in content:
+            if line.reason is not None:
+                continue
+            words = _WORDS.findall(line.text.casefold())
+            grams = {tuple(words[i : i + 4]) for i in range(len(words) - 3)}
+            if len(words) >= min_words and grams and len(grams & seen) >= share * len(grams):
+                line.reason = DUPLICATE
+                continue
+            seen |= grams
 
     def _mark_headings(self, content: list[Line], title: str | None,
                        stops: frozenset[str]) -> None:

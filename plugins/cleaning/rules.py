@@ -41,7 +41,7 @@ SCOPES: tuple[Scope, ...] = ("line", "inline", "block", "tail")
 DEFAULT_RULES_FILE = Path(__file__).with_name("rules.toml")
 
 #: Furniture is short: line/block/tail rules are not even tried on longer lines.
-MAX_LINE_RULE_CHARS = 400
+MAX_LINE_RULE_CHARS = 1000
 
 
 class RuleError(ValueError):
