@@ -1,0 +1,1437 @@
+"""The number extractor: reads text left to right and emits every quantity with a
+machine value (cardinals, ordinals, money, percentages, measures, counted things,
+dates, times and durations), its qualifier and, for ranges, both ends.
+
+It works on the light tokens of ``tokens.py``; the shared spaCy parse, when given,
+adds what rules cannot see: the counted noun ("472 drones" → drone), the tense that
+decides whether "Monday" is the last or the next one, and names such as "Apollo 11"
+in which a number is no quantity.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from plugins.numbers.money import WEIGHT_WORDS, CurrencyMatch, currency_table
+from plugins.numbers.qualifiers import qualifier_table
+from plugins.numbers.times import (
+    ClockTime,
+    DateSpec,
+    duration_parts,
+    duration_seconds,
+    duration_unit,
+    iso_duration,
+    read_clock,
+    read_date,
+    resolve_date,
+)
+from plugins.numbers.tokens import Token, tokenize
+from plugins.numbers.units import Unit, unit_table
+from plugins.numbers.words import (
+    GROUPS,
+    HYPHENS,
+    ORDINAL_UNITS,
+    UNICODE_FRACTIONS,
+    read_word_number,
+)
+
+DASHES = frozenset("-–—")
+MINUS = frozenset("-−–")
+ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
+#: Scale words after digits ("1.5 million", "30 lakh").
+SCALE_WORDS = {
+    "hundred": 100, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
+    "lakh": 1e5, "lakhs": 1e5, "lac": 1e5, "crore": 1e7, "crores": 1e7,
+    "thousands": 1e3, "millions": 1e6, "billions": 1e9, "dozen": 12, "dozens": 12,
+}
+#: Abbreviated scales glued to digits ("7bn", "100K", "€10M"); "m" and "b" are read as
+#: million/billion only in a money context or before a plural noun ("5m people").
+SCALE_ABBREVS = {
+    "bn": 1e9, "bln": 1e9, "mn": 1e6, "mln": 1e6, "tn": 1e12, "trn": 1e12,
+    "k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "m": 1e6, "b": 1e9,
+}
+WEAK_ABBREVS = frozenset({"m", "b", "T", "G", "B", "M"})
+#: "one" is no quantity after these words ("no one", "the one", "someone").
+ONE_PRONOUN_BEFORE = frozenset(
+    {"no", "the", "this", "that", "any", "each", "every", "which", "only", "another", "last",
+     "every", "little", "young", "loved", "special", "right", "wrong", "big", "new", "other"}
+)
+ONE_MODALS = frozenset({"could", "can", "must", "should", "might", "would", "may", "will"})
+ENTITY_SKIP = frozenset(
+    {"ORG", "PRODUCT", "WORK_OF_ART", "FAC", "LAW", "EVENT", "PERSON", "PER", "MISC"}
+)
+UNCOUNTED_PLURALS = frozenset(
+    {"aircraft", "people", "sheep", "deer", "fish", "staff", "police", "personnel", "cattle",
+     "livestock", "troops", "spacecraft", "offspring", "series", "species", "crew"}
+)
+#: Verbs of change: "rose 2% to 12%" is a change and a level, not a range.
+CHANGE_WORDS = frozenset(
+    {"rise", "fall", "increase", "decrease", "jump", "climb", "drop", "grow", "slip", "surge",
+     "soar", "plunge", "slump", "gain", "lose", "cut", "raise", "up", "down", "by", "reduce",
+     "lift", "boost", "edge", "dip", "tumble", "sink", "rally", "slide", "decline", "advance"}
+)
+SPORTS_WORDS = frozenset(
+    {"win", "victory", "defeat", "draw", "loss", "lead", "scoreline", "thrashing", "home",
+     "away", "aggregate", "deficit", "triumph", "success", "reverse", "beating", "margin"}
+)
+
+
+@dataclass
+class Numeral:
+    value: float
+    start: int
+    end: int
+    ordinal: bool = False
+    fraction: bool = False
+    vague: bool = False
+    words: bool = False
+    integer_text: bool = False  # digits without decimals or separators
+    #: an abbreviated scale right after, not applied yet: (token index, factor)
+    weak_scale: tuple[int, float] | None = None
+    group_word: bool = False  # "a dozen", "a couple"
+    scale: float = 1.0  # the scale word applied ("million" → 1e6)
+
+
+@dataclass
+class Found:
+    """A mention in token indices, before it becomes a ``NumberMention``."""
+
+    start: int
+    end: int
+    kind: str
+    value: float | int | str | None
+    unit: str | None = None
+    qualifier: str | None = None
+    value_max: float | int | str | None = None
+    normalized: tuple[float, str] | None = None
+    clock: ClockTime | None = None
+    date_spec: DateSpec | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _num(value: float) -> float | int:
+    """An int when the value is whole (JSON 7000000000, not 7000000000.0)."""
+    if value == int(value) and abs(value) < 1e18:
+        return int(value)
+    return round(value, 10)
+
+
+class Extractor:
+    """Reads one text; ``run()`` returns the mentions as dicts of the number layer."""
+
+    def __init__(
+        self,
+        text: str,
+        anchor: datetime | None = None,
+        parse: Any = None,
+        entity_spans: Sequence[tuple[int, int, str]] = (),
+        dollar: str = "USD",
+        counted_nouns: bool = True,
+    ) -> None:
+        self.text = text
+        self.anchor = anchor
+        self.tokens = tokenize(text)
+        self.n = len(self.tokens)
+        self.units = unit_table()
+        self.money = currency_table()
+        self.quals = qualifier_table()
+        self.dollar = dollar
+        self.counted_nouns = counted_nouns
+        self.parse = parse
+        self._sp_starts: list[int] = []
+        if parse is not None:
+            self._sp_starts = [t.idx for t in parse]
+        self.entity_spans = sorted(entity_spans)
+        self._last_end = 0
+
+    # ------------------------------------------------------------ spaCy helpers
+
+    def sp(self, i: int) -> Any:
+        """The spaCy token that contains light token ``i`` (or None)."""
+        if self.parse is None or i >= self.n:
+            return None
+        k = bisect.bisect_right(self._sp_starts, self.tokens[i].start) - 1
+        if k < 0:
+            return None
+        tok = self.parse[k]
+        if tok.idx <= self.tokens[i].start < tok.idx + len(tok.text):
+            return tok
+        return None
+
+    def pos(self, i: int) -> str | None:
+        tok = self.sp(i)
+        return tok.pos_ if tok is not None else None
+
+    def is_past(self, i: int) -> bool | None:
+        """Whether the clause around token ``i`` is in the past tense."""
+        tok = self.sp(i)
+        if tok is None:
+            return None
+        head = tok
+        for _ in range(8):
+            if head.pos_ in ("VERB", "AUX") or head.dep_ == "ROOT":
+                break
+            head = head.head
+        auxes = [c for c in head.children if c.dep_ in ("aux", "auxpass")]
+        if any(a.lower_ in ("will", "'ll", "shall", "wo") for a in auxes):
+            return False
+        if head.lemma_ in ("set", "schedule", "due", "expect", "plan") and any(
+            a.tag_ in ("VBZ", "VBP") for a in auxes
+        ):
+            return False
+        if head.tag_ == "VBD" or any(a.tag_ == "VBD" for a in auxes):
+            return True
+        if head.tag_ == "VBN" and any(a.lower_ in ("has", "have", "had") for a in auxes):
+            return True
+        return False
+
+    def in_name(self, start_char: int, end_char: int) -> bool:
+        """Whether a span lies inside a name (ORG, PRODUCT, LAW…) it does not start."""
+        spans: list[tuple[int, int, str]] = list(self.entity_spans)
+        if self.parse is not None and not spans:
+            spans = [(e.start_char, e.end_char, e.label_) for e in self.parse.ents]
+        for s, e, label in spans:
+            if s < start_char and end_char <= e and label in ENTITY_SKIP:
+                return True
+        return False
+
+    # ------------------------------------------------------------ numerals
+
+    def _glued_letters_ok(self, j: int) -> bool:
+        """Letters glued after digits must be a known suffix ("7bn", "21st", "5km")."""
+        if j >= self.n or self.tokens[j].space_before or not self.tokens[j].is_alpha:
+            return True
+        word = self.tokens[j].text
+        if word.lower() in ORDINAL_SUFFIXES or word in SCALE_ABBREVS or word.lower() in (
+            "am", "pm", "s", "x", "p", "c", "e", "h"
+        ):
+            return True
+        if self.units._match_simple(self.tokens, j) is not None:
+            return True
+        if self.money.suffix(self.tokens, j) is not None:
+            return True
+        if duration_unit(word) is not None:
+            return True
+        return word.lower() in ("bn", "mn", "tn", "trn", "bln", "mln", "million", "billion")
+
+    def read_numeral(self, i: int) -> Numeral | None:
+        """A number at token ``i``: digits, words, fractions, signs and scales."""
+        toks = self.tokens
+        n = self.n
+        tok = toks[i]
+        sign = 1.0
+        start = i
+        if tok.text in MINUS and i + 1 < n and toks[i + 1].is_digits and not toks[i + 1].space_before:
+            prev = toks[i - 1] if i > 0 else None
+            if prev is None or prev.text in "([:=~,;$€£" or (
+                prev.is_alpha and prev.lower not in ("and",) and tok.space_before
+            ):
+                sign = -1.0
+                i += 1
+                tok = toks[i]
+        elif tok.lower in ("minus", "negative") and i + 1 < n:
+            inner = self.read_numeral(i + 1)
+            if inner is not None and not inner.ordinal:
+                inner.value = -inner.value
+                inner.start = i
+                return inner
+            return None
+        if tok.is_digits:
+            if i > 0 and not tok.space_before and toks[i - 1].is_alpha and sign > 0:
+                return None  # "MH17", "G7", "i7"
+            if (
+                i > 1
+                and not tok.space_before
+                and toks[i - 1].text in DASHES
+                and not toks[i - 1].space_before
+                and toks[i - 2].is_alpha
+                and len(toks[i - 2].text) <= 3
+                and toks[i - 2].text.isupper()
+            ):
+                return None  # "F-16", "COVID-19", "A-1"
+            if i > 0 and toks[i - 1].text in ".," and not tok.space_before and i > 1 and (
+                toks[i - 2].is_digits and not toks[i - 1].space_before
+            ):
+                return None
+            text = tok.text
+            value = self._digits_value(text)
+            if value is None:
+                return None
+            end = i + 1
+            integer_text = text.isdigit()
+            # "10 000 dollars": thin groups of three digits
+            while (
+                integer_text
+                and len(text) <= 3
+                and end < n
+                and toks[end].text.isdigit()
+                and len(toks[end].text) == 3
+                and toks[end].space_before
+                and self.text[toks[end - 1].end : toks[end].start] in (" ", "\u202f", "\u00a0")
+                and not (end + 1 < n and toks[end + 1].text.isdigit())
+                and end - i < 4
+                and (end + 1 >= n or toks[end + 1].is_alpha or toks[end + 1].text in ".,;)")
+                and self._grouped_ok(end)
+            ):
+                value = value * 1000 + int(toks[end].text)
+                end += 1
+            # fractions "1/2", "2/10" and mixed numbers "2 1/2"
+            if (
+                integer_text
+                and end + 1 < n
+                and toks[end].text == "/"
+                and not toks[end].space_before
+                and toks[end + 1].text.isdigit()
+                and not toks[end + 1].space_before
+            ):
+                if end + 2 < n and toks[end + 2].text == "/" and not toks[end + 2].space_before:
+                    return None  # a date such as 12/03/2005
+                denominator = int(toks[end + 1].text)
+                if denominator == 0:
+                    return None
+                return Numeral(sign * value / denominator, start, end + 2, fraction=True)
+            if (
+                integer_text
+                and end + 3 < n
+                and toks[end].text.isdigit()
+                and toks[end].space_before
+                and toks[end + 1].text == "/"
+                and not toks[end + 1].space_before
+                and toks[end + 2].text.isdigit()
+                and not toks[end + 2].space_before
+                and int(toks[end + 2].text) > int(toks[end].text) > 0
+            ):
+                value += int(toks[end].text) / int(toks[end + 2].text)
+                return Numeral(sign * value, start, end + 3, fraction=True)
+            if end < n and toks[end].text in UNICODE_FRACTIONS:
+                value += UNICODE_FRACTIONS[toks[end].text]
+                end += 1
+                integer_text = False
+            elif end < n and toks[end].text[:1] in UNICODE_FRACTIONS and not toks[end].space_before:
+                return None
+            # scientific notation: "4e14", "1e-3", "2.48×10−5", "8x2^10"
+            value, end = self._exponent(value, end)
+            if not self._glued_letters_ok(end):
+                return None
+            num = Numeral(sign * value, start, end, integer_text=integer_text)
+            if end < n and toks[end].lower in ORDINAL_SUFFIXES and not toks[end].space_before:
+                if integer_text and self._ordinal_suffix_fits(text, toks[end].lower):
+                    return Numeral(value, start, end + 1, ordinal=True, integer_text=True)
+                return None
+            self._scale(num)
+            return num
+        if tok.text == "." and i + 1 < n and toks[i + 1].text.isdigit() and not toks[i + 1].space_before:
+            if tok.space_before or i == 0:
+                value = float("0." + toks[i + 1].text)
+                num = Numeral(sign * value, start, i + 2)
+                self._scale(num)
+                return num
+            return None
+        if tok.text in UNICODE_FRACTIONS:
+            return Numeral(UNICODE_FRACTIONS[tok.text], start, i + 1, fraction=True)
+        if tok.lower in ("point",) or not (tok.is_alpha or tok.text in HYPHENS):
+            return None
+        word = read_word_number(self.tokens, i)
+        if word is None:
+            return None
+        num = Numeral(
+            sign * word.value,
+            start,
+            word.end,
+            ordinal=word.ordinal,
+            fraction=word.fraction,
+            vague=word.vague_plural,
+            words=True,
+            group_word=word.only_group,
+        )
+        # "one point three", "1 point 1"
+        if (
+            not word.ordinal
+            and num.end + 1 < n
+            and toks[num.end].lower == "point"
+            and (toks[num.end + 1].text.isdigit() or toks[num.end + 1].lower in
+                 ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))
+        ):
+            digits = ""
+            k = num.end + 1
+            names = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+            while k < n and (toks[k].text.isdigit() or toks[k].lower in names):
+                digits += toks[k].text if toks[k].text.isdigit() else str(names.index(toks[k].lower))
+                k += 1
+            num.value = sign * (abs(num.value) + float("0." + digits))
+            num.end = k
+        if not word.ordinal and not word.vague_plural:
+            self._scale(num)
+        return num
+
+    def _grouped_ok(self, j: int) -> bool:
+        return True
+
+    @staticmethod
+    def _ordinal_suffix_fits(text: str, suffix: str) -> bool:
+        last2 = int(text[-2:]) if len(text) >= 2 else int(text)
+        last = int(text[-1])
+        if 11 <= last2 <= 13:
+            return suffix == "th"
+        return suffix == {1: "st", 2: "nd", 3: "rd"}.get(last, "th")
+
+    @staticmethod
+    def _digits_value(text: str) -> float | None:
+        if "," in text:
+            head, *groups = text.split(",")
+            last = groups[-1]
+            decimals = ""
+            if "." in last:
+                last, decimals = last.split(".", 1)
+                if "." in decimals:
+                    return None
+            groups[-1] = last
+            if not (1 <= len(head) <= 3 and all(len(g) == 3 for g in groups)):
+                return None
+            return float(head + "".join(groups) + ("." + decimals if decimals else ""))
+        if text.count(".") > 1:
+            return None
+        return float(text)
+
+    def _exponent(self, value: float, end: int) -> tuple[float, int]:
+        toks = self.tokens
+        n = self.n
+        if end < n and not toks[end].space_before:
+            t = toks[end]
+            # "4e14" tokenizes as "4", "e", "14"; "1e-3" as "1", "e", "-", "3"
+            if t.text in ("e", "E") and end + 1 < n and not toks[end + 1].space_before:
+                k = end + 1
+                sign = 1
+                if toks[k].text in MINUS and k + 1 < n and not toks[k + 1].space_before:
+                    sign = -1
+                    k += 1
+                if toks[k].text.isdigit():
+                    return value * 10 ** (sign * int(toks[k].text)), k + 1
+            if (
+                t.text in ("×", "x", "*")
+                and end + 1 < n
+                and toks[end + 1].text.isdigit()
+                and not toks[end + 1].space_before
+            ):
+                base = int(toks[end + 1].text)
+                k = end + 2
+                if k < n and toks[k].text in ("^",) and not toks[k].space_before:
+                    k += 1
+                sign = 1
+                if k < n and toks[k].text in MINUS and not toks[k].space_before:
+                    sign = -1
+                    k += 1
+                if k < n and toks[k].text.isdigit() and not toks[k].space_before and base in (2, 10):
+                    return value * base ** (sign * int(toks[k].text)), k + 1
+        return value, end
+
+    def _scale(self, num: Numeral) -> None:
+        """Apply a scale word after the number ("1.5 million"), or note an abbreviation."""
+        toks = self.tokens
+        j = num.end
+        if j >= self.n:
+            return
+        word = toks[j].lower
+        if toks[j].space_before and word in SCALE_WORDS and not num.vague:
+            if word in ("hundred",) and not num.integer_text:
+                return
+            factor = SCALE_WORDS[word]
+            num.value *= factor
+            num.scale = factor
+            num.end = j + 1
+            num.integer_text = False
+            if word in ("thousands", "millions", "billions"):
+                num.vague = False
+            return
+        text = toks[j].text
+        if text in SCALE_ABBREVS and not (num.words and not toks[j].space_before):
+            glued = not toks[j].space_before
+            if text in WEAK_ABBREVS or not glued:
+                if glued or text in ("bn", "mn", "tn", "trn", "bln", "mln"):
+                    num.weak_scale = (j, SCALE_ABBREVS[text])
+                return
+            num.value *= SCALE_ABBREVS[text]
+            num.scale = SCALE_ABBREVS[text]
+            num.end = j + 1
+            num.integer_text = False
+        elif text.lower() in ("bn", "mn", "tn", "bln", "mln", "trn"):
+            num.value *= SCALE_ABBREVS[text.lower()]
+            num.scale = SCALE_ABBREVS[text.lower()]
+            num.end = j + 1
+            num.integer_text = False
+
+    # ------------------------------------------------------------ the main loop
+
+    def run(self) -> list[Found]:
+        found: list[Found] = []
+        i = 0
+        while i < self.n:
+            item = self.at(i)
+            if item is None:
+                i += 1
+                continue
+            if isinstance(item, list):
+                found.extend(item)
+                i = max([i + 1, self._last_end, *(x.end for x in item)])
+            else:
+                found.append(item)
+                i = max(item.end, i + 1)
+            self._last_end = i
+        self._post(found)
+        return found
+
+    def at(self, i: int) -> Found | list[Found] | None:
+        toks = self.tokens
+        tok = toks[i]
+        # times of day and dates come first: "1:00 PM", "1000 GMT", "31 December 2004"
+        clock = read_clock(toks, i)
+        if clock is not None:
+            end = self._tok_end(clock.end)
+            return Found(i, end, "time", None, clock=clock)
+        spec = read_date(toks, i, self.pos)
+        if spec is not None and spec.start >= self._last_end:
+            return self._date(spec)
+        # money written with a symbol or code first: "$7 billion", "US$2.5bn", "RM 42"
+        money = self.money.prefix(toks, i)
+        if money is not None:
+            item = self._prefixed_money(i, money)
+            if item is not None:
+                return item
+        # "a dollar", "a kg", "an hour", "a second"
+        if tok.lower in ("a", "an", "one") and i + 1 < self.n:
+            item = self._article_unit(i)
+            if item is not None:
+                return item
+        num = self.read_numeral(i)
+        if num is None:
+            return None
+        return self._after_numeral(num)
+
+    def _tok_end(self, char_end: int) -> int:
+        """Token index after the token ending at ``char_end``."""
+        k = bisect.bisect_left([t.end for t in self.tokens], char_end)
+        return min(k + 1, self.n)
+
+    # ------------------------------------------------------------ pieces
+
+    def _qualify(self, item: Found) -> Found:
+        """Attach the qualifier written before the mention (and "or more" after)."""
+        q = self.quals.before(self.tokens, item.start)
+        if q is not None and q.start >= self._last_end:
+            if q.qualifier is not None or item.qualifier is None:
+                item.qualifier = q.qualifier or item.qualifier
+            item.start = q.start
+        after = self.quals.after(self.tokens, item.end)
+        if after is not None and item.qualifier is None:
+            item.qualifier = after.qualifier
+            item.end = after.start
+        return item
+
+    def _date(self, spec: DateSpec) -> Found:
+        past = self.is_past(spec.start)
+        value = resolve_date(spec, self.anchor, past)
+        return Found(spec.start, spec.end, "date", value, date_spec=spec)
+
+    def _prefixed_money(self, i: int, money: CurrencyMatch) -> Found | list[Found] | None:
+        toks = self.tokens
+        j = money.end
+        if j >= self.n:
+            return None
+        if toks[money.end - 1].text.isalpha() and toks[money.end - 1].text.isupper():
+            # a code before the amount: "EUR 20", "USD3.14"; not "US" alone
+            pass
+        num = self.read_numeral(j)
+        if num is None or num.ordinal:
+            return None
+        if toks[j].space_before and toks[money.end - 1].text in ("$", "£", "€") and toks[j].is_alpha:
+            return None
+        self._apply_weak(num, money=True)
+        code = self._dollar(money.code, toks[i].text)
+        value = num.value
+        end = num.end
+        # "$20 43": dollars and cents
+        cents = self._cents_after(end, code, num)
+        if cents is not None:
+            value += cents[0]
+            end = cents[1]
+        item = Found(i, end, "money", _num(value), unit=code)
+        item = self._range(item, num, unit_kind="money")
+        return self._qualify(item)
+
+    def _dollar(self, code: str, written: str) -> str:
+        if code == "USD" and written == "$":
+            return self.dollar
+        return code
+
+    def _apply_weak(self, num: Numeral, money: bool = False, plural_noun: bool = False) -> None:
+        if num.weak_scale is None:
+            return
+        j, factor = num.weak_scale
+        text = self.tokens[j].text
+        if money or plural_noun or text in ("bn", "mn", "tn", "trn", "bln", "mln", "B", "M"):
+            if text in ("T", "G") and not money and text != "G":
+                return
+            num.value *= factor
+            num.scale = factor
+            num.end = j + 1
+            num.weak_scale = None
+            num.integer_text = False
+
+    def _cents_after(self, end: int, code: str, num: Numeral) -> tuple[float, int] | None:
+        """"20 dollars 43 cents", "3 GBP 1 pence", "$20 43", "20 ringgit and 43c"."""
+        toks = self.tokens
+        if not num.integer_text and not num.words:
+            return None
+        k = end
+        if k < self.n and toks[k].lower == "and":
+            k += 1
+        if k >= self.n:
+            return None
+        sub = self.read_numeral(k)
+        if sub is None or sub.ordinal or sub.value != int(sub.value) or not 0 < sub.value < 100:
+            return None
+        minor = self.money.minor(toks, sub.end, code)
+        if minor is not None:
+            return sub.value * minor.factor, minor.end
+        if sub.end < self.n and (toks[sub.end].is_alpha or toks[sub.end].is_digits):
+            return None
+        if k == end and not toks[k].is_digits:
+            return None
+        return sub.value / 100, sub.end
+
+    def _article_unit(self, i: int) -> Found | None:
+        """"a dollar", "a penny", "a kg", "an hour", "a second", "a month ago"."""
+        toks = self.tokens
+        j = i + 1
+        word = toks[j].lower
+        article = toks[i].lower
+        prev = toks[i - 1] if i > 0 else None
+        if article == "one":
+            return None
+        if word == "half" or word == "quarter":
+            return None
+        if prev is not None and (prev.is_digits or prev.lower in ("times", "once", "twice")):
+            return None  # "$500 a month", "twice a day" are rates
+        if prev is not None and self._ends_money(i):
+            return None
+        dur = duration_unit(word)
+        if dur is not None and word in ("second", "minute", "hour", "day", "week", "fortnight",
+                                        "month", "year", "decade", "century"):
+            sp = self.sp(j)
+            nxt = toks[j + 1] if j + 1 < self.n else None
+            if sp is not None and nxt is not None and word == "second":
+                nsp = self.sp(j + 1)
+                if nsp is not None and nsp.pos_ in ("NOUN", "PROPN", "ADJ") and nxt.is_alpha:
+                    return Found(j, j + 1, "ordinal", 2)
+            if word == "second" and nxt is not None and nxt.is_alpha and self.parse is None:
+                return Found(j, j + 1, "ordinal", 2)
+            if nxt is not None and nxt.text in DASHES and not nxt.space_before:
+                return None  # "a year-long", "a day-old"
+            parts = duration_parts([(dur[0], 1.0)])
+            item = Found(i, j + 1, "duration", iso_duration(parts), unit=_duration_unit_name(word))
+            item.normalized = (duration_seconds(parts), "s")
+            return self._ago(item, parts) or self._qualify(item)
+        cur = self.money.name(toks, j)
+        if cur is not None and toks[j].lower in ("dollar", "euro", "pound", "buck", "yen", "rupee"):
+            if cur.ambiguous_pound and not self._pound_is_money(j, scaled=False):
+                unit = self.units.by_name.get("pound")
+                if unit is None:
+                    return None
+                return self._qualify(self._quantity(i, j + 1, 1.0, unit))
+            return self._qualify(Found(i, j + 1, "money", 1, unit=cur.code))
+        minor = self.money.minor(toks, j, None)
+        if minor is not None and toks[j].lower in ("penny", "cent", "dime", "nickel"):
+            return Found(i, minor.end, "money", _num(minor.factor), unit=minor.code)
+        unit = self.units.match(toks, j, self.text)
+        if unit is not None and unit.unit.code not in ("t", "l", "m", "g") and toks[j].text not in (
+            "in", "C", "F", "K", "ha", "mb", "st", "cup", "bar"
+        ):
+            if toks[j].lower in ("pound", "degree", "degrees", "bit", "byte"):
+                return None
+            return self._qualify(self._quantity(i, unit.end, 1.0, unit.unit))
+        return None
+
+    def _ends_money(self, i: int) -> bool:
+        """Whether the tokens before ``i`` close a money amount ("£5 a week")."""
+        toks = self.tokens
+        k = i - 1
+        while k >= 0 and toks[k].is_alpha and toks[k].lower in set(SCALE_ABBREVS) | {"bn", "million",
+                                                                                  "billion"}:
+            k -= 1
+        return k >= 0 and toks[k].is_digits
+
+    def _quantity(self, start: int, end: int, value: float, unit: Unit) -> Found:
+        item = Found(start, end, "quantity", _num(value), unit=unit.code)
+        item.normalized = (unit.to_si(value), unit.si)
+        return item
+
+    def _pound_is_money(self, j: int, scaled: bool) -> bool:
+        """"20 million pounds" is sterling; "six pounds of meat" is weight."""
+        toks = self.tokens
+        if scaled:
+            return True
+        nxt = toks[j + 1] if j + 1 < self.n else None
+        if nxt is not None and nxt.lower in ("of", "in", "heavier", "lighter", "overweight"):
+            return False
+        if nxt is not None and nxt.text in DASHES and not nxt.space_before:
+            return False
+        if toks[j - 1].text in DASHES and not toks[j].space_before:
+            return False  # "a twenty-pound bag"
+        if nxt is not None and nxt.lower == "sterling":
+            return True
+        line_start = self.text.rfind("\n", 0, toks[j].start) + 1
+        line_end = self.text.find("\n", toks[j].end)
+        window = self.text[
+            max(line_start, toks[j].start - 120) : (line_end if line_end >= 0 else len(self.text))
+        ][:240].lower()
+        words = set(tokenize(window) and [t.lower for t in tokenize(window)])
+        if words & WEIGHT_WORDS:
+            return False
+        if nxt is not None and (nxt.lower in ("bag", "sack", "box") or self._next_is_noun(j + 1)):
+            return False
+        return True
+
+    def _next_is_noun(self, j: int) -> bool:
+        sp = self.sp(j)
+        return sp is not None and sp.pos_ == "NOUN" and sp.tag_ in ("NN",)
+
+    def _after_numeral(self, num: Numeral) -> Found | list[Found] | None:
+        toks = self.tokens
+        n = self.n
+        j = num.end
+        if num.ordinal:
+            return self._ordinal(num)
+        if num.words and self._one_is_pronoun(num):
+            return None
+        # percentages: "12%", "12 per cent", "twelve percent", "2 percentage points"
+        pct = self._percent_at(j)
+        if pct is not None:
+            self._apply_weak(num)
+            end, unit = pct
+            item = Found(num.start, end, "percent", _num(num.value), unit=unit)
+            item = self._range(item, num, unit_kind="percent")
+            return self._qualify(item)
+        # money written after the amount: "5 million rubles", "20€", "10 cents", "873p"
+        money = self._money_after(num)
+        if money is not None:
+            return money
+        # durations: "three years", "1.5 hrs", "half a day", "six weeks'"
+        dur = self._duration(num)
+        if dur is not None:
+            return dur
+        # units of measure
+        k = j
+        if k + 1 < n and toks[k].text in HYPHENS and not toks[k].space_before and not toks[
+            k + 1
+        ].space_before and toks[k + 1].is_alpha:
+            k += 1  # "27-kilometer ring", "a 5-mile walk"
+        if num.weak_scale is not None and toks[num.weak_scale[0]].text in ("m", "b", "B", "M"):
+            # "5m people" is five million; "5m long" five metres
+            if self._plural_noun_after(num.weak_scale[0] + 1):
+                self._apply_weak(num, plural_noun=True)
+                k = num.end
+        unit = self.units.match(toks, k, self.text) if num.weak_scale is None or toks[
+            num.weak_scale[0]
+        ].text in ("m", "M", "b", "B", "T", "G") else None
+        if unit is not None and num.weak_scale is not None:
+            num.weak_scale = None
+        if unit is not None:
+            return self._measure(num, unit.unit, unit.end)
+        self._apply_weak(num)
+        return self._cardinal(num)
+
+    def _ordinal(self, num: Numeral) -> Found | None:
+        toks = self.tokens
+        if num.words and num.end - num.start == 1:
+            word = toks[num.start].lower
+            prev = toks[num.start - 1].lower if num.start > 0 else ""
+            if word == "second":
+                nxt = toks[num.end] if num.end < self.n else None
+                if prev in ("a", "per", "split", "every", "one") and not (
+                    nxt is not None and nxt.is_alpha and self._is_nominal(num.end)
+                ):
+                    return None  # a duration, read by _article_unit
+            if word == "first" and prev == "at":
+                return None  # "at first"
+        return Found(num.start, num.end, "ordinal", _num(num.value))
+
+    def _is_nominal(self, j: int) -> bool:
+        sp = self.sp(j)
+        if sp is None:
+            return self.tokens[j].is_alpha
+        return bool(sp.pos_ in ("NOUN", "PROPN", "ADJ"))
+
+    def _one_is_pronoun(self, num: Numeral) -> bool:
+        toks = self.tokens
+        if num.end - num.start != 1 or toks[num.start].lower != "one":
+            return False
+        i = num.start
+        prev = toks[i - 1].lower if i > 0 else ""
+        nxt = toks[i + 1] if i + 1 < self.n else None
+        if prev in ONE_PRONOUN_BEFORE:
+            return True
+        before = self.text[max(0, toks[i].start - 7) : toks[i].start].lower()
+        if before.endswith(("one-on-", "one-to-", "one-by-", "one on ", "one to ")):
+            return True  # the second "one" of "one-on-one"
+        if nxt is None:
+            return False
+        if nxt.lower in ("of", "another", "day") and nxt.space_before:
+            return nxt.lower != "day" or i == 0 or toks[i - 1].text in ".\n"
+        if nxt.text in DASHES and not nxt.space_before and i + 2 < self.n and toks[
+            i + 2
+        ].lower in ("on", "to", "off", "by", "sided", "time", "stop", "way", "man", "party"):
+            return True  # "one-on-one", "one-off", "one-sided"
+        if nxt.lower in ONE_MODALS:
+            return True
+        sp = self.sp(i)
+        if sp is not None and sp.dep_ in ("nsubj", "nsubjpass", "dobj", "pobj", "attr") and any(
+            c.dep_ in ("det", "relcl", "amod") for c in sp.children
+        ):
+            return True
+        return False
+
+    def _percent_at(self, j: int) -> tuple[int, str] | None:
+        toks = self.tokens
+        n = self.n
+        if j < n and toks[j].text in ("%", "％"):
+            end = j + 1
+            if end + 1 < n and toks[end].lower == "percentage" and toks[end + 1].lower in (
+                "point", "points"
+            ):
+                return end + 2, "pp"
+            return end, "%"
+        if j < n and toks[j].lower in ("percent", "pct", "percentage"):
+            if toks[j].lower == "percentage":
+                if j + 1 < n and toks[j + 1].lower in ("point", "points"):
+                    return j + 2, "pp"
+                return None
+            return j + 1, "%"
+        if j + 1 < n and toks[j].lower == "per" and toks[j + 1].lower == "cent":
+            return j + 2, "%"
+        return None
+
+    def _money_after(self, num: Numeral) -> Found | list[Found] | None:
+        toks = self.tokens
+        j = num.end
+        scaled = False
+        k = j
+        if num.weak_scale is not None:
+            ws = num.weak_scale[0] + 1
+            if self._currency_at(ws) is not None:
+                self._apply_weak(num, money=True)
+                k = j = num.end
+                scaled = True
+        if k < self.n and toks[k].lower in ("more", "extra", "additional", "fewer"):
+            pass
+        cur = self._currency_at(j)
+        if cur is None:
+            return None
+        if cur.how == "minor":
+            if num.vague:
+                return None
+            value = num.value * cur.factor
+            item = Found(num.start, cur.end, "money", _num(value), unit=cur.code)
+            return self._qualify(self._range(item, num, unit_kind="money", factor=cur.factor))
+        if cur.ambiguous_pound and not self._pound_is_money(
+            j, scaled=scaled or num.value >= 1e6 or not num.integer_text and not num.words
+        ):
+            unit = self.units.by_name["pound"]
+            return self._measure(num, unit, cur.end)
+        code = cur.code
+        if code == "USD" and cur.how == "name" and toks[j].lower in ("dollar", "dollars"):
+            code = self.dollar
+        value = num.value
+        end = cur.end
+        cents = self._cents_after(end, code, num)
+        if cents is not None:
+            value += cents[0]
+            end = cents[1]
+        item = Found(num.start, end, "money", _num(value), unit=code)
+        item.extra["vague"] = num.vague
+        if num.vague:
+            item.qualifier = "at_least"
+        return self._qualify(self._range(item, num, unit_kind="money"))
+
+    def _currency_at(self, j: int) -> CurrencyMatch | None:
+        toks = self.tokens
+        if j >= self.n:
+            return None
+        found = self.money.suffix(toks, j)
+        if found is not None:
+            return found
+        if not toks[j].is_alpha and toks[j].text not in ("¢",):
+            return None
+        found = self.money.name(toks, j)
+        if found is not None:
+            return found
+        return self.money.minor(toks, j, None)
+
+    def _duration(self, num: Numeral) -> Found | list[Found] | None:
+        toks = self.tokens
+        n = self.n
+        j = num.end
+        if j < n and toks[j].text in HYPHENS and not toks[j].space_before and j + 1 < n and not toks[
+            j + 1
+        ].space_before:
+            j += 1  # "two-year maintenance period", "a 25-year-old"
+        elif j < n and toks[j].lower in ("more", "extra", "additional", "fewer", "further",
+                                         "straight", "consecutive", "full", "long", "whole"):
+            j += 1
+        if j >= n:
+            return None
+        word = toks[j].lower
+        if word == "h" and toks[j].space_before:
+            return None
+        dur = duration_unit(word)
+        if dur is None:
+            if word in ("quarter", "quarters") and j + 1 < n and toks[j + 1].lower in (
+                "hour", "of"
+            ):
+                return None
+            return None
+        if word in ("second",) and num.words and num.end - num.start == 1 and toks[
+            num.start
+        ].lower != "one":
+            return None
+        if num.ordinal or num.vague and word not in ("years", "days", "hours", "months", "weeks",
+                                                      "minutes", "decades"):
+            return None
+        if num.vague:
+            parts = duration_parts([(dur[0], num.value)])
+            item = Found(num.start, j + 1, "duration", iso_duration(parts), qualifier="at_least",
+                         unit=_duration_unit_name(word))
+            item.normalized = (duration_seconds(parts), "s")
+            return self._qualify(item)
+        items = [(dur[0], num.value)]
+        end = j + 1
+        # "six weeks'" possessive
+        if end < n and toks[end].text in ("'", "’") and not toks[end].space_before and word.endswith("s"):
+            end += 1
+        # "one hour and half", "1 hour and thirty", "2 years, 3 months", "an hour and 45 minutes"
+        end, items = self._more_duration(end, items)
+        parts = duration_parts(items)
+        item = Found(num.start, end, "duration", iso_duration(parts), unit=_duration_unit_name(word))
+        item.normalized = (duration_seconds(parts), "s")
+        ago = self._ago(item, parts)
+        if ago is not None:
+            return ago
+        item = self._range(item, num, unit_kind="duration", duration_designator=dur[0])
+        return self._qualify(item)
+
+    def _more_duration(
+        self, end: int, items: list[tuple[str, float]]
+    ) -> tuple[int, list[tuple[str, float]]]:
+        toks = self.tokens
+        n = self.n
+        while end < n:
+            k = end
+            if toks[k].text == ",":
+                k += 1
+            if k < n and toks[k].lower == "and":
+                k += 1
+            if k == end or k >= n:
+                break
+            # "and a half", "and half"
+            if toks[k].lower in ("half",) or (
+                toks[k].lower in ("a",) and k + 1 < n and toks[k + 1].lower == "half"
+            ):
+                last = items[-1]
+                items = [*items[:-1], (last[0], last[1] + 0.5)]
+                end = k + (2 if toks[k].lower == "a" else 1)
+                break
+            sub = self.read_numeral(k)
+            if sub is None or sub.ordinal or sub.vague:
+                break
+            unit_tok = sub.end
+            dur = duration_unit(toks[unit_tok].lower) if unit_tok < n else None
+            if dur is None:
+                # "1 hour and thirty": the next smaller unit is meant
+                smaller = {"H": "M", "M": "S"}.get(items[-1][0])
+                if (
+                    smaller is not None
+                    and toks[k - 1].lower == "and"
+                    and 0 < sub.value < 60
+                    and (unit_tok >= n or not toks[unit_tok].is_alpha)
+                ):
+                    items = [*items, (smaller, sub.value)]
+                    end = unit_tok
+                break
+            order = ["Y10", "Y", "MO", "W2", "W", "D", "H", "M", "S"]
+            if order.index(dur[0]) <= order.index(items[-1][0]):
+                break
+            items = [*items, (dur[0], sub.value)]
+            end = unit_tok + 1
+        return end, items
+
+    def _ago(self, item: Found, parts: dict[str, float]) -> Found | None:
+        """"three years ago" is a date: the anchor minus the duration."""
+        toks = self.tokens
+        if item.end < self.n and toks[item.end].lower in ("ago", "earlier", "before") and (
+            toks[item.end].lower == "ago"
+        ):
+            spec = DateSpec(item.start, item.end + 1)
+            if len(parts) == 1:
+                (designator, amount), = parts.items()
+                spec.ago = (amount, designator)
+            found = Found(item.start, item.end + 1, "date", None, date_spec=spec)
+            found.value = resolve_date(spec, self.anchor, True) if spec.ago else None
+            return self._qualify(found)
+        return None
+
+    def _measure(self, num: Numeral, unit: Unit, end: int) -> Found | list[Found] | None:
+        toks = self.tokens
+        value = num.value
+        # compound measures: "7 feet, 10 inches", "2 km and 1 meter", "5 ft 10 in"
+        total_si = unit.to_si(value)
+        last_unit = unit
+        k = end
+        merged = False
+        while k < self.n and unit.offset == 0:
+            m = k
+            if toks[m].text == ",":
+                m += 1
+            if m < self.n and toks[m].lower == "and":
+                m += 1
+            if m >= self.n:
+                break
+            sub = self.read_numeral(m)
+            if sub is None or sub.ordinal or sub.vague:
+                break
+            nxt = self.units.match(toks, sub.end, self.text)
+            if nxt is None or nxt.unit.dimension != unit.dimension or nxt.unit.factor >= last_unit.factor:
+                break
+            total_si += nxt.unit.to_si(sub.value)
+            last_unit = nxt.unit
+            k = nxt.end
+            merged = True
+        if merged:
+            value = (total_si - last_unit.offset) / last_unit.factor
+            item = Found(num.start, k, "quantity", _num(round(value, 9)), unit=last_unit.code)
+            item.normalized = (total_si, last_unit.si)
+            return self._qualify(item)
+        item = self._quantity(num.start, end, value, unit)
+        if num.vague:
+            item.qualifier = "at_least"
+        item = self._range(item, num, unit_kind="quantity", unit=unit)
+        return self._qualify(item)
+
+    def _plural_noun_after(self, j: int) -> bool:
+        if j >= self.n or not self.tokens[j].space_before:
+            return False
+        sp = self.sp(j)
+        if sp is not None:
+            return bool(sp.tag_ in ("NNS", "NNPS") or (sp.pos_ == "NOUN" and sp.lemma_ != sp.lower_ is False))
+        return self.tokens[j].lower.endswith("s")
+
+    def _cardinal(self, num: Numeral) -> Found | list[Found] | None:
+        toks = self.tokens
+        if num.group_word:
+            j = num.end
+            if j < self.n and toks[j].lower == "of":
+                num.end = j + 1
+        # sports scores and the like: "won 3-1", "a 2-2 draw"
+        if self._is_score(num):
+            return self._skip_score(num)
+        start_char = toks[num.start].start
+        end_char = toks[num.end - 1].end
+        if not num.words and self.in_name(start_char, end_char):
+            return None
+        item = Found(num.start, num.end, "cardinal", _num(num.value))
+        if num.fraction:
+            item.extra["fraction"] = True
+        if num.vague:
+            item.qualifier = "at_least"
+        year_like = num.integer_text and 1900 <= num.value <= 2100
+        noun = self._counted_noun(num) if self.counted_nouns else None
+        if noun is not None and not noun[2] and (year_like or num.value != 1):
+            if year_like:
+                return Found(num.start, num.end, "date", str(int(num.value)))
+            noun = None
+        if noun is not None:
+            lemma, noun_end, _plural = noun
+            item.unit = lemma
+            item.end = max(item.end, noun_end)
+            if num.group_word and item.value == 2 and toks[num.start + 1].lower == "couple":
+                pass
+        elif year_like and num.end < self.n and toks[num.end].text == "," and num.start > 0 and (
+            toks[num.start - 1].text == ","
+        ):
+            return Found(num.start, num.end, "date", str(int(num.value)))
+        item.extra["scale"] = num.scale
+        return self._qualify(item)
+
+    def _is_score(self, num: Numeral) -> bool:
+        toks = self.tokens
+        j = num.end
+        if not num.integer_text or j + 1 >= self.n:
+            return False
+        if toks[j].text not in DASHES or toks[j].space_before or toks[j + 1].space_before:
+            return False
+        if not toks[j + 1].text.isdigit():
+            return False
+        other = int(toks[j + 1].text)
+        after = toks[j + 2].lower if j + 2 < self.n else ""
+        return num.value >= other or after in SPORTS_WORDS
+
+    def _skip_score(self, num: Numeral) -> list[Found] | None:
+        self._last_end = num.end + 2
+        return []
+
+    def _counted_noun(self, num: Numeral) -> tuple[str, int, bool] | None:
+        """The noun a number counts ("472 drones" → drone): (lemma, token end, plural)."""
+        if self.parse is None or num.fraction:
+            return None
+        toks = self.tokens
+        # the spaCy token of the number whose head lies outside the number
+        start_char = toks[num.start].start
+        end_char = toks[num.end - 1].end
+        numtok = None
+        for k in range(num.start, num.end):
+            sp = self.sp(k)
+            if sp is None:
+                continue
+            if not start_char <= sp.head.idx < end_char or sp.head.i == sp.i:
+                numtok = sp
+        if numtok is None:
+            return None
+        head = numtok.head
+        if head.i <= numtok.i or head.pos_ != "NOUN":
+            # a parse that missed the link: a plural noun right after the number
+            nxt = numtok.doc[numtok.i + 1] if numtok.i + 1 < len(numtok.doc) else None
+            if nxt is not None and nxt.pos_ == "NOUN" and nxt.tag_ == "NNS" and nxt.idx >= end_char:
+                return nxt.lemma_.lower(), self._tok_index_at(nxt.idx + len(nxt)), True
+        if num.vague or num.group_word:
+            # "thousands of lives", "a dozen of eggs", "a couple of days"
+            for child in (*numtok.children, *(head.children if head.i > numtok.i else ())):
+                if child.dep_ == "prep" and child.lower_ == "of":
+                    for obj in child.children:
+                        if obj.dep_ == "pobj" and obj.pos_ == "NOUN":
+                            return obj.lemma_.lower(), self._tok_index_at(obj.idx + len(obj)), True
+            if num.group_word and head.pos_ == "NOUN" and head.i > numtok.i:
+                return head.lemma_.lower(), self._tok_index_at(head.idx + len(head)), True
+            return None
+        if numtok.dep_ not in ("nummod", "quantmod", "compound", "amod", "npadvmod", "nmod") or (
+            head.i <= numtok.i
+        ):
+            return None
+        if head.pos_ != "NOUN" or head.i - numtok.i > 4:
+            return None
+        between = numtok.doc[numtok.i + 1 : head.i]
+        if any(t.pos_ not in ("ADJ", "NOUN", "PROPN", "ADV", "PUNCT", "NUM", "VERB") or t.text in
+               (",", ";", "(", ")") for t in between):
+            return None
+        lemma = head.lemma_.lower()
+        if not lemma.isalpha() and "-" not in lemma:
+            return None
+        plural = head.tag_ in ("NNS", "NNPS") or head.lower_ in UNCOUNTED_PLURALS
+        end_char_noun = head.idx + len(head)
+        return lemma, self._tok_index_at(end_char_noun), plural
+
+    def _tok_index_at(self, char_end: int) -> int:
+        ends = [t.end for t in self.tokens]
+        k = bisect.bisect_left(ends, char_end)
+        return min(k + 1, self.n)
+
+    # ------------------------------------------------------------ ranges
+
+    def _range(
+        self,
+        item: Found,
+        num: Numeral,
+        unit_kind: str,
+        unit: Unit | None = None,
+        factor: float = 1.0,
+        duration_designator: str | None = None,
+    ) -> Found:
+        """"$10-$20", "44 mg to 50 mg", "between 30 degrees and 40 degrees", "2-3 years"
+        (a bare first number before a unit is joined later, in ``_merge_ranges``)."""
+        toks = self.tokens
+        n = self.n
+        prev = toks[item.start - 1].lower if item.start > 0 else ""
+        conn_at = item.end
+        if conn_at >= n:
+            return item
+        conn = toks[conn_at]
+        k = conn_at + 1
+        if conn.text in DASHES:
+            if k < n and toks[k].lower == "to":
+                k += 1
+        elif not (conn.lower == "to" or (conn.lower == "and" and prev in ("between", "from"))):
+            return item
+        if conn.lower == "to" and prev not in ("between", "from") and self._is_change(item.start):
+            return item
+        if k < n and toks[k].text == "~":
+            k += 1
+        if k < n and toks[k].lower == "about":
+            k += 1
+        if unit_kind == "money" and k < n:
+            cur = self.money.prefix(toks, k)
+            if cur is not None:
+                if cur.code != item.unit and self._dollar(cur.code, toks[k].text) != item.unit:
+                    return item
+                k = cur.end
+        second = self.read_numeral(k)
+        if second is None or second.ordinal or second.vague:
+            return item
+        if conn.text in DASHES and second.value <= num.value and unit_kind in ("money", "percent"):
+            return item
+        self._apply_weak(second, money=unit_kind == "money")
+        end = second.end
+        lo, hi = num.value, second.value
+        if num.scale == 1 and second.scale > 1 and unit_kind == "money":
+            lo *= second.scale
+        if unit_kind == "quantity" and unit is not None:
+            m = self.units.match(toks, end, self.text)
+            if m is not None and m.unit.code == unit.code:
+                end = m.end
+            elif m is not None:
+                return item
+        elif unit_kind == "money":
+            cur2 = self._currency_at(end)
+            if cur2 is not None and cur2.how != "minor" and cur2.code == item.unit:
+                end = cur2.end
+            elif cur2 is not None and cur2.how == "minor":
+                hi *= cur2.factor
+                end = cur2.end
+            elif cur2 is not None:
+                return item
+            lo *= factor
+        elif unit_kind == "percent":
+            pct = self._percent_at(end)
+            if pct is not None and pct[1] != item.unit:
+                return item
+            if pct is not None:
+                end = pct[0]
+        elif unit_kind == "duration" and duration_designator is not None:
+            du = duration_unit(toks[end].lower) if end < n else None
+            if du is not None:
+                if du[0] != duration_designator:
+                    return item
+                end += 1
+        item.end = end
+        self._set_range(item, lo, hi, unit_kind, unit, duration_designator)
+        if prev in ("between", "from"):
+            item.start -= 1
+        return item
+
+    def _is_change(self, start: int) -> bool:
+        """Whether the words before token ``start`` say a change ("rose 2%", "up by 5")."""
+        if start == 0:
+            return False
+        k = start - 1
+        word = self.tokens[k].lower
+        sp = self.sp(k)
+        lemma = sp.lemma_.lower() if sp is not None else word
+        return word in CHANGE_WORDS or lemma in CHANGE_WORDS
+
+    def _set_range(
+        self,
+        item: Found,
+        lo: float,
+        hi: float,
+        unit_kind: str,
+        unit: Unit | None,
+        designator: str | None,
+    ) -> None:
+        if unit_kind == "money":
+            item.value, item.value_max = _num(lo), _num(hi)
+            return
+        if unit_kind == "duration" and designator is not None:
+            p_lo, p_hi = duration_parts([(designator, lo)]), duration_parts([(designator, hi)])
+            item.value, item.value_max = iso_duration(p_lo), iso_duration(p_hi)
+            item.normalized = (duration_seconds(p_lo), "s")
+            return
+        item.value, item.value_max = _num(lo), _num(hi)
+        if unit is not None:
+            item.normalized = (unit.to_si(lo), unit.si)
+
+    # ------------------------------------------------------------ after the pass
+
+    def _post(self, found: list[Found]) -> None:
+        """Ranges whose unit follows the second number, times joined with their dates,
+        local times given a UTC offset by a converted time, and parenthesised
+        conversions that share the qualifier of the amount they convert."""
+        self._merge_cardinal_ranges(found)
+        self._resolve_times(found)
+        self._inherit_qualifiers(found)
+
+    def _merge_cardinal_ranges(self, found: list[Found]) -> None:
+        toks = self.tokens
+        k = 0
+        while k + 1 < len(found):
+            a, b = found[k], found[k + 1]
+            if a.kind == "cardinal" and a.unit is None and a.value_max is None and b.kind in (
+                "money", "quantity", "percent", "duration", "cardinal"
+            ) and b.value_max is None and isinstance(a.value, int | float):
+                gap = toks[a.end : b.start]
+                words = [t.lower for t in gap]
+                opener = toks[a.start - 1].lower if a.start > 0 else ""
+                ok = (
+                    words in (["-"], ["–"], ["to"], ["-", "to"], ["-", "~"], ["to", "about"])
+                    or (words in (["and"], ["and", "about"]) and opener in ("between", "from"))
+                    or (words == ["and"] and a.qualifier is None and opener == "between")
+                )
+                if words[:1] == ["to"] and opener not in ("between", "from") and self._is_change(
+                    a.start
+                ):
+                    ok = False
+                a_first_word = toks[a.start].lower
+                if a_first_word in ("between", "from"):
+                    ok = ok or words == ["and"]
+                if ok and b.kind == "cardinal" and (
+                    not isinstance(b.value, int | float) or float(b.value) <= float(a.value)
+                ):
+                    ok = False
+                if ok and isinstance(b.value, int | float) and b.kind != "duration":
+                    lo = float(a.value)
+                    scale_b = float(b.extra.get("scale", 1.0))
+                    if a.extra.get("scale", 1.0) == 1.0 and scale_b > 1 and lo * scale_b <= float(
+                        b.value
+                    ):
+                        lo *= scale_b
+                    b.value_max = b.value
+                    b.value = _num(lo)
+                    if b.normalized is not None and b.unit is not None:
+                        unit = self.units.units.get(b.unit)
+                        if unit is not None:
+                            b.normalized = (unit.to_si(lo), unit.si)
+                    b.start = a.start
+                    b.qualifier = b.qualifier if b.qualifier not in (None,) else a.qualifier
+                    if opener in ("between", "from"):
+                        b.start -= 1
+                    del found[k]
+                    continue
+                if ok and b.kind == "duration" and isinstance(b.value, str):
+                    designator = _designator_of(str(b.value))
+                    if designator is not None:
+                        lo_parts = duration_parts([(designator, float(a.value))])
+                        b.value_max = b.value
+                        b.value = iso_duration(lo_parts)
+                        b.normalized = (duration_seconds(lo_parts), "s")
+                        b.start = a.start - (1 if opener in ("between", "from") else 0)
+                        b.qualifier = b.qualifier or a.qualifier
+                        del found[k]
+                        continue
+            k += 1
+
+    def _resolve_times(self, found: list[Found]) -> None:
+        toks = self.tokens
+        for k, item in enumerate(found):
+            if item.kind != "time" or item.clock is None:
+                continue
+            clock = item.clock
+            day: date | None = None
+            # the date of the same sentence, written shortly before ("Monday at 1:00 PM")
+            for prev in reversed(found[:k]):
+                if prev.kind == "date" and isinstance(prev.value, str) and len(prev.value) == 10:
+                    gap = toks[prev.end : item.start]
+                    if len(gap) <= 3 and not any(t.text in ".;\n" for t in gap):
+                        day = date.fromisoformat(prev.value)
+                    break
+                if prev.kind == "time" and prev.extra.get("day"):
+                    gap = toks[prev.end : item.start]
+                    if len(gap) <= 2:
+                        day = prev.extra["day"]
+                    break
+            if day is None and k + 1 < len(found):
+                nxt = found[k + 1]
+                if nxt.kind == "date" and isinstance(nxt.value, str) and len(nxt.value) == 10:
+                    gap = toks[item.end : nxt.start]
+                    if len(gap) <= 1 and all(t.lower in ("on",) for t in gap):
+                        day = date.fromisoformat(nxt.value)
+            item.extra["day"] = day
+            item.value = clock.iso(day)
+        # "1:00 PM local time (1000 GMT)": the converted time tells the local offset
+        for k, item in enumerate(found[:-1]):
+            nxt = found[k + 1]
+            if item.kind == "time" and nxt.kind == "time" and item.clock and nxt.clock:
+                gap = [t.text for t in toks[item.end : nxt.start]]
+                if gap == ["("] and item.clock.offset is None and nxt.clock.offset is not None:
+                    local = item.clock.hour * 60 + item.clock.minute
+                    utc = nxt.clock.hour * 60 + nxt.clock.minute - nxt.clock.offset
+                    offset = (local - utc + 720) % 1440 - 720
+                    item.value = item.clock.iso(item.extra.get("day"), offset=offset)
+                    nxt.value = nxt.clock.iso(item.extra.get("day"))
+
+    def _inherit_qualifiers(self, found: list[Found]) -> None:
+        toks = self.tokens
+        for k in range(1, len(found)):
+            a, b = found[k - 1], found[k]
+            if b.qualifier is None and a.qualifier is not None and a.kind == b.kind and b.kind in (
+                "money", "quantity"
+            ):
+                gap = [t.text for t in toks[a.end : b.start]]
+                if gap == ["("] or gap == [";"] and k > 1:
+                    b.qualifier = a.qualifier
+
+    # ------------------------------------------------------------ output
+
+    def mentions(self) -> list[dict[str, Any]]:
+        """The mentions as dicts with character offsets (fields of ``NumberMention``)."""
+        out = []
+        for item in self.run():
+            if item.start >= item.end:
+                continue
+            start = self.tokens[item.start].start
+            end = self.tokens[item.end - 1].end
+            record: dict[str, Any] = {
+                "start": start,
+                "end": end,
+                "text": self.text[start:end],
+                "kind": item.kind,
+                "value": item.value,
+                "unit": item.unit,
+                "qualifier": item.qualifier,
+                "value_max": item.value_max,
+                "normalized": (
+                    {"value": item.normalized[0], "unit": item.normalized[1]}
+                    if item.normalized is not None
+                    else None
+                ),
+            }
+            out.append(record)
+        return out
+
+
+def _duration_unit_name(word: str) -> str:
+    """The unit of a duration mention, singular: "hours" → "hour", "hrs" → "hour"."""
+    designator = duration_unit(word)
+    names = {"S": "second", "M": "minute", "H": "hour", "D": "day", "W": "week",
+             "W2": "fortnight", "MO": "month", "Y": "year", "Y10": "decade", "Y100": "century"}
+    return names[designator[0]] if designator else word
+
+
+def _designator_of(iso: str) -> str | None:
+    """The single designator of a simple ISO duration ("P3Y" → "Y", "PT2H" → "H")."""
+    body = iso[1:]
+    in_time = body.startswith("T")
+    body = body.lstrip("T")
+    letters = [c for c in body if c.isalpha()]
+    if len(letters) != 1 or "T" in body:
+        return None
+    letter = letters[0]
+    if letter == "M":
+        return "M" if in_time else "MO"
+    return letter
+
+
+def extract_numbers(
+    text: str,
+    anchor: datetime | None = None,
+    parse: Any = None,
+    entity_spans: Sequence[tuple[int, int, str]] = (),
+    dollar: str = "USD",
+    counted_nouns: bool = True,
+) -> list[dict[str, Any]]:
+    """Every number mention in ``text`` as a dict of ``NumberMention`` fields."""
+    return Extractor(text, anchor, parse, entity_spans, dollar, counted_nouns).mentions()
+
+
+__all__ = ["Extractor", "extract_numbers"]
+_unused: tuple[Callable[..., Any], ...] = ()
+del _unused
+del ORDINAL_UNITS, GROUPS

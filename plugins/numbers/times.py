@@ -1,0 +1,561 @@
+"""Dates, times of day and durations, resolved against the article's ``published_at``.
+
+Reading and resolving are separate: a reader turns tokens into a ``DateSpec`` or a
+``ClockTime`` (what the text says), and ``resolve_date`` turns a spec into an ISO
+8601 value using the anchor date and the tense of the sentence. Whatever needs an
+anchor and has none, or stays ambiguous, resolves to ``None``: never a guess.
+Calendar arithmetic is done with ``dateutil.relativedelta``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from dateutil.relativedelta import relativedelta
+
+from plugins.numbers.tokens import Token
+
+DATA = Path(__file__).parent / "data"
+
+RELATIVE_DAYS = {"today": 0, "yesterday": -1, "tomorrow": 1, "tonight": 0}
+PARTS_OF_DAY = frozenset({"morning", "afternoon", "evening", "night"})
+RELATIVE_WORDS = {"last": -1, "past": -1, "previous": -1, "next": 1, "this": 0, "coming": 1}
+CALENDAR_UNITS = ("week", "month", "year", "quarter")
+YEAR_CONTEXT = frozenset(
+    {"in", "since", "by", "until", "till", "from", "of", "during", "before", "after",
+     "between", "to", "and", "through", "early", "late", "mid", "summer", "winter",
+     "spring", "autumn", "fall", "year", "fiscal", "season", "end", "start", "around",
+     "circa", "c.", "for", "than", "as", "election", "vintage"}
+)
+ISO_DESIGNATORS = ("Y", "MO", "W", "D", "H", "M", "S")
+
+
+@dataclass(frozen=True)
+class TimeData:
+    months: dict[str, int]
+    weekdays: dict[str, int]
+    durations: dict[str, tuple[str, float]]
+    zones: dict[str, int]
+
+
+@lru_cache(maxsize=1)
+def time_data() -> TimeData:
+    with (DATA / "times.toml").open("rb") as fh:
+        data = tomllib.load(fh)
+    return TimeData(
+        months=dict(data["months"]),
+        weekdays=dict(data["weekdays"]),
+        durations={k: (str(v[0]), float(v[1])) for k, v in data["durations"].items()},
+        zones=dict(data["zones"]),
+    )
+
+
+# ---------------------------------------------------------------- durations
+
+
+def duration_unit(word: str) -> tuple[str, float] | None:
+    """(designator, seconds) for a duration unit word ("hours" → ("H", 3600))."""
+    return time_data().durations.get(word.lower())
+
+
+def _canonical(designator: str, amount: float) -> tuple[str, float]:
+    """Fortnights, decades and centuries as weeks and years."""
+    if designator == "W2":
+        return "W", amount * 2
+    if designator == "Y10":
+        return "Y", amount * 10
+    if designator == "Y100":
+        return "Y", amount * 100
+    return designator, amount
+
+
+def duration_parts(items: Sequence[tuple[str, float]]) -> dict[str, float]:
+    """Sum (designator, amount) pairs into ISO parts, carrying fractions downwards."""
+    parts: dict[str, float] = {}
+    for designator, amount in items:
+        key, value = _canonical(designator, amount)
+        parts[key] = parts.get(key, 0.0) + value
+    carry = {"Y": ("MO", 12), "MO": ("D", 30), "W": ("D", 7), "D": ("H", 24), "H": ("M", 60),
+             "M": ("S", 60)}
+    for key in ISO_DESIGNATORS[:-1]:
+        value = parts.get(key)
+        if value is None or value == int(value):
+            continue
+        whole = int(value)
+        lower, factor = carry[key]
+        parts[key] = whole
+        parts[lower] = parts.get(lower, 0.0) + (value - whole) * factor
+        if whole == 0:
+            del parts[key]
+    if "W" in parts and len(parts) > 1:  # ISO allows weeks only on their own
+        parts["D"] = parts.get("D", 0.0) + parts.pop("W") * 7
+    return parts
+
+
+def iso_duration(parts: dict[str, float]) -> str:
+    """ISO 8601 duration: {"Y": 1, "D": 2, "H": 3, "S": 4} → "P1Y2DT3H4S"."""
+
+    def fmt(value: float) -> str:
+        return str(int(value)) if value == int(value) else f"{round(value, 6):g}"
+
+    date_part = "".join(
+        f"{fmt(parts[k])}{'M' if k == 'MO' else k}" for k in ("Y", "MO", "W", "D") if k in parts
+    )
+    time_part = "".join(f"{fmt(parts[k])}{k}" for k in ("H", "M", "S") if k in parts)
+    if not date_part and not time_part:
+        return "PT0S"
+    return "P" + date_part + ("T" + time_part if time_part else "")
+
+
+def duration_seconds(parts: dict[str, float]) -> float:
+    """Length in seconds (a month counts 30 days, a year 365)."""
+    secs = {"Y": 31536000, "MO": 2592000, "W": 604800, "D": 86400, "H": 3600, "M": 60, "S": 1}
+    return float(sum(secs[k] * v for k, v in parts.items()))
+
+
+# ---------------------------------------------------------------- times of day
+
+
+@dataclass
+class ClockTime:
+    """A time of day as written: hour 0-23, minute, UTC offset in minutes if stated."""
+
+    hour: int
+    minute: int
+    offset: int | None
+    start: int
+    end: int
+    local: bool = False  # "local time" was written
+
+    def iso(self, day: date | None = None, offset: int | None = None) -> str:
+        off = self.offset if self.offset is not None else offset
+        clock = f"{self.hour:02d}:{self.minute:02d}"
+        zone = ""
+        if off is not None:
+            zone = "Z" if off == 0 else f"{'+' if off > 0 else '-'}{abs(off) // 60:02d}:{abs(off) % 60:02d}"
+        if day is not None:
+            return f"{day.isoformat()}T{clock}{zone}"
+        return f"{clock}{zone}"
+
+
+def _zone_at(tokens: Sequence[Token], j: int) -> tuple[int | None, int, bool]:
+    """A time zone or "local time" at token ``j``: (offset, end, local)."""
+    n = len(tokens)
+    if j < n and tokens[j].text in time_data().zones:
+        end = j + 1
+        # "GMT+3", "UTC+05:30"
+        if end + 1 < n and tokens[end].text in "+-−" and tokens[end + 1].is_digits:
+            if not tokens[end].space_before and not tokens[end + 1].space_before:
+                sign = 1 if tokens[end].text == "+" else -1
+                hours = tokens[end + 1].text
+                extra = 0
+                end += 2
+                if (
+                    end + 1 < n
+                    and tokens[end].text == ":"
+                    and tokens[end + 1].is_digits
+                    and not tokens[end].space_before
+                ):
+                    extra = int(tokens[end + 1].text)
+                    end += 2
+                if hours.isdigit() and int(hours) <= 14:
+                    return sign * (int(hours) * 60 + extra), end, False
+        return time_data().zones[tokens[j].text], end, False
+    if j + 1 < n and tokens[j].lower == "local" and tokens[j + 1].lower == "time":
+        return None, j + 2, True
+    return None, j, False
+
+
+def _meridiem(tokens: Sequence[Token], j: int) -> tuple[str, int] | None:
+    """"am"/"pm"/"a.m."/"p.m." at ``j``: ("am"|"pm", end)."""
+    n = len(tokens)
+    if j >= n:
+        return None
+    word = tokens[j].lower
+    if word in ("am", "pm"):
+        nxt = tokens[j + 1] if j + 1 < n else None
+        if nxt is not None and nxt.text == "." and j + 2 < n and tokens[j + 2].is_alpha:
+            if not nxt.space_before and tokens[j + 2].text[0].islower():
+                return word, j + 2
+        return word, j + 1
+    if (
+        word in ("a", "p")
+        and j + 3 < n
+        and tokens[j + 1].text == "."
+        and tokens[j + 2].lower == "m"
+        and not tokens[j + 1].space_before
+        and not tokens[j + 2].space_before
+    ):
+        end = j + 3
+        if end < n and tokens[end].text == "." and not tokens[end].space_before:
+            end += 1
+        return word + "m", end
+    return None
+
+
+def read_clock(tokens: Sequence[Token], i: int) -> ClockTime | None:
+    """A time of day at token ``i``: "1:00 PM", "13:45", "2pm", "2.17pm", "1000 GMT",
+    "noon", "midnight", each with an optional zone or "local time"."""
+    n = len(tokens)
+    tok = tokens[i]
+    hour: int | None = None
+    minute = 0
+    j = i + 1
+    if tok.lower in ("noon", "midday", "midnight"):
+        if i > 0 and tokens[i - 1].lower in ("after", "before", "by", "until", "at", "from"):
+            hour = 12 if tok.lower != "midnight" else 0
+        else:
+            return None
+    elif tok.is_digits:
+        text = tok.text
+        if (
+            j + 1 < n
+            and tokens[j].text == ":"
+            and tokens[j + 1].is_digits
+            and not tokens[j].space_before
+            and not tokens[j + 1].space_before
+            and len(tokens[j + 1].text) == 2
+            and text.isdigit()
+            and int(text) < 24
+            and int(tokens[j + 1].text) < 60
+        ):
+            hour, minute = int(text), int(tokens[j + 1].text)
+            j += 2
+        elif "." in text and text.count(".") == 1:
+            h, m = text.split(".")
+            if len(m) == 2 and h.isdigit() and int(h) <= 12 and int(m) < 60:
+                if _meridiem(tokens, j) is None:
+                    return None
+                hour, minute = int(h), int(m)
+            else:
+                return None
+        elif text.isdigit() and len(text) <= 2 and int(text) <= 12:
+            if _meridiem(tokens, j) is None and not (
+                j < n and tokens[j].lower == "o'clock"
+            ):
+                return None
+            hour = int(text)
+        elif text.isdigit() and len(text) == 4:
+            # "1000 GMT", "0930 local time": four digits need a zone
+            hh, mm = int(text[:2]), int(text[2:])
+            offset, end, local = _zone_at(tokens, j)
+            if end == j or hh > 23 or mm > 59:
+                return None
+            return ClockTime(hh, mm, offset, tok.start, tokens[end - 1].end, local)
+        else:
+            return None
+    else:
+        return None
+    mer = _meridiem(tokens, j)
+    if mer is not None:
+        if hour == 0 or hour > 12:
+            return None
+        which, j = mer
+        if which == "pm" and hour != 12:
+            hour += 12
+        elif which == "am" and hour == 12:
+            hour = 0
+    offset, end, local = _zone_at(tokens, j)
+    return ClockTime(hour, minute, offset, tok.start, tokens[end - 1].end, local)
+
+
+# ---------------------------------------------------------------- dates
+
+
+@dataclass
+class DateSpec:
+    """What a date expression says, before it is resolved against an anchor."""
+
+    start: int  # token index
+    end: int  # token index after
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+    weekday: int | None = None
+    #: -1 last, 0 this, +1 next, None when not said
+    relative: int | None = None
+    #: "week", "month", "year", "quarter" for "last month" and the like
+    unit: str | None = None
+    #: "today", "yesterday", "tomorrow", "tonight", "overnight"
+    special: str | None = None
+    #: (amount, designator) for "three years ago"
+    ago: tuple[float, str] | None = None
+    #: a range of years ("2004-05", "the 1990s"): last year
+    year_to: int | None = None
+
+
+def month_of(word: str, tok: Token, spacy_pos: str | None) -> int | None:
+    """The month a word names; "May"/"March" only when capitalised and not a verb."""
+    months = time_data().months
+    lower = word.lower()
+    if lower not in months:
+        return None
+    if not word[0].isupper():
+        return None
+    if lower in ("may", "march") and spacy_pos in ("VERB", "AUX"):
+        return None
+    if len(lower) <= 4 and lower not in ("may", "june", "july"):
+        # abbreviations: "Jan", "Sept" (an optional dot follows)
+        return months[lower]
+    return months[lower]
+
+
+def resolve_date(spec: DateSpec, anchor: datetime | None, past: bool | None) -> str | None:
+    """The ISO 8601 value of ``spec`` ("2025-06-02", "2025-05", "2022", "2025-W22",
+    "2025-05-31/2025-06-01"), or None when it cannot be resolved without guessing."""
+    today = anchor.date() if anchor is not None else None
+    if spec.year is not None and spec.year_to is not None:
+        return f"{spec.year}/{spec.year_to}"
+    if spec.year is not None and spec.month is not None and spec.day is not None:
+        try:
+            return date(spec.year, spec.month, spec.day).isoformat()
+        except ValueError:
+            return None
+    if spec.year is not None and spec.month is not None:
+        return f"{spec.year:04d}-{spec.month:02d}"
+    if spec.year is not None:
+        return f"{spec.year:04d}"
+    if today is None:
+        return None
+    if spec.special is not None:
+        if spec.special == "overnight":
+            if past is False and anchor is not None and anchor.hour >= 12:
+                first = today
+            else:
+                first = today - timedelta(days=1)
+            return f"{first.isoformat()}/{(first + timedelta(days=1)).isoformat()}"
+        return (today + timedelta(days=RELATIVE_DAYS[spec.special])).isoformat()
+    if spec.ago is not None:
+        amount, designator = spec.ago
+        if amount != int(amount):
+            return None
+        k = int(amount)
+        if designator == "D":
+            return (today - timedelta(days=k)).isoformat()
+        if designator == "W":
+            return (today - timedelta(weeks=k)).isoformat()
+        if designator == "MO":
+            then = today - relativedelta(months=k)
+            return f"{then.year:04d}-{then.month:02d}"
+        if designator == "Y":
+            return f"{today.year - k:04d}"
+        if designator == "Y10":
+            return f"{today.year - 10 * k:04d}"
+        return None
+    if spec.unit is not None and spec.relative is not None:
+        step = spec.relative
+        if spec.unit == "year":
+            return f"{today.year + step:04d}"
+        if spec.unit == "month":
+            then = today + relativedelta(months=step)
+            return f"{then.year:04d}-{then.month:02d}"
+        if spec.unit == "week":
+            iso = (today + timedelta(weeks=step)).isocalendar()
+            return f"{iso[0]:04d}-W{iso[1]:02d}"
+        if spec.unit == "quarter":
+            q = (today.month - 1) // 3 + step
+            year = today.year + q // 4
+            first_month = (q % 4) * 3 + 1
+            last = date(year, first_month, 1) + relativedelta(months=3, days=-1)
+            return f"{year:04d}-{first_month:02d}/{last.year:04d}-{last.month:02d}"
+        return None
+    if spec.weekday is not None:
+        delta = spec.weekday - today.weekday()
+        direction = spec.relative
+        if direction is None:
+            direction = -1 if past else 1
+        if direction > 0:
+            delta = delta % 7
+            if spec.relative == 1 and delta == 0:
+                delta = 7
+        elif direction < 0:
+            delta = -((-delta) % 7)
+            if spec.relative == -1 and delta == 0:
+                delta = -7
+        else:  # "this Monday": within the current week (Monday first)
+            delta = spec.weekday - today.weekday()
+        return (today + timedelta(days=delta)).isoformat()
+    if spec.month is not None:
+        if spec.relative is not None:
+            direction = spec.relative
+        else:
+            direction = -1 if past else 1
+        year = today.year
+        if direction < 0 and spec.month > today.month:
+            year -= 1
+        elif direction > 0 and spec.month < today.month:
+            year += 1
+        elif direction == 0:
+            year = today.year
+        if spec.day is not None:
+            try:
+                return date(year, spec.month, spec.day).isoformat()
+            except ValueError:
+                return None
+        return f"{year:04d}-{spec.month:02d}"
+    return None
+
+
+# ---------------------------------------------------------------- reading dates
+
+
+def _year_at(tokens: Sequence[Token], j: int) -> int | None:
+    if j < len(tokens) and tokens[j].text.isdigit() and len(tokens[j].text) == 4:
+        year = int(tokens[j].text)
+        if 1000 <= year <= 2199:
+            return year
+    return None
+
+
+def _day_at(tokens: Sequence[Token], j: int) -> tuple[int, int] | None:
+    """A day of the month at ``j`` ("31", "1st", "22nd"): (day, end)."""
+    n = len(tokens)
+    if j >= n or not tokens[j].text.isdigit() or len(tokens[j].text) > 2:
+        return None
+    day = int(tokens[j].text)
+    if not 1 <= day <= 31:
+        return None
+    end = j + 1
+    if end < n and tokens[end].lower in ("st", "nd", "rd", "th") and not tokens[end].space_before:
+        end += 1
+    return day, end
+
+
+def read_date(
+    tokens: Sequence[Token], i: int, pos: Callable[[int], str | None]
+) -> DateSpec | None:
+    """A date expression starting at token ``i`` (see ``DateSpec``), or None.
+
+    ``pos(i)`` gives the spaCy part of speech of token ``i`` when a parse exists; it
+    keeps the verb "may" from being read as the month.
+    """
+    n = len(tokens)
+    tok = tokens[i]
+    lower = tok.lower
+    data = time_data()
+    prev = tokens[i - 1].lower if i > 0 else ""
+
+    # "31 December 2004", "1st of May"
+    day = _day_at(tokens, i)
+    if day is not None:
+        d, j = day
+        if j < n and tokens[j].lower == "of" and j + 1 < n:
+            j += 1
+        if j < n:
+            month = month_of(tokens[j].text, tokens[j], pos(j))
+            if month is not None:
+                end = j + 1
+                if end < n and tokens[end].text == "." and not tokens[end].space_before:
+                    end += 1 if len(tokens[j].text) <= 4 else 0
+                year = _year_at(tokens, end)
+                if year is None and end + 1 < n and tokens[end].text == ",":
+                    year = _year_at(tokens, end + 1)
+                    if year is not None:
+                        end += 1
+                if year is not None:
+                    return DateSpec(i, end + 1, year=year, month=month, day=d)
+                return DateSpec(i, end, month=month, day=d)
+        return None
+
+    # "December 31, 2004", "December 2004", "December", "Dec. 31"
+    month = month_of(tok.text, tok, pos(i)) if tok.is_alpha else None
+    if month is not None:
+        j = i + 1
+        if len(lower) <= 4 and j < n and tokens[j].text == "." and not tokens[j].space_before:
+            j += 1
+        if lower == "may" and not (
+            _day_at(tokens, j) or _year_at(tokens, j) or prev in YEAR_CONTEXT | {"on", "last",
+                                                                                "next", "this"}
+        ):
+            return None
+        day = _day_at(tokens, j)
+        if day is not None:
+            d, end = day
+            nxt_year = None
+            k = end
+            if k < n and tokens[k].text == ",":
+                k += 1
+            nxt_year = _year_at(tokens, k)
+            if nxt_year is not None:
+                return DateSpec(i, k + 1, year=nxt_year, month=month, day=d)
+            return DateSpec(i, end, month=month, day=d)
+        year = _year_at(tokens, j)
+        if year is not None:
+            return DateSpec(i, j + 1, year=year, month=month)
+        rel = RELATIVE_WORDS.get(prev)
+        start = i - 1 if rel is not None and prev != "past" else i
+        return DateSpec(start, j, month=month, relative=rel if start < i else None)
+
+    # weekdays: "Monday", "last Friday", "next Tuesday night"
+    if lower in data.weekdays and tok.text[0].isupper() and (len(lower) > 3 or lower == "sun"):
+        if len(lower) <= 4 and lower not in ("sun",):
+            if not (i + 1 < n and tokens[i + 1].text == "."):
+                return None
+        if lower == "sun" and not tokens[i].text == "Sun":
+            return None
+        if lower in ("sat", "sun", "wed", "mon", "fri") and len(tok.text) == 3:
+            return None
+        rel = RELATIVE_WORDS.get(prev)
+        start = i - 1 if rel is not None and prev not in ("past",) else i
+        end = i + 1
+        if end < n and tokens[end].lower in PARTS_OF_DAY:
+            end += 1
+        return DateSpec(
+            start, end, weekday=data.weekdays[lower], relative=rel if start < i else None
+        )
+
+    # "today", "yesterday", "tomorrow", "tonight", "overnight"
+    if lower in RELATIVE_DAYS:
+        end = i + 1
+        if lower in ("yesterday", "today", "tomorrow") and end < n and (
+            tokens[end].lower in PARTS_OF_DAY
+        ):
+            end += 1
+        return DateSpec(i, end, special=lower)
+    if lower == "overnight":
+        return DateSpec(i, i + 1, special="overnight")
+    if lower in ("this", "last") and i + 1 < n and tokens[i + 1].lower in PARTS_OF_DAY:
+        which = "today" if lower == "this" or tokens[i + 1].lower != "night" else "yesterday"
+        return DateSpec(i, i + 2, special=which)
+
+    # "last month", "next year", "this week", "earlier this year"
+    if lower in RELATIVE_WORDS and i + 1 < n and tokens[i + 1].lower in CALENDAR_UNITS:
+        if lower == "past":
+            return None  # "the past year" is a duration, read elsewhere
+        if i > 0 and tokens[i - 1].lower in ("the",):
+            return None  # "the next year" is vague
+        return DateSpec(i, i + 2, relative=RELATIVE_WORDS[lower], unit=tokens[i + 1].lower)
+
+    # years: "in 2022", "2004-05", "the 1990s", "2004's"
+    year = _year_at(tokens, i)
+    if year is not None and 1800 <= year <= 2100 and not (
+        i + 1 < n and not tokens[i + 1].space_before and tokens[i + 1].is_alpha
+        and tokens[i + 1].lower not in ("s",)
+    ):
+        j = i + 1
+        if j < n and tokens[j].lower == "s" and not tokens[j].space_before and year % 10 == 0:
+            return DateSpec(i, j + 1, year=year, year_to=year + 9)
+        if (
+            j + 1 < n
+            and tokens[j].text in "-–/"
+            and not tokens[j].space_before
+            and tokens[j + 1].text.isdigit()
+            and not tokens[j + 1].space_before
+        ):
+            tail = tokens[j + 1].text
+            if len(tail) == 2 and int(tail) == (year + 1) % 100:
+                return DateSpec(i, j + 2, year=year, year_to=year + 1)
+            if len(tail) == 4 and year < int(tail) <= 2100:
+                return DateSpec(i, j + 2, year=year, year_to=int(tail))
+        if (
+            prev in YEAR_CONTEXT
+            or (i > 0 and tokens[i - 1].text in ("-", "(") and prev != "")
+            or (j < n and tokens[j].text in ("'", "’") and j + 1 < n and tokens[j + 1].lower == "s")
+        ):
+            return DateSpec(i, j, year=year)
+    return None

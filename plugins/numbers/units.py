@@ -1,0 +1,187 @@
+"""Units of measure as data (``data/units.toml``): matching them after a number and
+converting a value to the canonical SI-style unit (``si = value * factor + offset``).
+
+Names ("square kilometres") match case-insensitively; symbols ("km", "mm", "pm")
+match exactly, because case carries meaning in symbols. A rate written with "per"
+or "/" between two known units ("kilometres per hour" when not listed, "l/km")
+becomes a compound unit whose factor is the ratio of the two.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from plugins.numbers.tokens import Token, phrase_tokens
+
+DATA = Path(__file__).parent / "data"
+
+#: Symbols that are also common words or quote marks; they need extra evidence.
+AMBIGUOUS_SYMBOLS = frozenset({"in", "m", "l", "L", "t", "C", "F", "K", "g", "'", '"', "″", "”"})
+#: Words after "N in" that show "in" means inches ("2 in thick").
+INCH_CONTEXT = frozenset(
+    {"thick", "long", "wide", "tall", "high", "deep", "across", "diameter", "gap", "of"}
+)
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    dimension: str
+    si: str
+    factor: float
+    offset: float = 0.0
+
+    def to_si(self, value: float) -> float:
+        return value * self.factor + self.offset
+
+
+@dataclass(frozen=True)
+class UnitMatch:
+    unit: Unit
+    end: int  # token index after the unit phrase
+
+
+class UnitTable:
+    """Every unit alias, indexed by its first token for longest-match lookup."""
+
+    def __init__(self, entries: list[dict[str, object]]) -> None:
+        self.units: dict[str, Unit] = {}
+        self._names: dict[str, list[tuple[tuple[str, ...], Unit]]] = {}
+        self._symbols: dict[str, list[tuple[tuple[str, ...], Unit]]] = {}
+        self.by_name: dict[str, Unit] = {}
+        for entry in entries:
+            unit = Unit(
+                code=str(entry["code"]),
+                dimension=str(entry["dimension"]),
+                si=str(entry["si"]),
+                factor=float(entry["factor"]),  # type: ignore[arg-type]
+                offset=float(entry.get("offset", 0.0)),  # type: ignore[arg-type]
+            )
+            self.units[unit.code] = unit
+            for name in entry.get("names", []):  # type: ignore[attr-defined]
+                toks = tuple(t.lower() for t in phrase_tokens(name))
+                self._names.setdefault(toks[0], []).append((toks, unit))
+                self.by_name.setdefault(" ".join(toks), unit)
+            for symbol in entry.get("symbols", []):  # type: ignore[attr-defined]
+                toks = phrase_tokens(symbol)
+                self._symbols.setdefault(toks[0], []).append((toks, unit))
+        for table in (self._names, self._symbols):
+            for options in table.values():
+                options.sort(key=lambda item: -len(item[0]))
+
+    def _match_simple(self, tokens: Sequence[Token], i: int) -> tuple[Unit, int, bool] | None:
+        """Longest alias at token ``i``: (unit, end, matched_by_symbol)."""
+        if i >= len(tokens):
+            return None
+        best: tuple[Unit, int, bool] | None = None
+        for table, exact in ((self._symbols, True), (self._names, False)):
+            key = tokens[i].text if exact else tokens[i].lower
+            for toks, unit in table.get(key, []):
+                end = i + len(toks)
+                if end > len(tokens):
+                    continue
+                ok = all(
+                    (tokens[i + k].text if exact else tokens[i + k].lower) == toks[k]
+                    for k in range(len(toks))
+                )
+                # the parts of a symbol such as "km/h" or "m²" are written together
+                if ok and exact and any(tokens[i + k].space_before for k in range(1, len(toks))):
+                    ok = len(toks) > 1 and toks[0] in ("sq",)
+                if ok and (best is None or end > best[1]):
+                    best = (unit, end, exact)
+                    break
+        return best
+
+    def match(self, tokens: Sequence[Token], i: int, text: str) -> UnitMatch | None:
+        """The unit written at token ``i`` right after a number, if any."""
+        found = self._match_simple(tokens, i)
+        if found is None:
+            return None
+        unit, end, by_symbol = found
+        tok = tokens[i]
+        if by_symbol and end == i + 1 and not _symbol_fits(tokens, i, text):
+            return None
+        # "km/h" style and "kilometres per hour": a compound of two known units
+        if end + 1 < len(tokens) and (
+            tokens[end].lower == "per"
+            or (tokens[end].text == "/" and not tokens[end].space_before)
+        ):
+            second = self._match_simple(tokens, end + 1)
+            if second is not None and second[0].dimension != unit.dimension:
+                other = second[0]
+                code = f"{unit.code}/{other.code}"
+                compound = self.units.get(code) or Unit(
+                    code=code,
+                    dimension=f"{unit.dimension}/{other.dimension}",
+                    si=f"{unit.si}/{other.si}",
+                    factor=unit.factor / other.factor,
+                )
+                return UnitMatch(compound, second[1])
+        del tok
+        return UnitMatch(unit, end)
+
+    def compound(self, unit: Unit, per_code: str, per_factor: float, per_si: str) -> Unit:
+        """``unit`` per a time unit ("$15.4/hour" is money, so only measures use this)."""
+        return Unit(
+            code=f"{unit.code}/{per_code}",
+            dimension=f"{unit.dimension}/time",
+            si=f"{unit.si}/{per_si}",
+            factor=unit.factor / per_factor,
+        )
+
+    def lookup_name(self, name: str) -> Unit | None:
+        """A unit by its written name or code ("kilometre", "degree Celsius", "km")."""
+        toks = tuple(t.lower() for t in phrase_tokens(name))
+        key = " ".join(toks)
+        if key in self.by_name:
+            return self.by_name[key]
+        if name in self.units:
+            return self.units[name]
+        for candidate in (key + "s", key + "es"):
+            if candidate in self.by_name:
+                return self.by_name[candidate]
+        if " per " in key:
+            left, right = key.split(" per ", 1)
+            a, b = self.lookup_name(left), self.lookup_name(right)
+            if a is not None and b is not None:
+                return Unit(f"{a.code}/{b.code}", "", f"{a.si}/{b.si}", a.factor / b.factor)
+        return None
+
+
+def _symbol_fits(tokens: Sequence[Token], i: int, text: str) -> bool:
+    """Whether a one-token symbol at ``i`` really is a unit in its context."""
+    tok = tokens[i]
+    sym = tok.text
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+    if sym in ('"', "'", "″", "”"):
+        if tok.space_before:
+            return False
+        # a closing quotation mark is no unit: count the marks earlier on the line
+        line_start = text.rfind("\n", 0, tok.start) + 1
+        return text.count(sym, line_start, tok.start) % 2 == 0
+    if sym not in AMBIGUOUS_SYMBOLS and len(sym) > 1:
+        return nxt is None or not (nxt.is_alpha and not nxt.space_before)
+    # one-letter symbols (and "in") must not run into a following word: "5 m people"
+    if nxt is not None and not nxt.space_before and (nxt.is_alpha or nxt.is_digits):
+        return sym in ("m", "l", "g", "t", "L") and nxt.text in ("2", "3", "²", "³")
+    if sym == "in":
+        return nxt is None or nxt.text in ".,;:)!?" or nxt.lower in INCH_CONTEXT
+    if sym in ("C", "F", "K"):
+        return nxt is None or not nxt.is_alpha or nxt.text[0].islower()
+    if nxt is not None and nxt.is_alpha and nxt.space_before:
+        # "5 m long" is a length; "2 g of sugar" a mass; "5 t of coal" a mass
+        return sym in ("m", "l", "L", "g", "t") and nxt.lower in (
+            INCH_CONTEXT | {"away", "from", "above", "below", "under", "per", "and", "or", "to"}
+        )
+    return True
+
+
+@lru_cache(maxsize=1)
+def unit_table() -> UnitTable:
+    with (DATA / "units.toml").open("rb") as fh:
+        data = tomllib.load(fh)
+    return UnitTable(list(data["unit"]))

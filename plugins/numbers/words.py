@@ -1,0 +1,353 @@
+"""Number words to values: "twenty-one" → 21, "two and a half million" → 2500000.
+
+The lexicon is small and closed (English cardinals, ordinals, scales and fraction
+words), so it lives here as tables. ``read_word_number`` reads the longest number
+phrase that starts at a token and stops where a new number would begin, so lists
+such as "one, two and three" come out as three numbers, not one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+UNITS: dict[str, int] = {
+    "zero": 0, "nought": 0, "nil": 0, "one": 1, "two": 2, "three": 3, "four": 4,
+    "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+}
+TEENS: dict[str, int] = {
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}
+TENS: dict[str, int] = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+    "eighty": 80, "ninety": 90,
+}
+#: Multipliers; "hundred" is handled apart because it multiplies within a group.
+SCALES: dict[str, int] = {
+    "thousand": 1_000, "lakh": 100_000, "lac": 100_000, "lakhs": 100_000,
+    "million": 1_000_000, "crore": 10_000_000, "crores": 10_000_000, "cr": 10_000_000,
+    "koti": 10_000_000, "billion": 1_000_000_000, "trillion": 1_000_000_000_000,
+}
+PLURAL_SCALES: dict[str, int] = {
+    "hundreds": 100, "thousands": 1_000, "millions": 1_000_000, "billions": 1_000_000_000,
+    "trillions": 1_000_000_000_000, "tens": 10, "dozens": 12,
+}
+ORDINAL_UNITS: dict[str, int] = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+    "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12,
+    "thirteenth": 13, "fourteenth": 14, "fifteenth": 15, "sixteenth": 16,
+    "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+}
+ORDINAL_TENS: dict[str, int] = {
+    "twentieth": 20, "thirtieth": 30, "fortieth": 40, "fiftieth": 50, "sixtieth": 60,
+    "seventieth": 70, "eightieth": 80, "ninetieth": 90,
+}
+ORDINAL_SCALES: dict[str, int] = {
+    "hundredth": 100, "thousandth": 1_000, "millionth": 1_000_000, "billionth": 1_000_000_000,
+}
+#: Denominators: "two-thirds", "one sixth", "three halves", "a quarter".
+FRACTIONS: dict[str, int] = {
+    "half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4,
+    "fourth": 4, "fourths": 4, "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6,
+    "seventh": 7, "sevenths": 7, "eighth": 8, "eighths": 8, "ninth": 9, "ninths": 9,
+    "tenth": 10, "tenths": 10, "hundredth": 100, "hundredths": 100,
+    "thousandth": 1000, "thousandths": 1000,
+}
+#: Group words that stand for a count: "a dozen", "a couple of", "a pair".
+GROUPS: dict[str, int] = {"dozen": 12, "couple": 2, "pair": 2, "score": 20, "gross": 144}
+UNICODE_FRACTIONS: dict[str, float] = {
+    "½": 1 / 2, "⅓": 1 / 3, "⅔": 2 / 3, "¼": 1 / 4, "¾": 3 / 4, "⅕": 1 / 5, "⅖": 2 / 5,
+    "⅗": 3 / 5, "⅘": 4 / 5, "⅙": 1 / 6, "⅚": 5 / 6, "⅛": 1 / 8, "⅜": 3 / 8, "⅝": 5 / 8,
+    "⅞": 7 / 8,
+}
+HYPHENS = frozenset("-‐‑–—")
+
+
+class Tok(Protocol):
+    """What the reader needs of a token: its text and whether a space precedes it."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def lower(self) -> str: ...
+
+    @property
+    def space_before(self) -> bool: ...
+
+
+@dataclass
+class WordNumber:
+    """A number phrase read from tokens ``[start, end)``."""
+
+    value: float
+    start: int
+    end: int
+    ordinal: bool = False
+    fraction: bool = False
+    #: "thousands of", "hundreds": a vague plural count (value is its lower bound).
+    vague_plural: bool = False
+    #: The phrase is only the article-led group word ("a dozen", "a couple").
+    only_group: bool = False
+
+
+def split_glued(word: str) -> tuple[str, str] | None:
+    """Split "twentyfifth" or "fortysecond" into its tens and unit parts."""
+    for tens in TENS:
+        if word.startswith(tens) and len(word) > len(tens):
+            rest = word[len(tens) :]
+            if rest in UNITS or rest in ORDINAL_UNITS:
+                return tens, rest
+    return None
+
+
+def word_kind(word: str) -> str | None:
+    """The lexical class of a lower-cased word, or None when it is no number word."""
+    if word in UNITS and word not in ("nil",):
+        return "unit"
+    if word in TEENS:
+        return "teen"
+    if word in TENS:
+        return "tens"
+    if word == "hundred":
+        return "hundred"
+    if word in SCALES:
+        return "scale"
+    if word in ORDINAL_UNITS or word in ORDINAL_TENS or word in ORDINAL_SCALES:
+        return "ordinal"
+    if split_glued(word) is not None:
+        return "glued"
+    return None
+
+
+def is_number_word(word: str) -> bool:
+    return word_kind(word.lower()) is not None
+
+
+class _Group:
+    """Accumulates one number: ``total`` of closed scale groups plus ``current``."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.current = 0.0
+        self.last: str | None = None
+        self.last_scale = float("inf")
+        self.words = 0
+
+    @property
+    def value(self) -> float:
+        return self.total + self.current
+
+    def accepts(self, kind: str, value: float) -> bool:
+        last = self.last
+        if last is None:
+            return True
+        if kind == "unit":
+            return last in ("tens", "hundred", "scale", "and")
+        if kind in ("teen", "tens"):
+            return last in ("hundred", "scale", "and")
+        if kind == "hundred":
+            return last in ("unit", "teen", "tens") and self.current < 100
+        if kind == "scale":
+            if last not in ("unit", "teen", "tens", "hundred"):
+                return False
+            return value < self.last_scale or self.total == 0
+        return False
+
+    def add(self, kind: str, value: float) -> None:
+        if kind in ("unit", "teen", "tens"):
+            self.current += value
+        elif kind == "hundred":
+            self.current = (self.current or 1) * 100
+        elif kind == "scale":
+            if value >= self.last_scale:
+                self.total = (self.total + (self.current or 1)) * value
+            else:
+                self.total += (self.current or 1) * value
+            self.current = 0
+            self.last_scale = value
+        self.last = kind
+        self.words += 1
+
+
+def _fraction_after(tokens: Sequence[Tok], i: int) -> tuple[float, int] | None:
+    """After "and": "a half", "half", "a quarter", "three quarters", "two quarters of"."""
+    n = len(tokens)
+    j = i
+    numerator = 1.0
+    if j < n and tokens[j].lower in ("a", "an"):
+        j += 1
+    elif j < n and tokens[j].lower in UNITS and tokens[j].lower not in ("zero", "nought"):
+        numerator = UNITS[tokens[j].lower]
+        j += 1
+    if j < n and tokens[j].lower in FRACTIONS and tokens[j].lower not in ("second",):
+        return numerator / FRACTIONS[tokens[j].lower], j + 1
+    return None
+
+
+def _hyphen_next(tokens: Sequence[Tok], j: int) -> int:
+    """Index after a hyphen joining two number words ("twenty-one"), else ``j``."""
+    n = len(tokens)
+    if (
+        j + 1 < n
+        and tokens[j].text in HYPHENS
+        and not tokens[j].space_before
+        and not tokens[j + 1].space_before
+        and is_number_word(tokens[j + 1].text)
+    ):
+        return j + 1
+    return j
+
+
+def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
+    """Read a number written in words starting at token ``i`` (or None).
+
+    Handles cardinals ("seven hundred twenty-one thousand twelve"), Indian scales
+    ("three cr twelve lac"), "a hundred", "a dozen", "two dozen", "two and a half
+    million", fractions ("two-thirds", "three quarters"), ordinals ("thirty-first",
+    "twentyfifth") and vague plurals ("thousands", "hundreds of thousands").
+    """
+    n = len(tokens)
+    if i >= n:
+        return None
+    first = tokens[i].lower
+    # "a hundred", "a million", "a dozen", "a couple of", "a pair", "a half", "a third"
+    if first in ("a", "an"):
+        if i + 1 < n:
+            nxt = tokens[i + 1].lower
+            if nxt == "hundred" or nxt in SCALES:
+                inner = read_word_number(tokens, i + 1)
+                if inner is not None:
+                    inner.start = i
+                    return inner
+            if nxt in GROUPS and nxt not in ("score", "gross"):
+                end = i + 2
+                return WordNumber(GROUPS[nxt], i, end, only_group=True)
+        return None
+    if first in PLURAL_SCALES:
+        value = float(PLURAL_SCALES[first])
+        j = i + 1
+        # "hundreds of thousands", "tens of millions"
+        if (
+            j + 1 < n
+            and tokens[j].lower == "of"
+            and tokens[j + 1].lower in PLURAL_SCALES
+            and PLURAL_SCALES[tokens[j + 1].lower] > value
+        ):
+            value *= PLURAL_SCALES[tokens[j + 1].lower]
+            j += 2
+        return WordNumber(value, i, j, vague_plural=True)
+
+    group = _Group()
+    j = i
+    end = i
+    ordinal = False
+    while j < n:
+        word = tokens[j].lower
+        kind = word_kind(word)
+        if kind is None and word in ("and", "&") and group.last in ("hundred", "scale"):
+            nxt = tokens[j + 1].lower if j + 1 < n else ""
+            nkind = word_kind(nxt)
+            if nkind in ("unit", "teen", "tens", "glued") or (
+                nkind == "ordinal" and nxt in ORDINAL_UNITS
+            ):
+                group.last = "and"
+                j += 1
+                continue
+        if (
+            kind is None
+            and word == ","
+            and group.last == "scale"
+            and j + 1 < n
+            and word_kind(tokens[j + 1].lower) in ("unit", "teen", "tens")
+        ):
+            # "three million, two hundred & forty": only when a smaller group follows
+            k = j + 1
+            probe = _Group()
+            while k < n and word_kind(tokens[k].lower) in ("unit", "teen", "tens", "hundred"):
+                kk = word_kind(tokens[k].lower) or ""
+                if not probe.accepts(kk, 0):
+                    break
+                probe.add(kk, float(UNITS.get(tokens[k].lower, TEENS.get(tokens[k].lower, 0))))
+                k += 1
+            if probe.last == "hundred" or (k < n and tokens[k].lower in ("&", "and")):
+                group.last = "and"
+                j += 1
+                continue
+            break
+        if kind == "glued":
+            tens_word, rest = split_glued(word) or ("", "")
+            if not group.accepts("tens", TENS[tens_word]):
+                break
+            group.add("tens", TENS[tens_word])
+            if rest in ORDINAL_UNITS:
+                group.current += ORDINAL_UNITS[rest]
+                ordinal = True
+                end = j + 1
+                break
+            group.add("unit", UNITS[rest])
+            end = j + 1
+            j = _hyphen_next(tokens, j + 1)
+            continue
+        if kind == "ordinal":
+            if word in ORDINAL_SCALES:
+                if group.last not in ("unit", "teen", "tens", "hundred", None):
+                    break
+                group.current = (group.current or 1) * ORDINAL_SCALES[word]
+            elif word in ORDINAL_TENS:
+                if not group.accepts("tens", ORDINAL_TENS[word]):
+                    break
+                group.current += ORDINAL_TENS[word]
+            else:
+                if not group.accepts("unit" if ORDINAL_UNITS[word] < 10 else "teen", 0):
+                    break
+                group.current += ORDINAL_UNITS[word]
+            ordinal = True
+            end = j + 1
+            break
+        if kind is None:
+            break
+        value = float(
+            UNITS.get(word, TEENS.get(word, TENS.get(word, SCALES.get(word, 100))))
+        )
+        if not group.accepts(kind, value):
+            break
+        group.add(kind, value)
+        end = j + 1
+        j = _hyphen_next(tokens, j + 1)
+    if end == i or group.words == 0 and not ordinal:
+        return None
+    value = group.value
+    if ordinal:
+        return WordNumber(value, i, end, ordinal=True)
+    # "and a half" / "and three quarters" (then a scale may still follow)
+    if end < n and tokens[end].lower == "and":
+        frac = _fraction_after(tokens, end + 1)
+        if frac is not None:
+            part, after = frac
+            scale_after = tokens[after].lower if after < n else ""
+            if group.last in ("unit", "teen", "tens") and group.total == 0:
+                if scale_after in SCALES:
+                    return WordNumber(
+                        (value + part) * SCALES[scale_after], i, after + 1
+                    )
+                return WordNumber(value + part, i, after)
+            if group.last == "scale":
+                scale_value = group.last_scale
+                return WordNumber(value + part * scale_value, i, after)
+    # "two dozen", "200 dozens" is handled by the caller for digits
+    if end < n and tokens[end].lower in ("dozen", "dozens") and group.total == 0:
+        return WordNumber(value * 12, i, end + 1)
+    # fractions: "two-thirds", "one sixth", "three halves", "two thirds of"
+    if group.total == 0 and group.current < 20 and end < n:
+        k = end
+        if tokens[k].text in HYPHENS and not tokens[k].space_before and k + 1 < n:
+            k += 1
+        word = tokens[k].lower
+        if word in FRACTIONS and word != "second" and not (word == "quarter" and value != 1):
+            denominator = FRACTIONS[word]
+            if value == 1 or word.endswith("s") or word == "half":
+                return WordNumber(value / denominator, i, k + 1, fraction=True)
+    return WordNumber(value, i, end)
