@@ -13,9 +13,10 @@ Every mention gets the name all mentions of its entity share. The rules, in orde
    when two full forms fit ("Smith" in "John Smith" and "Jane Smith"), the nearest
    one mentioned before wins, else the first one after.
 4. Organisations and places: an acronym whose letters are the initials of a longer
-   name in the document stands for it ("SEC" → "Securities and Exchange Commission").
-5. Forms that differ only in case share one spelling, preferring mixed case over
-   ALL CAPS headline text, then the most frequent spelling.
+   name in the document, or of its last words, stands for it ("SEC" → "US Securities
+   and Exchange Commission").
+5. Forms that differ only in case, spaces or hyphens share one spelling, preferring
+   mixed case over ALL CAPS headline text, then the most frequent spelling.
 
 Mentions are only grouped within a label family: people with people; GPE, LOC and FAC
 together as places; organisations with organisations; every other label alone.
@@ -91,6 +92,12 @@ def normalize(text: str, label: str, titles: Iterable[str] = ()) -> str:
     return name
 
 
+def _key(name: str) -> str:
+    """Forms that differ only in case, spaces or hyphens are one form
+    ("Time Warner" / "TimeWarner", "Al-Qaeda" / "Al Qaeda")."""
+    return re.sub(r"[\s\-‐–]+", "", name).casefold()
+
+
 def _words(name: str) -> tuple[str, ...]:
     return tuple(w.casefold() for w in _WORD.findall(name))
 
@@ -102,12 +109,15 @@ def _acronym(name: str) -> str | None:
     return None
 
 
-def _initials(name: str) -> str:
-    return "".join(
-        w[0].upper()
-        for w in name.replace("-", " ").split(" ")
+def _initials(name: str) -> list[str]:
+    """Initials of the name and of each shorter tail of it of two words or more:
+    "US Securities Exchange Commission" → ["USEC", "SEC", "EC"]."""
+    words = [
+        w for w in name.replace("-", " ").split(" ")
         if w and w.lower() not in _INITIALS_SKIP and w[0].isalpha()
-    )
+    ]
+    letters = "".join(w[0].upper() for w in words)
+    return [letters[i:] for i in range(max(len(letters) - 1, 0))]
 
 
 def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
@@ -134,13 +144,13 @@ def canonicalize(mentions: Sequence[Mention], titles: Iterable[str] = ()) -> lis
 
     forms: dict[tuple[str, str], _Form] = {}
     for mention, name, family in zip(mentions, names, families, strict=True):
-        key = name.casefold()
+        key = _key(name)
         form = forms.setdefault((family, key), _Form(key=key, words=_words(name)))
         form.spellings[name] += 1
         form.positions.append(mention.start)
 
     by_family: dict[str, list[_Form]] = {}
-    for (family, _key), form in forms.items():
+    for (family, _unused), form in forms.items():
         by_family.setdefault(family, []).append(form)
 
     result: list[str] = []
@@ -148,7 +158,7 @@ def canonicalize(mentions: Sequence[Mention], titles: Iterable[str] = ()) -> lis
         if mention.fixed:
             result.append(mention.fixed)
             continue
-        form = forms[(family, name.casefold())]
+        form = forms[(family, _key(name))]
         target = form
         peers = by_family[family]
         if family == "person" and form.words:
@@ -161,7 +171,7 @@ def canonicalize(mentions: Sequence[Mention], titles: Iterable[str] = ()) -> lis
             if letters:
                 expansions = [
                     f for f in peers
-                    if f is not form and len(f.words) >= 2 and _initials(f.spelling) == letters
+                    if f is not form and len(f.words) >= 2 and letters in _initials(f.spelling)
                 ]
                 if expansions:
                     target = _nearest(expansions, mention.start)

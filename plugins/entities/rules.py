@@ -169,7 +169,9 @@ class PatternMatcher:
 
     def __call__(self, doc: SpacyDoc) -> list[Match]:
         found: list[Match] = []
-        for key, start, end in self._phrase(doc):
+        phrase_hits = self._phrase(doc) if len(self._phrase) else []
+        token_hits = self._token(doc) if len(self._token) else []
+        for key, start, end in phrase_hits:
             index = self._index[key]
             words = tuple(t.text for t in doc[start:end])
             expected = self._phrase_words[index]
@@ -177,7 +179,7 @@ class PatternMatcher:
             if words != expected and not (words == headline and any(w.isalpha() for w in words)):
                 continue
             found.append(Match(start, end, self.patterns[index]))
-        for key, start, end in self._token(doc):
+        for key, start, end in token_hits:
             found.append(Match(start, end, self.patterns[self._index[key]]))
         # longest first, then earliest; later sources (user) before built-in on ties
         found.sort(key=lambda m: (m.start, -(m.end - m.start), m.pattern.source != "user"))

@@ -1,0 +1,264 @@
+"""The entities stage: canonical names, the small model's error classes on news, user
+patterns, headings, offsets, and a quality floor on CoNLL-2003.
+
+Sentences are real: from the sample article (tests/data/istanbul-peace-talks.txt) and
+the BBC corpus in ../shared/corpus.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core import Article, Document, Pipeline, PipelineError, Settings
+from core.document import Entity, Heading
+from core.nlp import ModelNotInstalled, SharedParse, load_model
+from core.settings import DEFAULT_SPACY_MODEL
+from core.stage import Services
+from plugins.entities import EntitiesConfig, EntitiesStage
+from plugins.entities.canonical import Mention, canonicalize
+from tests.conftest import shared_path
+
+Run = Callable[..., list[Entity]]
+
+
+@pytest.fixture(scope="module")
+def services() -> Services:
+    return Services(SharedParse(DEFAULT_SPACY_MODEL))
+
+
+@pytest.fixture(scope="module")
+def run(services: Services) -> Run:
+    """Run the stage on clean text: ``run(text, headings=[...], **config)``."""
+    stages: dict[str, EntitiesStage] = {}
+
+    def entities(text: str, headings: list[str] | None = None, **config: Any) -> list[Entity]:
+        key = json.dumps(config, sort_keys=True, default=str)
+        if key not in stages:
+            stages[key] = EntitiesStage(EntitiesConfig(**config), services)
+            stages[key].setup()
+        doc = Document(id="test", raw_text=text, text=text)
+        for heading in headings or []:
+            start = text.index(heading)
+            doc.headings.append(Heading(start=start, end=start + len(heading), text=heading))
+        stages[key].process(doc)
+        services.shared_parse.release(doc)
+        return doc.entities
+
+    return entities
+
+
+def found(entities: list[Entity]) -> set[tuple[str, str]]:
+    return {(e.text, e.label) for e in entities}
+
+
+def texts(entities: list[Entity]) -> set[str]:
+    return {e.text for e in entities}
+
+
+# -- canonical names -------------------------------------------------------------------
+
+
+def test_mentions_of_one_person_share_the_longest_full_name(run: Run, sample_text: str) -> None:
+    entities = run(sample_text)
+    canonical = {e.text: e.canonical for e in entities if e.label == "PERSON"}
+    assert canonical["Zelenskyy"] == "Volodymyr Zelenskyy"
+    assert canonical["Volodymyr Zelenskyy"] == "Volodymyr Zelenskyy"
+    assert canonical["Putin"] == "Vladimir Putin"
+
+
+def test_canonical_name_drops_titles_and_possessive() -> None:
+    mentions = [
+        Mention("Volodymyr Zelenskyy", "PERSON", 0),
+        Mention("President Zelenskyy", "PERSON", 50),
+        Mention("Zelenskyy’s", "PERSON", 90),
+    ]
+    assert canonicalize(mentions, titles=["president"]) == ["Volodymyr Zelenskyy"] * 3
+
+
+def test_short_name_resolves_to_the_nearest_full_name_before_it() -> None:
+    mentions = [
+        Mention("Vladimir Putin", "PERSON", 0),
+        Mention("Vladimir Medinsky", "PERSON", 100),
+        Mention("Vladimir", "PERSON", 150),
+    ]
+    assert canonicalize(mentions)[2] == "Vladimir Medinsky"
+
+
+def test_acronym_takes_the_name_it_abbreviates(run: Run) -> None:
+    text = (
+        "TimeWarner also has to restate 2000 and 2003 results following a probe by the US "
+        "Securities Exchange Commission (SEC), which is close to concluding."
+    )
+    sec = [e for e in run(text) if e.text == "SEC"]
+    assert sec and sec[0].canonical == "US Securities Exchange Commission"
+
+
+def test_pattern_id_is_the_canonical_name(run: Run) -> None:
+    text = (
+        "The talks are reportedly being facilitated at the request of former U.S. President "
+        "Donald Trump, who has expressed interest in brokering a ceasefire."
+    )
+    us = [e for e in run(text) if e.text == "U.S."]
+    assert us and us[0].canonical == "United States"
+
+
+# -- the small model's error classes on news -------------------------------------------
+
+
+def test_headline_words_are_not_a_person(run: Run) -> None:
+    headline = "Russia and Ukraine Set for New Peace Talks in Turkey, But Hopes Remain Low"
+    entities = run(headline)
+    assert not [e for e in entities if e.label == "PERSON"]
+    assert ("Turkey", "GPE") in found(entities)
+
+
+def test_entities_inside_headings_are_dropped(run: Run) -> None:
+    heading = "Escalation on the Ground Ahead of Talks"
+    text = (
+        f"{heading}\n\nUkrainian forces launched a major drone offensive, striking military "
+        "airfields in five Russian regions."
+    )
+    entities = run(text, headings=[heading])
+    assert all(e.start >= len(heading) for e in entities)
+    assert ("Ukrainian", "NORP") in found(entities)
+
+
+def test_capitalised_sentence_adverb_is_not_a_place(run: Run) -> None:
+    entities = run("However, Ukraine also suffered heavy losses over the weekend.")
+    assert "However" not in texts(entities)
+    assert ("Ukraine", "GPE") in found(entities)
+
+
+def test_title_word_is_not_an_organisation_and_the_name_after_it_is_a_person(run: Run) -> None:
+    entities = run("Ukraine’s team will be led by Defense Minister Rustem Umerov.")
+    assert "Defense" not in texts(entities)
+    assert ("Rustem Umerov", "PERSON") in found(entities)
+
+
+def test_time_zone_is_not_an_organisation(run: Run) -> None:
+    text = (
+        "The meeting is set for Monday at 1:00 PM local time (1000 GMT) at the historic "
+        "Çırağan Palace on the Bosphorus."
+    )
+    assert "GMT" not in texts(run(text))
+
+
+def test_strait_after_the_is_a_place_not_a_person(run: Run) -> None:
+    text = (
+        "The meeting is set for Monday at 1:00 PM local time (1000 GMT) at the historic "
+        "Çırağan Palace on the Bosphorus."
+    )
+    # without the gazetteer too: a one-word "person" with "the" is a place
+    for config in ({}, {"builtin_patterns": False}):
+        assert ("Bosphorus", "LOC") in found(run(text, **config))
+
+
+def test_city_coordinated_with_a_city_is_a_place_not_a_person(run: Run) -> None:
+    text = "Neither Moscow nor Kyiv has signaled any significant shift in their positions."
+    for config in ({}, {"builtin_patterns": False}):
+        assert ("Kyiv", "GPE") in found(run(text, **config))
+
+
+def test_page_furniture_is_not_an_entity(run: Run) -> None:
+    text = "Tags\n\nPost a Comment\n\n* Please Don't Spam Here. All the Comments are Reviewed by Admin."
+    assert run(text) == []
+
+
+def test_dates_and_numbers_are_left_to_the_numbers_stage(run: Run) -> None:
+    text = (
+        "The Russian delegation will be led by Vladimir Medinsky, a senior aide to Putin who "
+        "was involved in previous negotiations back in 2022."
+    )
+    labels = {e.label for e in run(text)}
+    assert labels == {"NORP", "PERSON"}
+
+
+# -- user patterns ---------------------------------------------------------------------
+
+
+def write_patterns(path: Path, *patterns: dict[str, Any]) -> Path:
+    path.write_text("\n".join(json.dumps(p, ensure_ascii=False) for p in patterns) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def test_user_pattern_overrides_the_model_label_and_canonical(run: Run, tmp_path: Path) -> None:
+    patterns = write_patterns(
+        tmp_path / "venues.jsonl",
+        {"label": "VENUE", "pattern": "Çırağan Palace", "id": "Çırağan Palace Kempinski"},
+    )
+    text = "The meeting is set for Monday at the historic Çırağan Palace on the Bosphorus."
+    palace = [e for e in run(text, patterns_file=patterns) if e.text == "Çırağan Palace"]
+    assert [(e.label, e.canonical) for e in palace] == [("VENUE", "Çırağan Palace Kempinski")]
+
+
+def test_user_token_pattern_adds_an_entity_the_model_missed(run: Run, tmp_path: Path) -> None:
+    patterns = write_patterns(
+        tmp_path / "agencies.jsonl",
+        {"label": "ORG", "pattern": [{"LOWER": "intelligence"}, {"LOWER": "service"}]},
+    )
+    text = (
+        "According to Ukraine’s intelligence service, the attacks caused an estimated "
+        "$7 billion (€6.17 billion) in damages and destroyed 41 Russian aircraft."
+    )
+    assert "intelligence service" not in texts(run(text))
+    assert ("intelligence service", "ORG") in found(run(text, patterns_file=patterns))
+
+
+def test_malformed_patterns_file_is_refused_at_build_naming_the_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"label": "ORG", "pattern": "Kremlin"}\n{"label": "ORG"}\n', encoding="utf-8")
+    settings = Settings(pipeline={"stages": ["entities"]},
+                        stage={"entities": {"patterns_file": str(bad)}})
+    with pytest.raises(PipelineError, match=r"bad\.jsonl:2"):
+        Pipeline.build(settings)
+
+
+# -- the contract ----------------------------------------------------------------------
+
+
+def test_offsets_point_at_the_entity_text(run: Run, sample_text: str) -> None:
+    doc = Document(id="offsets", raw_text=sample_text, text=sample_text)
+    doc.entities = run(sample_text)
+    assert doc.entities
+    assert doc.offset_problems() == []
+    assert all(e.text == e.text.strip() and "\n" not in e.text for e in doc.entities)
+
+
+def test_after_cleaning_the_sample_keeps_people_places_and_no_error_class() -> None:
+    pipeline = Pipeline.build(Settings(pipeline={"stages": ["cleaning", "entities"]}))
+    doc = pipeline.process(Article(text=(Path(__file__).parent / "data" /
+                                         "istanbul-peace-talks.txt").read_text("utf-8")))
+    assert [r.status for r in doc.runs] == ["ok", "ok"]
+    people = {e.canonical for e in doc.entities if e.label == "PERSON"}
+    assert people == {"Donald Trump", "Volodymyr Zelenskyy", "Vladimir Putin",
+                      "Vladimir Medinsky", "Rustem Umerov"}
+    assert {"Kyiv", "Bosphorus", "Istanbul"} <= {
+        e.text for e in doc.entities if e.label in ("GPE", "LOC")
+    }
+    assert not texts(doc.entities) & {"Hopes Remain Low", "However", "Defense", "GMT",
+                                      "Admin", "Tags"}
+
+
+def test_missing_model_names_the_package_to_install() -> None:
+    with pytest.raises(ModelNotInstalled, match=r"pip install en-core-web-zz"):
+        load_model("en_core_web_zz")
+
+
+# -- quality ---------------------------------------------------------------------------
+
+
+def test_stage_beats_the_bare_model_on_a_conll_slice() -> None:
+    from bench.eval_ner import evaluate
+
+    gold = shared_path("eval", "ner", "conll2003-eng.testa")
+    tallies = evaluate(gold, limit=40)
+    ours, bare = tallies["copydesk"].scores()[2], tallies["spacy"].scores()[2]
+    print(f"CoNLL dev, first 40 documents: copydesk F1 {ours:.3f}, bare spaCy F1 {bare:.3f}")
+    assert ours >= 0.60
+    assert ours > bare
