@@ -41,6 +41,9 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+")
 _TERMINAL = re.compile(r"[.!?…:;]['\"’”»)\]]*$")
 _SENTENCE_END = re.compile(r"[.!?…]['\"’”»)\]]*$")
 _OPEN_QUOTE = re.compile(r"^[\"'“‘«„]")
+#: A sentence boundary inside a line: an end mark, maybe a closing quote, a space and
+#: a capital or an opening quote.
+_INNER_SENTENCE_END = re.compile(r"[.!?…][\"'’”»)]?\s[\"'“‘«]?[A-ZÀ-ÖØ-Þ]")
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,12 @@ class Params:
     stopwords_prose: float = 0.20
     #: A short line of at least this many words ending a sentence is ``neargood``.
     sentence_words: int = 6
+    #: A page shows navigation when this many short lines that end no sentence (menu
+    #: items, or lines a rule removed) follow each other; without it the input is an
+    #: article pasted on its own, and the classifier drops nothing.
+    menu_run: int = 5
+    #: "Short" for that purpose, in characters.
+    menu_line_chars: int = 50
     #: This many ``neargood`` lines in a row (short ones between allowed) count as prose.
     neargood_run: int = 3
     #: How far (characters of text) prose may follow a heading for the heading to be kept.
@@ -80,6 +89,8 @@ class LineFeatures:
     stopword_density: float
     ends_sentence: bool
     ends_terminal: bool
+    #: Sentence boundaries inside the line (a paragraph of prose has several).
+    inner_sentences: int
     repeats: int
     capitalized_share: float
     separators: int
@@ -163,6 +174,7 @@ def line_features(lines: Sequence[str], stops: frozenset[str]) -> list[LineFeatu
                 stopword_density=(sum(w in stops for w in lowered) / n) if n else 0.0,
                 ends_sentence=bool(_SENTENCE_END.search(line)),
                 ends_terminal=bool(_TERMINAL.search(line)),
+                inner_sentences=len(_INNER_SENTENCE_END.findall(line)),
                 repeats=counts[line.casefold()],
                 capitalized_share=(
                     sum(w[0].isupper() for w in alpha) / len(alpha) if alpha else 0.0
@@ -184,6 +196,25 @@ def heading_like(line: str, feats: LineFeatures) -> bool:
     return feats.words <= 6 or feats.capitalized_share >= 0.6
 
 
+def looks_like_whole_page(
+    feats: Sequence[LineFeatures], fixed_bad: Sequence[bool], params: Params
+) -> bool:
+    """True when the text shows a menu: ``menu_run`` short non-sentence lines in a row.
+
+    Copied whole pages nearly always do (navigation, footer link lists); an article
+    pasted on its own nearly never does, and then its lists and closing lines must not
+    be judged as boilerplate."""
+    run = 0
+    for f, fixed in zip(feats, fixed_bad, strict=True):
+        if fixed or (f.chars < params.menu_line_chars and not f.ends_sentence):
+            run += 1
+            if run >= params.menu_run:
+                return True
+        else:
+            run = 0
+    return False
+
+
 def intrinsic_label(feats: LineFeatures, params: Params) -> Label:
     """The class a line earns from its own features (pass 1)."""
     if feats.repeats > 1 and feats.chars < params.length_high:
@@ -199,9 +230,9 @@ def intrinsic_label(feats: LineFeatures, params: Params) -> Label:
         ):
             return "neargood"
         return "short"
-    # a long line that ends a sentence is prose even when names and figures thin out
-    # its stop words (news copy); one that does not is judged on stop words alone
-    if feats.ends_sentence:
+    # a long line that ends a sentence (or holds several) is prose even when names and
+    # figures thin out its stop words (news copy); others are judged on stop words alone
+    if feats.ends_sentence or feats.inner_sentences >= 2:
         if density >= params.stopwords_prose:
             return "good" if feats.chars > params.length_high else "neargood"
         # a sentence thick with names and scores: let its neighbours decide
@@ -227,6 +258,10 @@ def classify(
         "bad" if fixed else intrinsic_label(f, params)
         for f, fixed in zip(feats, fixed_bad, strict=True)
     ]
+    if not looks_like_whole_page(feats, fixed_bad, params):
+        # an article pasted on its own, not a whole page: the rules did the work, and
+        # a list or a closing line of the article is not boilerplate
+        return [not fixed for fixed in fixed_bad]
     first = _promote_runs(first, params.neargood_run)
     if "good" not in first:
         if "neargood" not in first:
