@@ -98,6 +98,23 @@ def test_acronym_takes_the_name_it_abbreviates(run: Run) -> None:
     assert sec and sec[0].canonical == "US Securities Exchange Commission"
 
 
+def test_organisation_short_name_takes_its_full_name_with_a_generic_suffix() -> None:
+    mentions = [Mention("Labour Party", "ORG", 0), Mention("Labour", "ORG", 40),
+                Mention("AOL Europe", "ORG", 80), Mention("AOL", "ORG", 120)]
+    names = canonicalize(mentions, org_suffixes=["party", "corp"])
+    assert names == ["Labour Party", "Labour Party", "AOL Europe", "AOL"]
+
+
+def test_honorific_makes_a_person_whatever_the_model_label(run: Run) -> None:
+    text = (
+        "New York Attorney General Elliot Spitzer said senior vice president Robert Stearns "
+        "had pleaded guilty to scheming to defraud. Mr Stearns had also agreed to testify in "
+        "future cases during the industry inquiry."
+    )
+    stearns = [e for e in run(text) if "Stearns" in e.text]
+    assert [(e.label, e.canonical) for e in stearns] == [("PERSON", "Robert Stearns")] * 2
+
+
 def test_pattern_id_is_the_canonical_name(run: Run) -> None:
     text = (
         "The talks are reportedly being facilitated at the request of former U.S. President "

@@ -58,6 +58,7 @@ from plugins.entities.rules import (
     RulesError,
     StopLists,
     load_patterns,
+    word_key,
 )
 
 if TYPE_CHECKING:
@@ -164,7 +165,7 @@ class EntitiesStage(Stage):
                     start=parsed[c.start].idx, fixed=c.fixed)
             for c in candidates
         ]
-        names = canonicalize(mentions, self.stops.titles)
+        names = canonicalize(mentions, self.stops.titles, self.stops.org_suffixes)
         entities = []
         for cand, canonical in zip(candidates, names, strict=True):
             start, end = parsed[cand.start].idx, _end_char(parsed, cand)
@@ -178,12 +179,18 @@ class EntitiesStage(Stage):
         """Entities of a parsed text after trimming, filters, patterns and relabelling."""
         candidates: list[Candidate] = []
         for ent in parsed.ents:
-            if ent.label_ not in self.labels:
+            label = ent.label_
+            span = trim(parsed, ent.start, ent.end, label, self.stops)
+            if (span is not None and label != "PERSON" and span[1] - span[0] > 1
+                    and word_key(parsed[span[0]].text) in self.stops.honorifics
+                    and parsed[span[0] + 1].text[:1].isupper()):
+                label = "PERSON"  # "Mr Stearns" is a person whatever the model says
+                span = trim(parsed, span[0], span[1], label, self.stops)
+            if label not in self.labels:
                 continue
-            span = trim(parsed, ent.start, ent.end, ent.label_, self.stops)
-            if span is None or noise_reason(parsed, *span, ent.label_, self.stops, self.lexicon):
+            if span is None or noise_reason(parsed, *span, label, self.stops, self.lexicon):
                 continue
-            candidates.append(Candidate(span[0], span[1], ent.label_, "model"))
+            candidates.append(Candidate(span[0], span[1], label, "model"))
         if self.builtin_matcher is not None:
             self._merge_builtin(parsed, candidates, self.builtin_matcher(parsed))
         self._relabel_by_context(parsed, candidates)

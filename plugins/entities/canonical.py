@@ -15,7 +15,9 @@ Every mention gets the name all mentions of its entity share. The rules, in orde
 4. Organisations and places: an acronym whose letters are the initials of a longer
    name in the document, or of its last words, stands for it ("SEC" → "US Securities
    and Exchange Commission").
-5. Forms that differ only in case, spaces or hyphens share one spelling, preferring
+5. Organisations: a name that a longer one extends only by generic words ("Party",
+   "Corp", "Group": ``org_suffixes``) stands for it ("Labour" → "Labour Party").
+6. Forms that differ only in case, spaces or hyphens share one spelling, preferring
    mixed case over ALL CAPS headline text, then the most frequent spelling.
 
 Mentions are only grouped within a label family: people with people; GPE, LOC and FAC
@@ -136,9 +138,14 @@ def _nearest(candidates: Sequence[_Form], position: int) -> _Form:
     return min(candidates, key=lambda f: min(f.positions))
 
 
-def canonicalize(mentions: Sequence[Mention], titles: Iterable[str] = ()) -> list[str]:
+def canonicalize(
+    mentions: Sequence[Mention],
+    titles: Iterable[str] = (),
+    org_suffixes: Iterable[str] = (),
+) -> list[str]:
     """The canonical name of each mention, in the order given."""
     titles = tuple(titles)
+    suffixes = {w.casefold().rstrip(".") for w in org_suffixes}
     names = [normalize(m.text, m.label, titles) or m.text.strip() for m in mentions]
     families = [FAMILIES.get(m.label, m.label) for m in mentions]
 
@@ -166,7 +173,16 @@ def canonicalize(mentions: Sequence[Mention], titles: Iterable[str] = ()) -> lis
             maximal = [f for f in longer if not any(_contains(g.words, f.words) for g in longer)]
             if maximal:
                 target = _nearest(maximal, mention.start)
-        elif family in ("org", "place"):
+        elif family == "org" and suffixes and form.words:
+            n = len(form.words)
+            fuller = [
+                f for f in peers
+                if len(f.words) > n and f.words[:n] == form.words
+                and all(w.rstrip(".") in suffixes for w in f.words[n:])
+            ]
+            if fuller:
+                target = _nearest(fuller, mention.start)
+        if family in ("org", "place") and target is form:
             letters = _acronym(form.spelling)
             if letters:
                 expansions = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from plugins.entities.rules import StopLists, _word_key
+from plugins.entities.rules import StopLists, word_key
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -25,6 +25,9 @@ PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 _COMMON_NOUN_LABELS = frozenset({"PERSON", "GPE", "LOC"})
 
 _ARTICLES = frozenset({"the", "a", "an"})
+_NOT_NAME_START = frozenset({"VERB", "AUX", "ADP", "ADV", "SCONJ", "CCONJ", "PRON", "PART",
+                             "INTJ"})
+_CONTENT = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
 _DASHES = frozenset({"-", "–", "—", "--"})
 _POSSESSIVES = frozenset({"'s", "’s", "'", "’"})
 _OPENERS = frozenset("([{\"“‘'«")
@@ -71,6 +74,12 @@ def trim(
         doc[start].text in _ARTICLES or (doc[start].text == "The" and doc[start].is_sent_start)
     ):
         start += 1
+    while start < end - 1 and doc[start].pos_ in _NOT_NAME_START and (
+        doc[start].is_sent_start or doc[start].is_lower
+    ):
+        start += 1  # "Following Mr Straw": a verb or preposition opening the sentence
+    while start < end - 1 and doc[end - 1].is_lower and doc[end - 1].pos_ in _CONTENT:
+        end -= 1  # "Interfax news agency": a description after the name
     while label in ("PERSON", "ORG", "GPE") and start < end - 1 and doc[end - 1].is_digit:
         end -= 1  # "Durham 114": a score or a count glued to a name
     if label == "PERSON":
@@ -97,8 +106,8 @@ def noise_reason(
         return "no letters"
     if not any(t.text[:1].isupper() or t.text[:1].isdigit() for t in tokens):
         return "not capitalised"
-    keys = [_word_key(t.text) for t in tokens if not t.is_punct]
-    whole = _word_key(text)
+    keys = [word_key(t.text) for t in tokens if not t.is_punct]
+    whole = word_key(text)
     if whole in stops.time_zones:
         return "time zone"
     if whole in stops.interface_words or (keys and all(k in stops.interface_words for k in keys)):

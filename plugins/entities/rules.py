@@ -34,8 +34,10 @@ STOPLIST_KEYS = (
     "sentence_adverbs",
     "time_zones",
     "title_heads",
+    "honorifics",
     "title_modifiers",
     "interface_words",
+    "org_suffixes",
 )
 
 
@@ -43,7 +45,7 @@ class RulesError(ValueError):
     """A pattern or stop-list file that cannot be used; the message names file and line."""
 
 
-def _word_key(word: str) -> str:
+def word_key(word: str) -> str:
     """Stop-list comparison key: case-insensitive, a single trailing dot ignored."""
     word = word.strip().casefold()
     return word[:-1] if word.endswith(".") and word.count(".") == 1 else word
@@ -56,8 +58,10 @@ class StopLists:
     sentence_adverbs: set[str] = field(default_factory=set)
     time_zones: set[str] = field(default_factory=set)
     title_heads: set[str] = field(default_factory=set)
+    honorifics: set[str] = field(default_factory=set)
     title_modifiers: set[str] = field(default_factory=set)
     interface_words: set[str] = field(default_factory=set)
+    org_suffixes: set[str] = field(default_factory=set)
 
     @classmethod
     def load(cls, paths: Iterable[Path]) -> StopLists:
@@ -77,15 +81,15 @@ class StopLists:
             for key, words in data.items():
                 if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
                     raise RulesError(f"stop-list file {path}: {key} must be a list of strings")
-                getattr(lists, key).update(_word_key(w) for w in words)
+                getattr(lists, key).update(word_key(w) for w in words)
         return lists
 
     @property
     def titles(self) -> set[str]:
-        return self.title_heads | self.title_modifiers
+        return self.title_heads | self.honorifics | self.title_modifiers
 
     def is_title_word(self, word: str) -> bool:
-        return _word_key(word) in self.titles
+        return word_key(word) in self.titles
 
 
 @dataclass(frozen=True)
