@@ -108,9 +108,10 @@ def test_organisation_short_name_takes_its_full_name_with_a_generic_suffix() -> 
 def test_honorific_makes_a_person_whatever_the_model_label(run: Run) -> None:
     text = (
         "New York Attorney General Elliot Spitzer said senior vice president Robert Stearns "
-        "had pleaded guilty to scheming to defraud. Mr Stearns had also agreed to testify in "
-        "future cases during the industry inquiry."
-    )
+        "had pleaded guilty to scheming to defraud. The offence carries a sentence of 16 "
+        "months to four years in state prison. Mr Spitzer's office added Mr Stearns had also "
+        "agreed to testify in future cases during the industry inquiry."
+    )  # the bare model labels "Mr Stearns" ORG here
     stearns = [e for e in run(text) if "Stearns" in e.text]
     assert [(e.label, e.canonical) for e in stearns] == [("PERSON", "Robert Stearns")] * 2
 
