@@ -147,6 +147,7 @@ class Extractor:
             self._sp_starts = [t.idx for t in parse]
         self.entity_spans = sorted(entity_spans)
         self._last_end = 0
+        self._skip_to = 0
 
     # ------------------------------------------------------------ spaCy helpers
 
@@ -218,13 +219,56 @@ class Extractor:
             return True
         return word.lower() in ("bn", "mn", "tn", "trn", "bln", "mln", "million", "billion")
 
-    def read_numeral(self, i: int) -> Numeral | None:
+    def read_numeral(self, i: int, after_prefix: bool = False) -> Numeral | None:
         """A number at token ``i``: digits, words, fractions, signs and scales."""
         toks = self.tokens
         n = self.n
         tok = toks[i]
         sign = 1.0
         start = i
+        if tok.lower == "half" and i + 1 < n:
+            # "half a day", "half hour", "half a litre"
+            j = i + 1
+            if toks[j].lower in ("a", "an") and j + 1 < n:
+                j += 1
+            word = toks[j].lower
+            if duration_unit(word) is not None or (
+                toks[j].is_alpha and self.units._match_simple(toks, j) is not None
+                and len(word) > 2
+            ):
+                return Numeral(0.5, start, j, fraction=True)
+            return None
+        if tok.lower == "point" and i + 1 < n and toks[i + 1].text.isdigit() and (
+            i == 0 or not toks[i - 1].is_digits
+        ):
+            return Numeral(float("0." + toks[i + 1].text), start, i + 2)
+        if (
+            tok.text in MINUS
+            and i + 1 < n
+            and toks[i + 1].space_before
+            and i == 0
+            and toks[i + 1].is_digits
+        ):
+            inner = self.read_numeral(i + 1)
+            if inner is not None and not inner.ordinal:
+                inner.value = -inner.value
+                inner.start = i
+                return inner
+            return None
+        if (
+            tok.text in MINUS
+            and i + 2 < n
+            and toks[i + 1].text == "."
+            and not toks[i + 1].space_before
+            and toks[i + 2].text.isdigit()
+            and (i == 0 or tok.space_before)
+        ):
+            inner = self.read_numeral(i + 1)
+            if inner is not None:
+                inner.value = -inner.value
+                inner.start = i
+                return inner
+            return None
         if tok.text in MINUS and i + 1 < n and toks[i + 1].is_digits and not toks[i + 1].space_before:
             prev = toks[i - 1] if i > 0 else None
             if prev is None or prev.text in "([:=~,;$€£" or (
@@ -241,8 +285,17 @@ class Extractor:
                 return inner
             return None
         if tok.is_digits:
-            if i > 0 and not tok.space_before and toks[i - 1].is_alpha and sign > 0:
+            if i > 0 and not tok.space_before and toks[i - 1].is_alpha and sign > 0 and not (
+                after_prefix
+            ):
                 return None  # "MH17", "G7", "i7"
+            if (
+                i > 1
+                and not tok.space_before
+                and toks[i - 1].text in "+_#"
+                and not toks[i - 1].space_before
+            ):
+                return None  # "J1149.5+6663", "#12"
             if (
                 i > 1
                 and not tok.space_before
@@ -292,6 +345,7 @@ class Extractor:
                     return None  # a date such as 12/03/2005
                 denominator = int(toks[end + 1].text)
                 if denominator == 0:
+                    self._skip_to = end + 2  # "1/0" is no value at all
                     return None
                 return Numeral(sign * value / denominator, start, end + 2, fraction=True)
             if (
@@ -313,8 +367,19 @@ class Extractor:
                 integer_text = False
             elif end < n and toks[end].text[:1] in UNICODE_FRACTIONS and not toks[end].space_before:
                 return None
+            # "1 point 1"
+            if (
+                integer_text
+                and end + 1 < n
+                and toks[end].lower == "point"
+                and toks[end + 1].text.isdigit()
+            ):
+                value = float(f"{int(value)}.{toks[end + 1].text}")
+                end += 2
+                integer_text = False
             # scientific notation: "4e14", "1e-3", "2.48×10−5", "8x2^10"
             value, end = self._exponent(value, end)
+            end = self._skip_uncertainty(end)
             if not self._glued_letters_ok(end):
                 return None
             num = Numeral(sign * value, start, end, integer_text=integer_text)
@@ -370,6 +435,27 @@ class Extractor:
 
     def _grouped_ok(self, j: int) -> bool:
         return True
+
+    def _skip_uncertainty(self, end: int) -> int:
+        """Skip "±0.01" or "+/- 1e-5" after a value (the value stays the central one)."""
+        toks = self.tokens
+        k = end
+        if k < self.n and toks[k].text == "±":
+            k += 1
+        elif (
+            k + 2 < self.n
+            and toks[k].text == "+"
+            and toks[k + 1].text == "/"
+            and toks[k + 2].text in MINUS
+        ):
+            k += 3
+        else:
+            return end
+        if k < self.n and toks[k].is_digits:
+            value, after = self._exponent(0.0, k + 1)
+            del value
+            return after
+        return end
 
     @staticmethod
     def _ordinal_suffix_fits(text: str, suffix: str) -> bool:
@@ -506,8 +592,12 @@ class Extractor:
             item = self._article_unit(i)
             if item is not None:
                 return item
+        self._skip_to = 0
         num = self.read_numeral(i)
         if num is None:
+            if self._skip_to > i:
+                self._last_end = self._skip_to
+                return []
             return None
         return self._after_numeral(num)
 
@@ -544,7 +634,7 @@ class Extractor:
         if toks[money.end - 1].text.isalpha() and toks[money.end - 1].text.isupper():
             # a code before the amount: "EUR 20", "USD3.14"; not "US" alone
             pass
-        num = self.read_numeral(j)
+        num = self.read_numeral(j, after_prefix=True)
         if num is None or num.ordinal:
             return None
         if toks[j].space_before and toks[money.end - 1].text in ("$", "£", "€") and toks[j].is_alpha:
@@ -631,8 +721,9 @@ class Extractor:
                 return Found(j, j + 1, "ordinal", 2)
             if nxt is not None and nxt.text in DASHES and not nxt.space_before:
                 return None  # "a year-long", "a day-old"
-            parts = duration_parts([(dur[0], 1.0)])
-            item = Found(i, j + 1, "duration", iso_duration(parts), unit=_duration_unit_name(word))
+            end, items = self._more_duration(j + 1, [(dur[0], 1.0)])
+            parts = duration_parts(items)
+            item = Found(i, end, "duration", iso_duration(parts), unit=_duration_unit_name(word))
             item.normalized = (duration_seconds(parts), "s")
             return self._ago(item, parts) or self._qualify(item)
         cur = self.money.name(toks, j)
@@ -707,6 +798,9 @@ class Extractor:
             return self._ordinal(num)
         if num.words and self._one_is_pronoun(num):
             return None
+        if j + 1 < n and toks[j].lower == "below" and toks[j + 1].lower == "zero":
+            unit = self.units.units["°"]
+            return self._qualify(self._quantity(num.start, j + 2, -num.value, unit))
         # percentages: "12%", "12 per cent", "twelve percent", "2 percentage points"
         pct = self._percent_at(j)
         if pct is not None:
@@ -881,6 +975,10 @@ class Extractor:
         elif j < n and toks[j].lower in ("more", "extra", "additional", "fewer", "further",
                                          "straight", "consecutive", "full", "long", "whole"):
             j += 1
+        if j + 1 < n and toks[j].lower == "of" and num.fraction is False and num.value != int(
+            num.value
+        ) and duration_unit(toks[j + 1].lower) is not None:
+            j += 1  # "one and a quarter of hour"
         if j >= n:
             return None
         word = toks[j].lower
@@ -1256,6 +1354,7 @@ class Extractor:
         local times given a UTC offset by a converted time, and parenthesised
         conversions that share the qualifier of the amount they convert."""
         self._merge_cardinal_ranges(found)
+        self._share_units(found)
         self._resolve_times(found)
         self._inherit_qualifiers(found)
 
@@ -1317,6 +1416,28 @@ class Extractor:
                         del found[k]
                         continue
             k += 1
+
+    def _share_units(self, found: list[Found]) -> None:
+        """"45 and 50 mg", "3 or 4 km": a bare number before a measure shares its unit."""
+        toks = self.tokens
+        for k in range(len(found) - 1, 0, -1):
+            a, b = found[k - 1], found[k]
+            if a.kind != "cardinal" or a.unit is not None or a.value_max is not None:
+                continue
+            if b.kind != "quantity" or b.unit is None or not isinstance(a.value, int | float):
+                continue
+            gap = [t.lower for t in toks[a.end : b.start]]
+            if gap not in (["and"], ["or"], [","]):
+                continue
+            opener = toks[a.start - 1].lower if a.start > 0 else ""
+            if opener in ("between", "from"):
+                continue
+            unit = self.units.units.get(b.unit)
+            if unit is None:
+                continue
+            a.kind = "quantity"
+            a.unit = unit.code
+            a.normalized = (unit.to_si(float(a.value)), unit.si)
 
     def _resolve_times(self, found: list[Found]) -> None:
         toks = self.tokens

@@ -137,6 +137,8 @@ class CurrencyTable:
                 continue
             for alias in cur.minor:
                 if len(alias) == 1 and alias[0] == word:
+                    if len(word) == 1 and tokens[i].text != alias[0]:
+                        continue  # "-10C" is Celsius, "43c" cents
                     if len(word) == 1 or word == "¢":
                         # "873p", "43c", "10¢": a one-letter minor unit is glued
                         if tokens[i].space_before and word != "¢":

@@ -144,9 +144,11 @@ class UnitTable:
         for candidate in (key + "s", key + "es"):
             if candidate in self.by_name:
                 return self.by_name[candidate]
-        if " per " in key:
-            left, right = key.split(" per ", 1)
-            a, b = self.lookup_name(left), self.lookup_name(right)
+        for sep in (" per ", " / ", "/"):
+            if sep not in key and sep not in name:
+                continue
+            left, right = (key if sep in key else name).split(sep, 1)
+            a, b = self.lookup_name(left.strip()), self.lookup_name(right.strip())
             if a is not None and b is not None:
                 return Unit(f"{a.code}/{b.code}", "", f"{a.si}/{b.si}", a.factor / b.factor)
         return None
@@ -163,7 +165,7 @@ def _symbol_fits(tokens: Sequence[Token], i: int, text: str) -> bool:
         # a closing quotation mark is no unit: count the marks earlier on the line
         line_start = text.rfind("\n", 0, tok.start) + 1
         return text.count(sym, line_start, tok.start) % 2 == 0
-    if sym not in AMBIGUOUS_SYMBOLS and len(sym) > 1:
+    if sym not in AMBIGUOUS_SYMBOLS and (len(sym) > 1 or not sym.isalpha()):
         return nxt is None or not (nxt.is_alpha and not nxt.space_before)
     # one-letter symbols (and "in") must not run into a following word: "5 m people"
     if nxt is not None and not nxt.space_before and (nxt.is_alpha or nxt.is_digits):

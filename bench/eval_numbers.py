@@ -1,0 +1,455 @@
+"""Accuracy of the numbers stage per kind, beside established peers, on shared gold data.
+
+Reads ``../shared/eval/numbers/duckling-en.jsonl`` (phrases with the value, kind, unit
+and qualifier they denote) and ``quantulum3-tests.jsonl`` (sentences with every
+quantity in them) and scores, in one run, copydesk's ``numbers`` stage, quantulum3
+and numerizer on the same cases. Scoring follows ``../shared/eval/README.md``:
+
+* Duckling: a case is right when some mention has the gold value; money and measures
+  are compared after unit conversion (through copydesk's own unit and currency tables,
+  for every system alike), durations in the gold's unit (a month is 30 days, a year 365),
+  ranges by both ends, and a gold ``more_than``/``less_than`` needs a lower/upper-bound
+  qualifier (at_least or more_than / at_most or less_than).
+* quantulum3: every expected quantity must be found with its value and unit; a range
+  is compared by its midpoint (quantulum's convention); a sentence with nothing
+  expected is right when no number is reported in it (dates and times aside).
+
+Kinds for quantulum3 cases come from the expected unit: dimensionless → cardinal,
+currencies → money, percentage → percent, time units → duration, others → quantity.
+Run: ``.venv/bin/python bench/eval_numbers.py [--limit N] [--show-failures]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+import tempfile
+import warnings
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from plugins.numbers.money import currency_table  # noqa: E402
+from plugins.numbers.times import duration_parts  # noqa: E402
+from plugins.numbers.units import Unit, unit_table  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "eval" / "numbers"
+DURATION_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800,
+                    "month": 2592000, "year": 31536000}
+
+
+@dataclass
+class Pred:
+    """A reported quantity in a common form for scoring."""
+
+    kind: str | None  # copydesk kind, or None for a peer that gives none
+    value: float | str | None
+    value_max: float | str | None = None
+    unit: str | None = None  # copydesk unit code, or the peer's unit name
+    qualifier: str | None = None
+    si: tuple[float, str] | None = None
+
+
+# ------------------------------------------------------------------ unit resolution
+
+
+def resolve(unit_name: str | None) -> tuple[str, Any] | None:
+    """A written unit name → ("currency", (code, factor)) | ("duration", seconds) |
+    ("percent", None) | ("unit", Unit) | ("none", None); None when unknown."""
+    if unit_name is None:
+        return ("none", None)
+    name = unit_name.strip()
+    low = name.lower()
+    if low in ("unnamed", "dimensionless", ""):
+        return ("none", None)
+    if low in ("percentage", "percent", "%"):
+        return ("percent", None)
+    if low in DURATION_SECONDS:
+        return ("duration", DURATION_SECONDS[low])
+    money = currency_table()
+    if re.fullmatch(r"[A-Z]{3}", name):
+        return ("currency", (name, 1.0))
+    if low in ("pound sterling", "pound", "pounds sterling") and low != "pound":
+        return ("currency", ("GBP", 1.0))
+    minor = money.minor_factor(low)
+    if minor is not None and low not in ("c", "p"):
+        return ("currency", minor)
+    code = money.code_for_name(low)
+    if code is not None and low not in ("pound",):
+        return ("currency", (code, 1.0))
+    unit = unit_table().lookup_name(name)
+    if unit is not None:
+        return ("unit", unit)
+    if low == "pound":
+        return ("currency", ("GBP", 1.0))
+    return None
+
+
+def close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-9)
+
+
+def iso_to(value: str, unit: str) -> float | None:
+    """An ISO 8601 duration in ``unit`` (months and years by the calendar when exact)."""
+    match = re.fullmatch(
+        r"P(?:([\d.]+)Y)?(?:([\d.]+)M)?(?:([\d.]+)W)?(?:([\d.]+)D)?"
+        r"(?:T(?:([\d.]+)H)?(?:([\d.]+)M)?(?:([\d.]+)S)?)?",
+        value,
+    )
+    if not match:
+        return None
+    y, mo, w, d, h, mi, s = (float(g) if g else 0.0 for g in match.groups())
+    if unit in ("month", "year") and not (w or d or h or mi or s):
+        months = y * 12 + mo
+        return months if unit == "month" else months / 12
+    seconds = (y * 365 + mo * 30 + w * 7 + d) * 86400 + h * 3600 + mi * 60 + s
+    return seconds / DURATION_SECONDS[unit]
+
+
+# ------------------------------------------------------------------ matching
+
+
+def pred_amount(pred: Pred, target: tuple[str, Any], which: str = "value") -> float | None:
+    """The prediction's value expressed in the gold's unit (None when incomparable)."""
+    raw = pred.value if which == "value" else pred.value_max
+    kind, info = target
+    if raw is None:
+        return None
+    if kind == "duration":
+        if isinstance(raw, str):
+            return iso_to(raw, next(k for k, v in DURATION_SECONDS.items() if v == info))
+        res = resolve(pred.unit) if pred.kind is None else None
+        if res is not None and res[0] == "duration":
+            return float(raw) * res[1] / info
+        return None
+    if isinstance(raw, str):
+        return None
+    value = float(raw)
+    if kind == "none":
+        return value
+    if kind == "percent":
+        if pred.kind == "percent" or (pred.kind is None and resolve(pred.unit) == ("percent", None)):
+            return value
+        return None
+    if kind == "currency":
+        code, factor = info
+        if pred.kind == "money" and pred.unit == code:
+            return value / factor
+        if pred.kind is None:
+            res = resolve(pred.unit)
+            if res is not None and res[0] == "currency" and res[1][0] == code:
+                return value * res[1][1] / factor
+        return None
+    if kind == "unit":
+        unit: Unit = info
+        if pred.kind == "quantity" and pred.unit is not None:
+            own = unit_table().units.get(pred.unit) or unit_table().lookup_name(pred.unit)
+            if own is None or own.si != unit.si:
+                return None
+            return (own.to_si(value) - unit.offset) / unit.factor
+        if pred.kind is None:
+            res = resolve(pred.unit)
+            if res is not None and res[0] == "unit" and res[1].si == unit.si:
+                return (res[1].to_si(value) - unit.offset) / unit.factor
+        return None
+    return None
+
+
+def kind_ok(pred: Pred, gold_kind: str, target: tuple[str, Any]) -> bool:
+    if pred.kind is None:
+        return True
+    if target[0] == "none":
+        if gold_kind == "ordinal":
+            return pred.kind == "ordinal"
+        if gold_kind == "money":
+            return pred.kind in ("money", "cardinal")
+        return pred.kind in ("cardinal", "quantity") and (pred.kind == "cardinal" or True)
+    return True
+
+
+def qualifier_ok(pred: Pred, gold: str | None) -> bool:
+    if gold in (None, "between"):
+        return True
+    if gold == "more_than":
+        return pred.qualifier in ("more_than", "at_least")
+    if gold == "less_than":
+        return pred.qualifier in ("less_than", "at_most")
+    return True
+
+
+def duckling_hit(case: dict[str, Any], preds: list[Pred]) -> bool:
+    target = resolve(case.get("unit"))
+    kind = case["kind"]
+    if kind == "duration":
+        target = resolve(case["unit"])
+    if target is None:
+        return False
+    for pred in preds:
+        if not kind_ok(pred, kind, target) or not qualifier_ok(pred, case.get("qualifier")):
+            continue
+        if "low" in case:
+            lo = pred_amount(pred, target)
+            hi = pred_amount(pred, target, "value_max")
+            if lo is not None and hi is not None and close(lo, case["low"]) and close(
+                hi, case["high"]
+            ):
+                return True
+            continue
+        got = pred_amount(pred, target)
+        if got is not None and close(got, float(case["value"])):
+            return True
+    return False
+
+
+def quantulum_kind(unit: str) -> str:
+    res = resolve(unit)
+    if res is None:
+        return "quantity"
+    return {"none": "cardinal", "currency": "money", "percent": "percent",
+            "duration": "duration", "unit": "quantity"}[res[0]]
+
+
+def quantulum_hit(expected: dict[str, Any], preds: list[Pred]) -> bool:
+    target = resolve(expected["unit"])
+    if target is None:
+        return False
+    want = float(expected["value"])
+    for pred in preds:
+        if target[0] == "none":
+            if pred.kind not in (None, "cardinal", "date"):
+                continue
+            if pred.kind == "date":
+                if isinstance(pred.value, str) and re.fullmatch(r"\d{4}", pred.value):
+                    if close(float(pred.value), want):
+                        return True
+                continue
+            if pred.kind is None and resolve(pred.unit) not in (("none", None),):
+                continue
+        lo = pred_amount(pred, target)
+        if lo is None:
+            continue
+        if pred.value_max is not None:
+            hi = pred_amount(pred, target, "value_max")
+            if hi is not None and close((lo + hi) / 2, want):
+                return True
+        if close(lo, want):
+            return True
+    return False
+
+
+def counts_as_number(pred: Pred) -> bool:
+    return pred.kind not in ("date", "time")
+
+
+# ------------------------------------------------------------------ systems
+
+
+def copydesk_system() -> Callable[[list[str]], list[list[Pred]]]:
+    from core import Pipeline, Settings
+    from core.document import Article
+
+    from core.logs import configure_logging
+
+    configure_logging(level="WARNING")
+    pipeline = Pipeline.build(
+        Settings(pipeline={"stages": ["numbers"]}, log_level="WARNING")  # type: ignore[call-arg]
+    )
+    pipeline.setup()
+
+    def run(texts: list[str]) -> list[list[Pred]]:
+        docs = pipeline.process_many([Article(text=t) for t in texts])
+        out = []
+        for doc in docs:
+            preds = []
+            for m in doc.numbers:
+                si = (m.normalized.value, m.normalized.unit) if m.normalized else None
+                preds.append(Pred(m.kind, m.value, m.value_max, m.unit, m.qualifier, si))
+            out.append(preds)
+        return out
+
+    return run
+
+
+def quantulum_system() -> Callable[[list[str]], list[list[Pred]]] | None:
+    try:
+        warnings.simplefilter("ignore")
+        from quantulum3 import classifier as clf
+        from quantulum3 import parser
+    except ImportError:
+        return None
+    classifier_path: str | None = None
+    try:
+        clf.classifier()
+    except Exception:  # the shipped model does not load with this scikit-learn: retrain
+        classifier_path = str(Path(tempfile.gettempdir()) / "copydesk-quantulum3-clf.joblib")
+        if not Path(classifier_path).exists():
+            try:
+                clf.train_classifier(store=True, output_path=classifier_path, n_jobs=1)
+            except Exception:
+                clf.USE_CLF = False
+                classifier_path = None
+
+    def run(texts: list[str]) -> list[list[Pred]]:
+        out = []
+        for text in texts:
+            preds = []
+            try:
+                quantities = parser.parse(text, classifier_path=classifier_path)
+            except Exception:
+                quantities = []
+            for q in quantities:
+                unit = q.unit.name
+                if q.uncertainty:
+                    preds.append(Pred(None, q.value - q.uncertainty, q.value + q.uncertainty,
+                                      unit))
+                    preds.append(Pred(None, q.value, None, unit))
+                else:
+                    preds.append(Pred(None, q.value, None, unit))
+            out.append(preds)
+        return out
+
+    return run
+
+
+def numerizer_system() -> Callable[[list[str]], list[list[Pred]]] | None:
+    try:
+        from numerizer import numerize
+    except ImportError:
+        return None
+    number = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?")
+
+    def run(texts: list[str]) -> list[list[Pred]]:
+        out = []
+        for text in texts:
+            try:
+                result = numerize(text)
+            except Exception:
+                result = text
+            out.append(
+                [Pred(None, float(m.group().replace(",", "")), None, "dimensionless")
+                 for m in number.finditer(result)]
+            )
+        return out
+
+    return run
+
+
+# ------------------------------------------------------------------ main
+
+
+def load(name: str, limit: int | None) -> list[dict[str, Any]]:
+    path = SHARED / name
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return rows[:limit] if limit else rows
+
+
+def evaluate(
+    systems: dict[str, Callable[[list[str]], list[list[Pred]]]],
+    limit: int | None = None,
+    show_failures: bool = False,
+) -> dict[str, dict[str, tuple[int, int]]]:
+    """{system: {"set/kind": (right, total)}}."""
+    duck = load("duckling-en.jsonl", limit)
+    quant = load("quantulum3-tests.jsonl", limit)
+    scores: dict[str, dict[str, tuple[int, int]]] = {}
+    for name, system in systems.items():
+        tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        preds = system([c["text"] for c in duck])
+        for case, got in zip(duck, preds, strict=True):
+            key = f"duckling/{case['kind']}"
+            hit = duckling_hit(case, got)
+            if name == "numerizer" and case["kind"] not in ("cardinal", "ordinal"):
+                continue
+            tally[key][0] += hit
+            tally[key][1] += 1
+            if show_failures and name == "copydesk" and not hit:
+                print(f"  miss duckling {case['kind']}: {case['text']!r} → "
+                      f"{[(p.kind, p.value, p.value_max, p.unit, p.qualifier) for p in got]}")
+        preds = system([c["text"] for c in quant])
+        for case, got in zip(quant, preds, strict=True):
+            if case["kind"] == "spellout":
+                for value in case["expected"]:
+                    hit = any(
+                        p.kind in (None, "cardinal") and isinstance(p.value, int | float)
+                        and close(float(p.value), float(value)) for p in got
+                    )
+                    tally["quantulum3/spellout"][0] += hit
+                    tally["quantulum3/spellout"][1] += 1
+                    if show_failures and name == "copydesk" and not hit:
+                        print(f"  miss spellout {value}: {case['text']!r}")
+                continue
+            if name == "numerizer":
+                continue
+            if not case["expected"]:
+                hit = not any(counts_as_number(p) for p in got)
+                tally["quantulum3/nothing"][0] += hit
+                tally["quantulum3/nothing"][1] += 1
+                if show_failures and name == "copydesk" and not hit:
+                    print(f"  miss nothing: {case['text']!r} → {[(p.kind, p.value) for p in got]}")
+                continue
+            for expected in case["expected"]:
+                key = f"quantulum3/{quantulum_kind(expected['unit'])}"
+                hit = quantulum_hit(expected, got)
+                tally[key][0] += hit
+                tally[key][1] += 1
+                if show_failures and name == "copydesk" and not hit:
+                    print(f"  miss {key}: {expected['surface']!r} {expected['value']} "
+                          f"{expected['unit']} in {case['text'][:80]!r} → "
+                          f"{[(p.kind, p.value, p.value_max, p.unit) for p in got]}")
+        scores[name] = {k: (v[0], v[1]) for k, v in tally.items()}
+    return scores
+
+
+def print_table(scores: dict[str, dict[str, tuple[int, int]]]) -> None:
+    keys = sorted({k for s in scores.values() for k in s})
+    names = list(scores)
+    print(f"{'set/kind':28}" + "".join(f"{n:>18}" for n in names))
+    for key in keys:
+        row = f"{key:28}"
+        for name in names:
+            got = scores[name].get(key)
+            row += f"{'n/a':>18}" if got is None else f"{got[0]:>6}/{got[1]:<4} {got[0] / got[1]:6.1%}"
+        print(row)
+    for prefix in ("duckling", "quantulum3"):
+        row = f"{prefix + ' (all)':28}"
+        for name in names:
+            parts = [v for k, v in scores[name].items() if k.startswith(prefix)]
+            right, total = sum(p[0] for p in parts), sum(p[1] for p in parts)
+            row += f"{'n/a':>18}" if not total else f"{right:>6}/{total:<4} {right / total:6.1%}"
+        print(row)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=None, help="only the first N cases of each set")
+    parser.add_argument("--show-failures", action="store_true", help="list copydesk's misses")
+    parser.add_argument("--no-peers", action="store_true", help="score copydesk alone")
+    args = parser.parse_args(argv)
+    if not SHARED.exists():
+        print(f"{SHARED} is not available", file=sys.stderr)
+        return 1
+    systems: dict[str, Callable[[list[str]], list[list[Pred]]]] = {"copydesk": copydesk_system()}
+    if not args.no_peers:
+        for name, factory in (("quantulum3", quantulum_system), ("numerizer", numerizer_system)):
+            system = factory()
+            if system is None:
+                print(f"({name} is not installed: pip install -e '.[bench]')")
+            else:
+                systems[name] = system
+    scores = evaluate(systems, args.limit, args.show_failures)
+    print_table(scores)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+__all__ = ["duration_parts", "evaluate"]
