@@ -14,7 +14,9 @@ thread of each worker's main process
   a second delivery checks before it starts (a live lease means: skip, someone has it);
 * publishes the worker's heartbeat (``copydesk queue`` lists workers from it);
 * re-queues "orphans": records still ``running`` well after their lease lapsed whose
-  message is gone, the safety net under kombu's own restore.
+  message is gone, and records ``queued`` for long whose message is neither in the queue
+  nor held by any worker (lost by a worker killed between its BRPOP and recording the
+  delivery): the safety net under kombu's own restore.
 
 When only a pool process dies (a crash, the OOM killer, the hard time limit), the main
 process sees it at once: ``LeaseRequest`` marks the record ``queued`` with the reason and the
@@ -131,6 +133,7 @@ class LeaseKeeper(threading.Thread):
         self.started_at = time.time()
         self._stop_event = threading.Event()
         self._ids: dict[str, str | None] = {}
+        self._beats = 0
         w = settings.worker
         self.orphan_grace = w.visibility_timeout + w.restore_interval + 2 * w.heartbeat_interval
 
@@ -181,6 +184,9 @@ class LeaseKeeper(threading.Thread):
             "processed": worker_state.all_total_count[0],
             "started_at": self.started_at,
         }, ttl=3 * self.interval)
+        self._beats += 1
         requeued = self.store.requeue_orphans(self.orphan_grace)
+        if self._beats % 5 == 0:
+            requeued += self.store.requeue_lost(self.orphan_grace)
         for article_id in requeued:
             log.warning("orphaned article re-queued", document_id=article_id)

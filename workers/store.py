@@ -178,6 +178,16 @@ redis.call('RPUSH', KEYS[5], ARGV[3])
 return 1
 """
 
+# KEYS: record, idx_queued, queue   ARGV: id, task_id, updated_at, message
+REQUEUE_LOST = _NOW + """
+local rec = redis.call('HMGET', KEYS[1], 'status', 'task_id', 'updated_at')
+if rec[1] ~= 'queued' or rec[2] ~= ARGV[2] or rec[3] ~= ARGV[3] then return 0 end
+redis.call('HSET', KEYS[1], 'updated_at', tostring(now))
+redis.call('ZADD', KEYS[2], now, ARGV[1])
+redis.call('RPUSH', KEYS[3], ARGV[4])
+return 1
+"""
+
 
 # -- data ----------------------------------------------------------------------------
 
@@ -298,6 +308,7 @@ class Store:
         self._release = client.register_script(RELEASE)
         self._renew = client.register_script(RENEW)
         self._requeue = client.register_script(REQUEUE_ORPHAN)
+        self._requeue_lost = client.register_script(REQUEUE_LOST)
 
     @classmethod
     def from_settings(cls, settings: Settings, retries: int = 3) -> Store:
@@ -307,6 +318,12 @@ class Store:
     @property
     def max_attempts(self) -> int:
         return self.cfg.max_retries + 1
+
+    @property
+    def lease_seconds(self) -> float:
+        """An article's lease: one heartbeat shorter than the visibility timeout, so it has
+        lapsed by the time the transport re-queues the message of a dead worker."""
+        return self.cfg.visibility_timeout - self.cfg.heartbeat_interval
 
     def _index_keys(self) -> list[str]:
         return [self.keys.index(s) for s in STATUSES]
@@ -337,7 +354,7 @@ class Store:
               article_json: dict[str, Any]) -> ClaimResult:
         keys = [self.keys.article(article_id), self.keys.events, *self._index_keys(),
                 self.keys.dead]
-        args: list[Any] = [article_id, task_id, worker, owner, self.cfg.visibility_timeout,
+        args: list[Any] = [article_id, task_id, worker, owner, self.lease_seconds,
                 self.max_attempts, json.dumps(article_json, ensure_ascii=False),
                 self.cfg.result_ttl, self.cfg.stream_maxlen]
         action, detail = self._claim(keys=keys, args=args)
@@ -370,7 +387,7 @@ class Store:
         if not held:
             return 0
         keys = [self.keys.index("running"), *(self.keys.article(a) for a, _ in held)]
-        args: list[Any] = [self.cfg.visibility_timeout]
+        args: list[Any] = [self.lease_seconds]
         for article_id, task_id in held:
             args += [article_id, task_id]
         return int(self._renew(keys=keys, args=args))
@@ -405,6 +422,41 @@ class Store:
             reason = "the worker holding it stopped renewing its lease and its message was lost"
             if self._requeue(keys=keys, args=[article_id, lease, message, reason,
                                               self.cfg.stream_maxlen]):
+                requeued.append(article_id)
+        return requeued
+
+    def requeue_lost(self, grace: float, max_scan: int = 1000, limit: int = 100) -> list[str]:
+        """Re-queue articles ``queued`` for more than ``grace`` seconds whose message is
+        neither in the queue nor held by a worker: lost between a worker's BRPOP and its
+        bookkeeping of the delivery (a worker killed in that instant). Only looks when the
+        queue is at most ``max_scan`` long (a longer queue is read again later)."""
+        now = self.server_time()
+        stale = self.r.zrangebyscore(self.keys.index("queued"), "-inf", now - grace,
+                                     start=0, num=limit)
+        if not stale or self.r.llen(self.keys.queue) > max_scan:
+            return []
+        present = set()
+        for raw in [*self.r.lrange(self.keys.queue, 0, max_scan),
+                    *self.r.hvals(self.keys.unacked)]:
+            try:
+                payload = json.loads(raw)
+                if isinstance(payload, list):  # kombu's unacked entries: [message, ex, rk]
+                    payload = payload[0]
+                present.add(payload["headers"]["id"])
+            except (ValueError, KeyError, TypeError, IndexError):
+                continue
+        requeued = []
+        for article_id in stale:
+            status, task_id, article, updated = self.r.hmget(
+                self.keys.article(article_id), ["status", "task_id", "article", "updated_at"])
+            if status is None:
+                self.r.zrem(self.keys.index("queued"), article_id)
+                continue
+            if status != "queued" or task_id in present or article is None:
+                continue
+            message = build_message(json.loads(article), self.keys.queue, task_id)
+            keys = [self.keys.article(article_id), self.keys.index("queued"), self.keys.queue]
+            if self._requeue_lost(keys=keys, args=[article_id, task_id, updated, message]):
                 requeued.append(article_id)
         return requeued
 
