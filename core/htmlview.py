@@ -404,16 +404,22 @@ def csp_hash(source: str) -> str:
 
 
 def content_security_policy(
-    extra_scripts: Sequence[str] = (), *, form_action: str = "'none'", connect: str = "'none'"
+    extra_scripts: Sequence[str] = (),
+    *,
+    extra_styles: Sequence[str] = (),
+    form_action: str = "'none'",
+    connect: str = "'none'",
 ) -> str:
     """The policy of a view page: only our own inline style and script may apply.
 
     It is a second wall behind escaping: even markup that slipped through could run
-    no script, load nothing and send nothing anywhere.
+    no script, load nothing and send nothing anywhere. Pages that extend the base
+    template with a style or script block of their own pass its text here.
     """
     css, js = _assets()
     scripts = " ".join([csp_hash(js), *(csp_hash(s) for s in extra_scripts)])
-    return (f"default-src 'none'; style-src {csp_hash(css)}; script-src {scripts}; "
+    styles = " ".join([csp_hash(css), *(csp_hash(s) for s in extra_styles)])
+    return (f"default-src 'none'; style-src {styles}; script-src {scripts}; "
             f"img-src 'none'; connect-src {connect}; form-action {form_action}; "
             "base-uri 'none'")
 

@@ -22,6 +22,7 @@ from rich.table import Table
 from core import hookimpl
 from core.document import Article
 from core.inputs import InputError, read_inputs
+from workers.metrics import document_finished  # noqa: F401  (hook: stage duration histograms)
 
 err_console = Console(stderr=True)
 
@@ -282,6 +283,10 @@ def register_commands(cli: click.Group) -> None:
         if ids and len(results) < len(set(ids)):
             err_console.print("[yellow]some ids were not in the dead-letter list[/yellow]")
             sys.exit(1)
+
+    from workers.serve_cli import add_serve_command  # `serve`: the HTTP gateway
+
+    add_serve_command(cli)
 
 
 def _progress(articles: list[Article], label: str, size: int = 200) -> Iterator[list[Article]]:

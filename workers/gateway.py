@@ -1,0 +1,881 @@
+"""The HTTP gateway (``copydesk serve``): the queue's front door for systems in any language.
+
+Endpoints (the OpenAPI document, from the same pydantic models as the Document contract,
+is at ``/openapi.json`` and printed by ``copydesk serve --openapi``):
+
+- ``POST /v1/articles``: one article (JSON object), a batch (JSON array) or JSON Lines
+  (``application/x-ndjson``); ``202`` with each id and its ``location``. A batch is accepted
+  whole (one Redis transaction) or refused whole. Idempotent on ids, as the queue is.
+- ``GET /v1/articles/{id}``: status, and the Document when done; ``?wait=SECONDS`` blocks on
+  the result stream; ``Accept: text/html`` (or ``/view``) gives the annotated view.
+- ``GET /v1/events``: Server-Sent Events of status changes, resumable with ``Last-Event-ID``.
+- ``GET /healthz``, ``GET /readyz``, ``GET /metrics`` (Prometheus text).
+- ``GET /``: recent articles and a form to paste and submit one (HTML, no script needed).
+
+Every refusal is ``{"error": {"code", "message", "details": [{"path", "message"}]}}`` with a
+stable ``code``. Bearer tokens come from ``settings.gateway.tokens``; browsers may instead
+carry the token in an HttpOnly, SameSite=Strict cookie set from the index page's form.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import re
+import time
+import urllib.parse
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+import redis.asyncio as aioredis
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from jinja2 import PackageLoader
+from pydantic import BaseModel, Field, ValidationError
+from redis.exceptions import RedisError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core import __version__
+from core.document import ID_PATTERN, Article, Document, InvalidArticle
+from core.htmlview import content_security_policy, environment, render_html
+from core.settings import Settings, load_settings
+from workers.client import Client, QueueUnavailable
+from workers.keys import FINISHED, STATUSES, keys_for
+from workers.metrics import read_histograms, stage_metrics_key
+from workers.protocol import new_task_id
+from workers.store import ArticleStatus
+
+JSON_LINES_TYPES = frozenset({
+    "application/x-ndjson", "application/jsonl", "application/x-jsonlines",
+    "application/json-lines", "application/ndjson",
+})
+TOKEN_COOKIE = "copydesk_token"
+STREAM_ID = re.compile(r"^(\$|0|\d{1,20}(-\d{1,20})?)$")
+
+
+# -- API models (they are the OpenAPI document) ----------------------------------------
+
+
+class ErrorDetail(BaseModel):
+    """One problem: where it is and what is wrong."""
+
+    path: str = Field(description="Where: '$' is the body, '$[2].published_at' a field of "
+                      "the third article of a batch (or of the third JSON line).")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. 'invalid_article', "
+                      "'body_too_large', 'redis_unavailable'.")
+    message: str = Field(description="What went wrong and what to do about it.")
+    details: list[ErrorDetail] = Field(default_factory=list)
+
+
+class ErrorResponse(BaseModel):
+    """Every refusal has this body."""
+
+    error: ErrorBody
+
+
+class Submitted(BaseModel):
+    """One submitted article."""
+
+    id: str
+    outcome: Literal["queued", "duplicate"] = Field(
+        description="'queued': enqueued now; 'duplicate': the id was already queued, running "
+        "or done, so nothing was enqueued (add ?force=true to process a done one again).")
+    status: str = Field(description="The article's status after the submission.")
+    location: str = Field(description="Where to read its status and Document.")
+
+
+class SubmitResponse(BaseModel):
+    articles: list[Submitted]
+
+
+class ArticleState(BaseModel):
+    """An article's status record, with its Document once there is one."""
+
+    id: str
+    status: str = Field(description="queued | running | done | failed")
+    stage: str | None = Field(default=None, description="The stage running now (or last).")
+    attempts: int = 0
+    worker: str | None = None
+    error: str | None = None
+    submitted_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    updated_at: datetime | None = None
+    view: str = Field(description="The annotated HTML view of the article.")
+    document: Document | None = Field(
+        default=None, description="The Document JSON (schema version 1) when done, or failed "
+        "by a required stage; otherwise null.")
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    ready: bool
+    redis: str = Field(description="'ok', or why Redis cannot be reached.")
+    workers_alive: int = Field(description="Workers whose heartbeat is recent.")
+    reason: str | None = None
+
+
+class GatewayError(Exception):
+    """A refusal with an HTTP status, a stable code and a message a person can act on."""
+
+    def __init__(self, status: int, code: str, message: str,
+                 details: list[ErrorDetail] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or []
+        self.headers = headers or {}
+
+    def response(self) -> JSONResponse:
+        body = ErrorResponse(error=ErrorBody(code=self.code, message=self.message,
+                                             details=self.details))
+        return JSONResponse(body.model_dump(), status_code=self.status, headers=self.headers)
+
+
+def _error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    text = {400: "Malformed body", 401: "Missing or wrong bearer token", 404: "Unknown id",
+            413: "Too large", 415: "Unsupported content type", 422: "Invalid field",
+            503: "Redis unavailable"}
+    return {code: {"model": ErrorResponse, "description": text[code]} for code in codes}
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _iso(ts: float | None) -> datetime | None:
+    return datetime.fromtimestamp(ts, UTC) if ts else None
+
+
+def _payload(article: Article) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(article.model_dump_json(exclude_none=True))
+    return data
+
+
+def _unavailable(exc: BaseException) -> GatewayError:
+    return GatewayError(503, "redis_unavailable",
+                        f"the queue's Redis is unavailable, nothing was done: {exc}. "
+                        "Retry later; if it persists, check redis-server and "
+                        "COPYDESK_REDIS_URL on the gateway.")
+
+
+def _location(article_id: str) -> str:
+    return "/v1/articles/" + urllib.parse.quote(article_id, safe="")
+
+
+def wants_html(request: Request) -> bool:
+    """True when the client prefers HTML (a browser), not JSON (curl, programs)."""
+    accept = request.headers.get("accept", "")
+    if "text/html" not in accept:
+        return False
+    html_at = accept.find("text/html")
+    json_at = accept.find("application/json")
+    return json_at < 0 or html_at < json_at
+
+
+def loopback(host: str) -> bool:
+    return host in {"127.0.0.1", "::1", "localhost"} or host.startswith("127.")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    too_large = GatewayError(
+        413, "body_too_large",
+        f"the request body is over the limit of {limit:,} bytes "
+        "(setting gateway.max_body_bytes); send smaller batches")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    size = 0
+    chunks = []
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_articles(body: bytes, content_type: str, max_batch: int,
+                   max_chars: int) -> tuple[list[Article], bool]:
+    """Validate a POST body into articles: all valid, or a ``GatewayError`` naming each problem.
+
+    Returns the articles and whether the body was a batch (array or JSON Lines).
+    """
+    media = content_type.split(";")[0].strip().lower() or "application/json"
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise GatewayError(400, "invalid_encoding",
+                           f"the body is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    items: list[Any]
+    if media == "application/json" or media.endswith("+json"):
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise GatewayError(400, "invalid_json", f"the body is not valid JSON: {exc}",
+                               [ErrorDetail(path="$", message=str(exc))]) from None
+        batch = isinstance(data, list)
+        items = data if batch else [data]
+    elif media in JSON_LINES_TYPES:
+        batch = True
+        items = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                items.append(json.loads(line))
+            except ValueError as exc:
+                raise GatewayError(400, "invalid_json", f"line {number} is not valid JSON: {exc}",
+                                   [ErrorDetail(path=f"$[{len(items)}]",
+                                                message=f"line {number}: {exc}")]) from None
+    elif media == "text/plain":
+        batch = False
+        items = [{"text": text}]
+    else:
+        raise GatewayError(415, "unsupported_media_type",
+                           f"cannot read a {media!r} body: send application/json (an article "
+                           "object or an array of them), application/x-ndjson (JSON Lines) "
+                           "or text/plain (the text of one article)")
+    if not items:
+        raise GatewayError(422, "empty_batch", "the batch holds no article",
+                           [ErrorDetail(path="$", message="no article")])
+    if len(items) > max_batch:
+        raise GatewayError(413, "batch_too_large",
+                           f"{len(items):,} articles in one request is over the limit of "
+                           f"{max_batch:,} (setting gateway.max_batch); split the batch")
+    articles: list[Article] = []
+    invalid: list[ErrorDetail] = []
+    too_long: list[ErrorDetail] = []
+    for index, item in enumerate(items):
+        where = f"$[{index}]" if batch else "$"
+        if not isinstance(item, dict):
+            invalid.append(ErrorDetail(
+                path=where, message=f"an article must be a JSON object, not "
+                f"{type(item).__name__ if item is not None else 'null'}"))
+            continue
+        try:
+            article = Article.model_validate(item)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
+                              for p in err.get("loc", ()))
+                message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+                invalid.append(ErrorDetail(path=where + loc, message=message))
+            continue
+        try:
+            article.check_size(max_chars)
+        except InvalidArticle as exc:
+            too_long.append(ErrorDetail(path=where, message=str(exc)))
+            continue
+        articles.append(article)
+    if too_long:
+        raise GatewayError(413, "article_too_large",
+                           "an article is over the size limit (setting max_article_chars); "
+                           "nothing was submitted", too_long)
+    if invalid:
+        raise GatewayError(422, "invalid_article",
+                           f"{len(invalid)} problem(s) in the submitted article(s); nothing "
+                           "was submitted: " + "; ".join(f"{d.path}: {d.message}"
+                                                          for d in invalid[:3]), invalid)
+    return articles, batch
+
+
+# -- the application -----------------------------------------------------------------------
+
+
+class Gateway:
+    """What the routes share: settings, the queue client, an async Redis for blocking reads."""
+
+    def __init__(self, settings: Settings, client: Client | None = None) -> None:
+        self.settings = settings
+        self.client = client or Client(settings)
+        self.keys = keys_for(settings)
+        self._aredis: aioredis.Redis | None = None
+        self.http_submitted = 0
+        self._counted_to = "0-0"
+        self.stream_counts = {"submitted": 0, "requeued": 0, "done": 0, "failed": 0}
+        self._count_lock = asyncio.Lock()
+
+    @property
+    def aredis(self) -> aioredis.Redis:
+        if self._aredis is None:
+            self._aredis = aioredis.Redis.from_url(
+                self.settings.redis_url, decode_responses=True, socket_connect_timeout=5)
+        return self._aredis
+
+    async def close(self) -> None:
+        if self._aredis is not None:
+            await self._aredis.aclose()
+            self._aredis = None
+
+    # -- queue operations ----------------------------------------------------------------
+
+    def submit_all(self, articles: list[Article], force: bool) -> list[Submitted]:
+        """Enqueue every article in one Redis transaction: all of them or none."""
+        store = self.client.store
+        pipe = store.r.pipeline(transaction=True)
+        for article in articles:
+            assert article.id is not None
+            store.submit(article.id, _payload(article), new_task_id(), force, pipe=pipe)
+        try:
+            replies = pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise _unavailable(exc) from None
+        out = []
+        for article, (created, status) in zip(articles, replies, strict=True):
+            assert article.id is not None
+            out.append(Submitted(id=article.id,
+                                 outcome="queued" if int(created) else "duplicate",
+                                 status=str(status), location=_location(article.id)))
+        self.http_submitted += sum(1 for s in out if s.outcome == "queued")
+        return out
+
+    def state(self, article_id: str) -> tuple[ArticleStatus, str | None] | None:
+        try:
+            status = self.client.status(article_id)
+            if status is None:
+                return None
+            raw = self.client.result_json(article_id) if status.has_document else None
+        except QueueUnavailable as exc:
+            raise _unavailable(exc) from None
+        return status, raw
+
+    async def last_event_id(self) -> str:
+        last = await self.aredis.xrevrange(self.keys.events, count=1)
+        return str(last[0][0]) if last else "0-0"
+
+    async def wait_finished(self, article_id: str, timeout: float) -> None:
+        """Return when the article is done or failed (or unknown), or after ``timeout``."""
+        r = self.aredis
+        record = self.keys.article(article_id)
+        deadline = time.monotonic() + timeout
+        try:
+            cursor = await self.last_event_id()
+            while True:
+                status = await r.hget(record, "status")
+                if status is None or status in FINISHED:
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                block = max(1, int(min(remaining, 5.0) * 1000))
+                got: Any = await r.xread({self.keys.events: cursor}, count=500, block=block)
+                for _stream, entries in got or []:
+                    for event_id, fields in entries:
+                        cursor = event_id
+                        if fields.get("id") == article_id and fields.get("status") in FINISHED:
+                            return
+        except (RedisError, OSError) as exc:
+            raise _unavailable(exc) from None
+
+    async def count_events(self) -> dict[str, int]:
+        """Advance the totals over the event stream since the last scrape."""
+        async with self._count_lock:
+            while True:
+                entries: Any = await self.aredis.xrange(
+                    self.keys.events, min=f"({self._counted_to}",
+                                                   max="+", count=5000)
+                for event_id, fields in entries:
+                    self._counted_to = event_id
+                    status = fields.get("status")
+                    if status == "queued":
+                        key = "requeued" if fields.get("retry") else "submitted"
+                        self.stream_counts[key] += 1
+                    elif status in ("done", "failed"):
+                        self.stream_counts[status] += 1
+                if len(entries) < 5000:
+                    return dict(self.stream_counts)
+
+    def recent(self, limit: int) -> list[ArticleStatus]:
+        """The most recently changed articles of every status, newest first."""
+        store = self.client.store
+        try:
+            pipe = store.r.pipeline(transaction=False)
+            for status in STATUSES:
+                pipe.zrevrange(store.keys.index(status), 0, limit - 1, withscores=True)
+            scored: list[tuple[float, str]] = []
+            for rows in pipe.execute():
+                scored.extend((float(score), str(member)) for member, score in rows)
+            ids = [member for _, member in sorted(scored, reverse=True)[:limit]]
+            found = self.client.statuses(ids) if ids else {}
+        except (RedisError, OSError, QueueUnavailable) as exc:
+            raise _unavailable(exc) from None
+        items = [s for s in found.values() if s is not None]
+        return sorted(items, key=lambda s: s.updated_at or 0, reverse=True)
+
+    # -- auth ------------------------------------------------------------------------------
+
+    def token_ok(self, token: str | None) -> bool:
+        if not token:
+            return False
+        given = token.encode("utf-8", "surrogateescape")
+        return any(hmac.compare_digest(given, t.get_secret_value().encode("utf-8"))
+                   for t in self.settings.gateway.tokens)
+
+    def authorized(self, request: Request) -> bool:
+        if not self.settings.gateway.tokens:
+            return True
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and self.token_ok(value.strip()):
+            return True
+        return self.token_ok(request.cookies.get(TOKEN_COOKIE))
+
+
+bearer_scheme = HTTPBearer(auto_error=False, description="One of COPYDESK_GATEWAY__TOKENS.")
+
+
+def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
+    """The gateway as an ASGI app (``uvicorn`` runs it in ``copydesk serve``)."""
+    settings = settings or load_settings()
+    gw = Gateway(settings, client)
+    limits = settings.gateway
+    templates = environment(PackageLoader("workers", "templates"))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await gw.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="copydesk gateway",
+        version=__version__,
+        description="Submit news articles to the copydesk queue and read back Documents "
+        "(schema version 1). Errors are JSON: {\"error\": {code, message, details}}.",
+        openapi_tags=[
+            {"name": "articles", "description": "Submit and read articles."},
+            {"name": "events", "description": "Follow status changes live."},
+            {"name": "operations", "description": "Health, readiness and metrics."},
+        ],
+    )
+    app.state.gateway = gw
+
+    # -- errors as JSON --------------------------------------------------------------------
+
+    @app.exception_handler(GatewayError)
+    async def _gateway_error(request: Request, exc: GatewayError) -> Response:
+        return exc.response()
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        details = []
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ())]
+            details.append(ErrorDetail(path=".".join(loc) or "$",
+                                       message=str(err.get("msg", "invalid"))))
+        text = "; ".join(f"{d.path}: {d.message}" for d in details[:3])
+        return GatewayError(422, "invalid_request", f"invalid request: {text}",
+                            details).response()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        code = codes.get(exc.status_code, f"http_{exc.status_code}")
+        return GatewayError(exc.status_code, code, str(exc.detail),
+                            headers=dict(exc.headers or {})).response()
+
+    @app.exception_handler(QueueUnavailable)
+    async def _queue_down(request: Request, exc: QueueUnavailable) -> Response:
+        return _unavailable(exc).response()
+
+    @app.exception_handler(RedisError)
+    async def _redis_down(request: Request, exc: RedisError) -> Response:
+        return _unavailable(exc).response()
+
+    # -- auth ------------------------------------------------------------------------------
+
+    async def require_token(
+        request: Request,
+        _credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                Depends(bearer_scheme)] = None,
+    ) -> None:
+        if not gw.authorized(request):
+            raise GatewayError(401, "unauthorized",
+                               "a valid bearer token is required: send 'Authorization: "
+                               "Bearer <token>' with one of the gateway's tokens",
+                               headers={"WWW-Authenticate": "Bearer"})
+
+    guarded = [Depends(require_token)]
+
+    # -- articles --------------------------------------------------------------------------
+
+    article_ref = {"$ref": "#/components/schemas/Article"}
+
+    @app.post(
+        "/v1/articles", status_code=202, tags=["articles"], dependencies=guarded,
+        response_model=SubmitResponse,
+        responses=_error_responses(400, 401, 413, 415, 422, 503),
+        summary="Submit one article, a batch, or JSON Lines",
+        openapi_extra={"requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"oneOf": [
+                article_ref, {"type": "array", "items": article_ref, "minItems": 1}]}},
+            "application/x-ndjson": {"schema": {"type": "string"},
+                                     "example": '{"text": "…"}\n{"text": "…"}\n'},
+            "text/plain": {"schema": {"type": "string"},
+                           "example": "The plain text of one article."},
+        }}},
+    )
+    async def submit(request: Request, force: bool = Query(
+            False, description="Process again even if the id is already done.")) -> Response:
+        """Validate every article, then enqueue all of them in one transaction (or none).
+
+        The body is an article object or an array of them (``application/json``), JSON
+        Lines (``application/x-ndjson``), or the plain text of one article (``text/plain``).
+
+        Answers 202 with each article's id, outcome and location; a single article also
+        gets a ``Location`` header. Submitting an id that is queued, running or done again
+        enqueues nothing (outcome ``duplicate``) unless ``force``.
+        """
+        body = await read_body(request, limits.max_body_bytes)
+        articles, batch = parse_articles(body, request.headers.get("content-type", ""),
+                                         limits.max_batch, settings.max_article_chars)
+        submitted = await run_in_threadpool(gw.submit_all, articles, force)
+        headers = {} if batch else {"Location": submitted[0].location}
+        return JSONResponse(SubmitResponse(articles=submitted).model_dump(), status_code=202,
+                            headers=headers)
+
+    def state_json(status: ArticleStatus, raw_document: str | None) -> str:
+        state = ArticleState(
+            id=status.id, status=status.status, stage=status.stage, attempts=status.attempts,
+            worker=status.worker, error=status.error,
+            submitted_at=_iso(status.submitted_at), started_at=_iso(status.started_at),
+            finished_at=_iso(status.finished_at), updated_at=_iso(status.updated_at),
+            view=_location(status.id) + "/view",
+        )
+        head = state.model_dump_json(exclude={"document"})
+        return head[:-1] + ',"document":' + (raw_document or "null") + "}"
+
+    async def load(article_id: str, wait: float) -> tuple[ArticleStatus, str | None] | None:
+        if wait > 0:
+            await gw.wait_finished(article_id, wait)
+        return await run_in_threadpool(gw.state, article_id)
+
+    id_path = Path(pattern=ID_PATTERN, max_length=128, description="The article id.")
+    wait_query = Query(0.0, ge=0, le=limits.max_wait,
+                       description="Block up to this many seconds until the article is done "
+                       "or failed (on the result stream, not polling).")
+
+    @app.get("/v1/articles/{article_id}", tags=["articles"], dependencies=guarded,
+             response_model=ArticleState, responses={
+                 **_error_responses(401, 404, 422, 503),
+                 200: {"content": {"application/json": {}, "text/html": {}},
+                       "description": "The status (and Document); HTML when the client "
+                       "prefers text/html."}})
+    async def get_article(request: Request, article_id: str = id_path,
+                          wait: float = wait_query) -> Response:
+        """Status and, when done, the Document JSON; 404 for an unknown id."""
+        found = await load(article_id, wait)
+        if wants_html(request):
+            return view_response(article_id, found)
+        if found is None:
+            raise GatewayError(404, "not_found",
+                               f"no article with id {article_id!r}: it was never submitted, "
+                               "or its result expired (setting worker.result_ttl)")
+        return Response(state_json(*found), media_type="application/json")
+
+    @app.get("/v1/articles/{article_id}/view", tags=["articles"], dependencies=guarded,
+             response_class=HTMLResponse, responses=_error_responses(401, 404, 422, 503))
+    async def view_article(article_id: str = id_path, wait: float = wait_query) -> Response:
+        """The annotated HTML view of the article (a status page until it is finished)."""
+        return view_response(article_id, await load(article_id, wait))
+
+    def page_policy(form: bool = False) -> str:
+        return content_security_policy(form_action="'self'" if form else "'none'")
+
+    def html(body: str, status: int = 200, policy: str | None = None) -> HTMLResponse:
+        return HTMLResponse(body, status_code=status, headers={
+            "Content-Security-Policy": policy or page_policy(),
+            "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+
+    def view_response(article_id: str,
+                      found: tuple[ArticleStatus, str | None] | None) -> HTMLResponse:
+        if found is not None and found[1] is not None:
+            doc = Document.model_validate_json(found[1])
+            return html(render_html([doc]))
+        template = templates.get_template("status.html.j2")
+        status = found[0] if found else None
+        page = template.render(
+            title=f"{article_id}: {status.status if status else 'unknown'}",
+            csp=page_policy(), article_id=article_id, status=status,
+            refresh=status is not None and not status.finished)
+        return html(page, 200 if status else 404)
+
+    # -- events ----------------------------------------------------------------------------
+
+    @app.get("/v1/events", tags=["events"], dependencies=guarded,
+             response_class=StreamingResponse,
+             responses={**_error_responses(401, 422, 503), 200: {
+                 "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                 "description": "'event: status' messages whose data is the event JSON "
+                 "({id, status, at, …}) and whose id is the stream id."}})
+    async def events(
+        request: Request,
+        last_event_id: str | None = Header(None, alias="Last-Event-ID", description=(
+            "Resume after this stream id (browsers send it when reconnecting).")),
+        since: str | None = Query(None, description="Start after this stream id: '0' for "
+                                  "every event kept, '$' (default) for new ones only."),
+        ids: Annotated[list[str] | None, Query(
+            alias="id", description="Only events of these article ids.")] = None,
+        timeout: float | None = Query(None, gt=0, le=3600, description=(
+            "Close the stream after this many seconds without an event.")),
+    ) -> Response:
+        """Server-Sent Events of status changes (queued, running, done, failed), in order."""
+        cursor = last_event_id or since or "$"
+        if not STREAM_ID.match(cursor):
+            raise GatewayError(422, "invalid_request", f"{cursor!r} is not a stream id",
+                               [ErrorDetail(path="Last-Event-ID", message="expected a stream "
+                                            "id such as 1732560000000-0, '0' or '$'")])
+        try:
+            if cursor == "$":
+                cursor = await gw.last_event_id()
+        except (RedisError, OSError) as exc:
+            raise _unavailable(exc) from None
+        wanted = set(ids or ())
+        return StreamingResponse(
+            event_stream(request, cursor, wanted, timeout), media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    async def event_stream(request: Request, cursor: str, wanted: set[str],
+                           timeout: float | None) -> AsyncIterator[str]:
+        yield "retry: 2000\n\n"
+        idle_since = time.monotonic()
+        while True:
+            if await request.is_disconnected():
+                return
+            idle = time.monotonic() - idle_since
+            if timeout is not None and idle >= timeout:
+                return
+            block = 15.0 if timeout is None else min(15.0, timeout - idle)
+            try:
+                got: Any = await gw.aredis.xread({gw.keys.events: cursor}, count=200,
+                                            block=max(1, int(block * 1000)))
+            except (RedisError, OSError) as exc:
+                data = ErrorBody(code="redis_unavailable", message=str(exc)).model_dump_json()
+                yield f"event: error\ndata: {data}\n\n"
+                return
+            if not got:
+                yield ": keep-alive\n\n"
+                continue
+            for _stream, entries in got:
+                for event_id, fields in entries:
+                    cursor = event_id
+                    if wanted and fields.get("id") not in wanted:
+                        continue
+                    idle_since = time.monotonic()
+                    data = json.dumps({**fields, "event_id": event_id}, ensure_ascii=False)
+                    yield f"id: {event_id}\nevent: status\ndata: {data}\n\n"
+
+    # -- operations ------------------------------------------------------------------------
+
+    @app.get("/healthz", tags=["operations"], response_model=Health)
+    async def healthz() -> Health:
+        """The process is up (it does not look at Redis: that is /readyz)."""
+        return Health()
+
+    @app.get("/readyz", tags=["operations"], response_model=Readiness,
+             responses={503: {"model": Readiness, "description": "Not ready"}})
+    async def readyz() -> Response:
+        """Ready when Redis answers and at least one worker sent a heartbeat recently."""
+        try:
+            info = await run_in_threadpool(gw.client.queue_info, 0)
+        except (QueueUnavailable, RedisError, OSError) as exc:
+            body = Readiness(ready=False, redis=str(exc), workers_alive=0,
+                             reason="Redis is unavailable")
+            return JSONResponse(body.model_dump(), status_code=503)
+        alive = sum(1 for w in info.workers if w.alive)
+        ready = alive > 0
+        body = Readiness(ready=ready, redis="ok", workers_alive=alive, reason=None if ready else
+                         "no worker has sent a heartbeat recently: start `copydesk worker`")
+        return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["operations"], dependencies=guarded,
+             response_class=PlainTextResponse,
+             responses={**_error_responses(401, 503), 200: {
+                 "content": {"text/plain": {"schema": {"type": "string"}}},
+                 "description": "Prometheus text exposition format 0.0.4."}})
+    async def metrics() -> Response:
+        """Counts, queue depth, workers and per-stage duration histograms, for Prometheus."""
+        try:
+            counts = await gw.count_events()
+            info = await run_in_threadpool(gw.client.queue_info, 0)
+            hists = await run_in_threadpool(read_histograms, gw.client.store.r,
+                                            stage_metrics_key(gw.keys))
+        except (RedisError, OSError, QueueUnavailable) as exc:
+            raise _unavailable(exc) from None
+        return PlainTextResponse(
+            prometheus_text(counts, info, hists, gw.http_submitted),
+            media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    # -- the index page and its form -----------------------------------------------------------
+
+    @app.get("/", include_in_schema=False)
+    async def index(request: Request) -> Response:
+        return await render_index(request)
+
+    async def render_index(request: Request, error: str | None = None,
+                           form: dict[str, str] | None = None, status: int = 200) -> Response:
+        authorized = gw.authorized(request)
+        recent: list[ArticleStatus] = []
+        unavailable = None
+        if authorized:
+            try:
+                recent = await run_in_threadpool(gw.recent, limits.recent)
+            except GatewayError as exc:
+                unavailable = exc.message
+        template = templates.get_template("index.html.j2")
+        page = template.render(title="submit an article", csp=page_policy(form=True),
+                               authorized=authorized, recent=recent, error=error,
+                               unavailable=unavailable, form=form or {},
+                               when=_when, location=_location)
+        return html(page, status, page_policy(form=True))
+
+    def same_origin(request: Request) -> bool:
+        """A browser's form post from this gateway's own pages (CSRF check)."""
+        own = f"{request.url.scheme}://{request.url.netloc}"
+        origin = request.headers.get("origin")
+        if origin is not None:
+            return origin == own
+        referer = request.headers.get("referer")
+        return referer is None or referer == own or referer.startswith(own + "/")
+
+    async def form_fields(request: Request) -> dict[str, str]:
+        body = await read_body(request, limits.max_body_bytes)
+        parsed = urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+        return {k: v[0] for k, v in parsed.items()}
+
+    @app.post("/ui/submit", include_in_schema=False)
+    async def ui_submit(request: Request) -> Response:
+        if not same_origin(request):
+            return await render_index(request, "refused: the form was posted from another "
+                                      "site", status=403)
+        if not gw.authorized(request):
+            return await render_index(request, "enter a token first", status=401)
+        fields = await form_fields(request)
+        data = {k: fields[k].strip() for k in ("title", "url", "source") if fields.get(k)}
+        data["text"] = fields.get("text", "")
+        try:
+            article = Article.model_validate(data)
+            article.check_size(settings.max_article_chars)
+        except ValidationError as exc:
+            message = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'article'}: "
+                                f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+            return await render_index(request, message, fields, status=422)
+        except InvalidArticle as exc:
+            return await render_index(request, str(exc), fields, status=413)
+        try:
+            (done,) = await run_in_threadpool(gw.submit_all, [article], False)
+        except GatewayError as exc:
+            return await render_index(request, exc.message, fields, status=503)
+        return RedirectResponse(done.location + "/view", status_code=303)
+
+    @app.post("/ui/token", include_in_schema=False)
+    async def ui_token(request: Request) -> Response:
+        if not same_origin(request):
+            return await render_index(request, "refused: posted from another site", status=403)
+        token = (await form_fields(request)).get("token", "").strip()
+        if not gw.token_ok(token):
+            return await render_index(request, "that token is not one of the gateway's",
+                                      status=401)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")
+        return response
+
+    _install_openapi(app)
+    return app
+
+
+def _when(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if ts else ""
+
+
+def _install_openapi(app: FastAPI) -> None:
+    """Add the Article schema (the request body is read by hand, for size limits and JSONL)."""
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        article = Article.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name, definition in article.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components["Article"] = article
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def prometheus_text(counts: dict[str, int], info: Any, hists: list[Any],
+                    http_submitted: int) -> str:
+    """The Prometheus text exposition (format 0.0.4) of the queue's numbers."""
+    out: list[str] = []
+
+    def metric(name: str, kind: str, help_text: str, samples: list[tuple[str, float]]) -> None:
+        out.append(f"# HELP {name} {help_text}")
+        out.append(f"# TYPE {name} {kind}")
+        for labels, value in samples:
+            number = repr(float(value)) if isinstance(value, float) else str(value)
+            out.append(f"{name}{labels} {number}")
+
+    stream_note = "(counted on the event stream, which keeps worker.stream_maxlen events)"
+    metric("copydesk_articles_submitted_total", "counter",
+           f"Articles submitted through any client {stream_note}.",
+           [("", counts["submitted"])])
+    metric("copydesk_articles_done_total", "counter", f"Articles finished done {stream_note}.",
+           [("", counts["done"])])
+    metric("copydesk_articles_failed_total", "counter", f"Articles that failed {stream_note}.",
+           [("", counts["failed"])])
+    metric("copydesk_articles_requeued_total", "counter",
+           f"Articles given back to the queue after a lost attempt {stream_note}.",
+           [("", counts["requeued"])])
+    metric("copydesk_gateway_submitted_total", "counter",
+           "Articles this gateway process enqueued.", [("", http_submitted)])
+    metric("copydesk_queue_depth", "gauge", "Messages waiting in the queue.",
+           [(f'{{queue="{_label(info.queue)}"}}', info.depth)])
+    metric("copydesk_queue_unacked", "gauge", "Messages delivered to a worker, not yet acked.",
+           [(f'{{queue="{_label(info.queue)}"}}', info.unacked)])
+    metric("copydesk_articles", "gauge", "Article records in the result store, by status.",
+           [(f'{{status="{s}"}}', n) for s, n in info.counts.items()])
+    metric("copydesk_workers_alive", "gauge", "Workers with a recent heartbeat.",
+           [("", sum(1 for w in info.workers if w.alive))])
+    metric("copydesk_dead_letters", "gauge", "Articles parked in the dead-letter list.",
+           [("", info.dead_letter_count)])
+    name = "copydesk_stage_duration_seconds"
+    out.append(f"# HELP {name} Time each stage took per document, as workers recorded it.")
+    out.append(f"# TYPE {name} histogram")
+    for hist in hists:
+        stage = _label(hist.stage)
+        for le, count in hist.cumulative():
+            out.append(f'{name}_bucket{{stage="{stage}",le="{le}"}} {count}')
+        out.append(f'{name}_sum{{stage="{stage}"}} {hist.sum!r}')
+        out.append(f'{name}_count{{stage="{stage}"}} {hist.count}')
+    return "\n".join(out) + "\n"

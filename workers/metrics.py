@@ -1,0 +1,103 @@
+"""Per-stage duration histograms that workers record in Redis, for the gateway's ``/metrics``.
+
+Each worker process adds the ``runs`` of every document it finishes to one Redis hash
+(``P:metrics:stage_seconds``): a count per (stage, bucket), a sum and a count per stage.
+Any number of workers on any hosts add to the same hash, so one scrape of any gateway
+sees the whole fleet. Only worker processes record: the ``document_finished`` hook below
+does nothing in ``copydesk process`` or any other process that has no worker store.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from core import hookimpl
+from core.document import Document, StageRun
+from core.settings import Settings
+from workers.keys import Keys
+
+#: Upper bounds of the histogram buckets, in seconds (Prometheus ``le``), +Inf implied.
+STAGE_BUCKETS: tuple[float, ...] = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+)
+_SEP = "|"
+
+
+def stage_metrics_key(keys: Keys) -> str:
+    """The Redis hash holding the stage histograms for one key prefix."""
+    return f"{keys.prefix}:metrics:stage_seconds"
+
+
+def _bucket_label(seconds: float) -> str:
+    for bound in STAGE_BUCKETS:
+        if seconds <= bound:
+            return repr(bound)
+    return "+Inf"
+
+
+def record_runs(client: Any, key: str, runs: Iterable[StageRun]) -> None:
+    """Add the duration of each stage that ran (ok or failed; skipped ones did not run)."""
+    pipe = client.pipeline(transaction=False)
+    added = False
+    for run in runs:
+        if run.status == "skipped":
+            continue
+        seconds = max(run.duration_ms, 0.0) / 1000.0
+        pipe.hincrby(key, f"{run.stage}{_SEP}{_bucket_label(seconds)}", 1)
+        pipe.hincrbyfloat(key, f"{run.stage}{_SEP}sum", seconds)
+        pipe.hincrby(key, f"{run.stage}{_SEP}count", 1)
+        added = True
+    if added:
+        pipe.execute()
+
+
+@dataclass
+class StageHistogram:
+    """One stage's durations: non-cumulative counts per bucket bound, sum and count."""
+
+    stage: str
+    buckets: dict[str, int] = field(default_factory=dict)
+    sum: float = 0.0
+    count: int = 0
+
+    def cumulative(self) -> list[tuple[str, int]]:
+        """``(le, count)`` pairs as Prometheus wants them, ending with ``+Inf``."""
+        out = []
+        running = 0
+        for bound in STAGE_BUCKETS:
+            running += self.buckets.get(repr(bound), 0)
+            out.append((repr(bound), running))
+        out.append(("+Inf", self.count))
+        return out
+
+
+def read_histograms(client: Any, key: str) -> list[StageHistogram]:
+    """The recorded histograms, one per stage, sorted by stage name."""
+    raw: dict[str, str] = client.hgetall(key)
+    stages: dict[str, StageHistogram] = {}
+    for name, value in raw.items():
+        stage, _, part = str(name).rpartition(_SEP)
+        hist = stages.setdefault(stage, StageHistogram(stage))
+        if part == "sum":
+            hist.sum = float(value)
+        elif part == "count":
+            hist.count = int(value)
+        elif part != "+Inf":
+            hist.buckets[part] = int(value)
+    return [stages[name] for name in sorted(stages)]
+
+
+@hookimpl
+def document_finished(document: Document, settings: Settings) -> None:
+    """In a worker process, add the document's stage durations to the shared histograms."""
+    tasks = sys.modules.get("workers.tasks")
+    store = getattr(getattr(tasks, "proc", None), "store", None)
+    if store is None:
+        return
+    try:
+        record_runs(store.r, stage_metrics_key(store.keys), document.runs)
+    except Exception:  # metrics must never fail a document
+        return

@@ -1,0 +1,75 @@
+"""The ``copydesk serve`` command: run the HTTP gateway (``workers.gateway``) under uvicorn.
+
+Added to the command line by the queue plugin's ``register_commands`` hook. FastAPI and
+uvicorn are imported only when the command runs, so the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from pydantic import SecretStr
+from rich.console import Console
+
+err_console = Console(stderr=True)
+
+
+def bind_address(host: str | None, has_tokens: bool) -> tuple[str, str | None]:
+    """The address to bind, and a notice to print when it differs from what was asked.
+
+    Without a token the gateway accepts anyone who can reach it, so it binds to loopback
+    only, whatever was asked; with tokens it binds where asked (default: all interfaces).
+    """
+    from workers.gateway import loopback
+
+    if has_tokens:
+        return host or "0.0.0.0", None
+    if host and not loopback(host):
+        return "127.0.0.1", (f"no token is configured, so the gateway binds to 127.0.0.1 "
+                             f"(loopback) only, not {host}: set COPYDESK_GATEWAY__TOKENS "
+                             "to accept other hosts")
+    return host or "127.0.0.1", ("no token is configured: the gateway accepts requests "
+                                 "from this machine only (loopback); set "
+                                 "COPYDESK_GATEWAY__TOKENS to accept other hosts")
+
+
+def add_serve_command(cli: click.Group) -> None:
+    """Register ``copydesk serve`` on the top-level group."""
+
+    @cli.command()
+    @click.option("--host", default=None,
+                  help="Address to bind (default: gateway.host, else 0.0.0.0 with tokens "
+                  "and 127.0.0.1 without).")
+    @click.option("--port", type=int, default=None, help="Port (default: gateway.port, 8080).")
+    @click.option("--token", "tokens", multiple=True,
+                  help="Accept this bearer token (repeatable; prefer COPYDESK_GATEWAY__TOKENS, "
+                  "command lines are visible to other users).")
+    @click.option("--openapi", "print_openapi", is_flag=True,
+                  help="Print the OpenAPI document and exit.")
+    @click.option("--access-log/--no-access-log", default=True, show_default=True)
+    @click.pass_obj
+    def serve(state: Any, host: str | None, port: int | None, tokens: tuple[str, ...],
+              print_openapi: bool, access_log: bool) -> None:
+        """HTTP gateway for other systems: submit articles, read Documents, follow events."""
+        from workers.gateway import create_app
+
+        settings = state.settings
+        if tokens:
+            settings.gateway.tokens = [*settings.gateway.tokens, *map(SecretStr, tokens)]
+        app = create_app(settings)
+        if print_openapi:
+            click.echo(json.dumps(app.openapi(), indent=2))
+            return
+        import uvicorn
+
+        bind, notice = bind_address(host or settings.gateway.host,
+                                    bool(settings.gateway.tokens))
+        if notice:
+            err_console.print(f"[yellow]{notice}[/yellow]", highlight=False)
+        chosen = settings.gateway.port if port is None else port
+        err_console.print(f"copydesk gateway on http://{bind}:{chosen} (queue "
+                          f"{settings.worker.queue!r}); API docs at /docs", highlight=False)
+        uvicorn.run(app, host=bind, port=chosen, access_log=access_log,
+                    log_level=(settings.log_level or "info").lower(), proxy_headers=False)
