@@ -1272,6 +1272,8 @@ class Extractor:
                 if cur.code != item.unit and self._dollar(cur.code, toks[k].text) != item.unit:
                     return item
                 k = cur.end
+        if read_date(toks, k, self.pos) is not None or read_clock(toks, k) is not None:
+            return item  # "three months to 31 December"
         second = self.read_numeral(k)
         if second is None or second.ordinal or second.vague:
             return item
@@ -1306,10 +1308,9 @@ class Extractor:
                 end = pct[0]
         elif unit_kind == "duration" and duration_designator is not None:
             du = duration_unit(toks[end].lower) if end < n else None
-            if du is not None:
-                if du[0] != duration_designator:
-                    return item
-                end += 1
+            if du is None or du[0] != duration_designator:
+                return item
+            end += 1
         item.end = end
         self._set_range(item, lo, hi, unit_kind, unit, duration_designator)
         if prev in ("between", "from"):

@@ -1,0 +1,297 @@
+"""The numbers stage: every quantity a news reader cares about, with a machine value.
+
+Each test states one behaviour on real text: the Istanbul peace-talks sample (its
+article body, as the cleaning stage leaves it) and sentences from the BBC corpus.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core import Pipeline, Settings
+from core.document import Article, Document, NumberMention
+from tests.conftest import shared_path
+
+PUBLISHED = "2025-06-01T09:00:00+00:00"
+
+
+def _clean_sample(text: str) -> str:
+    """The sample's article body: no photo credit, no comment furniture after 'Tags'."""
+    body = text.split("\nTags\n")[0]
+    lines = [line for line in body.splitlines() if not line.strip().startswith("(Photo by")]
+    return "\n".join(lines).strip() + "\n"
+
+
+@pytest.fixture(scope="module")
+def numbers_pipeline() -> Pipeline:
+    built = Pipeline.build(Settings(pipeline={"stages": ["numbers"]}))  # type: ignore[call-arg]
+    built.setup()
+    return built
+
+
+def run(pipeline: Pipeline, text: str, published_at: str | None = PUBLISHED) -> Document:
+    article = Article(text=text, published_at=published_at)  # type: ignore[arg-type]
+    return pipeline.process(article)
+
+
+def find(doc: Document, text: str) -> NumberMention:
+    hits = [m for m in doc.numbers if m.text == text]
+    assert hits, f"no mention {text!r} in {[m.text for m in doc.numbers]}"
+    return hits[0]
+
+
+@pytest.fixture(scope="module")
+def sample(numbers_pipeline: Pipeline, sample_text: str) -> Document:
+    return run(numbers_pipeline, _clean_sample(sample_text))
+
+
+SAMPLE_QUANTITIES: list[tuple[str, str, Any, str | None, str | None]] = [
+    ("Monday", "date", "2025-06-02", None, None),
+    ("second", "ordinal", 2, None, None),
+    ("more than three years ago", "date", "2022", None, "more_than"),
+    ("last month", "date", "2025-05", None, None),
+    ("2022", "date", "2022", None, None),
+    ("two nations", "cardinal", 2, "nation", None),
+    ("five Russian regions", "cardinal", 5, "region", None),
+    ("an estimated $7 billion", "money", 7_000_000_000, "USD", "approximately"),
+    ("€6.17 billion", "money", 6_170_000_000, "EUR", "approximately"),
+    ("41 Russian aircraft", "cardinal", 41, "aircraft", None),
+    ("472 drones", "cardinal", 472, "drone", None),
+    ("seven missiles", "cardinal", 7, "missile", None),
+    ("overnight", "date", "2025-05-31/2025-06-01", None, None),
+    ("at least 12 soldiers", "cardinal", 12, "soldier", "at_least"),
+    ("thousands of lives", "cardinal", 1000, "life", "at_least"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "value", "unit", "qualifier"), SAMPLE_QUANTITIES)
+def test_sample_quantity_has_its_value_unit_and_qualifier(
+    sample: Document, text: str, kind: str, value: Any, unit: str | None, qualifier: str | None
+) -> None:
+    mention = find(sample, text)
+    assert (mention.kind, mention.value, mention.unit, mention.qualifier) == (
+        kind, value, unit, qualifier
+    )
+
+
+def test_sample_meeting_time_is_13_local_and_10_utc(sample: Document) -> None:
+    local = find(sample, "1:00 PM local time")
+    utc = find(sample, "1000 GMT")
+    assert (local.kind, utc.kind) == ("time", "time")
+    assert local.value == "2025-06-02T13:00+03:00"
+    assert utc.value == "2025-06-02T10:00Z"
+
+
+def test_sample_reports_nothing_that_is_not_a_quantity(sample: Document) -> None:
+    expected = {t for t, *_ in SAMPLE_QUANTITIES} | {"1:00 PM local time", "1000 GMT"}
+    assert {m.text for m in sample.numbers} == expected
+
+
+def test_sample_second_appears_twice_as_ordinal(sample: Document) -> None:
+    assert [m.value for m in sample.numbers if m.text == "second"] == [2, 2]
+
+
+def test_one_on_one_and_one_of_the_most_are_no_quantities(sample: Document) -> None:
+    ones = [m for m in sample.numbers if "one" in m.text.lower().split()]
+    assert ones == []
+
+
+def test_sample_offsets_point_at_their_text(sample: Document) -> None:
+    assert sample.offset_problems() == []
+
+
+def test_relative_dates_without_published_at_have_no_value(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "The meeting is set for Monday, a month after talks last month.",
+              published_at=None)
+    assert find(doc, "Monday").value is None
+    assert find(doc, "last month").value is None
+
+
+# --------------------------------------------------------------- BBC corpus sentences
+
+TIME_WARNER = (
+    "Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn (£600m) for the "
+    "three months to December, from $639m year-earlier."
+)
+
+
+def test_parenthesised_conversion_is_its_own_money_mention(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, TIME_WARNER, published_at=None)
+    dollars, pounds = find(doc, "$1.13bn"), find(doc, "£600m")
+    assert (dollars.kind, dollars.value, dollars.unit) == ("money", 1_130_000_000, "USD")
+    assert (pounds.kind, pounds.value, pounds.unit) == ("money", 600_000_000, "GBP")
+
+
+def test_percentage_and_duration_in_a_results_sentence(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, TIME_WARNER, published_at=None)
+    assert (find(doc, "76%").kind, find(doc, "76%").value) == ("percent", 76)
+    assert find(doc, "three months").value == "P3M"
+
+
+def test_three_currencies_in_one_parenthesis(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "Net profit was $186m (£98m; 143m euros) in the quarter.")
+    assert [(m.value, m.unit) for m in doc.numbers if m.kind == "money"] == [
+        (186_000_000, "USD"), (98_000_000, "GBP"), (143_000_000, "EUR")
+    ]
+
+
+def test_pence_are_hundredths_of_a_pound(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "With its shares closing Tuesday at 873p, Exel is valued at £2.6bn.")
+    assert (find(doc, "873p").value, find(doc, "873p").unit) == (8.73, "GBP")
+
+
+def test_full_date_is_resolved_without_an_anchor(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "For the three months to 31 December 2004, the airline made a "
+              "pre-tax profit of £75m ($141m).", published_at=None)
+    assert find(doc, "31 December 2004").value == "2004-12-31"
+
+
+def test_bbc_corpus_article_offsets_are_consistent(numbers_pipeline: Pipeline) -> None:
+    import json
+
+    path = shared_path("corpus", "bbc-news-2005.jsonl")
+    with path.open(encoding="utf-8") as fh:
+        first = json.loads(fh.readline())
+    doc = run(numbers_pipeline, first["text"], published_at=None)
+    assert doc.numbers and doc.offset_problems() == []
+
+
+# --------------------------------------------------------------- forms of numbers
+
+CARDINALS = [
+    ("The fund holds 1,250 tonnes of grain.", "1,250 tonnes", 1250),
+    ("Some 1.5 million people fled.", "Some 1.5 million people", 1_500_000),
+    ("Two dozen people were hurt.", "Two dozen people", 24),
+    ("A hundred men marched.", "A hundred men", 100),
+    ("Twenty-one people died.", "Twenty-one people", 21),
+    ("It lost two-thirds of its value.", "two-thirds", 2 / 3),
+    ("The ratio was 0.5 at the end.", "0.5", 0.5),
+    ("Temperatures fell to -5 overnight.", "-5", -5),
+]
+
+
+@pytest.mark.parametrize(("sentence", "text", "value"), CARDINALS)
+def test_cardinal_forms(numbers_pipeline: Pipeline, sentence: str, text: str, value: float) -> None:
+    mention = find(run(numbers_pipeline, sentence), text)
+    assert mention.value == pytest.approx(value)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "text", "value"),
+    [("Spending in the 21st century rose.", "21st", 21),
+     ("It was the third attack this week.", "third", 3),
+     ("They met for a second round.", "second", 2)],
+)
+def test_ordinals(numbers_pipeline: Pipeline, sentence: str, text: str, value: int) -> None:
+    mention = find(run(numbers_pipeline, sentence), text)
+    assert (mention.kind, mention.value) == ("ordinal", value)
+
+
+def test_a_second_alone_is_a_duration(numbers_pipeline: Pipeline) -> None:
+    mention = find(run(numbers_pipeline, "The screen froze for a second."), "a second")
+    assert (mention.kind, mention.value) == ("duration", "PT1S")
+
+
+MONEY = [
+    ("He paid 5 million rubles for it.", "5 million rubles", 5_000_000, "RUB"),
+    ("Pensions rose by 200 hryvnias.", "200 hryvnias", 200, "UAH"),
+    ("The deal is worth US$2.5bn.", "US$2.5bn", 2_500_000_000, "USD"),
+    ("The club was fined £3m.", "£3m", 3_000_000, "GBP"),
+    ("A ticket costs ¥500 there.", "¥500", 500, "JPY"),
+    ("The 7bn euros bailout.", "7bn euros", 7_000_000_000, "EUR"),
+]
+
+
+@pytest.mark.parametrize(("sentence", "text", "value", "unit"), MONEY)
+def test_money_in_many_currencies(
+    numbers_pipeline: Pipeline, sentence: str, text: str, value: float, unit: str
+) -> None:
+    mention = find(run(numbers_pipeline, sentence), text)
+    assert (mention.kind, mention.value, mention.unit) == ("money", value, unit)
+
+
+@pytest.mark.parametrize("text", ["12%", "12 per cent", "twelve percent"])
+def test_percentages(numbers_pipeline: Pipeline, text: str) -> None:
+    mention = find(run(numbers_pipeline, f"Unemployment reached {text} last year."), text)
+    assert (mention.kind, mention.value, mention.unit) == ("percent", 12, "%")
+
+
+QUANTITIES = [
+    ("The border runs 300 square kilometres.", "300 square kilometres", 300, "km2", 3e8, "m2"),
+    ("The convoy drove 10 km north.", "10 km", 10, "km", 10_000, "m"),
+    ("They walked 5 miles to safety.", "5 miles", 5, "mi", 8046.72, "m"),
+    ("Ships carried 40 tonnes of aid.", "40 tonnes", 40, "t", 40_000, "kg"),
+    ("Output hit 1.5 million barrels a day.", "1.5 million barrels a day", 1_500_000, "bbl/d",
+     2.760196, "m3/s"),
+]
+
+
+@pytest.mark.parametrize(("sentence", "text", "value", "unit", "si", "si_unit"), QUANTITIES)
+def test_quantities_are_converted_to_si(
+    numbers_pipeline: Pipeline, sentence: str, text: str, value: float, unit: str, si: float,
+    si_unit: str,
+) -> None:
+    mention = find(run(numbers_pipeline, sentence), text)
+    assert (mention.kind, mention.value, mention.unit) == ("quantity", value, unit)
+    assert mention.normalized is not None
+    assert mention.normalized.unit == si_unit
+    assert mention.normalized.value == pytest.approx(si, rel=1e-5)
+
+
+QUALIFIERS = [
+    ("more than 40 people", "more_than"), ("over 5 km", "more_than"),
+    ("nearly 300 homes", "approximately"), ("almost 20%", "approximately"),
+    ("about $5m", "approximately"), ("around 60 villages", "approximately"),
+    ("up to 4,000 km", "at_most"), ("fewer than 10 ships", "less_than"),
+    ("at least 12 soldiers", "at_least"),
+]
+
+
+@pytest.mark.parametrize(("text", "qualifier"), QUALIFIERS)
+def test_qualifiers(numbers_pipeline: Pipeline, text: str, qualifier: str) -> None:
+    mention = find(run(numbers_pipeline, f"Officials said {text} were affected."), text)
+    assert mention.qualifier == qualifier
+
+
+@pytest.mark.parametrize(
+    "text", ["10 to 12 soldiers", "10-12 soldiers", "between 10 and 12 soldiers"]
+)
+def test_ranges_keep_both_ends(numbers_pipeline: Pipeline, text: str) -> None:
+    mention = find(run(numbers_pipeline, f"Officials said {text} were hurt."), text)
+    assert (mention.value, mention.value_max, mention.unit) == (10, 12, "soldier")
+
+
+def test_a_football_score_is_no_range(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "Arsenal won 3-1 at Highbury.")
+    assert all(m.value_max is None for m in doc.numbers)
+
+
+def test_dollar_reading_is_configurable() -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        pipeline={"stages": ["numbers"]}, stage={"numbers": {"dollar": "AUD"}}
+    )
+    built = Pipeline.build(settings)
+    built.setup()
+    assert find(run(built, "Tickets cost $40."), "$40").unit == "AUD"
+
+
+# --------------------------------------------------------------- quality floor
+
+
+def test_eval_accuracy_stays_above_floor() -> None:
+    shared_path("eval", "numbers", "duckling-en.jsonl")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from bench.eval_numbers import copydesk_system, evaluate
+
+    scores = evaluate({"copydesk": copydesk_system()})["copydesk"]
+
+    def share(prefix: str) -> float:
+        parts = [v for k, v in scores.items() if k.startswith(prefix)]
+        return sum(p[0] for p in parts) / sum(p[1] for p in parts)
+
+    assert share("duckling") >= 0.80
+    assert share("quantulum3") >= 0.65
