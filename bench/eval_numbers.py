@@ -42,8 +42,15 @@ from plugins.numbers.times import duration_parts  # noqa: E402
 from plugins.numbers.units import Unit, unit_table  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval" / "numbers"
-DURATION_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800,
-                    "month": 2592000, "year": 31536000}
+DURATION_SECONDS = {
+    "second": 1,
+    "minute": 60,
+    "hour": 3600,
+    "day": 86400,
+    "week": 604800,
+    "month": 2592000,
+    "year": 31536000,
+}
 
 
 @dataclass
@@ -136,7 +143,9 @@ def pred_amount(pred: Pred, target: tuple[str, Any], which: str = "value") -> fl
     if kind == "none":
         return value
     if kind == "percent":
-        if pred.kind == "percent" or (pred.kind is None and resolve(pred.unit) == ("percent", None)):
+        if pred.kind == "percent" or (
+            pred.kind is None and resolve(pred.unit) == ("percent", None)
+        ):
             return value
         return None
     if kind == "currency":
@@ -198,8 +207,11 @@ def duckling_hit(case: dict[str, Any], preds: list[Pred]) -> bool:
         if "low" in case:
             lo = pred_amount(pred, target)
             hi = pred_amount(pred, target, "value_max")
-            if lo is not None and hi is not None and close(lo, case["low"]) and close(
-                hi, case["high"]
+            if (
+                lo is not None
+                and hi is not None
+                and close(lo, case["low"])
+                and close(hi, case["high"])
             ):
                 return True
             continue
@@ -213,8 +225,13 @@ def quantulum_kind(unit: str) -> str:
     res = resolve(unit)
     if res is None:
         return "quantity"
-    return {"none": "cardinal", "currency": "money", "percent": "percent",
-            "duration": "duration", "unit": "quantity"}[res[0]]
+    return {
+        "none": "cardinal",
+        "currency": "money",
+        "percent": "percent",
+        "duration": "duration",
+        "unit": "quantity",
+    }[res[0]]
 
 
 def quantulum_hit(expected: dict[str, Any], preds: list[Pred]) -> bool:
@@ -227,9 +244,12 @@ def quantulum_hit(expected: dict[str, Any], preds: list[Pred]) -> bool:
             if pred.kind not in (None, "cardinal", "date"):
                 continue
             if pred.kind == "date":
-                if isinstance(pred.value, str) and re.fullmatch(r"\d{4}", pred.value):
-                    if close(float(pred.value), want):
-                        return True
+                if (
+                    isinstance(pred.value, str)
+                    and re.fullmatch(r"\d{4}", pred.value)
+                    and close(float(pred.value), want)
+                ):
+                    return True
                 continue
             if pred.kind is None and resolve(pred.unit) not in (("none", None),):
                 continue
@@ -255,7 +275,6 @@ def counts_as_number(pred: Pred) -> bool:
 def copydesk_system() -> Callable[[list[str]], list[list[Pred]]]:
     from core import Pipeline, Settings
     from core.document import Article
-
     from core.logs import configure_logging
 
     configure_logging(level="WARNING")
@@ -308,8 +327,7 @@ def quantulum_system() -> Callable[[list[str]], list[list[Pred]]] | None:
             for q in quantities:
                 unit = q.unit.name
                 if q.uncertainty:
-                    preds.append(Pred(None, q.value - q.uncertainty, q.value + q.uncertainty,
-                                      unit))
+                    preds.append(Pred(None, q.value - q.uncertainty, q.value + q.uncertainty, unit))
                     preds.append(Pred(None, q.value, None, unit))
                 else:
                     preds.append(Pred(None, q.value, None, unit))
@@ -334,8 +352,10 @@ def numerizer_system() -> Callable[[list[str]], list[list[Pred]]] | None:
             except Exception:
                 result = text
             out.append(
-                [Pred(None, float(m.group().replace(",", "")), None, "dimensionless")
-                 for m in number.finditer(result)]
+                [
+                    Pred(None, float(m.group().replace(",", "")), None, "dimensionless")
+                    for m in number.finditer(result)
+                ]
             )
         return out
 
@@ -371,15 +391,19 @@ def evaluate(
             tally[key][0] += hit
             tally[key][1] += 1
             if show_failures and name == "copydesk" and not hit:
-                print(f"  miss duckling {case['kind']}: {case['text']!r} → "
-                      f"{[(p.kind, p.value, p.value_max, p.unit, p.qualifier) for p in got]}")
+                print(
+                    f"  miss duckling {case['kind']}: {case['text']!r} → "
+                    f"{[(p.kind, p.value, p.value_max, p.unit, p.qualifier) for p in got]}"
+                )
         preds = system([c["text"] for c in quant])
         for case, got in zip(quant, preds, strict=True):
             if case["kind"] == "spellout":
                 for value in case["expected"]:
                     hit = any(
-                        p.kind in (None, "cardinal") and isinstance(p.value, int | float)
-                        and close(float(p.value), float(value)) for p in got
+                        p.kind in (None, "cardinal")
+                        and isinstance(p.value, int | float)
+                        and close(float(p.value), float(value))
+                        for p in got
                     )
                     tally["quantulum3/spellout"][0] += hit
                     tally["quantulum3/spellout"][1] += 1
@@ -401,9 +425,11 @@ def evaluate(
                 tally[key][0] += hit
                 tally[key][1] += 1
                 if show_failures and name == "copydesk" and not hit:
-                    print(f"  miss {key}: {expected['surface']!r} {expected['value']} "
-                          f"{expected['unit']} in {case['text'][:80]!r} → "
-                          f"{[(p.kind, p.value, p.value_max, p.unit) for p in got]}")
+                    print(
+                        f"  miss {key}: {expected['surface']!r} {expected['value']} "
+                        f"{expected['unit']} in {case['text'][:80]!r} → "
+                        f"{[(p.kind, p.value, p.value_max, p.unit) for p in got]}"
+                    )
         scores[name] = {k: (v[0], v[1]) for k, v in tally.items()}
     return scores
 
@@ -416,7 +442,9 @@ def print_table(scores: dict[str, dict[str, tuple[int, int]]]) -> None:
         row = f"{key:28}"
         for name in names:
             got = scores[name].get(key)
-            row += f"{'n/a':>18}" if got is None else f"{got[0]:>6}/{got[1]:<4} {got[0] / got[1]:6.1%}"
+            row += (
+                f"{'n/a':>18}" if got is None else f"{got[0]:>6}/{got[1]:<4} {got[0] / got[1]:6.1%}"
+            )
         print(row)
     for prefix in ("duckling", "quantulum3"):
         row = f"{prefix + ' (all)':28}"
@@ -429,7 +457,9 @@ def print_table(scores: dict[str, dict[str, tuple[int, int]]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, default=None, help="only the first N cases of each set")
+    parser.add_argument(
+        "--limit", type=int, default=None, help="only the first N cases of each set"
+    )
     parser.add_argument("--show-failures", action="store_true", help="list copydesk's misses")
     parser.add_argument("--no-peers", action="store_true", help="score copydesk alone")
     args = parser.parse_args(argv)

@@ -74,7 +74,10 @@ def test_sample_quantity_has_its_value_unit_and_qualifier(
 ) -> None:
     mention = find(sample, text)
     assert (mention.kind, mention.value, mention.unit, mention.qualifier) == (
-        kind, value, unit, qualifier
+        kind,
+        value,
+        unit,
+        qualifier,
     )
 
 
@@ -105,8 +108,11 @@ def test_sample_offsets_point_at_their_text(sample: Document) -> None:
 
 
 def test_relative_dates_without_published_at_have_no_value(numbers_pipeline: Pipeline) -> None:
-    doc = run(numbers_pipeline, "The meeting is set for Monday, a month after talks last month.",
-              published_at=None)
+    doc = run(
+        numbers_pipeline,
+        "The meeting is set for Monday, a month after talks last month.",
+        published_at=None,
+    )
     assert find(doc, "Monday").value is None
     assert find(doc, "last month").value is None
 
@@ -135,18 +141,26 @@ def test_percentage_and_duration_in_a_results_sentence(numbers_pipeline: Pipelin
 def test_three_currencies_in_one_parenthesis(numbers_pipeline: Pipeline) -> None:
     doc = run(numbers_pipeline, "Net profit was $186m (£98m; 143m euros) in the quarter.")
     assert [(m.value, m.unit) for m in doc.numbers if m.kind == "money"] == [
-        (186_000_000, "USD"), (98_000_000, "GBP"), (143_000_000, "EUR")
+        (186_000_000, "USD"),
+        (98_000_000, "GBP"),
+        (143_000_000, "EUR"),
     ]
 
 
 def test_pence_are_hundredths_of_a_pound(numbers_pipeline: Pipeline) -> None:
-    doc = run(numbers_pipeline, "With its shares closing Tuesday at 873p, Exel is valued at £2.6bn.")
+    doc = run(
+        numbers_pipeline, "With its shares closing Tuesday at 873p, Exel is valued at £2.6bn."
+    )
     assert (find(doc, "873p").value, find(doc, "873p").unit) == (8.73, "GBP")
 
 
 def test_full_date_is_resolved_without_an_anchor(numbers_pipeline: Pipeline) -> None:
-    doc = run(numbers_pipeline, "For the three months to 31 December 2004, the airline made a "
-              "pre-tax profit of £75m ($141m).", published_at=None)
+    doc = run(
+        numbers_pipeline,
+        "For the three months to 31 December 2004, the airline made a "
+        "pre-tax profit of £75m ($141m).",
+        published_at=None,
+    )
     assert find(doc, "31 December 2004").value == "2004-12-31"
 
 
@@ -182,9 +196,11 @@ def test_cardinal_forms(numbers_pipeline: Pipeline, sentence: str, text: str, va
 
 @pytest.mark.parametrize(
     ("sentence", "text", "value"),
-    [("Spending in the 21st century rose.", "21st", 21),
-     ("It was the third attack this week.", "third", 3),
-     ("They met for a second round.", "second", 2)],
+    [
+        ("Spending in the 21st century rose.", "21st", 21),
+        ("It was the third attack this week.", "third", 3),
+        ("They met for a second round.", "second", 2),
+    ],
 )
 def test_ordinals(numbers_pipeline: Pipeline, sentence: str, text: str, value: int) -> None:
     mention = find(run(numbers_pipeline, sentence), text)
@@ -225,14 +241,25 @@ QUANTITIES = [
     ("The convoy drove 10 km north.", "10 km", 10, "km", 10_000, "m"),
     ("They walked 5 miles to safety.", "5 miles", 5, "mi", 8046.72, "m"),
     ("Ships carried 40 tonnes of aid.", "40 tonnes", 40, "t", 40_000, "kg"),
-    ("Output hit 1.5 million barrels a day.", "1.5 million barrels a day", 1_500_000, "bbl/d",
-     2.760196, "m3/s"),
+    (
+        "Output hit 1.5 million barrels a day.",
+        "1.5 million barrels a day",
+        1_500_000,
+        "bbl/d",
+        2.760196,
+        "m3/s",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("sentence", "text", "value", "unit", "si", "si_unit"), QUANTITIES)
 def test_quantities_are_converted_to_si(
-    numbers_pipeline: Pipeline, sentence: str, text: str, value: float, unit: str, si: float,
+    numbers_pipeline: Pipeline,
+    sentence: str,
+    text: str,
+    value: float,
+    unit: str,
+    si: float,
     si_unit: str,
 ) -> None:
     mention = find(run(numbers_pipeline, sentence), text)
@@ -243,10 +270,14 @@ def test_quantities_are_converted_to_si(
 
 
 QUALIFIERS = [
-    ("more than 40 people", "more_than"), ("over 5 km", "more_than"),
-    ("nearly 300 homes", "approximately"), ("almost 20%", "approximately"),
-    ("about $5m", "approximately"), ("around 60 villages", "approximately"),
-    ("up to 4,000 km", "at_most"), ("fewer than 10 ships", "less_than"),
+    ("more than 40 people", "more_than"),
+    ("over 5 km", "more_than"),
+    ("nearly 300 homes", "approximately"),
+    ("almost 20%", "approximately"),
+    ("about $5m", "approximately"),
+    ("around 60 villages", "approximately"),
+    ("up to 4,000 km", "at_most"),
+    ("fewer than 10 ships", "less_than"),
     ("at least 12 soldiers", "at_least"),
 ]
 

@@ -24,7 +24,7 @@ class NumbersConfig(StageConfig):
     dollar: str = Field(
         default="USD",
         pattern=r"^[A-Z]{3}$",
-        description="The currency a bare '$' or 'dollars' means (e.g. AUD for an Australian paper).",
+        description="The currency a bare '$' or 'dollars' means (AUD for an Australian paper).",
     )
     counted_nouns: bool = Field(
         default=True, description="Give counts the noun they count as unit ('472 drones' → drone)."

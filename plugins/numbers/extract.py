@@ -29,7 +29,7 @@ from plugins.numbers.times import (
     read_date,
     resolve_date,
 )
-from plugins.numbers.tokens import Token, tokenize
+from plugins.numbers.tokens import tokenize
 from plugins.numbers.units import Unit, unit_table
 from plugins.numbers.words import (
     GROUPS,
@@ -44,39 +44,146 @@ MINUS = frozenset("-−–")
 ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
 #: Scale words after digits ("1.5 million", "30 lakh").
 SCALE_WORDS = {
-    "hundred": 100, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
-    "lakh": 1e5, "lakhs": 1e5, "lac": 1e5, "crore": 1e7, "crores": 1e7,
-    "thousands": 1e3, "millions": 1e6, "billions": 1e9, "dozen": 12, "dozens": 12,
+    "hundred": 100,
+    "thousand": 1e3,
+    "million": 1e6,
+    "billion": 1e9,
+    "trillion": 1e12,
+    "lakh": 1e5,
+    "lakhs": 1e5,
+    "lac": 1e5,
+    "crore": 1e7,
+    "crores": 1e7,
+    "thousands": 1e3,
+    "millions": 1e6,
+    "billions": 1e9,
+    "dozen": 12,
+    "dozens": 12,
 }
 #: Abbreviated scales glued to digits ("7bn", "100K", "€10M"); "m" and "b" are read as
 #: million/billion only in a money context or before a plural noun ("5m people").
 SCALE_ABBREVS = {
-    "bn": 1e9, "bln": 1e9, "mn": 1e6, "mln": 1e6, "tn": 1e12, "trn": 1e12,
-    "k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "m": 1e6, "b": 1e9,
+    "bn": 1e9,
+    "bln": 1e9,
+    "mn": 1e6,
+    "mln": 1e6,
+    "tn": 1e12,
+    "trn": 1e12,
+    "k": 1e3,
+    "K": 1e3,
+    "M": 1e6,
+    "B": 1e9,
+    "G": 1e9,
+    "T": 1e12,
+    "m": 1e6,
+    "b": 1e9,
 }
 WEAK_ABBREVS = frozenset({"m", "b", "T", "G", "B", "M"})
 #: "one" is no quantity after these words ("no one", "the one", "someone").
 ONE_PRONOUN_BEFORE = frozenset(
-    {"no", "the", "this", "that", "any", "each", "every", "which", "only", "another", "last",
-     "every", "little", "young", "loved", "special", "right", "wrong", "big", "new", "other"}
+    {
+        "no",
+        "the",
+        "this",
+        "that",
+        "any",
+        "each",
+        "every",
+        "which",
+        "only",
+        "another",
+        "last",
+        "little",
+        "young",
+        "loved",
+        "special",
+        "right",
+        "wrong",
+        "big",
+        "new",
+        "other",
+    }
 )
 ONE_MODALS = frozenset({"could", "can", "must", "should", "might", "would", "may", "will"})
 ENTITY_SKIP = frozenset(
     {"ORG", "PRODUCT", "WORK_OF_ART", "FAC", "LAW", "EVENT", "PERSON", "PER", "MISC"}
 )
 UNCOUNTED_PLURALS = frozenset(
-    {"aircraft", "people", "sheep", "deer", "fish", "staff", "police", "personnel", "cattle",
-     "livestock", "troops", "spacecraft", "offspring", "series", "species", "crew"}
+    {
+        "aircraft",
+        "people",
+        "sheep",
+        "deer",
+        "fish",
+        "staff",
+        "police",
+        "personnel",
+        "cattle",
+        "livestock",
+        "troops",
+        "spacecraft",
+        "offspring",
+        "series",
+        "species",
+        "crew",
+    }
 )
 #: Verbs of change: "rose 2% to 12%" is a change and a level, not a range.
 CHANGE_WORDS = frozenset(
-    {"rise", "fall", "increase", "decrease", "jump", "climb", "drop", "grow", "slip", "surge",
-     "soar", "plunge", "slump", "gain", "lose", "cut", "raise", "up", "down", "by", "reduce",
-     "lift", "boost", "edge", "dip", "tumble", "sink", "rally", "slide", "decline", "advance"}
+    {
+        "rise",
+        "fall",
+        "increase",
+        "decrease",
+        "jump",
+        "climb",
+        "drop",
+        "grow",
+        "slip",
+        "surge",
+        "soar",
+        "plunge",
+        "slump",
+        "gain",
+        "lose",
+        "cut",
+        "raise",
+        "up",
+        "down",
+        "by",
+        "reduce",
+        "lift",
+        "boost",
+        "edge",
+        "dip",
+        "tumble",
+        "sink",
+        "rally",
+        "slide",
+        "decline",
+        "advance",
+    }
 )
 SPORTS_WORDS = frozenset(
-    {"win", "victory", "defeat", "draw", "loss", "lead", "scoreline", "thrashing", "home",
-     "away", "aggregate", "deficit", "triumph", "success", "reverse", "beating", "margin"}
+    {
+        "win",
+        "victory",
+        "defeat",
+        "draw",
+        "loss",
+        "lead",
+        "scoreline",
+        "thrashing",
+        "home",
+        "away",
+        "aggregate",
+        "deficit",
+        "triumph",
+        "success",
+        "reverse",
+        "beating",
+        "margin",
+    }
 )
 
 
@@ -186,9 +293,7 @@ class Extractor:
             return False
         if head.tag_ == "VBD" or any(a.tag_ == "VBD" for a in auxes):
             return True
-        if head.tag_ == "VBN" and any(a.lower_ in ("has", "have", "had") for a in auxes):
-            return True
-        return False
+        return head.tag_ == "VBN" and any(a.lower_ in ("has", "have", "had") for a in auxes)
 
     def in_name(self, start_char: int, end_char: int) -> bool:
         """Whether a span lies inside a name (ORG, PRODUCT, LAW…) it does not start."""
@@ -207,8 +312,10 @@ class Extractor:
         if j >= self.n or self.tokens[j].space_before or not self.tokens[j].is_alpha:
             return True
         word = self.tokens[j].text
-        if word.lower() in ORDINAL_SUFFIXES or word in SCALE_ABBREVS or word.lower() in (
-            "am", "pm", "s", "x", "p", "c", "e", "h"
+        if (
+            word.lower() in ORDINAL_SUFFIXES
+            or word in SCALE_ABBREVS
+            or word.lower() in ("am", "pm", "s", "x", "p", "c", "e", "h")
         ):
             return True
         if self.units._match_simple(self.tokens, j) is not None:
@@ -233,13 +340,15 @@ class Extractor:
                 j += 1
             word = toks[j].lower
             if duration_unit(word) is not None or (
-                toks[j].is_alpha and self.units._match_simple(toks, j) is not None
-                and len(word) > 2
+                toks[j].is_alpha and self.units._match_simple(toks, j) is not None and len(word) > 2
             ):
                 return Numeral(0.5, start, j, fraction=True)
             return None
-        if tok.lower == "point" and i + 1 < n and toks[i + 1].text.isdigit() and (
-            i == 0 or not toks[i - 1].is_digits
+        if (
+            tok.lower == "point"
+            and i + 1 < n
+            and toks[i + 1].text.isdigit()
+            and (i == 0 or not toks[i - 1].is_digits)
         ):
             return Numeral(float("0." + toks[i + 1].text), start, i + 2)
         if (
@@ -269,10 +378,17 @@ class Extractor:
                 inner.start = i
                 return inner
             return None
-        if tok.text in MINUS and i + 1 < n and toks[i + 1].is_digits and not toks[i + 1].space_before:
+        if (
+            tok.text in MINUS
+            and i + 1 < n
+            and toks[i + 1].is_digits
+            and not toks[i + 1].space_before
+        ):
             prev = toks[i - 1] if i > 0 else None
-            if prev is None or prev.text in "([:=~,;$€£" or (
-                prev.is_alpha and prev.lower not in ("and",) and tok.space_before
+            if (
+                prev is None
+                or prev.text in "([:=~,;$€£"
+                or (prev.is_alpha and prev.lower not in ("and",) and tok.space_before)
             ):
                 sign = -1.0
                 i += 1
@@ -285,8 +401,12 @@ class Extractor:
                 return inner
             return None
         if tok.is_digits:
-            if i > 0 and not tok.space_before and toks[i - 1].is_alpha and sign > 0 and not (
-                after_prefix
+            if (
+                i > 0
+                and not tok.space_before
+                and toks[i - 1].is_alpha
+                and sign > 0
+                and not (after_prefix)
             ):
                 return None  # "MH17", "G7", "i7"
             if (
@@ -306,8 +426,12 @@ class Extractor:
                 and toks[i - 2].text.isupper()
             ):
                 return None  # "F-16", "COVID-19", "A-1"
-            if i > 0 and toks[i - 1].text in ".," and not tok.space_before and i > 1 and (
-                toks[i - 2].is_digits and not toks[i - 1].space_before
+            if (
+                i > 0
+                and toks[i - 1].text in ".,"
+                and not tok.space_before
+                and i > 1
+                and (toks[i - 2].is_digits and not toks[i - 1].space_before)
             ):
                 return None
             text = tok.text
@@ -389,7 +513,12 @@ class Extractor:
                 return None
             self._scale(num)
             return num
-        if tok.text == "." and i + 1 < n and toks[i + 1].text.isdigit() and not toks[i + 1].space_before:
+        if (
+            tok.text == "."
+            and i + 1 < n
+            and toks[i + 1].text.isdigit()
+            and not toks[i + 1].space_before
+        ):
             if tok.space_before or i == 0:
                 value = float("0." + toks[i + 1].text)
                 num = Numeral(sign * value, start, i + 2)
@@ -400,36 +529,41 @@ class Extractor:
             return Numeral(UNICODE_FRACTIONS[tok.text], start, i + 1, fraction=True)
         if tok.lower in ("point",) or not (tok.is_alpha or tok.text in HYPHENS):
             return None
-        word = read_word_number(self.tokens, i)
-        if word is None:
+        wnum = read_word_number(self.tokens, i)
+        if wnum is None:
             return None
         num = Numeral(
-            sign * word.value,
+            sign * wnum.value,
             start,
-            word.end,
-            ordinal=word.ordinal,
-            fraction=word.fraction,
-            vague=word.vague_plural,
+            wnum.end,
+            ordinal=wnum.ordinal,
+            fraction=wnum.fraction,
+            vague=wnum.vague_plural,
             words=True,
-            group_word=word.only_group,
+            group_word=wnum.only_group,
         )
         # "one point three", "1 point 1"
         if (
-            not word.ordinal
+            not wnum.ordinal
             and num.end + 1 < n
             and toks[num.end].lower == "point"
-            and (toks[num.end + 1].text.isdigit() or toks[num.end + 1].lower in
-                 ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))
+            and (
+                toks[num.end + 1].text.isdigit()
+                or toks[num.end + 1].lower
+                in ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+            )
         ):
             digits = ""
             k = num.end + 1
             names = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
             while k < n and (toks[k].text.isdigit() or toks[k].lower in names):
-                digits += toks[k].text if toks[k].text.isdigit() else str(names.index(toks[k].lower))
+                digits += (
+                    toks[k].text if toks[k].text.isdigit() else str(names.index(toks[k].lower))
+                )
                 k += 1
             num.value = sign * (abs(num.value) + float("0." + digits))
             num.end = k
-        if not word.ordinal and not word.vague_plural:
+        if not wnum.ordinal and not wnum.vague_plural:
             self._scale(num)
         return num
 
@@ -511,7 +645,12 @@ class Extractor:
                 if k < n and toks[k].text in MINUS and not toks[k].space_before:
                     sign = -1
                     k += 1
-                if k < n and toks[k].text.isdigit() and not toks[k].space_before and base in (2, 10):
+                if (
+                    k < n
+                    and toks[k].text.isdigit()
+                    and not toks[k].space_before
+                    and base in (2, 10)
+                ):
                     return value * base ** (sign * int(toks[k].text)), k + 1
         return value, end
 
@@ -637,7 +776,11 @@ class Extractor:
         num = self.read_numeral(j, after_prefix=True)
         if num is None or num.ordinal:
             return None
-        if toks[j].space_before and toks[money.end - 1].text in ("$", "£", "€") and toks[j].is_alpha:
+        if (
+            toks[j].space_before
+            and toks[money.end - 1].text in ("$", "£", "€")
+            and toks[j].is_alpha
+        ):
             return None
         self._apply_weak(num, money=True)
         code = self._dollar(money.code, toks[i].text)
@@ -672,7 +815,7 @@ class Extractor:
             num.integer_text = False
 
     def _cents_after(self, end: int, code: str, num: Numeral) -> tuple[float, int] | None:
-        """"20 dollars 43 cents", "3 GBP 1 pence", "$20 43", "20 ringgit and 43c"."""
+        """ "20 dollars 43 cents", "3 GBP 1 pence", "$20 43", "20 ringgit and 43c"."""
         toks = self.tokens
         if not num.integer_text and not num.words:
             return None
@@ -694,7 +837,7 @@ class Extractor:
         return sub.value / 100, sub.end
 
     def _article_unit(self, i: int) -> Found | None:
-        """"a dollar", "a penny", "a kg", "an hour", "a second", "a month ago"."""
+        """ "a dollar", "a penny", "a kg", "an hour", "a second", "a month ago"."""
         toks = self.tokens
         j = i + 1
         word = toks[j].lower
@@ -709,8 +852,18 @@ class Extractor:
         if prev is not None and self._ends_money(i):
             return None
         dur = duration_unit(word)
-        if dur is not None and word in ("second", "minute", "hour", "day", "week", "fortnight",
-                                        "month", "year", "decade", "century"):
+        if dur is not None and word in (
+            "second",
+            "minute",
+            "hour",
+            "day",
+            "week",
+            "fortnight",
+            "month",
+            "year",
+            "decade",
+            "century",
+        ):
             sp = self.sp(j)
             nxt = toks[j + 1] if j + 1 < self.n else None
             if sp is not None and nxt is not None and word == "second":
@@ -737,21 +890,26 @@ class Extractor:
         minor = self.money.minor(toks, j, None)
         if minor is not None and toks[j].lower in ("penny", "cent", "dime", "nickel"):
             return Found(i, minor.end, "money", _num(minor.factor), unit=minor.code)
-        unit = self.units.match(toks, j, self.text)
-        if unit is not None and unit.unit.code not in ("t", "l", "m", "g") and toks[j].text not in (
-            "in", "C", "F", "K", "ha", "mb", "st", "cup", "bar"
+        um = self.units.match(toks, j, self.text)
+        if (
+            um is not None
+            and um.unit.code not in ("t", "l", "m", "g")
+            and toks[j].text not in ("in", "C", "F", "K", "ha", "mb", "st", "cup", "bar")
         ):
             if toks[j].lower in ("pound", "degree", "degrees", "bit", "byte"):
                 return None
-            return self._qualify(self._quantity(i, unit.end, 1.0, unit.unit))
+            return self._qualify(self._quantity(i, um.end, 1.0, um.unit))
         return None
 
     def _ends_money(self, i: int) -> bool:
         """Whether the tokens before ``i`` close a money amount ("£5 a week")."""
         toks = self.tokens
         k = i - 1
-        while k >= 0 and toks[k].is_alpha and toks[k].lower in set(SCALE_ABBREVS) | {"bn", "million",
-                                                                                  "billion"}:
+        while (
+            k >= 0
+            and toks[k].is_alpha
+            and toks[k].lower in set(SCALE_ABBREVS) | {"bn", "million", "billion"}
+        ):
             k -= 1
         return k >= 0 and toks[k].is_digits
 
@@ -761,7 +919,7 @@ class Extractor:
         return item
 
     def _pound_is_money(self, j: int, scaled: bool) -> bool:
-        """"20 million pounds" is sterling; "six pounds of meat" is weight."""
+        """ "20 million pounds" is sterling; "six pounds of meat" is weight."""
         toks = self.tokens
         if scaled:
             return True
@@ -779,12 +937,12 @@ class Extractor:
         window = self.text[
             max(line_start, toks[j].start - 120) : (line_end if line_end >= 0 else len(self.text))
         ][:240].lower()
-        words = set(tokenize(window) and [t.lower for t in tokenize(window)])
+        words = {t.lower for t in tokenize(window)}
         if words & WEIGHT_WORDS:
             return False
-        if nxt is not None and (nxt.lower in ("bag", "sack", "box") or self._next_is_noun(j + 1)):
-            return False
-        return True
+        return not (
+            nxt is not None and (nxt.lower in ("bag", "sack", "box") or self._next_is_noun(j + 1))
+        )
 
     def _next_is_noun(self, j: int) -> bool:
         sp = self.sp(j)
@@ -799,14 +957,14 @@ class Extractor:
         if num.words and self._one_is_pronoun(num):
             return None
         if j + 1 < n and toks[j].lower == "below" and toks[j + 1].lower == "zero":
-            unit = self.units.units["°"]
-            return self._qualify(self._quantity(num.start, j + 2, -num.value, unit))
+            degree = self.units.units["°"]
+            return self._qualify(self._quantity(num.start, j + 2, -num.value, degree))
         # percentages: "12%", "12 per cent", "twelve percent", "2 percentage points"
         pct = self._percent_at(j)
         if pct is not None:
             self._apply_weak(num)
-            end, unit = pct
-            item = Found(num.start, end, "percent", _num(num.value), unit=unit)
+            end, pct_unit = pct
+            item = Found(num.start, end, "percent", _num(num.value), unit=pct_unit)
             item = self._range(item, num, unit_kind="percent")
             return self._qualify(item)
         # money written after the amount: "5 million rubles", "20€", "10 cents", "873p"
@@ -819,22 +977,32 @@ class Extractor:
             return dur
         # units of measure
         k = j
-        if k + 1 < n and toks[k].text in HYPHENS and not toks[k].space_before and not toks[
-            k + 1
-        ].space_before and toks[k + 1].is_alpha:
+        if (
+            k + 1 < n
+            and toks[k].text in HYPHENS
+            and not toks[k].space_before
+            and not toks[k + 1].space_before
+            and toks[k + 1].is_alpha
+        ):
             k += 1  # "27-kilometer ring", "a 5-mile walk"
-        if num.weak_scale is not None and toks[num.weak_scale[0]].text in ("m", "b", "B", "M"):
+        if (
+            num.weak_scale is not None
+            and toks[num.weak_scale[0]].text in ("m", "b", "B", "M")
+            and self._plural_noun_after(num.weak_scale[0] + 1)
+        ):
             # "5m people" is five million; "5m long" five metres
-            if self._plural_noun_after(num.weak_scale[0] + 1):
-                self._apply_weak(num, plural_noun=True)
-                k = num.end
-        unit = self.units.match(toks, k, self.text) if num.weak_scale is None or toks[
-            num.weak_scale[0]
-        ].text in ("m", "M", "b", "B", "T", "G") else None
-        if unit is not None and num.weak_scale is not None:
+            self._apply_weak(num, plural_noun=True)
+            k = num.end
+        measure = (
+            self.units.match(toks, k, self.text)
+            if num.weak_scale is None
+            or toks[num.weak_scale[0]].text in ("m", "M", "b", "B", "T", "G")
+            else None
+        )
+        if measure is not None and num.weak_scale is not None:
             num.weak_scale = None
-        if unit is not None:
-            return self._measure(num, unit.unit, unit.end)
+        if measure is not None:
+            return self._measure(num, measure.unit, measure.end)
         self._apply_weak(num)
         return self._cardinal(num)
 
@@ -875,26 +1043,32 @@ class Extractor:
             return False
         if nxt.lower in ("of", "another", "day") and nxt.space_before:
             return nxt.lower != "day" or i == 0 or toks[i - 1].text in ".\n"
-        if nxt.text in DASHES and not nxt.space_before and i + 2 < self.n and toks[
-            i + 2
-        ].lower in ("on", "to", "off", "by", "sided", "time", "stop", "way", "man", "party"):
+        if (
+            nxt.text in DASHES
+            and not nxt.space_before
+            and i + 2 < self.n
+            and toks[i + 2].lower
+            in ("on", "to", "off", "by", "sided", "time", "stop", "way", "man", "party")
+        ):
             return True  # "one-on-one", "one-off", "one-sided"
         if nxt.lower in ONE_MODALS:
             return True
         sp = self.sp(i)
-        if sp is not None and sp.dep_ in ("nsubj", "nsubjpass", "dobj", "pobj", "attr") and any(
-            c.dep_ in ("det", "relcl", "amod") for c in sp.children
-        ):
-            return True
-        return False
+        return bool(
+            sp is not None
+            and sp.dep_ in ("nsubj", "nsubjpass", "dobj", "pobj", "attr")
+            and any(c.dep_ in ("det", "relcl", "amod") for c in sp.children)
+        )
 
     def _percent_at(self, j: int) -> tuple[int, str] | None:
         toks = self.tokens
         n = self.n
         if j < n and toks[j].text in ("%", "％"):
             end = j + 1
-            if end + 1 < n and toks[end].lower == "percentage" and toks[end + 1].lower in (
-                "point", "points"
+            if (
+                end + 1 < n
+                and toks[end].lower == "percentage"
+                and toks[end + 1].lower in ("point", "points")
             ):
                 return end + 2, "pp"
             return end, "%"
@@ -931,7 +1105,7 @@ class Extractor:
             item = Found(num.start, cur.end, "money", _num(value), unit=cur.code)
             return self._qualify(self._range(item, num, unit_kind="money", factor=cur.factor))
         if cur.ambiguous_pound and not self._pound_is_money(
-            j, scaled=scaled or num.value >= 1e6 or not num.integer_text and not num.words
+            j, scaled=scaled or num.value >= 1e6 or (not num.integer_text and not num.words)
         ):
             unit = self.units.by_name["pound"]
             return self._measure(num, unit, cur.end)
@@ -968,16 +1142,34 @@ class Extractor:
         toks = self.tokens
         n = self.n
         j = num.end
-        if j < n and toks[j].text in HYPHENS and not toks[j].space_before and j + 1 < n and not toks[
-            j + 1
-        ].space_before:
+        if (
+            j < n
+            and toks[j].text in HYPHENS
+            and not toks[j].space_before
+            and j + 1 < n
+            and not toks[j + 1].space_before
+        ):
             j += 1  # "two-year maintenance period", "a 25-year-old"
-        elif j < n and toks[j].lower in ("more", "extra", "additional", "fewer", "further",
-                                         "straight", "consecutive", "full", "long", "whole"):
+        elif j < n and toks[j].lower in (
+            "more",
+            "extra",
+            "additional",
+            "fewer",
+            "further",
+            "straight",
+            "consecutive",
+            "full",
+            "long",
+            "whole",
+        ):
             j += 1
-        if j + 1 < n and toks[j].lower == "of" and num.fraction is False and num.value != int(
-            num.value
-        ) and duration_unit(toks[j + 1].lower) is not None:
+        if (
+            j + 1 < n
+            and toks[j].lower == "of"
+            and num.fraction is False
+            and num.value != int(num.value)
+            and duration_unit(toks[j + 1].lower) is not None
+        ):
             j += 1  # "one and a quarter of hour"
         if j >= n:
             return None
@@ -986,33 +1178,53 @@ class Extractor:
             return None
         dur = duration_unit(word)
         if dur is None:
-            if word in ("quarter", "quarters") and j + 1 < n and toks[j + 1].lower in (
-                "hour", "of"
+            if (
+                word in ("quarter", "quarters")
+                and j + 1 < n
+                and toks[j + 1].lower in ("hour", "of")
             ):
                 return None
             return None
-        if word in ("second",) and num.words and num.end - num.start == 1 and toks[
-            num.start
-        ].lower != "one":
+        if (
+            word in ("second",)
+            and num.words
+            and num.end - num.start == 1
+            and toks[num.start].lower != "one"
+        ):
             return None
-        if num.ordinal or num.vague and word not in ("years", "days", "hours", "months", "weeks",
-                                                      "minutes", "decades"):
+        if num.ordinal or (
+            num.vague
+            and word not in ("years", "days", "hours", "months", "weeks", "minutes", "decades")
+        ):
             return None
         if num.vague:
             parts = duration_parts([(dur[0], num.value)])
-            item = Found(num.start, j + 1, "duration", iso_duration(parts), qualifier="at_least",
-                         unit=_duration_unit_name(word))
+            item = Found(
+                num.start,
+                j + 1,
+                "duration",
+                iso_duration(parts),
+                qualifier="at_least",
+                unit=_duration_unit_name(word),
+            )
             item.normalized = (duration_seconds(parts), "s")
             return self._qualify(item)
         items = [(dur[0], num.value)]
         end = j + 1
         # "six weeks'" possessive
-        if end < n and toks[end].text in ("'", "’") and not toks[end].space_before and word.endswith("s"):
+        if (
+            end < n
+            and toks[end].text in ("'", "’")
+            and not toks[end].space_before
+            and word.endswith("s")
+        ):
             end += 1
         # "one hour and half", "1 hour and thirty", "2 years, 3 months", "an hour and 45 minutes"
         end, items = self._more_duration(end, items)
         parts = duration_parts(items)
-        item = Found(num.start, end, "duration", iso_duration(parts), unit=_duration_unit_name(word))
+        item = Found(
+            num.start, end, "duration", iso_duration(parts), unit=_duration_unit_name(word)
+        )
         item.normalized = (duration_seconds(parts), "s")
         ago = self._ago(item, parts)
         if ago is not None:
@@ -1066,14 +1278,16 @@ class Extractor:
         return end, items
 
     def _ago(self, item: Found, parts: dict[str, float]) -> Found | None:
-        """"three years ago" is a date: the anchor minus the duration."""
+        """ "three years ago" is a date: the anchor minus the duration."""
         toks = self.tokens
-        if item.end < self.n and toks[item.end].lower in ("ago", "earlier", "before") and (
-            toks[item.end].lower == "ago"
+        if (
+            item.end < self.n
+            and toks[item.end].lower in ("ago", "earlier", "before")
+            and (toks[item.end].lower == "ago")
         ):
             spec = DateSpec(item.start, item.end + 1)
             if len(parts) == 1:
-                (designator, amount), = parts.items()
+                ((designator, amount),) = parts.items()
                 spec.ago = (amount, designator)
             found = Found(item.start, item.end + 1, "date", None, date_spec=spec)
             found.value = resolve_date(spec, self.anchor, True) if spec.ago else None
@@ -1100,7 +1314,11 @@ class Extractor:
             if sub is None or sub.ordinal or sub.vague:
                 break
             nxt = self.units.match(toks, sub.end, self.text)
-            if nxt is None or nxt.unit.dimension != unit.dimension or nxt.unit.factor >= last_unit.factor:
+            if (
+                nxt is None
+                or nxt.unit.dimension != unit.dimension
+                or nxt.unit.factor >= last_unit.factor
+            ):
                 break
             total_si += nxt.unit.to_si(sub.value)
             last_unit = nxt.unit
@@ -1122,7 +1340,10 @@ class Extractor:
             return False
         sp = self.sp(j)
         if sp is not None:
-            return bool(sp.tag_ in ("NNS", "NNPS") or (sp.pos_ == "NOUN" and sp.lemma_ != sp.lower_ is False))
+            return bool(
+                sp.tag_ in ("NNS", "NNPS")
+                or (sp.pos_ == "NOUN" and sp.lemma_ != sp.lower_ is False)
+            )
         return self.tokens[j].lower.endswith("s")
 
     def _cardinal(self, num: Numeral) -> Found | list[Found] | None:
@@ -1155,8 +1376,12 @@ class Extractor:
             item.end = max(item.end, noun_end)
             if num.group_word and item.value == 2 and toks[num.start + 1].lower == "couple":
                 pass
-        elif year_like and num.end < self.n and toks[num.end].text == "," and num.start > 0 and (
-            toks[num.start - 1].text == ","
+        elif (
+            year_like
+            and num.end < self.n
+            and toks[num.end].text == ","
+            and num.start > 0
+            and (toks[num.start - 1].text == ",")
         ):
             return Found(num.start, num.end, "date", str(int(num.value)))
         item.extra["scale"] = num.scale
@@ -1219,8 +1444,11 @@ class Extractor:
         if head.pos_ != "NOUN" or head.i - numtok.i > 4:
             return None
         between = numtok.doc[numtok.i + 1 : head.i]
-        if any(t.pos_ not in ("ADJ", "NOUN", "PROPN", "ADV", "PUNCT", "NUM", "VERB") or t.text in
-               (",", ";", "(", ")") for t in between):
+        if any(
+            t.pos_ not in ("ADJ", "NOUN", "PROPN", "ADV", "PUNCT", "NUM", "VERB")
+            or t.text in (",", ";", "(", ")")
+            for t in between
+        ):
             return None
         lemma = head.lemma_.lower()
         if not lemma.isalpha() and "-" not in lemma:
@@ -1245,7 +1473,7 @@ class Extractor:
         factor: float = 1.0,
         duration_designator: str | None = None,
     ) -> Found:
-        """"$10-$20", "44 mg to 50 mg", "between 30 degrees and 40 degrees", "2-3 years"
+        """ "$10-$20", "44 mg to 50 mg", "between 30 degrees and 40 degrees", "2-3 years"
         (a bare first number before a unit is joined later, in ``_merge_ranges``)."""
         toks = self.tokens
         n = self.n
@@ -1364,9 +1592,14 @@ class Extractor:
         k = 0
         while k + 1 < len(found):
             a, b = found[k], found[k + 1]
-            if a.kind == "cardinal" and a.unit is None and a.value_max is None and b.kind in (
-                "money", "quantity", "percent", "duration", "cardinal"
-            ) and b.value_max is None and isinstance(a.value, int | float):
+            if (
+                a.kind == "cardinal"
+                and a.unit is None
+                and a.value_max is None
+                and b.kind in ("money", "quantity", "percent", "duration", "cardinal")
+                and b.value_max is None
+                and isinstance(a.value, int | float)
+            ):
                 gap = toks[a.end : b.start]
                 words = [t.lower for t in gap]
                 opener = toks[a.start - 1].lower if a.start > 0 else ""
@@ -1375,22 +1608,28 @@ class Extractor:
                     or (words in (["and"], ["and", "about"]) and opener in ("between", "from"))
                     or (words == ["and"] and a.qualifier is None and opener == "between")
                 )
-                if words[:1] == ["to"] and opener not in ("between", "from") and self._is_change(
-                    a.start
+                if (
+                    words[:1] == ["to"]
+                    and opener not in ("between", "from")
+                    and self._is_change(a.start)
                 ):
                     ok = False
                 a_first_word = toks[a.start].lower
                 if a_first_word in ("between", "from"):
                     ok = ok or words == ["and"]
-                if ok and b.kind == "cardinal" and (
-                    not isinstance(b.value, int | float) or float(b.value) <= float(a.value)
+                if (
+                    ok
+                    and b.kind == "cardinal"
+                    and (not isinstance(b.value, int | float) or float(b.value) <= float(a.value))
                 ):
                     ok = False
                 if ok and isinstance(b.value, int | float) and b.kind != "duration":
                     lo = float(a.value)
                     scale_b = float(b.extra.get("scale", 1.0))
-                    if a.extra.get("scale", 1.0) == 1.0 and scale_b > 1 and lo * scale_b <= float(
-                        b.value
+                    if (
+                        a.extra.get("scale", 1.0) == 1.0
+                        and scale_b > 1
+                        and lo * scale_b <= float(b.value)
                     ):
                         lo *= scale_b
                     b.value_max = b.value
@@ -1419,7 +1658,7 @@ class Extractor:
             k += 1
 
     def _share_units(self, found: list[Found]) -> None:
-        """"45 and 50 mg", "3 or 4 km": a bare number before a measure shares its unit."""
+        """ "45 and 50 mg", "3 or 4 km": a bare number before a measure shares its unit."""
         toks = self.tokens
         for k in range(len(found) - 1, 0, -1):
             a, b = found[k - 1], found[k]
@@ -1471,8 +1710,8 @@ class Extractor:
         for k, item in enumerate(found[:-1]):
             nxt = found[k + 1]
             if item.kind == "time" and nxt.kind == "time" and item.clock and nxt.clock:
-                gap = [t.text for t in toks[item.end : nxt.start]]
-                if gap == ["("] and item.clock.offset is None and nxt.clock.offset is not None:
+                between = [t.text for t in toks[item.end : nxt.start]]
+                if between == ["("] and item.clock.offset is None and nxt.clock.offset is not None:
                     local = item.clock.hour * 60 + item.clock.minute
                     utc = nxt.clock.hour * 60 + nxt.clock.minute - nxt.clock.offset
                     offset = (local - utc + 720) % 1440 - 720
@@ -1483,11 +1722,14 @@ class Extractor:
         toks = self.tokens
         for k in range(1, len(found)):
             a, b = found[k - 1], found[k]
-            if b.qualifier is None and a.qualifier is not None and a.kind == b.kind and b.kind in (
-                "money", "quantity"
+            if (
+                b.qualifier is None
+                and a.qualifier is not None
+                and a.kind == b.kind
+                and b.kind in ("money", "quantity")
             ):
                 gap = [t.text for t in toks[a.end : b.start]]
-                if gap == ["("] or gap == [";"] and k > 1:
+                if gap == ["("] or (gap == [";"] and k > 1):
                     b.qualifier = a.qualifier
 
     # ------------------------------------------------------------ output
@@ -1522,8 +1764,18 @@ class Extractor:
 def _duration_unit_name(word: str) -> str:
     """The unit of a duration mention, singular: "hours" → "hour", "hrs" → "hour"."""
     designator = duration_unit(word)
-    names = {"S": "second", "M": "minute", "H": "hour", "D": "day", "W": "week",
-             "W2": "fortnight", "MO": "month", "Y": "year", "Y10": "decade", "Y100": "century"}
+    names = {
+        "S": "second",
+        "M": "minute",
+        "H": "hour",
+        "D": "day",
+        "W": "week",
+        "W2": "fortnight",
+        "MO": "month",
+        "Y": "year",
+        "Y10": "decade",
+        "Y100": "century",
+    }
     return names[designator[0]] if designator else word
 
 

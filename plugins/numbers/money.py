@@ -20,9 +20,34 @@ DATA = Path(__file__).parent / "data"
 
 #: Words after an amount that show "pounds" is weight, not sterling.
 WEIGHT_WORDS = frozenset(
-    {"weigh", "weighs", "weighed", "weighing", "weight", "heavy", "heavier", "lighter",
-     "lbs", "lb", "pounder", "bag", "sack", "box", "fish", "baby", "meat", "flour", "rice",
-     "beans", "coal", "sugar", "butter", "potatoes", "ounces", "stone"}
+    {
+        "weigh",
+        "weighs",
+        "weighed",
+        "weighing",
+        "weight",
+        "heavy",
+        "heavier",
+        "lighter",
+        "lbs",
+        "lb",
+        "pounder",
+        "bag",
+        "sack",
+        "box",
+        "fish",
+        "baby",
+        "meat",
+        "flour",
+        "rice",
+        "beans",
+        "coal",
+        "sugar",
+        "butter",
+        "potatoes",
+        "ounces",
+        "stone",
+    }
 )
 
 

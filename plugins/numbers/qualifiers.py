@@ -45,7 +45,7 @@ class QualifierTable:
         return None
 
     def after(self, tokens: Sequence[Token], i: int) -> QualifierMatch | None:
-        """"or so", "or more", "plus" after a number ("20 or so", "500-plus")."""
+        """ "or so", "or more", "plus" after a number ("20 or so", "500-plus")."""
         n = len(tokens)
         if i + 1 < n and tokens[i].lower == "or":
             word = tokens[i + 1].lower

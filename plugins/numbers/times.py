@@ -27,10 +27,43 @@ PARTS_OF_DAY = frozenset({"morning", "afternoon", "evening", "night"})
 RELATIVE_WORDS = {"last": -1, "past": -1, "previous": -1, "next": 1, "this": 0, "coming": 1}
 CALENDAR_UNITS = ("week", "month", "year", "quarter")
 YEAR_CONTEXT = frozenset(
-    {"in", "since", "by", "until", "till", "from", "of", "during", "before", "after",
-     "between", "to", "and", "through", "early", "late", "mid", "summer", "winter",
-     "spring", "autumn", "fall", "year", "fiscal", "season", "end", "start", "around",
-     "circa", "c.", "for", "than", "as", "election", "vintage"}
+    {
+        "in",
+        "since",
+        "by",
+        "until",
+        "till",
+        "from",
+        "of",
+        "during",
+        "before",
+        "after",
+        "between",
+        "to",
+        "and",
+        "through",
+        "early",
+        "late",
+        "mid",
+        "summer",
+        "winter",
+        "spring",
+        "autumn",
+        "fall",
+        "year",
+        "fiscal",
+        "season",
+        "end",
+        "start",
+        "around",
+        "circa",
+        "c.",
+        "for",
+        "than",
+        "as",
+        "election",
+        "vintage",
+    }
 )
 ISO_DESIGNATORS = ("Y", "MO", "W", "D", "H", "M", "S")
 
@@ -80,12 +113,19 @@ def duration_parts(items: Sequence[tuple[str, float]]) -> dict[str, float]:
     for designator, amount in items:
         key, value = _canonical(designator, amount)
         parts[key] = parts.get(key, 0.0) + value
-    carry = {"Y": ("MO", 12), "MO": ("D", 30), "W": ("D", 7), "D": ("H", 24), "H": ("M", 60),
-             "M": ("S", 60)}
+    carry = {
+        "Y": ("MO", 12),
+        "MO": ("D", 30),
+        "W": ("D", 7),
+        "D": ("H", 24),
+        "H": ("M", 60),
+        "M": ("S", 60),
+    }
     for key in ISO_DESIGNATORS[:-1]:
-        value = parts.get(key)
-        if value is None or value == int(value):
+        got = parts.get(key)
+        if got is None or got == int(got):
             continue
+        value = got
         whole = int(value)
         lower, factor = carry[key]
         parts[key] = whole
@@ -137,7 +177,11 @@ class ClockTime:
         clock = f"{self.hour:02d}:{self.minute:02d}"
         zone = ""
         if off is not None:
-            zone = "Z" if off == 0 else f"{'+' if off > 0 else '-'}{abs(off) // 60:02d}:{abs(off) % 60:02d}"
+            zone = (
+                "Z"
+                if off == 0
+                else f"{'+' if off > 0 else '-'}{abs(off) // 60:02d}:{abs(off) % 60:02d}"
+            )
         if day is not None:
             return f"{day.isoformat()}T{clock}{zone}"
         return f"{clock}{zone}"
@@ -149,22 +193,27 @@ def _zone_at(tokens: Sequence[Token], j: int) -> tuple[int | None, int, bool]:
     if j < n and tokens[j].text in time_data().zones:
         end = j + 1
         # "GMT+3", "UTC+05:30"
-        if end + 1 < n and tokens[end].text in "+-−" and tokens[end + 1].is_digits:
-            if not tokens[end].space_before and not tokens[end + 1].space_before:
-                sign = 1 if tokens[end].text == "+" else -1
-                hours = tokens[end + 1].text
-                extra = 0
+        if (
+            end + 1 < n
+            and tokens[end].text in "+-−"
+            and tokens[end + 1].is_digits
+            and not tokens[end].space_before
+            and not tokens[end + 1].space_before
+        ):
+            sign = 1 if tokens[end].text == "+" else -1
+            hours = tokens[end + 1].text
+            extra = 0
+            end += 2
+            if (
+                end + 1 < n
+                and tokens[end].text == ":"
+                and tokens[end + 1].is_digits
+                and not tokens[end].space_before
+            ):
+                extra = int(tokens[end + 1].text)
                 end += 2
-                if (
-                    end + 1 < n
-                    and tokens[end].text == ":"
-                    and tokens[end + 1].is_digits
-                    and not tokens[end].space_before
-                ):
-                    extra = int(tokens[end + 1].text)
-                    end += 2
-                if hours.isdigit() and int(hours) <= 14:
-                    return sign * (int(hours) * 60 + extra), end, False
+            if hours.isdigit() and int(hours) <= 14:
+                return sign * (int(hours) * 60 + extra), end, False
         return time_data().zones[tokens[j].text], end, False
     if j + 1 < n and tokens[j].lower == "local" and tokens[j + 1].lower == "time":
         return None, j + 2, True
@@ -172,16 +221,22 @@ def _zone_at(tokens: Sequence[Token], j: int) -> tuple[int | None, int, bool]:
 
 
 def _meridiem(tokens: Sequence[Token], j: int) -> tuple[str, int] | None:
-    """"am"/"pm"/"a.m."/"p.m." at ``j``: ("am"|"pm", end)."""
+    """ "am"/"pm"/"a.m."/"p.m." at ``j``: ("am"|"pm", end)."""
     n = len(tokens)
     if j >= n:
         return None
     word = tokens[j].lower
     if word in ("am", "pm"):
         nxt = tokens[j + 1] if j + 1 < n else None
-        if nxt is not None and nxt.text == "." and j + 2 < n and tokens[j + 2].is_alpha:
-            if not nxt.space_before and tokens[j + 2].text[0].islower():
-                return word, j + 2
+        if (
+            nxt is not None
+            and nxt.text == "."
+            and j + 2 < n
+            and tokens[j + 2].is_alpha
+            and not nxt.space_before
+            and tokens[j + 2].text[0].islower()
+        ):
+            return word, j + 2
         return word, j + 1
     if (
         word in ("a", "p")
@@ -235,9 +290,7 @@ def read_clock(tokens: Sequence[Token], i: int) -> ClockTime | None:
             else:
                 return None
         elif text.isdigit() and len(text) <= 2 and int(text) <= 12:
-            if _meridiem(tokens, j) is None and not (
-                j < n and tokens[j].lower == "o'clock"
-            ):
+            if _meridiem(tokens, j) is None and not (j < n and tokens[j].lower == "o'clock"):
                 return None
             hour = int(text)
         elif text.isdigit() and len(text) == 4:
@@ -381,10 +434,7 @@ def resolve_date(spec: DateSpec, anchor: datetime | None, past: bool | None) -> 
             delta = spec.weekday - today.weekday()
         return (today + timedelta(days=delta)).isoformat()
     if spec.month is not None:
-        if spec.relative is not None:
-            direction = spec.relative
-        else:
-            direction = -1 if past else 1
+        direction = spec.relative if spec.relative is not None else (-1 if past else 1)
         year = today.year
         if direction < 0 and spec.month > today.month:
             year -= 1
@@ -426,9 +476,7 @@ def _day_at(tokens: Sequence[Token], j: int) -> tuple[int, int] | None:
     return day, end
 
 
-def read_date(
-    tokens: Sequence[Token], i: int, pos: Callable[[int], str | None]
-) -> DateSpec | None:
+def read_date(tokens: Sequence[Token], i: int, pos: Callable[[int], str | None]) -> DateSpec | None:
     """A date expression starting at token ``i`` (see ``DateSpec``), or None.
 
     ``pos(i)`` gives the spaCy part of speech of token ``i`` when a parse exists; it
@@ -469,8 +517,9 @@ def read_date(
         if len(lower) <= 4 and j < n and tokens[j].text == "." and not tokens[j].space_before:
             j += 1
         if lower == "may" and not (
-            _day_at(tokens, j) or _year_at(tokens, j) or prev in YEAR_CONTEXT | {"on", "last",
-                                                                                "next", "this"}
+            _day_at(tokens, j)
+            or _year_at(tokens, j)
+            or prev in YEAR_CONTEXT | {"on", "last", "next", "this"}
         ):
             return None
         day = _day_at(tokens, j)
@@ -492,14 +541,12 @@ def read_date(
         return DateSpec(start, j, month=month, relative=rel if start < i else None)
 
     # weekdays: "Monday", "last Friday", "next Tuesday night"
-    if lower in data.weekdays and tok.text[0].isupper() and (len(lower) > 3 or lower == "sun"):
-        if len(lower) <= 4 and lower not in ("sun",):
-            if not (i + 1 < n and tokens[i + 1].text == "."):
-                return None
-        if lower == "sun" and not tokens[i].text == "Sun":
-            return None
-        if lower in ("sat", "sun", "wed", "mon", "fri") and len(tok.text) == 3:
-            return None
+    if lower in data.weekdays and tok.text[0].isupper():
+        abbreviated = not lower.endswith("day")
+        if abbreviated and not (
+            i + 1 < n and tokens[i + 1].text == "." and not tokens[i + 1].space_before
+        ):
+            return None  # "Sat", "Sun", "Wed" are words too; "Wed." is a date
         rel = RELATIVE_WORDS.get(prev)
         start = i - 1 if rel is not None and prev not in ("past",) else i
         end = i + 1
@@ -512,8 +559,10 @@ def read_date(
     # "today", "yesterday", "tomorrow", "tonight", "overnight"
     if lower in RELATIVE_DAYS:
         end = i + 1
-        if lower in ("yesterday", "today", "tomorrow") and end < n and (
-            tokens[end].lower in PARTS_OF_DAY
+        if (
+            lower in ("yesterday", "today", "tomorrow")
+            and end < n
+            and (tokens[end].lower in PARTS_OF_DAY)
         ):
             end += 1
         return DateSpec(i, end, special=lower)
@@ -533,9 +582,15 @@ def read_date(
 
     # years: "in 2022", "2004-05", "the 1990s", "2004's"
     year = _year_at(tokens, i)
-    if year is not None and 1800 <= year <= 2100 and not (
-        i + 1 < n and not tokens[i + 1].space_before and tokens[i + 1].is_alpha
-        and tokens[i + 1].lower not in ("s",)
+    if (
+        year is not None
+        and 1800 <= year <= 2100
+        and not (
+            i + 1 < n
+            and not tokens[i + 1].space_before
+            and tokens[i + 1].is_alpha
+            and tokens[i + 1].lower not in ("s",)
+        )
     ):
         j = i + 1
         if j < n and tokens[j].lower == "s" and not tokens[j].space_before and year % 10 == 0:

@@ -107,8 +107,7 @@ class UnitTable:
             return None
         # "km/h" style and "kilometres per hour": a compound of two known units
         if end + 1 < len(tokens) and (
-            tokens[end].lower == "per"
-            or (tokens[end].text == "/" and not tokens[end].space_before)
+            tokens[end].lower == "per" or (tokens[end].text == "/" and not tokens[end].space_before)
         ):
             second = self._match_simple(tokens, end + 1)
             if second is not None and second[0].dimension != unit.dimension:

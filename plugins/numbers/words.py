@@ -13,53 +13,145 @@ from dataclasses import dataclass
 from typing import Protocol
 
 UNITS: dict[str, int] = {
-    "zero": 0, "nought": 0, "nil": 0, "one": 1, "two": 2, "three": 3, "four": 4,
-    "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "zero": 0,
+    "nought": 0,
+    "nil": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
 }
 TEENS: dict[str, int] = {
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
 }
 TENS: dict[str, int] = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-    "eighty": 80, "ninety": 90,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
 }
 #: Multipliers; "hundred" is handled apart because it multiplies within a group.
 SCALES: dict[str, int] = {
-    "thousand": 1_000, "lakh": 100_000, "lac": 100_000, "lakhs": 100_000,
-    "million": 1_000_000, "crore": 10_000_000, "crores": 10_000_000, "cr": 10_000_000,
-    "koti": 10_000_000, "billion": 1_000_000_000, "trillion": 1_000_000_000_000,
+    "thousand": 1_000,
+    "lakh": 100_000,
+    "lac": 100_000,
+    "lakhs": 100_000,
+    "million": 1_000_000,
+    "crore": 10_000_000,
+    "crores": 10_000_000,
+    "cr": 10_000_000,
+    "koti": 10_000_000,
+    "billion": 1_000_000_000,
+    "trillion": 1_000_000_000_000,
 }
 PLURAL_SCALES: dict[str, int] = {
-    "hundreds": 100, "thousands": 1_000, "millions": 1_000_000, "billions": 1_000_000_000,
-    "trillions": 1_000_000_000_000, "tens": 10, "dozens": 12,
+    "hundreds": 100,
+    "thousands": 1_000,
+    "millions": 1_000_000,
+    "billions": 1_000_000_000,
+    "trillions": 1_000_000_000_000,
+    "tens": 10,
+    "dozens": 12,
 }
 ORDINAL_UNITS: dict[str, int] = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
-    "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12,
-    "thirteenth": 13, "fourteenth": 14, "fifteenth": 15, "sixteenth": 16,
-    "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
 }
 ORDINAL_TENS: dict[str, int] = {
-    "twentieth": 20, "thirtieth": 30, "fortieth": 40, "fiftieth": 50, "sixtieth": 60,
-    "seventieth": 70, "eightieth": 80, "ninetieth": 90,
+    "twentieth": 20,
+    "thirtieth": 30,
+    "fortieth": 40,
+    "fiftieth": 50,
+    "sixtieth": 60,
+    "seventieth": 70,
+    "eightieth": 80,
+    "ninetieth": 90,
 }
 ORDINAL_SCALES: dict[str, int] = {
-    "hundredth": 100, "thousandth": 1_000, "millionth": 1_000_000, "billionth": 1_000_000_000,
+    "hundredth": 100,
+    "thousandth": 1_000,
+    "millionth": 1_000_000,
+    "billionth": 1_000_000_000,
 }
 #: Denominators: "two-thirds", "one sixth", "three halves", "a quarter".
 FRACTIONS: dict[str, int] = {
-    "half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4,
-    "fourth": 4, "fourths": 4, "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6,
-    "seventh": 7, "sevenths": 7, "eighth": 8, "eighths": 8, "ninth": 9, "ninths": 9,
-    "tenth": 10, "tenths": 10, "hundredth": 100, "hundredths": 100,
-    "thousandth": 1000, "thousandths": 1000,
+    "half": 2,
+    "halves": 2,
+    "third": 3,
+    "thirds": 3,
+    "quarter": 4,
+    "quarters": 4,
+    "fourth": 4,
+    "fourths": 4,
+    "fifth": 5,
+    "fifths": 5,
+    "sixth": 6,
+    "sixths": 6,
+    "seventh": 7,
+    "sevenths": 7,
+    "eighth": 8,
+    "eighths": 8,
+    "ninth": 9,
+    "ninths": 9,
+    "tenth": 10,
+    "tenths": 10,
+    "hundredth": 100,
+    "hundredths": 100,
+    "thousandth": 1000,
+    "thousandths": 1000,
 }
 #: Group words that stand for a count: "a dozen", "a couple of", "a pair".
 GROUPS: dict[str, int] = {"dozen": 12, "couple": 2, "pair": 2, "score": 20, "gross": 144}
 UNICODE_FRACTIONS: dict[str, float] = {
-    "½": 1 / 2, "⅓": 1 / 3, "⅔": 2 / 3, "¼": 1 / 4, "¾": 3 / 4, "⅕": 1 / 5, "⅖": 2 / 5,
-    "⅗": 3 / 5, "⅘": 4 / 5, "⅙": 1 / 6, "⅚": 5 / 6, "⅛": 1 / 8, "⅜": 3 / 8, "⅝": 5 / 8,
+    "½": 1 / 2,
+    "⅓": 1 / 3,
+    "⅔": 2 / 3,
+    "¼": 1 / 4,
+    "¾": 3 / 4,
+    "⅕": 1 / 5,
+    "⅖": 2 / 5,
+    "⅗": 3 / 5,
+    "⅘": 4 / 5,
+    "⅙": 1 / 6,
+    "⅚": 5 / 6,
+    "⅛": 1 / 8,
+    "⅜": 3 / 8,
+    "⅝": 5 / 8,
     "⅞": 7 / 8,
 }
 HYPHENS = frozenset("-‐‑–—")
@@ -309,15 +401,13 @@ def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
             break
         if kind is None:
             break
-        value = float(
-            UNITS.get(word, TEENS.get(word, TENS.get(word, SCALES.get(word, 100))))
-        )
+        value = float(UNITS.get(word, TEENS.get(word, TENS.get(word, SCALES.get(word, 100)))))
         if not group.accepts(kind, value):
             break
         group.add(kind, value)
         end = j + 1
         j = _hyphen_next(tokens, j + 1)
-    if end == i or group.words == 0 and not ordinal:
+    if end == i or (group.words == 0 and not ordinal):
         return None
     value = group.value
     if ordinal:
@@ -330,9 +420,7 @@ def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
             scale_after = tokens[after].lower if after < n else ""
             if group.last in ("unit", "teen", "tens") and group.total == 0:
                 if scale_after in SCALES:
-                    return WordNumber(
-                        (value + part) * SCALES[scale_after], i, after + 1
-                    )
+                    return WordNumber((value + part) * SCALES[scale_after], i, after + 1)
                 return WordNumber(value + part, i, after)
             if group.last == "scale":
                 scale_value = group.last_scale
