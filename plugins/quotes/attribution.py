@@ -31,7 +31,7 @@ _NP_LEFT = {"det", "amod", "compound", "poss", "nmod", "nummod", "quantmod", "ad
 _NP_RIGHT = {"compound", "flat", "cc", "conj", "nummod", "case"}
 _RELATIVE = {"who", "that", "which", "whom"}
 _SUBJECTS = {"nsubj", "csubj", "expl"}
-_NOT_SPEAKERS = {"it", "this", "that", "which", "there", "what", "these", "those"}
+_NOT_SPEAKERS = {"this", "that", "which", "there", "what", "these", "those"}
 #: How a quote may hang from the verb that governs a one- or two-word quote.
 _DIRECT_DEPS = {"dobj", "oprd", "ccomp", "xcomp", "attr", "acomp", "pobj", "appos", "dep",
                 "parataxis", "npadvmod", "nsubj", "conj"}

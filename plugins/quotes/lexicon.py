@@ -24,6 +24,8 @@ class Lexicon:
     speech_verbs: frozenset[str]
     cognition_verbs: frozenset[str]
     infinitive_verbs: frozenset[str]
+    parataxis_verbs: frozenset[str]
+    speech_nouns: frozenset[str]
     prepositional: dict[str, frozenset[str]]
     according_phrases: tuple[tuple[str, ...], ...]
     titles: frozenset[str]
@@ -78,6 +80,8 @@ def _build(data: dict[str, Any]) -> Lexicon:
         speech_verbs=_words(data, "verbs", "speech"),
         cognition_verbs=_words(data, "verbs", "cognition"),
         infinitive_verbs=_words(data, "verbs", "infinitive"),
+        parataxis_verbs=_words(data, "verbs", "parataxis"),
+        speech_nouns=_words(data, "nouns", "speech"),
         prepositional={
             str(verb).lower(): frozenset(str(p).lower() for p in preps)
             for verb, preps in data.get("prepositional", {}).items()

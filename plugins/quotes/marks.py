@@ -41,17 +41,19 @@ class Quoted:
     end: int
     family: str  # "double" or "single"
     depth: int = 0
+    open_len: int = 1
+    close_len: int = 1
     #: Offsets of the paragraph-opening marks of a multi-paragraph quote (after the first).
     continuations: list[int] = field(default_factory=list)
     nested: list[Quoted] = field(default_factory=list)
 
     @property
     def inner_start(self) -> int:
-        return self.start + 1
+        return self.start + self.open_len
 
     @property
     def inner_end(self) -> int:
-        return self.end - 1
+        return self.end - self.close_len
 
     def inner(self, text: str) -> str:
         return text[self.inner_start : self.inner_end]
@@ -66,6 +68,7 @@ class _Open:
     pos: int
     family: str
     mark: str
+    length: int = 1
     continuations: list[int] = field(default_factory=list)
     children: list[Quoted] = field(default_factory=list)
 
@@ -124,6 +127,16 @@ def _classify(text: str, i: int, stack: list[_Open]) -> str | None:
     return None
 
 
+DOUBLED_SINGLE = "''"
+
+
+def _as_straight(text: str, i: int) -> tuple[str, int]:
+    """The characters around the two apostrophes at ``i``, read as one straight double
+    quote, and the position of that quote in them."""
+    before = text[i - 1 : i] if i > 0 else ""
+    return before + STRAIGHT_DOUBLE + text[i + 2 : i + 3], len(before)
+
+
 def _next_paragraph_opener(text: str, i: int) -> int | None:
     """Offset of the first non-space character after the line break at ``i``."""
     j = i
@@ -137,7 +150,7 @@ def _continues(text: str, opener: _Open, j: int | None) -> bool:
         return False
     ch = text[j]
     if opener.family == DOUBLE:
-        return ch in CURLY_DOUBLE or ch == STRAIGHT_DOUBLE
+        return ch in CURLY_DOUBLE or ch == STRAIGHT_DOUBLE or text.startswith(DOUBLED_SINGLE, j)
     return ch in CURLY_SINGLE or ch == STRAIGHT_SINGLE
 
 
@@ -158,6 +171,8 @@ def find_quoted(text: str) -> list[Quoted]:
                     # a multi-paragraph quote: the next paragraph reopens it
                     bottom.continuations.append(j)
                     skip.add(j)
+                    if text.startswith(DOUBLED_SINGLE, j):
+                        skip.add(j + 1)
                     for dropped in stack[1:]:
                         bottom.children.extend(dropped.children)
                     del stack[1:]
@@ -168,10 +183,19 @@ def find_quoted(text: str) -> list[Quoted]:
         if ch not in ALL_MARKS or i in skip:
             i += 1
             continue
-        kind = _classify(text, i, stack)
-        family = DOUBLE if ch in CURLY_DOUBLE or ch in CLOSERS_DOUBLE or ch == '"' else SINGLE
+        length = 1
+        if text.startswith(DOUBLED_SINGLE, i):
+            # ''like this'': two apostrophes standing for a straight double quote
+            length = 2
+            window, local = _as_straight(text, i)
+            kind = _classify(window, local, stack)
+            family = DOUBLE
+            ch = STRAIGHT_DOUBLE
+        else:
+            kind = _classify(text, i, stack)
+            family = DOUBLE if ch in CURLY_DOUBLE or ch in CLOSERS_DOUBLE or ch == '"' else SINGLE
         if kind == "open":
-            stack.append(_Open(i, family, ch))
+            stack.append(_Open(i, family, ch, length))
         elif kind == "close":
             k = _family_open(stack, family)
             if k is not None:
@@ -182,9 +206,11 @@ def find_quoted(text: str) -> list[Quoted]:
                 opener = stack.pop()
                 quoted = Quoted(
                     start=opener.pos,
-                    end=i + 1,
+                    end=i + length,
                     family=family,
                     depth=len(stack),
+                    open_len=opener.length,
+                    close_len=length,
                     continuations=opener.continuations,
                     nested=opener.children,
                 )
@@ -192,7 +218,7 @@ def find_quoted(text: str) -> list[Quoted]:
                     stack[-1].children.append(quoted)
                 else:
                     top.append(quoted)
-        i += 1
+        i += length
     _drop_unclosed(stack, top)
     top.sort(key=lambda q: q.start)
     return top

@@ -59,6 +59,10 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
 class ReportedFinder:
     """Finds indirect and according-to attributions in one parsed document."""
 
+    #: Content quoted at least this much is the direct quote's, not reported speech
+    #: (below it, e.g. 'said that the nation has become “more interested…”', both are kept).
+    QUOTED_SHARE = 0.85
+
     def __init__(self, sp: SpacyDoc, lex: Lexicon, quoted: list[tuple[int, int]]) -> None:
         self.sp = sp
         self.text = sp.text
@@ -71,7 +75,7 @@ class ReportedFinder:
     def _mostly_quoted(self, span: tuple[int, int]) -> bool:
         length = max(1, span[1] - span[0])
         covered = sum(_overlap(span, q) for q in self.quoted)
-        return covered / length > 0.5
+        return covered / length > self.QUOTED_SHARE
 
     def _source_ok(self, token: Token | None) -> bool:
         return (
@@ -103,14 +107,24 @@ class ReportedFinder:
         if phrase is not None:
             att = self._according(tok, phrase)
             return [att] if att else []
+        if tok.pos_ == "NOUN" and tok.lemma_.lower() in self.lex.speech_nouns:
+            return self._nominal(tok)
         if tok.pos_ not in ("VERB", "AUX") or not self.lex.is_reporting_verb(tok.lemma_):
             return []
         found = []
         speech = self.lex.is_speech_verb(tok.lemma_)
+        loose = tok.lemma_.lower() in self.lex.parataxis_verbs
+        if loose and tok.dep_ == "parataxis" and not any(
+            c.dep_ == "ccomp" for c in tok.children
+        ):
+            att = self._parenthetical(tok)
+            if att:
+                found.append(att)
         for child in tok.children:
             if self._in_quote(child.idx):
                 continue
-            if child.dep_ == "ccomp" or (child.dep_ == "parataxis" and speech):
+            if child.dep_ == "ccomp" or (child.dep_ == "parataxis" and loose
+                                          and child.sent == tok.sent):
                 content = _subtree_span(child)
                 if content[0] <= tok.idx < content[1]:
                     continue
@@ -135,11 +149,50 @@ class ReportedFinder:
                         found.append(att)
         return found
 
+    def _parenthetical(self, verb: Token) -> Attribution | None:
+        """'Acts of protest, Mr. Obama said, are acts of patriotism': the clause the
+        attribution interrupts (or trails) is the content, from edge to edge."""
+        clause = verb.head
+        if clause is verb or clause.pos_ not in ("VERB", "AUX") or clause.sent != verb.sent:
+            return None
+        start, end = _subtree_span(clause)
+        inner_start, inner_end = _subtree_span(verb)
+        if inner_start <= start:
+            start = inner_end
+        if inner_end >= end:
+            end = inner_start
+        return self._indirect(verb, (verb,), (start, end))
+
+    def _nominal(self, noun: Token) -> list[Attribution]:
+        """"Trump's claim that …", "a statement by the ministry that …"."""
+        clauses = [c for c in noun.children if c.dep_ in ("acl", "ccomp")
+                   and any(m.dep_ == "mark" and m.lower_ == "that" for m in c.children)]
+        if not clauses:
+            return []
+        owner = next((c for c in noun.children if c.dep_ == "poss"), None)
+        if owner is None:
+            by = next((c for c in noun.children if c.dep_ == "prep" and c.lower_ in
+                       ("by", "from")), None)
+            owner = next((c for c in by.children if c.dep_ == "pobj"), None) if by else None
+        if owner is None or not self._source_ok(owner):
+            return []
+        att = self._indirect(noun, (noun,), _subtree_span(clauses[0]), speaker=owner)
+        return [att] if att else []
+
     def _indirect(
-        self, verb: Token, cue: tuple[Token, ...], content: tuple[int, int]
+        self,
+        verb: Token,
+        cue: tuple[Token, ...],
+        content: tuple[int, int],
+        speaker: Token | None = None,
     ) -> Attribution | None:
-        speaker = speaker_of(verb, self.lex)
-        if not self._source_ok(speaker) or speaker is None:
+        if speaker is None:
+            speaker = speaker_of(verb, self.lex)
+        if speaker is not None and speaker.lower_ == "it" and self.lex.is_speech_verb(
+            verb.lemma_
+        ) and verb.pos_ == "VERB":
+            pass  # "it said": an organisation named before
+        elif not self._source_ok(speaker) or speaker is None:
             return None
         sp_span = noun_phrase(speaker)
         start, end = _trim(self.text, *content)
