@@ -296,12 +296,19 @@ class Extractor:
         return head.tag_ == "VBN" and any(a.lower_ in ("has", "have", "had") for a in auxes)
 
     def in_name(self, start_char: int, end_char: int) -> bool:
-        """Whether a span lies inside a name (ORG, PRODUCT, LAW…) it does not start."""
+        """Whether a number is part of a longer name ("Apollo 11", "Six Nations", "FTSE
+        100", "Credit Suisse First Boston"): an ORG, PRODUCT, LAW… entity around it."""
         spans: list[tuple[int, int, str]] = list(self.entity_spans)
         if self.parse is not None and not spans:
             spans = [(e.start_char, e.end_char, e.label_) for e in self.parse.ents]
         for s, e, label in spans:
-            if s < start_char and end_char <= e and label in ENTITY_SKIP:
+            if (
+                s <= start_char
+                and end_char <= e
+                and (s, e) != (start_char, end_char)
+                and label in ENTITY_SKIP
+                and any(ch.isalpha() for ch in self.text[s:start_char] + self.text[end_char:e])
+            ):
                 return True
         return False
 
@@ -339,6 +346,9 @@ class Extractor:
             if toks[j].lower in ("a", "an") and j + 1 < n:
                 j += 1
             word = toks[j].lower
+            if word in ("million", "billion", "trillion", "dozen", "thousand", "hundred"):
+                num = Numeral(0.5 * SCALE_WORDS[word], start, j + 1, scale=SCALE_WORDS[word])
+                return num  # "half a million"
             if duration_unit(word) is not None or (
                 toks[j].is_alpha and self.units._match_simple(toks, j) is not None and len(word) > 2
             ):
@@ -529,6 +539,13 @@ class Extractor:
             return Numeral(UNICODE_FRACTIONS[tok.text], start, i + 1, fraction=True)
         if tok.lower in ("point",) or not (tok.is_alpha or tok.text in HYPHENS):
             return None
+        if (
+            (tok.lower == "hundred" or tok.lower in SCALE_WORDS)
+            and i > 0
+            and toks[i - 1].text in HYPHENS
+            and not tok.space_before
+        ):
+            return None  # "multi-million dollar"
         wnum = read_word_number(self.tokens, i)
         if wnum is None:
             return None
@@ -1019,6 +1036,9 @@ class Extractor:
                     return None  # a duration, read by _article_unit
             if word == "first" and prev == "at":
                 return None  # "at first"
+        start_char, end_char = self.tokens[num.start].start, self.tokens[num.end - 1].end
+        if self.in_name(start_char, end_char):
+            return None
         return Found(num.start, num.end, "ordinal", _num(num.value))
 
     def _is_nominal(self, j: int) -> bool:
@@ -1134,9 +1154,10 @@ class Extractor:
         if not toks[j].is_alpha and toks[j].text not in ("¢",):
             return None
         found = self.money.name(toks, j)
-        if found is not None:
+        minor = self.money.minor(toks, j, None)
+        if found is not None and (minor is None or minor.end <= found.end):
             return found
-        return self.money.minor(toks, j, None)
+        return minor
 
     def _duration(self, num: Numeral) -> Found | list[Found] | None:
         toks = self.tokens
@@ -1357,7 +1378,7 @@ class Extractor:
             return self._skip_score(num)
         start_char = toks[num.start].start
         end_char = toks[num.end - 1].end
-        if not num.words and self.in_name(start_char, end_char):
+        if self.in_name(start_char, end_char):
             return None
         item = Found(num.start, num.end, "cardinal", _num(num.value))
         if num.fraction:
@@ -1451,8 +1472,11 @@ class Extractor:
         ):
             return None
         lemma = head.lemma_.lower()
-        if not lemma.isalpha() and "-" not in lemma:
+        if (not lemma.isalpha() and "-" not in lemma) or len(lemma) < 2:
             return None
+        after = head.doc[head.i + 1] if head.i + 1 < len(head.doc) else None
+        if after is not None and after.text in HYPHENS and not head.whitespace_:
+            return None  # part of a hyphenated word ("One e-mail")
         plural = head.tag_ in ("NNS", "NNPS") or head.lower_ in UNCOUNTED_PLURALS
         end_char_noun = head.idx + len(head)
         return lemma, self._tok_index_at(end_char_noun), plural
@@ -1530,10 +1554,9 @@ class Extractor:
             lo *= factor
         elif unit_kind == "percent":
             pct = self._percent_at(end)
-            if pct is not None and pct[1] != item.unit:
-                return item
-            if pct is not None:
-                end = pct[0]
+            if pct is None or pct[1] != item.unit:
+                return item  # "shedding 15% to 22 euro cents"
+            end = pct[0]
         elif unit_kind == "duration" and duration_designator is not None:
             du = duration_unit(toks[end].lower) if end < n else None
             if du is None or du[0] != duration_designator:
@@ -1604,7 +1627,8 @@ class Extractor:
                 words = [t.lower for t in gap]
                 opener = toks[a.start - 1].lower if a.start > 0 else ""
                 ok = (
-                    words in (["-"], ["–"], ["to"], ["-", "to"], ["-", "~"], ["to", "about"])
+                    words
+                    in (["-"], ["–"], ["to"], ["-", "to"], ["-", "~"], ["to", "about"], ["or"])
                     or (words in (["and"], ["and", "about"]) and opener in ("between", "from"))
                     or (words == ["and"] and a.qualifier is None and opener == "between")
                 )

@@ -161,6 +161,8 @@ class CurrencyTable:
             if code is not None and cur.code != code:
                 continue
             for alias in cur.minor:
+                if len(alias) > 1 and _matches(tokens, i, alias, exact=False, tight=False):
+                    return CurrencyMatch(cur.code, i + len(alias), "minor", factor=0.01)
                 if len(alias) == 1 and alias[0] == word:
                     if len(word) == 1 and tokens[i].text != alias[0]:
                         continue  # "-10C" is Celsius, "43c" cents

@@ -348,8 +348,8 @@ def month_of(word: str, tok: Token, spacy_pos: str | None) -> int | None:
     lower = word.lower()
     if lower not in months:
         return None
-    if not word[0].isupper():
-        return None
+    if not word[0].isupper() or (word.isupper() and len(word) > 1):
+        return None  # "may" the verb, "DEC" the organisation
     if lower in ("may", "march") and spacy_pos in ("VERB", "AUX"):
         return None
     if len(lower) <= 4 and lower not in ("may", "june", "july"):

@@ -169,6 +169,8 @@ def _symbol_fits(tokens: Sequence[Token], i: int, text: str) -> bool:
     # one-letter symbols (and "in") must not run into a following word: "5 m people"
     if nxt is not None and not nxt.space_before and (nxt.is_alpha or nxt.is_digits):
         return sym in ("m", "l", "g", "t", "L") and nxt.text in ("2", "3", "²", "³")
+    if not tok.space_before and sym in ("m", "g", "l", "L", "t"):
+        return True  # glued to its number: "800m", "5g", "2l"
     if sym == "in":
         return nxt is None or nxt.text in ".,;:)!?" or nxt.lower in INCH_CONTEXT
     if sym in ("C", "F", "K"):
