@@ -107,7 +107,7 @@ def score(gold: str, predicted: str) -> Counts:
 def load_pages(data: Path = DEFAULT_DATA, limit: int | None = None) -> list[Page]:
     """The benchmark pages, in the order of ``fullpage-text.jsonl``."""
     truth = json.loads((data / "ground-truth.json").read_text(encoding="utf-8"))
-    pages = []
+    pages: list[Page] = []
     with (data / "fullpage-text.jsonl").open(encoding="utf-8") as lines:
         for line in lines:
             if limit is not None and len(pages) >= limit:

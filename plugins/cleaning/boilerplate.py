@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Literal
 
@@ -106,10 +107,10 @@ def stop_words(language: str) -> frozenset[str] | None:
     if not code.isalpha():
         return None
     words: set[str] | None = None
-    spec = importlib.util.find_spec("spacy.lang")
+    spec = importlib.util.find_spec("spacy")  # finds the package without importing it
     folders = spec.submodule_search_locations if spec else None
     for folder in folders or ():
-        path = Path(folder) / code / "stop_words.py"
+        path = Path(folder) / "lang" / code / "stop_words.py"
         if path.is_file():
             module_spec = importlib.util.spec_from_file_location(
                 f"_copydesk_stop_words_{code}", path
@@ -122,6 +123,9 @@ def stop_words(language: str) -> frozenset[str] | None:
             break
     return frozenset(w.lower() for w in words) if words else None
 
+
+#: How much of a line (characters) the word features are computed from.
+FEATURE_CHARS = 5_000
 
 #: Languages whose stop words are tried when the declared language's do not fit the page
 #: (space-separated scripts only: the word features mean little for Chinese or Japanese).
@@ -140,7 +144,8 @@ def choose_stop_words(
     """The language and stop words that fit the page: the declared language's when its
     words are common on the page, else the best-fitting candidate's, else None (a
     language the classifier cannot judge, so every line should be kept)."""
-    words = [w.lower() for line in lines for w in _WORD.findall(line)][:20_000]
+    found = (m.group().lower() for line in lines for m in _WORD.finditer(line))
+    words = list(islice(found, 20_000))
     if not words:
         return None
 
@@ -163,7 +168,10 @@ def line_features(lines: Sequence[str], stops: frozenset[str]) -> list[LineFeatu
     counts = Counter(line.casefold() for line in lines)
     feats = []
     for line in lines:
-        words = _WORD.findall(line)
+        # word features are read from the start of the line: a paragraph never needs
+        # more, and a megabyte-long line costs no more than a long paragraph
+        head = line[:FEATURE_CHARS]
+        words = _WORD.findall(head)
         lowered = [w.lower() for w in words]
         n = len(words)
         alpha = [w for w in words if w[0].isalpha() and len(w) > 3]
@@ -174,7 +182,7 @@ def line_features(lines: Sequence[str], stops: frozenset[str]) -> list[LineFeatu
                 stopword_density=(sum(w in stops for w in lowered) / n) if n else 0.0,
                 ends_sentence=bool(_SENTENCE_END.search(line)),
                 ends_terminal=bool(_TERMINAL.search(line)),
-                inner_sentences=len(_INNER_SENTENCE_END.findall(line)),
+                inner_sentences=len(_INNER_SENTENCE_END.findall(head)),
                 repeats=counts[line.casefold()],
                 capitalized_share=(
                     sum(w[0].isupper() for w in alpha) / len(alpha) if alpha else 0.0

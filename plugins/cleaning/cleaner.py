@@ -22,7 +22,7 @@ from plugins.cleaning.boilerplate import (
     line_features,
 )
 from plugins.cleaning.normalize import iter_lines, normalize_line
-from plugins.cleaning.rules import Rule
+from plugins.cleaning.rules import MAX_LINE_RULE_CHARS, Rule
 
 #: Reason recorded for lines the classifier dropped.
 BOILERPLATE = "boilerplate"
@@ -77,6 +77,7 @@ class Cleaner:
     ) -> None:
         self.inline = [r for r in rules if r.scope == "inline"]
         self.line_rules = [r for r in rules if r.scope != "inline"]
+        self._union = _union_pattern(self.line_rules)
         self.language = language
         self.use_classifier = use_classifier
         self.fix_encoding = fix_encoding
@@ -156,6 +157,12 @@ class Cleaner:
                 break
 
     def _matching_rule(self, text: str) -> Rule | None:
+        """The first line/block/tail rule the whole line matches, if any."""
+        if len(text) > MAX_LINE_RULE_CHARS:
+            return None
+        if self._union is not None:
+            found = self._union.fullmatch(text)
+            return self.line_rules[int(found.lastgroup[1:])] if found and found.lastgroup else None
         for rule in self.line_rules:
             if rule.matches_line(text):
                 return rule
@@ -208,7 +215,7 @@ class Cleaner:
         for line in content:
             if line.reason is not None:
                 continue
-            words = _WORDS.findall(line.text.casefold())
+            words = _WORDS.findall(line.text[:5_000].casefold())
             grams = {tuple(words[i : i + 4]) for i in range(len(words) - 3)}
             if len(words) >= min_words and grams and len(grams & seen) >= share * len(grams):
                 line.reason = DUPLICATE
@@ -278,6 +285,21 @@ class Cleaner:
         return Cleaned(text="\n\n".join(parts), removed=removed, headings=headings, title=title)
 
 
+def _union_pattern(rules: Sequence[Rule]) -> re.Pattern[str] | None:
+    """All line rules as one alternation, tried in order, each in a named group ``r<i>``
+    so the match tells which rule it was (one regex call a line instead of one a rule).
+    None when a pattern cannot be embedded (e.g. it sets global flags)."""
+    if not rules:
+        return None
+    try:
+        return re.compile(
+            "|".join(f"(?P<r{i}>{rule.pattern.pattern})" for i, rule in enumerate(rules)),
+            re.IGNORECASE,
+        )
+    except (re.error, OverflowError, RecursionError):
+        return None
+
+
 def _subtract(pieces: list[tuple[int, int]], cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:
     out = []
     for a, b in pieces:
@@ -330,16 +352,18 @@ _WORDS = re.compile(r"\w+")
 
 
 def _same_words(a: str, b: str) -> bool:
+    if len(a) > 2 * len(b) + 20 or len(b) > 2 * len(a) + 20:
+        return False
     return _WORDS.findall(a.casefold()) == _WORDS.findall(b.casefold())
 
 
 def _reads_as_prose(text: str) -> bool:
     """Enough words and a sentence end: a line no list rule should swallow."""
-    return len(_WORDS.findall(text)) >= 8 and bool(_SENTENCE_END.search(text))
+    return len(_WORDS.findall(text[:500])) >= 8 and bool(_SENTENCE_END.search(text))
 
 
 def _is_heading_shape(text: str) -> bool:
-    words = _WORDS.findall(text)
+    words = _WORDS.findall(text[:500])
     return 0 < len(words) <= 15 and not _SENTENCE_END.search(text) and text[:1].isupper()
 
 

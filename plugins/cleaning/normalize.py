@@ -24,12 +24,24 @@ _LINE_BREAK = re.compile(r"\r\n|[\n\r\x0b\x0c\x85\u2028\u2029]")
 #: marks, word joiner and invisible operators, BOM, soft hyphen.
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
 
-#: Horizontal whitespace of any kind (``\s`` without the line breaks), runs of it.
-_HSPACE = re.compile(r"[^\S\n\r\x0b\x0c\x85\u2028\u2029]+")
+#: Horizontal whitespace (``\s`` without the line breaks) that is not already a single
+#: plain space: runs of two or more, or one tab, NBSP, thin space…
+_HSPACE = re.compile(
+    r"[^\S\n\r\x0b\x0c\x85\u2028\u2029]{2,}|[^\S\n\r\x0b\x0c\x85\u2028\u2029 ]"
+)
+
+#: Mojibake repair reads lines up to this length; a longer "line" is not prose anyone
+#: typed (a pasted blob, an attack), and ftfy's heuristics cost ~0.5 s a megabyte.
+MAX_REPAIR_CHARS = 100_000
 
 #: An em dash or horizontal bar glued on both sides, where not both sides are letters
-#: (spaCy already splits "Putin—a") and not both are digits (a range such as 2019—2020).
-_EM_DASH = re.compile(r"(?<=\S)[\u2014\u2015](?=\S)")
+#: (spaCy already splits "Putin—a") and not both are digits (a range such as 2019—2020):
+#: letter—digit, letter—symbol, digit—letter, digit—symbol, symbol—anything.
+_EM_DASH = re.compile(
+    r"(?<=[^\W\d_])[\u2014\u2015](?=\d|[^\w\s])"
+    r"|(?<=\d)[\u2014\u2015](?=[^\W\d_]|[^\w\s])"
+    r"|(?<=[^\w\s])[\u2014\u2015](?=\S)"
+)
 #: An en dash between a lowercase word of three letters or more and a number, either way
 #: round ("strikes–472", "472–drones"); "F–16" or "3–2" are left alone.
 _EN_DASH = re.compile(r"(?<=[a-z]{3})\u2013(?=\d)|(?<=\d)\u2013(?=[a-z]{3})")
@@ -56,23 +68,27 @@ def repair(text: str) -> str:
     return unicodedata.normalize("NFC", fixed)
 
 
+def _may_need_repair(text: str) -> bool:
+    """False for plain ASCII without HTML entities or escape sequences: nothing for ftfy
+    to fix (mojibake needs non-ASCII characters), and most lines are like that."""
+    return not text.isascii() or "&" in text or "\x1b" in text
+
+
 def space_dashes(text: str) -> str:
     """Spaces around a dash glued between a word and a number, so it is its own token."""
-    text = _EM_DASH.sub(_spaced_em_dash, text)
-    return _EN_DASH.sub(" \u2013 ", text)
-
-
-def _spaced_em_dash(match: re.Match[str]) -> str:
-    text = match.string
-    left, right = text[match.start() - 1], text[match.end()]
-    if (left.isalpha() and right.isalpha()) or (left.isdigit() and right.isdigit()):
-        return match.group()
-    return f" {match.group()} "
+    if "\u2014" in text or "\u2015" in text:
+        text = _EM_DASH.sub(" \\g<0> ", text)
+    if "\u2013" in text:
+        text = _EN_DASH.sub(" \u2013 ", text)
+    return text
 
 
 def normalize_line(text: str, fix_encoding: bool = True) -> str:
     """One line of text, repaired and with its spacing made regular (no line breaks)."""
-    text = repair(text) if fix_encoding else unicodedata.normalize("NFC", text)
+    if fix_encoding and len(text) <= MAX_REPAIR_CHARS and _may_need_repair(text):
+        text = repair(text)
+    else:
+        text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE.sub("", text)
     text = space_dashes(text)
     return _HSPACE.sub(" ", text).strip()
