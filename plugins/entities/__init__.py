@@ -116,8 +116,34 @@ class Candidate:
     source: str  # "model", "builtin" or "user"
     fixed: str | None = None  # canonical name from a pattern id
 
-    def overlaps(self, start: int, end: int) -> bool:
-        return self.start < end and start < self.end
+
+class SpanIndex:
+    """Non-overlapping candidates with a token-to-candidate map, so finding what a new
+    span overlaps costs its length, not the number of entities in the document."""
+
+    def __init__(self, size: int, candidates: list[Candidate]) -> None:
+        self.owner: list[Candidate | None] = [None] * size
+        self.items: list[Candidate] = []
+        for cand in candidates:
+            self.add(cand)
+
+    def add(self, cand: Candidate) -> None:
+        self.items.append(cand)
+        for i in range(cand.start, cand.end):
+            self.owner[i] = cand
+
+    def remove(self, cand: Candidate) -> None:
+        self.items = [c for c in self.items if c is not cand]
+        for i in range(cand.start, cand.end):
+            if self.owner[i] is cand:
+                self.owner[i] = None
+
+    def overlapping(self, start: int, end: int) -> list[Candidate]:
+        found: list[Candidate] = []
+        for cand in self.owner[start:end]:
+            if cand is not None and not any(cand is f for f in found):
+                found.append(cand)
+        return found
 
 
 class EntitiesStage(Stage):
@@ -192,17 +218,19 @@ class EntitiesStage(Stage):
                 continue
             candidates.append(Candidate(span[0], span[1], label, "model"))
         if self.builtin_matcher is not None:
-            self._merge_builtin(parsed, candidates, self.builtin_matcher(parsed))
+            index = SpanIndex(len(parsed), candidates)
+            self._merge_builtin(parsed, index, self.builtin_matcher(parsed))
+            candidates = index.items
         self._relabel_by_context(parsed, candidates)
         if self.user_matcher is not None:
-            self._merge_user(candidates, self.user_matcher(parsed))
+            index = SpanIndex(len(parsed), candidates)
+            self._merge_user(index, self.user_matcher(parsed))
+            candidates = index.items
         candidates.sort(key=lambda c: c.start)
         return candidates
 
-    def _merge_builtin(
-        self, parsed: SpacyDoc, candidates: list[Candidate], matches: list[Match]
-    ) -> None:
-        person_words = _multiword_person_words(parsed, candidates)
+    def _merge_builtin(self, parsed: SpacyDoc, index: SpanIndex, matches: list[Match]) -> None:
+        person_words = _multiword_person_words(parsed, index.items)
         for match in matches:
             label = match.pattern.label
             if label not in self.labels:
@@ -211,10 +239,10 @@ class EntitiesStage(Stage):
             if span is None or noise_reason(parsed, *span, label, self.stops, self.lexicon):
                 continue
             start, end = span
-            overlapping = [c for c in candidates if c.overlaps(start, end)]
+            overlapping = index.overlapping(start, end)
             if not overlapping:
                 if any(t.pos_ == "PROPN" for t in parsed[start:end]):
-                    candidates.append(Candidate(start, end, label, "builtin", match.pattern.id))
+                    index.add(Candidate(start, end, label, "builtin", match.pattern.id))
             elif len(overlapping) == 1 and (overlapping[0].start, overlapping[0].end) == span:
                 found = overlapping[0]
                 if found.source != "model":
@@ -226,8 +254,8 @@ class EntitiesStage(Stage):
                 found.label, found.fixed, found.source = label, match.pattern.id, "builtin"
             elif all(start <= c.start and c.end <= end for c in overlapping):
                 for c in overlapping:
-                    candidates.remove(c)
-                candidates.append(Candidate(start, end, label, "builtin", match.pattern.id))
+                    index.remove(c)
+                index.add(Candidate(start, end, label, "builtin", match.pattern.id))
 
     def _relabel_by_context(self, parsed: SpacyDoc, candidates: list[Candidate]) -> None:
         labels_at = {parsed[c.start : c.end].root.i: c.label for c in candidates}
@@ -254,17 +282,16 @@ class EntitiesStage(Stage):
         _vote_labels(parsed, candidates)
 
     @staticmethod
-    def _merge_user(candidates: list[Candidate], matches: list[Match]) -> None:
-        placed: list[Candidate] = []
+    def _merge_user(index: SpanIndex, matches: list[Match]) -> None:
+        placed: set[int] = set()
         for match in matches:
-            if any(p.overlaps(match.start, match.end) for p in placed):
-                continue
-            for c in [c for c in candidates if c.overlaps(match.start, match.end)]:
-                candidates.remove(c)
-            cand = Candidate(match.start, match.end, match.pattern.label, "user",
-                             match.pattern.id)
-            candidates.append(cand)
-            placed.append(cand)
+            if any(i in placed for i in range(match.start, match.end)):
+                continue  # a longer user match already took these words
+            for c in index.overlapping(match.start, match.end):
+                index.remove(c)
+            index.add(Candidate(match.start, match.end, match.pattern.label, "user",
+                                match.pattern.id))
+            placed.update(range(match.start, match.end))
 
 
 def _vote_labels(parsed: SpacyDoc, candidates: list[Candidate]) -> None:

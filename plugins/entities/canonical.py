@@ -27,6 +27,7 @@ together as places; organisations with organisations; every other label alone.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -131,11 +132,14 @@ def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
 
 def _nearest(candidates: Sequence[_Form], position: int) -> _Form:
     """The candidate mentioned last before ``position``, else the first mentioned after."""
-    before = [(max(p for p in f.positions if p <= position), f) for f in candidates
-              if any(p <= position for p in f.positions)]
-    if before:
-        return max(before, key=lambda item: item[0])[1]
-    return min(candidates, key=lambda f: min(f.positions))
+    best: tuple[int, _Form] | None = None
+    for form in candidates:
+        index = bisect_right(form.positions, position)
+        if index and (best is None or form.positions[index - 1] > best[0]):
+            best = (form.positions[index - 1], form)
+    if best is not None:
+        return best[1]
+    return min(candidates, key=lambda f: f.positions[0])
 
 
 def canonicalize(
@@ -156,9 +160,46 @@ def canonicalize(
         form.spellings[name] += 1
         form.positions.append(mention.start)
 
+    for form in forms.values():
+        form.positions.sort()
     by_family: dict[str, list[_Form]] = {}
     for (family, _unused), form in forms.items():
         by_family.setdefault(family, []).append(form)
+
+    candidates: dict[int, list[_Form]] = {}  # per form: the full forms it may stand for
+
+    def full_forms(form: _Form, family: str) -> list[_Form]:
+        cached = candidates.get(id(form))
+        if cached is not None:
+            return cached
+        peers = by_family[family]
+        found: list[_Form] = []
+        if family == "person" and form.words:
+            longer = [f for f in peers if _contains(f.words, form.words)]
+            found = [f for f in longer if not any(_contains(g.words, f.words) for g in longer)]
+        elif family == "org" and suffixes and form.words:
+            n = len(form.words)
+            found = [
+                f for f in peers
+                if len(f.words) > n and f.words[:n] == form.words
+                and all(w.rstrip(".") in suffixes for w in f.words[n:])
+            ]
+        if not found and family in ("org", "place"):
+            letters = _acronym(form.spelling)
+            if letters:
+                found = [
+                    f for f in peers
+                    if f is not form and len(f.words) >= 2 and letters in initials_of(f)
+                ]
+        candidates[id(form)] = found
+        return found
+
+    initials: dict[int, list[str]] = {}
+
+    def initials_of(form: _Form) -> list[str]:
+        if id(form) not in initials:
+            initials[id(form)] = _initials(form.spelling)
+        return initials[id(form)]
 
     result: list[str] = []
     for mention, name, family in zip(mentions, names, families, strict=True):
@@ -166,30 +207,7 @@ def canonicalize(
             result.append(mention.fixed)
             continue
         form = forms[(family, _key(name))]
-        target = form
-        peers = by_family[family]
-        if family == "person" and form.words:
-            longer = [f for f in peers if _contains(f.words, form.words)]
-            maximal = [f for f in longer if not any(_contains(g.words, f.words) for g in longer)]
-            if maximal:
-                target = _nearest(maximal, mention.start)
-        elif family == "org" and suffixes and form.words:
-            n = len(form.words)
-            fuller = [
-                f for f in peers
-                if len(f.words) > n and f.words[:n] == form.words
-                and all(w.rstrip(".") in suffixes for w in f.words[n:])
-            ]
-            if fuller:
-                target = _nearest(fuller, mention.start)
-        if family in ("org", "place") and target is form:
-            letters = _acronym(form.spelling)
-            if letters:
-                expansions = [
-                    f for f in peers
-                    if f is not form and len(f.words) >= 2 and letters in _initials(f.spelling)
-                ]
-                if expansions:
-                    target = _nearest(expansions, mention.start)
+        fuller = full_forms(form, family)
+        target = _nearest(fuller, mention.start) if fuller else form
         result.append(target.spelling)
     return result
