@@ -158,7 +158,9 @@ def _error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     text = {400: "Malformed body", 401: "Missing or wrong bearer token", 404: "Unknown id",
             413: "Too large", 415: "Unsupported content type", 422: "Invalid field",
             503: "Redis unavailable"}
-    return {code: {"model": ErrorResponse, "description": text[code]} for code in codes}
+    schema = {"$ref": "#/components/schemas/ErrorResponse"}
+    return {code: {"description": text[code], "content": {"application/json": {"schema": schema}}}
+            for code in codes}
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -579,7 +581,11 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
 
     @app.get("/v1/articles/{article_id}", tags=["articles"], dependencies=guarded,
              response_model=ArticleState, responses={
-                 **_error_responses(401, 404, 422, 503),
+                 **_error_responses(401, 422, 503),
+                 404: {"description": "Unknown id (an HTML page when text/html is preferred)",
+                       "content": {"application/json": {"schema": {
+                           "$ref": "#/components/schemas/ErrorResponse"}},
+                           "text/html": {"schema": {"type": "string"}}}},
                  200: {"content": {"application/json": {}, "text/html": {}},
                        "description": "The status (and Document); HTML when the client "
                        "prefers text/html."}})
@@ -596,7 +602,10 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         return Response(state_json(*found), media_type="application/json")
 
     @app.get("/v1/articles/{article_id}/view", tags=["articles"], dependencies=guarded,
-             response_class=HTMLResponse, responses=_error_responses(401, 404, 422, 503))
+             response_class=HTMLResponse, responses={
+                 **_error_responses(401, 422, 503),
+                 404: {"description": "Unknown id (an HTML page)",
+                       "content": {"text/html": {"schema": {"type": "string"}}}}})
     async def view_article(article_id: str = id_path, wait: float = wait_query) -> Response:
         """The annotated HTML view of the article (a status page until it is finished)."""
         return view_response(article_id, await load(article_id, wait))
@@ -824,6 +833,10 @@ def _install_openapi(app: FastAPI) -> None:
         for name, definition in article.pop("$defs", {}).items():
             components.setdefault(name, definition)
         components["Article"] = article
+        components.setdefault("ErrorResponse", ErrorResponse.model_json_schema(
+            ref_template="#/components/schemas/{model}"))
+        for name, definition in components["ErrorResponse"].pop("$defs", {}).items():
+            components.setdefault(name, definition)
         app.openapi_schema = schema
         return schema
 
