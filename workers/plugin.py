@@ -58,7 +58,8 @@ def register_commands(cli: click.Group) -> None:
     @click.option("--pool", default="prefork", show_default=True,
                   help="Celery pool: prefork, solo, threads.")
     @click.option("--worker-log-format", "log_format", type=click.Choice(["console", "json"]),
-                  default=None, help="Worker log lines (default: json when not a terminal).")
+                  default=None, help="Worker log lines (default: the --log-format setting; "
+                  "auto = json when not a terminal).")
     @click.option("-l", "--loglevel", default="INFO", show_default=True)
     @click.option("--show-config", is_flag=True, help="Print the Celery configuration and exit.")
     @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
@@ -83,7 +84,8 @@ def register_commands(cli: click.Group) -> None:
             config["broker_url"] = _redact(config["broker_url"])
             click.echo(json.dumps(config, indent=2, default=str))
             return
-        fmt = log_format or ("console" if sys.stderr.isatty() else "json")
+        fmt = log_format or (settings.log_format if settings.log_format != "auto"
+                             else "console" if sys.stderr.isatty() else "json")
         app_module.set_log_format(fmt)
         from core.logs import configure_logging
 

@@ -21,6 +21,8 @@ from typing import Any
 
 from celery import Celery, Task, signals
 from celery.exceptions import Reject, SoftTimeLimitExceeded
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.document import ID_PATTERN, Document, InvalidArticle, parse_article
 from core.logs import get_logger
@@ -112,7 +114,18 @@ def _fallback_id(data: Any) -> str:
 
 
 def process_article(task: Task, article: Any) -> dict[str, Any]:
-    """The body of ``copydesk.process`` (``task`` is the bound Celery task)."""
+    """The body of ``copydesk.process`` (``task`` is the bound Celery task).
+
+    Redis going away mid-task (after the store's own retries with backoff) re-queues the
+    message instead of failing it, so the article is not lost with the connection."""
+    try:
+        return _process(task, article)
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        log.error("Redis unavailable; message re-queued", error=f"{type(exc).__name__}: {exc}")
+        raise Reject(f"Redis unavailable: {exc}", requeue=True) from None
+
+
+def _process(task: Task, article: Any) -> dict[str, Any]:
     settings = _settings()
     if proc.store is None:
         proc.store = Store.from_settings(settings, retries=8)

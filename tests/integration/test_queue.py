@@ -265,3 +265,17 @@ def test_poison_article_is_dead_lettered_shown_and_resubmittable(cluster: Cluste
     again = client.wait(article_id, timeout=90)
     assert again is not None and again.status == "failed"  # still poison: parked again
     assert len([d for d in client.dead_letters() if d["id"] == article_id]) == 1
+
+
+def test_article_over_the_time_limit_is_retried_then_failed_with_the_reason(
+        make_cluster) -> None:  # type: ignore[no-untyped-def]
+    slow: Cluster = make_cluster(COPYDESK_STAGE__PROBE__DELAY="5")  # soft limit is 4 s
+    slow.start_worker("slow", concurrency=1)
+    client = slow.client()
+    article_id = uid("slow")
+    client.submit({"id": article_id, "text": "Every article takes too long here."})
+    status = client.wait(article_id, timeout=90)
+    assert status is not None and status.status == "failed"
+    assert status.attempts == 2
+    assert "soft time limit of 4.0s exceeded in stage 'probe'" in (status.error or "")
+    assert [d["id"] for d in client.dead_letters()] == [article_id]

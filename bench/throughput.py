@@ -1,0 +1,243 @@
+"""Throughput of the queue: the same articles in-process, and through Redis by 1 and 2 workers.
+
+    .venv/bin/python bench/throughput.py [--n 200] [--latency-samples 30]
+
+Takes a slice of ../shared/corpus/bbc-news-2005.jsonl and processes it with the default
+pipeline (every installed stage):
+
+(a) in-process, one process, one article at a time (as a worker does);
+(b) through Redis by one ``copydesk worker`` with one pool process, then by two such workers.
+
+It prints articles/second for each, the ratio (b1)/(a) (the queue's overhead), the scaling
+efficiency from one to two workers (rate2 / (2 × rate1)), and the enqueue-to-result latency
+(submit → ``Client.wait`` returns) p50/p95 at low load, one article at a time, next to the
+in-process time per article. It starts its own ``redis-server`` on a free port unless
+``--redis-url`` is given, and its own workers; model loading is not timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core import Pipeline, Settings  # noqa: E402
+from core.document import parse_article  # noqa: E402
+from core.logs import configure_logging  # noqa: E402
+from workers.client import Client  # noqa: E402
+
+CORPUS = ROOT.parent / "shared" / "corpus" / "bbc-news-2005.jsonl"
+COPYDESK = str(Path(sys.executable).with_name("copydesk"))
+
+
+def load_articles(n: int, offset: int = 0) -> list[dict[str, Any]]:
+    rows = []
+    with CORPUS.open(encoding="utf-8") as lines:
+        for i, line in enumerate(lines):
+            if i < offset:
+                continue
+            row = json.loads(line)
+            rows.append({k: row[k] for k in ("id", "title", "text", "source") if row.get(k)})
+            if len(rows) == n:
+                break
+    return rows
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(workdir)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    import redis
+
+    for _ in range(100):
+        try:
+            redis.Redis.from_url(url).ping()
+            return proc, url
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("redis-server did not start")
+
+
+def in_process(articles: list[dict[str, Any]]) -> tuple[float, list[float]]:
+    """(a): seconds for all, and per-article seconds, one article at a time."""
+    pipeline = Pipeline.build(Settings())
+    pipeline.setup()
+    pipeline.process(parse_article(articles[0]))  # warm caches, as a worker's first task
+    per_article = []
+    started = time.perf_counter()
+    for data in articles:
+        t0 = time.perf_counter()
+        pipeline.process(parse_article(data))
+        per_article.append(time.perf_counter() - t0)
+    return time.perf_counter() - started, per_article
+
+
+class Workers:
+    """``copydesk worker`` subprocesses on one queue/prefix of their own."""
+
+    def __init__(self, redis_url: str, logdir: Path) -> None:
+        tag = uuid.uuid4().hex[:8]
+        self.prefix, self.queue = f"bench{tag}", f"bench{tag}"
+        self.redis_url = redis_url
+        self.logdir = logdir
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COPYDESK_")}
+        env.update({"COPYDESK_REDIS_URL": self.redis_url,
+                    "COPYDESK_WORKER__KEY_PREFIX": self.prefix,
+                    "COPYDESK_WORKER__QUEUE": self.queue})
+        return env
+
+    def settings(self) -> Settings:
+        settings = Settings(redis_url=self.redis_url)
+        settings.worker.key_prefix = self.prefix
+        settings.worker.queue = self.queue
+        return settings
+
+    def start(self, count: int) -> None:
+        import redis
+
+        r = redis.Redis.from_url(self.redis_url)
+        nodes = []
+        for i in range(count):
+            node = f"bench{i}@{self.prefix}"
+            log = open(self.logdir / f"{self.prefix}-{i}.log", "wb")  # noqa: SIM115
+            self.procs.append(subprocess.Popen(
+                [COPYDESK, "worker", "-c", "1", "-n", node, "-l", "WARNING",
+                 "--worker-log-format", "json", "--without-mingle", "--without-gossip"],
+                env=self.env(), stdout=log, stderr=subprocess.STDOUT))
+            nodes.append(node)
+        deadline = time.monotonic() + 300
+        while not all(r.exists(f"{self.prefix}:worker:{n}") for n in nodes):
+            if time.monotonic() > deadline or any(p.poll() is not None for p in self.procs):
+                raise RuntimeError(f"workers did not start; see {self.logdir}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def through_redis(articles: list[dict[str, Any]], n_workers: int, redis_url: str,
+                  logdir: Path) -> float:
+    """(b): seconds from the first submit to the last result, with n single-process workers."""
+    workers = Workers(redis_url, logdir)
+    try:
+        workers.start(n_workers)
+        client = Client(workers.settings())
+        warm = client.submit(dict(articles[0], id="warm-" + articles[0]["id"]))
+        client.wait(warm.id or "", timeout=120)  # the first task of each process is warm-up
+        if n_workers > 1:
+            more = client.submit_many([dict(a, id=f"warm{i}-{a['id']}")
+                                       for i, a in enumerate(articles[1:1 + 2 * n_workers])])
+            client.wait([m.id or "" for m in more], timeout=120)
+        started = time.perf_counter()
+        results = client.submit_many(articles)
+        ids = [r.id or "" for r in results]
+        final = client.wait(ids, timeout=3600)
+        elapsed = time.perf_counter() - started
+        bad = [i for i, s in final.items() if s is None or s.status != "done"]
+        if bad:
+            raise RuntimeError(f"{len(bad)} articles did not finish: {bad[:3]}")
+        return elapsed
+    finally:
+        workers.stop()
+
+
+def latency(articles: list[dict[str, Any]], redis_url: str, logdir: Path) -> list[float]:
+    """Enqueue-to-result seconds, one article at a time, one single-process worker."""
+    workers = Workers(redis_url, logdir)
+    try:
+        workers.start(1)
+        client = Client(workers.settings())
+        client.wait(client.submit(dict(articles[0], id="warm")).id or "", timeout=120)
+        samples = []
+        for data in articles:
+            t0 = time.perf_counter()
+            sub = client.submit(data)
+            client.wait(sub.id or "", timeout=120)
+            samples.append(time.perf_counter() - t0)
+        return samples
+    finally:
+        workers.stop()
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=200, help="articles in the slice")
+    parser.add_argument("--latency-samples", type=int, default=30)
+    parser.add_argument("--redis-url", default=None, help="use this Redis (default: start one)")
+    args = parser.parse_args()
+    configure_logging("console", "WARNING")
+
+    articles = load_articles(args.n)
+    tmp = Path(tempfile.mkdtemp(prefix="copydesk-bench-"))
+    redis_proc = None
+    redis_url = args.redis_url
+    if redis_url is None:
+        redis_proc, redis_url = start_redis(tmp)
+    try:
+        stages = Pipeline.build(Settings()).names
+        print(f"{len(articles)} articles from {CORPUS.name}; stages: {' → '.join(stages)}")
+        print(f"cpus: {os.cpu_count()}; logs: {tmp}")
+        a_time, per_article = in_process(articles)
+        a_rate = len(articles) / a_time
+        print(f"(a) in-process, 1 process:       {a_rate:7.2f} articles/s  ({a_time:.1f}s)")
+        b1_time = through_redis(articles, 1, redis_url, tmp)
+        b1_rate = len(articles) / b1_time
+        print(f"(b) through Redis, 1 worker:     {b1_rate:7.2f} articles/s  ({b1_time:.1f}s)")
+        b2_time = through_redis(articles, 2, redis_url, tmp)
+        b2_rate = len(articles) / b2_time
+        print(f"(b) through Redis, 2 workers:    {b2_rate:7.2f} articles/s  ({b2_time:.1f}s)")
+        print(f"ratio (b, 1 worker) / (a):       {b1_rate / a_rate:7.3f}  "
+              f"(queue overhead {100 * (1 - b1_rate / a_rate):+.1f}%)")
+        print(f"scaling efficiency 1 → 2:        {b2_rate / (2 * b1_rate):7.3f}")
+        lat = latency(load_articles(args.latency_samples, offset=args.n), redis_url, tmp)
+        print(f"latency enqueue→result (low load, n={len(lat)}): "
+              f"p50 {1000 * statistics.median(lat):.0f} ms, p95 {1000 * pct(lat, 0.95):.0f} ms; "
+              f"in-process per article p50 {1000 * statistics.median(per_article):.0f} ms, "
+              f"p95 {1000 * pct(per_article, 0.95):.0f} ms")
+    finally:
+        if redis_proc is not None:
+            redis_proc.terminate()
+            redis_proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
