@@ -226,12 +226,17 @@ class Cleaner:
                        stops: frozenset[str]) -> None:
         kept = [ln for ln in content if ln.reason is None]
         feats = line_features([ln.text for ln in kept], stops)
-        seen_prose = False
+        seen_prose = title_marked = False
         for k, line in enumerate(kept):
             nxt = kept[k + 1] if k + 1 < len(kept) else None
-            is_title = title is not None and _same_words(line.text, title)
-            if not seen_prose and (is_title or (k == 0 and heading_like(line.text, feats[k]))):
+            # the title line: the known title, or else a heading-like first line
+            is_title = (
+                _same_words(line.text, title) if title is not None
+                else k == 0 and heading_like(line.text, feats[k])
+            )
+            if not seen_prose and not title_marked and is_title:
                 line.heading = 1
+                title_marked = True
             elif (
                 heading_like(line.text, feats[k])
                 and nxt is not None
