@@ -176,6 +176,13 @@ _NAME_INNER = {"PROPN", "NOUN", "ADJ", "DET", "NUM", "PART"}
 _DASHES = {"―", "—", "–", "-", "--"}
 
 
+def _name_word(token: Token) -> bool:
+    """A word of a person's name: a proper noun, an initial ("A."), or inside a name."""
+    text = token.text
+    return (token.pos_ == "PROPN" or token.ent_type_ in ("PERSON", "ORG")
+            or (len(text) == 2 and text[0].isupper() and text[1] == "."))
+
+
 def positional_speaker(
     cue: Token, lo: int, hi: int
 ) -> tuple[Token, tuple[int, int]] | None:
@@ -336,14 +343,13 @@ class DirectAttributor:
             return None
         names: list[Token] = []
         for t in words[1:]:
-            if t.pos_ == "PROPN" or (names and t.text == "." and len(names[-1].text) <= 2):
+            if _name_word(t) or (names and t.text == "." and len(names[-1].text) <= 2):
                 names.append(t)
             else:
                 break
-        if not names or any(t.pos_ != "PROPN" and t.text != "." for t in words[1 + len(names):]
-                            if not t.is_punct):
+        if not names or any(not t.is_punct for t in words[1 + len(names):]):
             return None
-        head = [t for t in names if t.pos_ == "PROPN"][-1]
+        head = [t for t in names if _name_word(t)][-1]
         return _Cue((words[0],), head, True, 1, (names[0].idx, char_end(head)))
 
     def _fill_positional(self, cue: _Cue, span: tuple[int, int]) -> None:
