@@ -253,6 +253,12 @@ class Extractor:
         if parse is not None:
             self._sp_starts = [t.idx for t in parse]
         self.entity_spans = sorted(entity_spans)
+        self._ends = [t.end for t in self.tokens]
+        names = list(self.entity_spans)
+        if parse is not None and not names:
+            names = [(e.start_char, e.end_char, e.label_) for e in parse.ents]
+        self._names = sorted(n for n in names if n[2] in ENTITY_SKIP)
+        self._name_starts = [n[0] for n in self._names]
         self._last_end = 0
         self._skip_to = 0
 
@@ -298,10 +304,8 @@ class Extractor:
     def in_name(self, start_char: int, end_char: int) -> bool:
         """Whether a number is part of a longer name ("Apollo 11", "Six Nations", "FTSE
         100", "Credit Suisse First Boston"): an ORG, PRODUCT, LAW… entity around it."""
-        spans: list[tuple[int, int, str]] = list(self.entity_spans)
-        if self.parse is not None and not spans:
-            spans = [(e.start_char, e.end_char, e.label_) for e in self.parse.ents]
-        for s, e, label in spans:
+        k = bisect.bisect_right(self._name_starts, start_char)
+        for s, e, label in self._names[max(0, k - 3) : k]:
             if (
                 s <= start_char
                 and end_char <= e
@@ -759,7 +763,7 @@ class Extractor:
 
     def _tok_end(self, char_end: int) -> int:
         """Token index after the token ending at ``char_end``."""
-        k = bisect.bisect_left([t.end for t in self.tokens], char_end)
+        k = bisect.bisect_left(self._ends, char_end)
         return min(k + 1, self.n)
 
     # ------------------------------------------------------------ pieces
@@ -1482,8 +1486,7 @@ class Extractor:
         return lemma, self._tok_index_at(end_char_noun), plural
 
     def _tok_index_at(self, char_end: int) -> int:
-        ends = [t.end for t in self.tokens]
-        k = bisect.bisect_left(ends, char_end)
+        k = bisect.bisect_left(self._ends, char_end)
         return min(k + 1, self.n)
 
     # ------------------------------------------------------------ ranges

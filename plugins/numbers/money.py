@@ -93,6 +93,8 @@ class CurrencyTable:
     def __init__(self, entries: list[dict[str, object]]) -> None:
         self.currencies: list[Currency] = []
         self.name_index: dict[str, str] = {}
+        #: (attr, first token) → [(alias, code)], in data order
+        self._first: dict[tuple[str, str], list[tuple[tuple[str, ...], str]]] = {}
         for entry in entries:
             cur = Currency(code=str(entry["code"]))
             cur.prefixes = [phrase_tokens(p) for p in entry.get("prefixes", [])]  # type: ignore[attr-defined]
@@ -108,6 +110,11 @@ class CurrencyTable:
             for item in entry.get("minor_words", []):  # type: ignore[attr-defined]
                 word, _, factor = str(item).partition(":")
                 cur.minor_words[word] = float(factor)
+            for attr, exact in (("prefixes", True), ("suffixes", True), ("names", False)):
+                for alias in getattr(cur, attr):
+                    if alias:
+                        key = (attr, alias[0] if exact else alias[0].lower())
+                        self._first.setdefault(key, []).append((alias, cur.code))
             for name in cur.names:
                 self.name_index.setdefault(" ".join(name), cur.code)
             self.name_index.setdefault(cur.code.lower(), cur.code)
@@ -116,18 +123,20 @@ class CurrencyTable:
     def _best(
         self, tokens: Sequence[Token], i: int, attr: str, exact: bool, how: str
     ) -> CurrencyMatch | None:
+        if i >= len(tokens):
+            return None
+        key = tokens[i].text if exact else tokens[i].lower
         best: CurrencyMatch | None = None
-        for cur in self.currencies:
-            for alias in getattr(cur, attr):
-                if not alias or (best is not None and i + len(alias) <= best.end):
-                    continue
-                if _matches(tokens, i, alias, exact, tight=True):
-                    best = CurrencyMatch(
-                        cur.code,
-                        i + len(alias),
-                        how,
-                        ambiguous_pound=(how == "name" and alias in (("pound",), ("pounds",))),
-                    )
+        for alias, code in self._first.get((attr, key), ()):
+            if best is not None and i + len(alias) <= best.end:
+                continue
+            if _matches(tokens, i, alias, exact, tight=True):
+                best = CurrencyMatch(
+                    code,
+                    i + len(alias),
+                    how,
+                    ambiguous_pound=(how == "name" and alias in (("pound",), ("pounds",))),
+                )
         return best
 
     def prefix(self, tokens: Sequence[Token], i: int) -> CurrencyMatch | None:

@@ -494,7 +494,7 @@ def read_date(tokens: Sequence[Token], i: int, pos: Callable[[int], str | None])
         d, j = day
         if j < n and tokens[j].lower == "of" and j + 1 < n:
             j += 1
-        if j < n:
+        if j < n and tokens[j].lower in data.months:
             month = month_of(tokens[j].text, tokens[j], pos(j))
             if month is not None:
                 end = j + 1
@@ -511,7 +511,7 @@ def read_date(tokens: Sequence[Token], i: int, pos: Callable[[int], str | None])
         return None
 
     # "December 31, 2004", "December 2004", "December", "Dec. 31"
-    month = month_of(tok.text, tok, pos(i)) if tok.is_alpha else None
+    month = month_of(tok.text, tok, pos(i)) if lower in data.months else None
     if month is not None:
         j = i + 1
         if len(lower) <= 4 and j < n and tokens[j].text == "." and not tokens[j].space_before:
