@@ -4,15 +4,19 @@ The stage reads the entities spaCy's NER put on the shared parse (the model is
 ``settings.spacy.model``; nothing is parsed twice) and corrects the small model's
 known mistakes on news with general means:
 
-* spans are trimmed (a lowercase "the", a trailing possessive, punctuation, titles in
-  front of a person) and never cross a line break;
+* spans are trimmed (a lowercase or sentence-initial "the", a trailing possessive,
+  punctuation, an opening verb or preposition, a trailing description, titles in front
+  of a person) and never cross a line break;
 * spans that are not names are dropped by word class (``stoplists.toml``: sentence
-  adverbs, time zones, title words, page furniture), by shape (no capital letter) and by
-  part of speech (a verb inside a "person");
+  adverbs, time zones, title words, page furniture), by shape (no capital letter, a
+  one-word common noun) and by part of speech (a dictionary verb inside a "person",
+  a dictionary adverb opening a sentence);
 * entity-ruler patterns (``patterns.jsonl``: well-known places, "title + proper nouns" is
   a person) fill gaps and correct labels where they match exactly the model's span;
-  a place coordinated with a place ("Moscow nor Kyiv") and a one-word "person" with
-  "the" ("the Bosphorus") become places;
+* labels are corrected from context: a mention opening with an honorific ("Mr") is a
+  person; a lone word that is the surname of a person named in full is that person; a
+  one-word "person" coordinated with a place ("Moscow nor Kyiv") or after "the" ("the
+  Bosphorus") is a place; the same words take the label most of their mentions have;
 * entities inside headings (the ``headings`` layer of the cleaning stage) are dropped;
 * only name labels are kept (``labels``), dates and numbers are the numbers stage's.
 

@@ -80,8 +80,10 @@ def trim(
         start += 1  # "Following Mr Straw": a verb or preposition opening the sentence
     while start < end - 1 and doc[end - 1].is_lower and doc[end - 1].pos_ in _CONTENT:
         end -= 1  # "Interfax news agency": a description after the name
-    while label in ("PERSON", "ORG", "GPE") and start < end - 1 and doc[end - 1].is_digit:
-        end -= 1  # "Durham 114": a score or a count glued to a name
+    while start < end - 1 and doc[end - 1].is_digit and (
+        label == "PERSON" or (label in ("ORG", "GPE") and len(doc[end - 1].text) >= 3)
+    ):
+        end -= 1  # "Durham 114": a score glued to a name ("Channel 4" keeps its number)
     if label == "PERSON":
         while start < end - 1 and stops.is_title_word(doc[start].text):
             start += 1
