@@ -239,6 +239,21 @@ def test_title_of_a_work_is_not_a_quote(stage: QuotesStage) -> None:
     assert not [q for q in doc.quotes if q.kind == "direct"]
 
 
+def test_two_apostrophes_serve_as_double_quote_marks() -> None:
+    text = "''It's more tinkering at the edges,'' said an economist. ''I wouldn't call it reform.''"
+    quoted = find_quoted(text)
+    assert [q.inner(text) for q in quoted] == [
+        "It's more tinkering at the edges,", "I wouldn't call it reform."
+    ]
+
+
+def test_a_dash_and_a_name_after_the_quote_credit_the_speaker(stage: QuotesStage) -> None:
+    text = '"Doubling our industry in five years is not rocket science." ― Gerhard Florin'
+    doc = run(stage, text, {"Gerhard Florin": "Gerhard Florin"})
+    quote = quote_containing(doc, "rocket science")
+    assert quote.speaker is not None and quote.speaker.canonical == "Gerhard Florin"
+
+
 # -- reported speech -------------------------------------------------------------------
 
 
@@ -261,6 +276,30 @@ def test_reported_speech_after_its_content_is_indirect(stage: QuotesStage) -> No
     kinds = {q.kind for q in doc.quotes}
     assert kinds == {"indirect"}
     assert any(q.speaker and q.speaker.text == "The WSJ" for q in doc.quotes)
+
+
+def test_attribution_inside_the_sentence_reports_the_clause_around_it(
+    stage: QuotesStage,
+) -> None:
+    doc = run(stage, MOLYNEUX, {"Mr Molyneux": "Peter Molyneux"})
+    quote = quote_containing(doc, "the gaming world rivals the movie industry")
+    assert quote.kind == "indirect"
+    assert quote.speaker is not None and quote.speaker.canonical == "Peter Molyneux"
+
+
+def test_a_custom_lexicon_replaces_the_built_in_word_lists(
+    stage: QuotesStage, tmp_path: Path
+) -> None:
+    cues = tmp_path / "cues.toml"
+    cues.write_text('[verbs]\nspeech = ["say"]\n', encoding="utf-8")
+    custom = QuotesStage(QuotesConfig(lexicon=str(cues)), stage.services)
+    custom.setup()
+    text = (ROOT / "tests" / "data" / "istanbul-peace-talks.txt").read_text(encoding="utf-8")
+    doc = Document.from_article(Article(text=text))
+    doc.entities = entities_for(text, SAMPLE_PEOPLE)
+    custom.process(doc)
+    quote = quote_containing(doc, "absolutely brilliant achievement")
+    assert quote.speaker is None  # "praise" is not a speech verb in this lexicon
 
 
 def test_indirect_speech_can_be_turned_off(stage: QuotesStage) -> None:

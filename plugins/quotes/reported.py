@@ -161,7 +161,7 @@ class ReportedFinder:
             start = inner_end
         if inner_end >= end:
             end = inner_start
-        return self._indirect(verb, (verb,), (start, end))
+        return self._indirect(verb, (verb,), (start, end), interrupted=True)
 
     def _nominal(self, noun: Token) -> list[Attribution]:
         """"Trump's claim that …", "a statement by the ministry that …"."""
@@ -185,6 +185,7 @@ class ReportedFinder:
         cue: tuple[Token, ...],
         content: tuple[int, int],
         speaker: Token | None = None,
+        interrupted: bool = False,
     ) -> Attribution | None:
         if speaker is None:
             speaker = speaker_of(verb, self.lex)
@@ -196,8 +197,9 @@ class ReportedFinder:
             return None
         sp_span = noun_phrase(speaker)
         start, end = _trim(self.text, *content)
-        # the content must not swallow its own speaker or cue
-        if start <= speaker.idx < end:
+        # the content must not swallow its own speaker or cue (unless the attribution
+        # interrupts it, as in "Now, he said, the gaming world rivals…")
+        if start <= speaker.idx < end and not interrupted:
             if speaker.idx > start:
                 end = min(end, sp_span[0])
             else:
