@@ -29,7 +29,7 @@ from itertools import pairwise
 from typing import Any, Literal
 
 from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from core.document import Document, NumberMention, Quote
 
@@ -388,6 +388,15 @@ def document_view(doc: Document, index: int = 0) -> DocumentView:
 # -- templates --------------------------------------------------------------------------
 
 
+def exact_text(text: str) -> Markup:
+    """Escaped text that an HTML parser gives back character for character.
+
+    Parsers turn ``\r\n`` and a lone ``\r`` into ``\n`` before anything else; a
+    character reference survives that, so the page's text keeps the document's offsets.
+    """
+    return Markup(str(escape(text)).replace("\r", "&#13;"))
+
+
 def _asset(name: str) -> str:
     return resources.files("core.templates").joinpath(name).read_text(encoding="utf-8")
 
@@ -442,6 +451,7 @@ def environment(*extra: BaseLoader) -> Environment:
         label_class=_label_class,
         token_attrs=token_attrs,
     )
+    env.filters["exact"] = exact_text
     return env
 
 

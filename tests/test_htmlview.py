@@ -338,3 +338,12 @@ def test_templates_ship_in_the_wheel(tmp_path: Path) -> None:
     where, size = done.stdout.split()
     assert Path(where).is_relative_to(site)
     assert int(size) > 1000
+
+
+def test_carriage_returns_survive_html_parsing_so_offsets_hold() -> None:
+    text = "Kyiv said.\r\nMoscow said nothing.\rAnkara waited."
+    start, end = find(text, "Moscow")
+    doc = Document(id="crlf", raw_text=text, text=text, entities=[
+        Entity(start=start, end=end, text="Moscow", label="GPE", canonical="Moscow")])
+    tree = page(render_html([doc]))
+    assert tree.get_element_by_id("d0-text").text_content() == text

@@ -616,7 +616,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     def html(body: str, status: int = 200, policy: str | None = None) -> HTMLResponse:
         return HTMLResponse(body, status_code=status, headers={
             "Content-Security-Policy": policy or page_policy(),
-            "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+            "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"})
 
     def view_response(article_id: str,
                       found: tuple[ArticleStatus, str | None] | None) -> HTMLResponse:
@@ -783,7 +783,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
             return await render_index(request, "enter a token first", status=401)
         fields = await form_fields(request)
         data = {k: fields[k].strip() for k in ("title", "url", "source") if fields.get(k)}
-        data["text"] = fields.get("text", "")
+        # browsers send a textarea's line breaks as CRLF; the article's are plain newlines
+        data["text"] = fields.get("text", "").replace("\r\n", "\n")
         try:
             article = Article.model_validate(data)
             article.check_size(settings.max_article_chars)
