@@ -8,6 +8,9 @@ pipeline (every installed stage):
 (a) in-process, one process, one article at a time (as a worker does);
 (b) through Redis by one ``copydesk worker`` with one pool process, then by two such workers.
 
+With ``--http`` (or ``--only-http``) it first times submits/second through ``copydesk serve``
+against direct ``Client`` submits, one per call and in batches, in the same run.
+
 It prints articles/second for each, the ratio (b1)/(a) (the queue's overhead), the scaling
 efficiency from one to two workers (rate2 / (2 × rate1)), and the enqueue-to-result latency
 (submit → ``Client.wait`` returns) p50/p95 at low load, one article at a time, next to the
@@ -193,6 +196,66 @@ def latency(articles: list[dict[str, Any]], redis_url: str, logdir: Path) -> lis
         workers.stop()
 
 
+def http_submits(articles: list[dict[str, Any]], redis_url: str, logdir: Path,
+                 batch: int = 100) -> dict[str, float]:
+    """Submits/second through ``copydesk serve`` against direct ``Client`` submits, same run.
+
+    No worker runs: this measures the front door only (validation, the Redis script, HTTP).
+    Each mode submits the same articles under ids of its own, one per call and in batches.
+    """
+    import httpx
+
+    workers = Workers(redis_url, logdir)  # only for its queue/prefix and environment
+    port = free_port()
+    log = open(logdir / f"gateway-{port}.log", "wb")  # noqa: SIM115
+    gateway = subprocess.Popen([COPYDESK, "serve", "--port", str(port), "--no-access-log"],
+                               env=workers.env(), stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or gateway.poll() is not None:
+                    raise RuntimeError(f"copydesk serve did not start; see {logdir}") from None
+                time.sleep(0.1)
+        client = Client(workers.settings())
+
+        def tagged(mode: str) -> list[dict[str, Any]]:
+            return [dict(a, id=f"{mode}-{a['id']}") for a in articles]
+
+        def timed(run: Any, mode: str) -> float:
+            items = tagged(mode)
+            started = time.perf_counter()
+            run(items)
+            return len(items) / (time.perf_counter() - started)
+
+        rates = {}
+        rates["client, one per call"] = timed(lambda xs: [client.submit(x) for x in xs], "c1")
+        rates[f"client, batches of {batch}"] = timed(
+            lambda xs: [client.submit_many(xs[i:i + batch]) for i in range(0, len(xs), batch)],
+            "cb")
+        with httpx.Client(base_url=url, timeout=60) as http:
+            def post_each(xs: list[dict[str, Any]]) -> None:
+                for x in xs:
+                    if http.post("/v1/articles", json=x).status_code != 202:
+                        raise RuntimeError("the gateway refused an article")
+
+            def post_batches(xs: list[dict[str, Any]]) -> None:
+                for i in range(0, len(xs), batch):
+                    if http.post("/v1/articles", json=xs[i:i + batch]).status_code != 202:
+                        raise RuntimeError("the gateway refused a batch")
+
+            rates["HTTP gateway, one per request"] = timed(post_each, "h1")
+            rates[f"HTTP gateway, batches of {batch}"] = timed(post_batches, "hb")
+        return rates
+    finally:
+        gateway.terminate()
+        gateway.wait(timeout=15)
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -203,6 +266,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200, help="articles in the slice")
     parser.add_argument("--latency-samples", type=int, default=30)
     parser.add_argument("--redis-url", default=None, help="use this Redis (default: start one)")
+    parser.add_argument("--http", action="store_true",
+                        help="also time submits through the HTTP gateway vs direct client")
+    parser.add_argument("--only-http", action="store_true",
+                        help="only the HTTP-gateway vs client submit comparison")
     args = parser.parse_args()
     configure_logging("console", "WARNING")
 
@@ -213,6 +280,12 @@ def main() -> None:
     if redis_url is None:
         redis_proc, redis_url = start_redis(tmp)
     try:
+        if args.http or args.only_http:
+            print(f"submits/second, {len(articles)} articles (no worker; the front door only):")
+            for mode, rate in http_submits(articles, redis_url, tmp).items():
+                print(f"  {mode:32s} {rate:8.1f} articles/s")
+            if args.only_http:
+                return
         stages = Pipeline.build(Settings()).names
         print(f"{len(articles)} articles from {CORPUS.name}; stages: {' → '.join(stages)}")
         print(f"cpus: {os.cpu_count()}; logs: {tmp}")
