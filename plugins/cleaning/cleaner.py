@@ -101,7 +101,8 @@ class Cleaner:
             if self.use_classifier and content:
                 self._apply_classifier(content, stops)
                 used = lang
-        self._drop_duplicates(content)
+        if self.use_classifier:
+            self._drop_duplicates(content)
         self._mark_headings(content, title, stops)
         removed = _merge_removals(raw, lines)
         removed.extend(cut for ln in lines if ln.reason is None for cut in ln.cuts)
@@ -208,9 +209,11 @@ class Cleaner:
             if not kept and line.reason is None:
                 line.reason = BOILERPLATE
 
-    def _drop_duplicates(self, content: list[Line], min_words: int = 8,
+    def _drop_duplicates(self, content: list[Line], min_words: int = 20,
                          share: float = 0.8) -> None:
-        """Drop a kept line whose word 4-grams mostly occurred in lines kept before it."""
+        """Drop a kept paragraph-length line whose word 4-grams mostly occurred in lines
+        kept before it (a page's copy of its own body, a pull quote). Shorter lines may
+        repeat on purpose (a recipe's steps, a refrain)."""
         seen: set[tuple[str, ...]] = set()
         for line in content:
             if line.reason is not None:
