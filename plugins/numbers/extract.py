@@ -108,6 +108,15 @@ ONE_MODALS = frozenset({"could", "can", "must", "should", "might", "would", "may
 ENTITY_SKIP = frozenset(
     {"ORG", "PRODUCT", "WORK_OF_ART", "FAC", "LAW", "EVENT", "PERSON", "PER", "MISC"}
 )
+#: Words after "400m" that show metres, not millions.
+METRE_CONTEXT = frozenset(
+    {"tall", "long", "high", "wide", "deep", "away", "from", "above", "below", "under",
+     "across", "race", "sprint", "hurdles", "final", "freestyle", "title", "record", "run",
+     "runner", "runners", "relay", "event", "gold", "silver", "bronze", "heat", "heats",
+     "backstroke", "breaststroke", "butterfly", "medley", "semi", "indoor", "outdoor",
+     "world", "champion", "championship", "specialist", "wall", "drop", "fall", "dive",
+     "deeper", "higher", "in", "of", "and", "or", "to", "at", "on"}
+)
 UNCOUNTED_PLURALS = frozenset(
     {
         "aircraft",
@@ -1361,18 +1370,22 @@ class Extractor:
         return self._qualify(item)
 
     def _plural_noun_after(self, j: int) -> bool:
+        """Whether "m" before token ``j`` means million ("5m people", "4m DS consoles")
+        rather than metres ("the 400m", "a 3m wall", "800m runners")."""
         if j >= self.n or not self.tokens[j].space_before:
             return False
+        tok = self.tokens[j]
+        if not tok.is_alpha or tok.lower in METRE_CONTEXT:
+            return False
         sp = self.sp(j)
-        if sp is not None:
-            return bool(
-                sp.tag_ in ("NNS", "NNPS")
-                or (sp.pos_ == "NOUN" and sp.lemma_ != sp.lower_ is False)
-            )
-        return self.tokens[j].lower.endswith("s")
+        if sp is not None and sp.pos_ in ("ADP", "ADV", "VERB", "AUX", "CCONJ", "PART", "DET"):
+            return False
+        return True
 
     def _cardinal(self, num: Numeral) -> Found | list[Found] | None:
         toks = self.tokens
+        if num.weak_scale is not None and toks[num.weak_scale[0]].text in ("G", "T", "B", "b"):
+            return None  # "3G", "4G": names, not numbers
         if num.group_word:
             j = num.end
             if j < self.n and toks[j].lower == "of":
