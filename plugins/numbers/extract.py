@@ -110,12 +110,60 @@ ENTITY_SKIP = frozenset(
 )
 #: Words after "400m" that show metres, not millions.
 METRE_CONTEXT = frozenset(
-    {"tall", "long", "high", "wide", "deep", "away", "from", "above", "below", "under",
-     "across", "race", "sprint", "hurdles", "final", "freestyle", "title", "record", "run",
-     "runner", "runners", "relay", "event", "gold", "silver", "bronze", "heat", "heats",
-     "backstroke", "breaststroke", "butterfly", "medley", "semi", "indoor", "outdoor",
-     "world", "champion", "championship", "specialist", "wall", "drop", "fall", "dive",
-     "deeper", "higher", "in", "of", "and", "or", "to", "at", "on"}
+    {
+        "tall",
+        "long",
+        "high",
+        "wide",
+        "deep",
+        "away",
+        "from",
+        "above",
+        "below",
+        "under",
+        "across",
+        "race",
+        "sprint",
+        "hurdles",
+        "final",
+        "freestyle",
+        "title",
+        "record",
+        "run",
+        "runner",
+        "runners",
+        "relay",
+        "event",
+        "gold",
+        "silver",
+        "bronze",
+        "heat",
+        "heats",
+        "backstroke",
+        "breaststroke",
+        "butterfly",
+        "medley",
+        "semi",
+        "indoor",
+        "outdoor",
+        "world",
+        "champion",
+        "championship",
+        "specialist",
+        "wall",
+        "drop",
+        "fall",
+        "dive",
+        "deeper",
+        "higher",
+        "in",
+        "of",
+        "and",
+        "or",
+        "to",
+        "at",
+        "on",
+    }
 )
 UNCOUNTED_PLURALS = frozenset(
     {
@@ -1378,9 +1426,8 @@ class Extractor:
         if not tok.is_alpha or tok.lower in METRE_CONTEXT:
             return False
         sp = self.sp(j)
-        if sp is not None and sp.pos_ in ("ADP", "ADV", "VERB", "AUX", "CCONJ", "PART", "DET"):
-            return False
-        return True
+        function_words = ("ADP", "ADV", "VERB", "AUX", "CCONJ", "PART", "DET")
+        return sp is None or sp.pos_ not in function_words
 
     def _cardinal(self, num: Numeral) -> Found | list[Found] | None:
         toks = self.tokens
