@@ -85,18 +85,44 @@ def start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("redis-server did not start")
 
 
-def in_process(articles: list[dict[str, Any]]) -> tuple[float, list[float]]:
-    """(a): seconds for all, and per-article seconds, one article at a time."""
+def tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux /proc)."""
+    out = [pid]
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            children = (task / "children").read_text().split()
+            for child in children:
+                out.extend(tree(int(child)))
+    except OSError:
+        pass
+    return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by these processes."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def in_process(articles: list[dict[str, Any]]) -> tuple[float, list[float], float]:
+    """(a): seconds for all, per-article seconds (one at a time), and CPU seconds."""
     pipeline = Pipeline.build(Settings())
     pipeline.setup()
     pipeline.process(parse_article(articles[0]))  # warm caches, as a worker's first task
     per_article = []
+    cpu0 = time.process_time()
     started = time.perf_counter()
     for data in articles:
         t0 = time.perf_counter()
         pipeline.process(parse_article(data))
         per_article.append(time.perf_counter() - t0)
-    return time.perf_counter() - started, per_article
+    return time.perf_counter() - started, per_article, time.process_time() - cpu0
 
 
 class Workers:
@@ -153,8 +179,9 @@ class Workers:
 
 
 def through_redis(articles: list[dict[str, Any]], n_workers: int, redis_url: str,
-                  logdir: Path) -> float:
-    """(b): seconds from the first submit to the last result, with n single-process workers."""
+                  logdir: Path, redis_pid: int | None) -> tuple[float, float]:
+    """(b): seconds from the first submit to the last result with n single-process workers,
+    and the CPU seconds the workers (main and pool processes) and Redis used meanwhile."""
     workers = Workers(redis_url, logdir)
     try:
         workers.start(n_workers)
@@ -165,15 +192,19 @@ def through_redis(articles: list[dict[str, Any]], n_workers: int, redis_url: str
             more = client.submit_many([dict(a, id=f"warm{i}-{a['id']}")
                                        for i, a in enumerate(articles[1:1 + 2 * n_workers])])
             client.wait([m.id or "" for m in more], timeout=120)
+        pids = [pid for p in workers.procs for pid in tree(p.pid)]
+        pids += [redis_pid] if redis_pid else []
+        cpu0 = cpu_seconds(pids)
         started = time.perf_counter()
         results = client.submit_many(articles)
         ids = [r.id or "" for r in results]
         final = client.wait(ids, timeout=3600)
         elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(pids) - cpu0
         bad = [i for i, s in final.items() if s is None or s.status != "done"]
         if bad:
             raise RuntimeError(f"{len(bad)} articles did not finish: {bad[:3]}")
-        return elapsed
+        return elapsed, cpu
     finally:
         workers.stop()
 
@@ -289,18 +320,25 @@ def main() -> None:
         stages = Pipeline.build(Settings()).names
         print(f"{len(articles)} articles from {CORPUS.name}; stages: {' → '.join(stages)}")
         print(f"cpus: {os.cpu_count()}; logs: {tmp}")
-        a_time, per_article = in_process(articles)
-        a_rate = len(articles) / a_time
-        print(f"(a) in-process, 1 process:       {a_rate:7.2f} articles/s  ({a_time:.1f}s)")
-        b1_time = through_redis(articles, 1, redis_url, tmp)
-        b1_rate = len(articles) / b1_time
-        print(f"(b) through Redis, 1 worker:     {b1_rate:7.2f} articles/s  ({b1_time:.1f}s)")
-        b2_time = through_redis(articles, 2, redis_url, tmp)
-        b2_rate = len(articles) / b2_time
-        print(f"(b) through Redis, 2 workers:    {b2_rate:7.2f} articles/s  ({b2_time:.1f}s)")
-        print(f"ratio (b, 1 worker) / (a):       {b1_rate / a_rate:7.3f}  "
-              f"(queue overhead {100 * (1 - b1_rate / a_rate):+.1f}%)")
-        print(f"scaling efficiency 1 → 2:        {b2_rate / (2 * b1_rate):7.3f}")
+        n = len(articles)
+        a_time, per_article, a_cpu = in_process(articles)
+        a_rate = n / a_time
+        print(f"(a) in-process, 1 process:     {a_rate:7.2f} articles/s  ({a_time:.1f}s wall, "
+              f"{1000 * a_cpu / n:.0f} ms CPU/article)")
+        pid = redis_proc.pid if redis_proc else None
+        b1_time, b1_cpu = through_redis(articles, 1, redis_url, tmp, pid)
+        b1_rate = n / b1_time
+        print(f"(b) through Redis, 1 worker:   {b1_rate:7.2f} articles/s  ({b1_time:.1f}s wall, "
+              f"{1000 * b1_cpu / n:.0f} ms CPU/article incl. Redis)")
+        b2_time, b2_cpu = through_redis(articles, 2, redis_url, tmp, pid)
+        b2_rate = n / b2_time
+        print(f"(b) through Redis, 2 workers:  {b2_rate:7.2f} articles/s  ({b2_time:.1f}s wall, "
+              f"{1000 * b2_cpu / n:.0f} ms CPU/article incl. Redis)")
+        print(f"ratio (b, 1 worker) / (a):     {b1_rate / a_rate:7.3f} by wall time; "
+              f"CPU per article {b1_cpu / a_cpu:.3f}× in-process "
+              f"(queue overhead {100 * (b1_cpu / a_cpu - 1):+.1f}% CPU)")
+        print(f"scaling efficiency 1 → 2:      {b2_rate / (2 * b1_rate):7.3f}  "
+              f"(load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
         lat = latency(load_articles(args.latency_samples, offset=args.n), redis_url, tmp)
         print(f"latency enqueue→result (low load, n={len(lat)}): "
               f"p50 {1000 * statistics.median(lat):.0f} ms, p95 {1000 * pct(lat, 0.95):.0f} ms; "
