@@ -6,10 +6,11 @@ grid, keeping a change only when it raises the objective on the dev half: the me
 (CNN/DM+Newsroom at 3 sentences, BBC at 3, BBC at the reference's count) of the relative
 gain of (ROUGE-1 + ROUGE-2) / 2 over lead-N, plus the smallest of those three gains (so a
 weight that helps BBC while losing to lead-3 on CNN/DM does not win). The final weights are then scored on both halves, next to lead-N.
-Features are computed once per article (they do not depend on the weights) and ROUGE is
+``--random N`` first draws N weight sets at random from the grids and starts the
+coordinate search from the best. Features are computed once per article (they do not depend on the weights) and ROUGE is
 cached per picked sentence set, so a full search takes minutes. Usage::
 
-    python bench/tune_summary.py [--limit N] [--rounds 2] [--cache /tmp/summary-cache]
+    python bench/tune_summary.py [--limit N] [--random 200] [--rounds 2] [--cache DIR]
 """
 
 from __future__ import annotations
@@ -32,17 +33,19 @@ from plugins.summary.rank import Ranked, Weights, prepare, select
 
 #: The grid each weight is searched over.
 GRID: dict[str, list[float]] = {
-    "position": [0.5, 1.0, 1.5, 2.0, 3.0],
+    "position": [0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0],
     "position_decay": [0.5, 0.75, 1.0, 1.5, 2.0],
     "centrality": [0.0, 0.25, 0.5, 0.75, 1.0],
     "backward_weight": [-0.5, -0.25, 0.0, 0.25, 0.5],
     "title": [0.0, 0.15, 0.3, 0.5, 0.8],
+    "lead": [0.0, 0.15, 0.3, 0.5, 0.8],
     "entities": [0.0, 0.15, 0.3, 0.5, 0.8],
     "numbers": [0.0, 0.05, 0.1, 0.2, 0.4],
     "paragraph_start": [0.0, 0.05, 0.1, 0.2],
     "quoted": [0.0, 0.1, 0.2, 0.4],
     "question": [0.0, 0.15, 0.3, 0.6],
     "dangling": [0.0, 0.1, 0.2, 0.4],
+    "length": [-0.2, -0.1, 0.0, 0.1, 0.2, 0.4],
     "long": [0.0, 0.15, 0.3, 0.6],
     "long_words": [35, 45, 55, 70],
     "short": [0.0, 0.1, 0.2, 0.4],
@@ -144,7 +147,25 @@ def objective(result: Result, lead: Result) -> float:
     return float(np.mean(gains) + min(gains))
 
 
+def sample(sets: dict[str, list[Item]], start: Weights, trials: int, seed: int,
+           scorer: Scorer) -> Weights:
+    """Random search: each weight drawn from its grid; the best of ``trials`` draws."""
+    rng = np.random.default_rng(seed)
+    lead = run(sets, start, scorer, "lead")
+    best, best_value = start, objective(run(sets, start, scorer), lead)
+    print(f"start {best_value:.4f}", flush=True)
+    for trial_no in range(trials):
+        draw = {name: grid[int(rng.integers(len(grid)))] for name, grid in GRID.items()}
+        trial = Weights.model_validate(draw)
+        got = objective(run(sets, trial, scorer), lead)
+        if got > best_value:
+            best, best_value = trial, got
+            print(f"draw {trial_no}: {got:.4f} {json.dumps(draw)}", flush=True)
+    return best
+
+
 def search(sets: dict[str, list[Item]], start: Weights, rounds: int, scorer: Scorer) -> Weights:
+    """Coordinate search from ``start``: one weight at a time over its grid."""
     lead = run(sets, start, scorer, "lead")
     best = start
     best_value = objective(run(sets, best, scorer), lead)
@@ -179,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--cache", type=Path, default=None, help="keep parses here")
     parser.add_argument("--weights", type=str, default=None, help="JSON weights to start from")
+    parser.add_argument("--random", type=int, default=0, help="random draws before the search")
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-search", action="store_true", help="only report")
     args = parser.parse_args(argv)
 
@@ -188,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     start = Weights.model_validate(json.loads(args.weights)) if args.weights else Weights()
     scorer = Scorer()
+    if args.random:
+        start = sample(halves["dev"], start, args.random, args.seed, scorer)
     tuned = start if args.no_search else search(halves["dev"], start, args.rounds, scorer)
     print("weights:", json.dumps(tuned.model_dump()))
     for half, sets in halves.items():

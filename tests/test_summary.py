@@ -83,6 +83,18 @@ def test_sample_summary_never_picks_a_heading_or_furniture(
         assert sentence.text.rstrip("\"'”’)").endswith((".", "!", "?"))
 
 
+def test_full_pipeline_summary_of_the_sample_is_three_prose_sentences(sample_doc: Document) -> None:
+    assert sample_doc.summary is not None
+    picked = sample_doc.summary.sentences
+    assert len(picked) == 3
+    assert [s.start for s in picked] == sorted(s.start for s in picked)
+    for sentence in picked:
+        assert sample_doc.text[sentence.start:sentence.end] == sentence.text
+        assert not any(h.start < sentence.end and sentence.start < h.end
+                       for h in sample_doc.headings)
+        assert not any(line in sentence.text for line in FURNITURE_LINES)
+
+
 def test_heading_lines_are_not_picked_even_when_no_stage_marked_them(
     stage: SummaryStage, summary_pipeline: Pipeline, sample_article: Article
 ) -> None:

@@ -8,10 +8,13 @@ Each eligible candidate gets features, all scaled to 0..1 within the article:
   similarity to the sentences *after* it (a sentence that later ones elaborate on is
   central) plus ``backward_weight`` times similarity to the ones before it;
 - ``title``: TF-IDF cosine with the title (``Document.title`` or a level-1 heading);
+- ``lead``: TF-IDF cosine with the first eligible sentence, the article's own headline
+  when it has no title (zero for that sentence itself);
 - ``entities``: coverage of the article's main names, each weighted by how many sentences
   mention it; ``numbers``: whether it reports figures;
 - shape: paragraph opening (bonus), direct quotation, question, very long or very short
-  sentence, an opening that leans on the sentence before (penalties).
+  sentence, an opening that leans on the sentence before (penalties), and length relative
+  to the article's mean sentence (``length`` > 0 prefers concise sentences).
 
 The weighted sum is the sentence's score. Sentences are then picked greedily by maximal
 marginal relevance: score minus ``redundancy`` times the highest similarity to a sentence
@@ -43,12 +46,14 @@ class Weights(BaseModel):
     centrality: float = 0.5
     backward_weight: float = 0.0
     title: float = 0.3
+    lead: float = 0.0
     entities: float = 0.3
     numbers: float = 0.1
     paragraph_start: float = 0.0
     quoted: float = 0.2
     question: float = 0.3
     dangling: float = 0.1
+    length: float = 0.0
     long_words: int = Field(default=50, ge=10)
     long: float = 0.3
     short_words: int = Field(default=8, ge=1)
@@ -128,6 +133,7 @@ def prepare(candidates: Sequence[Candidate], title_terms: Sequence[str] = ()) ->
         "forward": upper,
         "backward": lower,
         "title": title,
+        "lead": sim[:, 0] if n else np.zeros(0),
         "entities": _scale(np.sqrt(entity)),
         "numbers": np.array([min(c.numbers, 2) / 2 for c in chosen], dtype=float),
         "paragraph_start": np.array([c.paragraph_start for c in chosen], dtype=float),
@@ -147,18 +153,21 @@ def scores(ranked: Ranked, weights: Weights) -> np.ndarray:
     position = 1.0 / (1.0 + f["rank"]) ** weights.position_decay
     centrality = _scale(np.maximum(f["forward"] + weights.backward_weight * f["backward"], 0))
     words = f["words"]
+    relative = np.clip(words / max(float(words.mean()), 1.0) - 1.0, -1.0, 2.0)
     long = np.clip((words - weights.long_words) / weights.long_words, 0.0, 1.0)
     short = np.clip((weights.short_words - words) / weights.short_words, 0.0, 1.0)
     total = (
         weights.position * position
         + weights.centrality * centrality
         + weights.title * _scale(f["title"])
+        + weights.lead * _scale(f["lead"])
         + weights.entities * f["entities"]
         + weights.numbers * f["numbers"]
         + weights.paragraph_start * f["paragraph_start"]
         - weights.quoted * f["quoted"]
         - weights.question * f["question"]
         - weights.dangling * f["dangling"]
+        - weights.length * relative
         - weights.long * long
         - weights.short * short
     )
