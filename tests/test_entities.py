@@ -116,6 +116,15 @@ def test_honorific_makes_a_person_whatever_the_model_label(run: Run) -> None:
     assert [(e.label, e.canonical) for e in stearns] == [("PERSON", "Robert Stearns")] * 2
 
 
+def test_name_found_once_is_found_again_where_the_model_missed_it(run: Run) -> None:
+    text = (
+        "German airline Lufthansa may sue federal agencies for damages after the arrival of "
+        "US president George W Bush disrupted flights. Lufthansa accounts for six out of "
+        "every 10 planes using Frankfurt's airport."
+    )  # the bare model finds only the first "Lufthansa"
+    assert [e.label for e in run(text) if e.text == "Lufthansa"] == ["ORG", "ORG"]
+
+
 def test_pattern_id_is_the_canonical_name(run: Run) -> None:
     text = (
         "The talks are reportedly being facilitated at the request of former U.S. President "

@@ -226,6 +226,7 @@ class EntitiesStage(Stage):
             self._merge_builtin(parsed, index, self.builtin_matcher(parsed))
             candidates = index.items
         self._relabel_by_context(parsed, candidates)
+        candidates.extend(self._repeated_mentions(parsed, candidates))
         if self.user_matcher is not None:
             index = SpanIndex(len(parsed), candidates)
             self._merge_user(index, self.user_matcher(parsed))
@@ -284,6 +285,54 @@ class EntitiesStage(Stage):
             elif definite_place(parsed, cand.start, cand.end):
                 cand.label = "LOC"
         _vote_labels(parsed, candidates)
+
+    def _repeated_mentions(self, parsed: SpacyDoc, candidates: list[Candidate]) -> list[Candidate]:
+        """Mentions the model missed of a name it found elsewhere in the document: the
+        same words, spelt the same, as proper nouns outside any entity ("Lebed" after
+        "Alexander Lebed", a second "Rustem Umerov"). A person's surname counts as
+        the person's name."""
+        names: dict[tuple[str, ...], Counter[str]] = {}
+        for c in candidates:
+            words = tuple(t.text for t in parsed[c.start : c.end])
+            names.setdefault(words, Counter())[c.label] += 1
+            if c.label == "PERSON" and c.end - c.start > 1:
+                names.setdefault(words[-1:], Counter())["PERSON"] += 1
+        by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for words, labels in names.items():
+            if len(words[0]) < 3 or not words[0][:1].isupper():
+                continue
+            if len(words) == 1 and self.stops.is_title_word(words[0]):
+                continue
+            by_first.setdefault(words[0], []).append((words, labels.most_common(1)[0][0]))
+        for options in by_first.values():
+            options.sort(key=lambda item: -len(item[0]))  # longest first
+        covered = [False] * (len(parsed) + 1)
+        for c in candidates:
+            covered[c.start : c.end] = [True] * (c.end - c.start)
+        found: list[Candidate] = []
+        i = 0
+        while i < len(parsed):
+            token = parsed[i]
+            for words, label in by_first.get(token.text, []):
+                end = i + len(words)
+                if end > len(parsed) or any(covered[i:end]):
+                    continue
+                span = parsed[i:end]
+                if tuple(t.text for t in span) != words or any(
+                    t.pos_ != "PROPN" for t in span
+                ):
+                    continue
+                # the whole proper-noun run, not a piece of a longer name
+                if (i > 0 and parsed[i - 1].pos_ == "PROPN") or (
+                    end < len(parsed) and parsed[end].pos_ == "PROPN"
+                ):
+                    continue
+                found.append(Candidate(i, end, label, "model"))
+                covered[i:end] = [True] * len(words)
+                i = end - 1
+                break
+            i += 1
+        return found
 
     @staticmethod
     def _merge_user(index: SpanIndex, matches: list[Match]) -> None:
