@@ -34,14 +34,14 @@ def main() -> None:
             sys.exit(done.stderr)
         driver = start_chromium()
         try:
-            driver.set_window_size(1400, 1100)
+            driver.set_window_size(1400, 1500)
             driver.get(page.as_uri())
             # the first quote with a speaker that shows in the top of the page, else an entity
             height = driver.execute_script("return window.innerHeight")
             targets = [
                 el for el in driver.find_elements(
                     By.CSS_SELECTOR, "#d0-text .m-quote.first[data-speaker]")
-                if el.rect["y"] + el.rect["height"] < height * 0.8
+                if el.rect["y"] + el.rect["height"] < height * 0.9
             ] or driver.find_elements(By.CSS_SELECTOR, "#d0-text .m-entity")
             if targets:
                 ActionChains(driver).move_to_element(targets[0]).perform()
