@@ -326,3 +326,10 @@ def test_eval_accuracy_stays_above_floor() -> None:
 
     assert share("duckling") >= 0.80
     assert share("quantulum3") >= 0.65
+
+
+def test_full_default_pipeline_finds_the_same_sample_quantities(sample_doc: Document) -> None:
+    """After cleaning and entities, the numbers layer of the raw sample is the same list."""
+    expected = {t for t, *_ in SAMPLE_QUANTITIES} | {"1:00 PM local time", "1000 GMT"}
+    assert {m.text for m in sample_doc.numbers} == expected
+    assert sample_doc.offset_problems() == []

@@ -1065,7 +1065,7 @@ class Extractor:
             k += 1  # "27-kilometer ring", "a 5-mile walk"
         if (
             num.weak_scale is not None
-            and toks[num.weak_scale[0]].text in ("m", "b", "B", "M")
+            and toks[num.weak_scale[0]].text in ("m", "M")
             and self._plural_noun_after(num.weak_scale[0] + 1)
         ):
             # "5m people" is five million; "5m long" five metres
@@ -1185,9 +1185,7 @@ class Extractor:
             value = num.value * cur.factor
             item = Found(num.start, cur.end, "money", _num(value), unit=cur.code)
             return self._qualify(self._range(item, num, unit_kind="money", factor=cur.factor))
-        if cur.ambiguous_pound and not self._pound_is_money(
-            j, scaled=scaled or num.value >= 1e6 or (not num.integer_text and not num.words)
-        ):
+        if cur.ambiguous_pound and not self._pound_is_money(j, scaled=scaled or num.value >= 1e6):
             unit = self.units.by_name["pound"]
             return self._measure(num, unit, cur.end)
         code = cur.code
@@ -1592,7 +1590,7 @@ class Extractor:
         second = self.read_numeral(k)
         if second is None or second.ordinal or second.vague:
             return item
-        if conn.text in DASHES and second.value <= num.value and unit_kind in ("money", "percent"):
+        if conn.text in DASHES and second.value <= num.value:
             return item
         self._apply_weak(second, money=unit_kind == "money")
         end = second.end

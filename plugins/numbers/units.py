@@ -146,7 +146,7 @@ class UnitTable:
         for sep in (" per ", " / ", "/"):
             if sep not in key and sep not in name:
                 continue
-            left, right = (key if sep in key else name).split(sep, 1)
+            left, right = (name if sep in name else key).split(sep, 1)
             a, b = self.lookup_name(left.strip()), self.lookup_name(right.strip())
             if a is not None and b is not None:
                 return Unit(f"{a.code}/{b.code}", "", f"{a.si}/{b.si}", a.factor / b.factor)
