@@ -256,6 +256,82 @@ def test_adversarial_megabyte_lines_clean(hang_guard: None) -> None:
 # -- what is removed, what is kept ---------------------------------------------------------
 
 
+FURNITURE_KINDS = [
+    ("Photo: Reuters/Valentyn Ogirenko", "photo_credit"),
+    ("Delegates arrive at the palace on Monday. (AP Photo/Francisco Seco)", "photo_caption"),
+    ("Tags: Ukraine, Russia, Peace talks, Istanbul", "tags"),
+    ("Share this article", "share"),
+    ("Facebook Twitter LinkedIn WhatsApp Email", "share"),
+    ("Sign up for our daily newsletter", "subscribe"),
+    ("READ MORE: Zelenskyy calls for immediate ceasefire", "related"),
+    (
+        "This website uses cookies to improve your experience. We'll assume you're ok "
+        "with this, but you can opt-out if you wish. Accept Read More",
+        "cookies",
+    ),
+    ("Home > World > Europe", "navigation"),
+    ("Advertisement", "advertisement"),
+    ("© 2025 Example News. All rights reserved.", "footer"),
+    ("Updated June 1, 2025 at 9:00 am", "metadata"),
+]
+
+
+@pytest.mark.parametrize(("line", "reason"), FURNITURE_KINDS)
+def test_furniture_line_between_paragraphs_is_removed_with_its_reason(
+    sample_text: str, line: str, reason: str
+) -> None:
+    text = sample_text.replace("\n\nNeither Moscow", f"\n\n{line}\n\nNeither Moscow", 1)
+    doc = clean_text(text)
+    assert line not in doc.text
+    removal = next(r for r in doc.removed if r.text == line)
+    assert removal.reason == reason
+    assert doc.raw_text[removal.start : removal.end] == line
+    assert contains_words(doc.text, "Neither Moscow nor Kyiv has signaled any significant shift")
+
+
+def test_a_credit_inside_a_paragraph_is_cut_out_of_it() -> None:
+    raw = (
+        "Ukrainian forces launched a major drone offensive (Photo by Efrem Lukatsky/AP) "
+        "striking military airfields in five Russian regions."
+    )
+    doc = clean_text(raw)
+    assert doc.text == (
+        "Ukrainian forces launched a major drone offensive striking military airfields "
+        "in five Russian regions."
+    )
+    (removal,) = doc.removed
+    assert removal.text == "(Photo by Efrem Lukatsky/AP)" and removal.reason == "photo_credit"
+    assert raw[removal.start : removal.end] == removal.text
+
+
+def test_a_related_list_goes_with_its_heading_and_the_article_goes_on(sample_text: str) -> None:
+    related = (
+        "Related\nZelenskyy calls for immediate ceasefire\n"
+        "Kremlin keeps its demands under wraps\nWhat the drone strikes mean for the talks"
+    )
+    text = sample_text.replace("\n\nThis latest", f"\n\n{related}\n\nThis latest", 1)
+    doc = clean_text(text)
+    assert "Kremlin keeps its demands" not in doc.text
+    assert any(r.reason == "related" and "What the drone strikes" in r.text for r in doc.removed)
+    assert contains_words(doc.text, "This latest diplomatic attempt marks only the second")
+
+
+def test_a_whole_page_paste_loses_its_menus_and_keeps_its_article() -> None:
+    data = shared_path("eval", "cleaning", "fullpage-text.jsonl")
+    with data.open(encoding="utf-8") as lines:
+        page = next(row for row in map(json.loads, lines) if row["id"] == HTML_PAGE_ID)
+    doc = clean_text(page["page_text"])
+    assert doc.offset_problems() == []
+    assert doc.extensions["cleaning"]["classifier_language"] == "en"
+    for menu in ("Fantasy Hockey", "Play Golf", "Prisco's Picks", "Podcasts Home"):
+        assert menu not in doc.text
+    assert any(r.reason == "boilerplate" for r in doc.removed)
+    for paragraph in page["gold_article_body"].split("\n"):
+        if len(paragraph.split()) >= 12:
+            assert contains_words(doc.text, paragraph), paragraph[:60]
+
+
+
 def test_a_comment_counter_by_the_byline_does_not_take_the_article(sample_text: str) -> None:
     text = sample_text.replace("\n\nIstanbul, Turkey", "\n\n12 Comments\n\nIstanbul, Turkey", 1)
     doc = clean_text(text)

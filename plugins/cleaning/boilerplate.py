@@ -64,8 +64,8 @@ class Params:
     #: A short line of at least this many words ending a sentence is ``neargood``.
     sentence_words: int = 6
     #: A page shows navigation when this many short lines that end no sentence (menu
-    #: items, or lines a rule removed) follow each other; without it the input is an
-    #: article pasted on its own, and the classifier drops nothing.
+    #: items) follow each other; without it the input is an article pasted on its own,
+    #: and the classifier drops nothing.
     menu_run: int = 5
     #: "Short" for that purpose, in characters.
     menu_line_chars: int = 50
@@ -207,14 +207,17 @@ def heading_like(line: str, feats: LineFeatures) -> bool:
 def looks_like_whole_page(
     feats: Sequence[LineFeatures], fixed_bad: Sequence[bool], params: Params
 ) -> bool:
-    """True when the text shows a menu: ``menu_run`` short non-sentence lines in a row.
+    """True when the text shows a menu: ``menu_run`` short non-sentence lines in a row
+    (lines a rule already removed are skipped over).
 
     Copied whole pages nearly always do (navigation, footer link lists); an article
     pasted on its own nearly never does, and then its lists and closing lines must not
     be judged as boilerplate."""
     run = 0
     for f, fixed in zip(feats, fixed_bad, strict=True):
-        if fixed or (f.chars < params.menu_line_chars and not f.ends_sentence):
+        if fixed:
+            continue  # furniture a rule matched neither makes nor breaks a menu
+        if f.chars < params.menu_line_chars and not f.ends_sentence:
             run += 1
             if run >= params.menu_run:
                 return True

@@ -46,6 +46,8 @@ class Line:
     text: str
     #: Inline cuts (start, end, reason) made inside the line.
     cuts: list[tuple[int, int, str]] = field(default_factory=list)
+    #: True when a blank line (or the start of the text) comes right before this one.
+    blank_before: bool = False
     reason: str | None = None
     heading: int = 0
 
@@ -113,19 +115,29 @@ class Cleaner:
 
     def _split(self, raw: str) -> list[Line]:
         lines: list[Line] = []
+        blank = True
         for start, end in iter_lines(raw):
             pieces = [(start, end)]
             cuts: list[tuple[int, int, str]] = []
             segment = raw[start:end]
-            for rule in self.inline:
+            whole = normalize_line(segment, self.fix_encoding)
+            # a line that is furniture as a whole (a caption ending in its credit) goes
+            # whole; inline cuts are for credits inside prose
+            inline = [] if self._matching_rule(whole) is not None else self.inline
+            for rule in inline:
                 found = [(start + m.start(), start + m.end()) for m in
                          rule.pattern.finditer(segment) if m.end() > m.start()]
                 found = [(a, b) for a, b in found if not any(a < d and c < b for c, d, _ in cuts)]
                 if found:
                     cuts.extend((a, b, rule.reason) for a, b in found)
                     pieces = _subtract(pieces, found)
-            text = normalize_line(" ".join(raw[a:b] for a, b in pieces), self.fix_encoding)
-            line = Line(start=start, end=end, pieces=pieces, text=text, cuts=sorted(cuts))
+            text = (
+                whole if not cuts
+                else normalize_line(" ".join(raw[a:b] for a, b in pieces), self.fix_encoding)
+            )
+            line = Line(start=start, end=end, pieces=pieces, text=text, cuts=sorted(cuts),
+                        blank_before=blank)
+            blank = not text
             if cuts and _ONLY_PUNCT.fullmatch(text) is not None:
                 # nothing but punctuation is left once the credit is cut: drop the line
                 line.text = segment.strip()
@@ -177,8 +189,8 @@ class Cleaner:
             if self._matching_rule(text) is not None or _reads_as_prose(text):
                 break
             nxt = content[j + 1].text if j + 1 < len(content) else ""
-            if _is_heading_shape(text) and _reads_as_prose(nxt):
-                break  # a section heading of the article itself
+            if content[j].blank_before and _is_heading_shape(text) and _reads_as_prose(nxt):
+                break  # a section heading of the article itself, not the list's last item
             content[j].reason = reason
             j += 1
         return j

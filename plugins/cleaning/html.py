@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 Favor = Literal["balanced", "precision", "recall"]
@@ -96,6 +96,9 @@ def _parse_date(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value.strip():
         return None
     try:
-        return datetime.fromisoformat(value.strip())
+        parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
+    # a page's date usually comes without a zone; UTC keeps it comparable with the
+    # zone-aware timestamps clients submit
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
