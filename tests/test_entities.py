@@ -196,6 +196,14 @@ def test_page_furniture_is_not_an_entity(run: Run) -> None:
     assert run(text) == []
 
 
+def test_configured_labels_choose_what_is_kept(run: Run) -> None:
+    text = (
+        "The Russian delegation will be led by Vladimir Medinsky, a senior aide to Putin who "
+        "was involved in previous negotiations back in 2022."
+    )
+    assert {e.label for e in run(text, labels=["PERSON", "DATE"])} == {"PERSON", "DATE"}
+
+
 def test_dates_and_numbers_are_left_to_the_numbers_stage(run: Run) -> None:
     text = (
         "The Russian delegation will be led by Vladimir Medinsky, a senior aide to Putin who "
@@ -269,7 +277,7 @@ def test_after_cleaning_the_sample_keeps_people_places_and_no_error_class() -> N
         e.text for e in doc.entities if e.label in ("GPE", "LOC")
     }
     assert not texts(doc.entities) & {"Hopes Remain Low", "However", "Defense", "GMT",
-                                      "Admin", "Tags"}
+                                      "Admin", "Tags", "Getty Images"}
 
 
 def test_missing_model_names_the_package_to_install() -> None:

@@ -101,7 +101,10 @@ def noise_reason(
     doc: SpacyDoc, start: int, end: int, label: str, stops: StopLists,
     lexicon: Lexicon | None = None,
 ) -> str | None:
-    """Why the span is not a name (a short reason), or None when it may be one."""
+    """Why the span is not a name (a short reason), or None when it may be one. Labels
+    that are not names (DATE, MONEY… when configured) are not judged."""
+    if label not in NAME_LABELS:
+        return None
     tokens = list(doc[start:end])
     text = doc[start:end].text
     if not any(ch.isalpha() for ch in text):
