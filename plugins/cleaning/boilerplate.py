@@ -76,6 +76,8 @@ class Params:
     #: A stretch of this many characters of boilerplate between two runs of prose
     #: separates them into different clusters.
     cluster_gap_chars: int = 600
+    #: ...or this many dropped lines (headline, byline, date between teasers).
+    cluster_gap_lines: int = 4
     #: A cluster of prose other than the largest is kept when it has at least this share
     #: of the largest cluster's prose characters.
     cluster_keep_share: float = 0.25
@@ -298,7 +300,7 @@ def classify(
     labels = _resolve_short(labels)
     labels = _resolve_neargood(labels)
     keep = [label == "good" for label in labels]
-    keep = _main_run(keep, feats, params)
+    keep = _main_run(keep, feats, fixed_bad, params)
     return keep
 
 
@@ -375,18 +377,31 @@ def _resolve_neargood(labels: list[Label]) -> list[Label]:
     return out
 
 
-def _main_run(keep: list[bool], feats: Sequence[LineFeatures], params: Params) -> list[bool]:
-    """Drop kept clusters far from the largest one unless they are substantial."""
+def _main_run(
+    keep: list[bool], feats: Sequence[LineFeatures], fixed_bad: Sequence[bool], params: Params
+) -> list[bool]:
+    """Drop kept clusters far from the largest one unless they are substantial.
+
+    Two kept lines belong to different clusters when more than ``cluster_gap_chars`` of
+    dropped text, or at least ``cluster_gap_lines`` dropped lines, lie between them —
+    lines a furniture rule removed (an ad slot, a caption inside the article) do not
+    count as a gap."""
     clusters: list[list[int]] = []
-    gap = params.cluster_gap_chars + 1
+    gap_chars = params.cluster_gap_chars + 1
+    gap_lines = 0
     for i, kept in enumerate(keep):
         if kept:
-            if gap > params.cluster_gap_chars or not clusters:
+            if (
+                not clusters
+                or gap_chars > params.cluster_gap_chars
+                or gap_lines >= params.cluster_gap_lines
+            ):
                 clusters.append([])
             clusters[-1].append(i)
-            gap = 0
-        else:
-            gap += feats[i].chars
+            gap_chars = gap_lines = 0
+        elif not fixed_bad[i]:
+            gap_chars += feats[i].chars
+            gap_lines += 1
     if len(clusters) <= 1:
         return keep
     weight = [sum(feats[i].chars for i in c) for c in clusters]
