@@ -141,6 +141,13 @@ def test_paragraphs_are_separated_by_one_blank_line(cleaned_sample: Document) ->
     assert len(paragraphs) == 5 + 12  # headings + body paragraphs of the sample
 
 
+def test_windows_line_breaks_give_the_same_text(cleaned_sample: Document, sample_text: str) -> None:
+    doc = clean_text(sample_text.replace("\n", "\r\n"))
+    assert doc.text == cleaned_sample.text
+    assert doc.offset_problems() == []
+    assert [r.reason for r in doc.removed] == [r.reason for r in cleaned_sample.removed]
+
+
 def test_nbsp_and_zero_width_characters_are_normalized() -> None:
     doc = clean_text(
         "Russian forces retaliated with a barrage of missile and drone\u00a0strikes "
