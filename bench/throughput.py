@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -204,6 +205,8 @@ def through_redis(articles: list[dict[str, Any]], n_workers: int, redis_url: str
         bad = [i for i, s in final.items() if s is None or s.status != "done"]
         if bad:
             raise RuntimeError(f"{len(bad)} articles did not finish: {bad[:3]}")
+        shares = Counter(s.worker for s in final.values() if s)
+        print(f"    articles per worker: {dict(sorted(shares.items()))}")
         return elapsed, cpu
     finally:
         workers.stop()
@@ -324,16 +327,18 @@ def main() -> None:
         a_time, per_article, a_cpu = in_process(articles)
         a_rate = n / a_time
         print(f"(a) in-process, 1 process:     {a_rate:7.2f} articles/s  ({a_time:.1f}s wall, "
-              f"{1000 * a_cpu / n:.0f} ms CPU/article)")
+              f"{1000 * a_cpu / n:.0f} ms CPU/article, {a_cpu / a_time:.2f} CPUs obtained)")
         pid = redis_proc.pid if redis_proc else None
         b1_time, b1_cpu = through_redis(articles, 1, redis_url, tmp, pid)
         b1_rate = n / b1_time
         print(f"(b) through Redis, 1 worker:   {b1_rate:7.2f} articles/s  ({b1_time:.1f}s wall, "
-              f"{1000 * b1_cpu / n:.0f} ms CPU/article incl. Redis)")
+              f"{1000 * b1_cpu / n:.0f} ms CPU/article incl. Redis, "
+              f"{b1_cpu / b1_time:.2f} CPUs obtained)")
         b2_time, b2_cpu = through_redis(articles, 2, redis_url, tmp, pid)
         b2_rate = n / b2_time
         print(f"(b) through Redis, 2 workers:  {b2_rate:7.2f} articles/s  ({b2_time:.1f}s wall, "
-              f"{1000 * b2_cpu / n:.0f} ms CPU/article incl. Redis)")
+              f"{1000 * b2_cpu / n:.0f} ms CPU/article incl. Redis, "
+              f"{b2_cpu / b2_time:.2f} CPUs obtained)")
         print(f"ratio (b, 1 worker) / (a):     {b1_rate / a_rate:7.3f} by wall time; "
               f"CPU per article {b1_cpu / a_cpu:.3f}× in-process "
               f"(queue overhead {100 * (b1_cpu / a_cpu - 1):+.1f}% CPU)")
