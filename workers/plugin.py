@@ -173,18 +173,22 @@ def register_commands(cli: click.Group) -> None:
                 click.echo(json.dumps(item.to_dict() if item else
                                       {"id": article_id, "status": "unknown"}))
         else:
-            table = Table("id", "status", "stage", "attempts", "worker", "submitted",
-                          "finished", "error")
+            table = Table("id", "status", "stage", "attempts", "worker", "finished (UTC)")
+            errors = []
             for article_id in ids:
                 item = found.get(article_id)
                 if item is None:
                     missing = True
-                    table.add_row(article_id, "unknown", "", "", "", "", "", "")
+                    table.add_row(article_id, "unknown", "", "", "", "")
                     continue
                 table.add_row(item.id, item.status, item.stage or "", str(item.attempts),
-                              item.worker or "", _when(item.submitted_at),
-                              _when(item.finished_at), (item.error or "")[:80])
-            Console().print(table)
+                              item.worker or "", _when(item.finished_at))
+                if item.error:
+                    errors.append(f"{item.id}: {item.error}")
+            console = Console()
+            console.print(table)
+            for line in errors:
+                console.print(line, highlight=False, soft_wrap=True)
         if missing:
             sys.exit(1)
 
@@ -258,7 +262,10 @@ def register_commands(cli: click.Group) -> None:
                           w.info.get("pid", ""), w.info.get("concurrency", ""),
                           w.info.get("active", ""), w.info.get("processed", ""),
                           f"{time.time() - w.last_seen:.0f}s ago")
-        console.print(table)
+        if info.workers:
+            console.print(table)
+        else:
+            console.print("workers: none alive (start one with `copydesk worker`)")
         console.print(f"dead letters: {info.dead_letter_count}", highlight=False)
         for d in info.dead_letters:
             console.print(f"  [red]{d.get('id')}[/red] ({d.get('attempts')} attempts, "
