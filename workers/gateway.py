@@ -56,7 +56,7 @@ from workers.client import Client, QueueUnavailable
 from workers.keys import FINISHED, STATUSES, keys_for
 from workers.metrics import read_histograms, stage_metrics_key
 from workers.protocol import new_task_id
-from workers.store import ArticleStatus
+from workers.store import SUBMIT, ArticleStatus
 
 JSON_LINES_TYPES = frozenset({
     "application/x-ndjson", "application/jsonl", "application/x-jsonlines",
@@ -315,6 +315,7 @@ class Gateway:
         self.client = client or Client(settings)
         self.keys = keys_for(settings)
         self._aredis: aioredis.Redis | None = None
+        self._submit_script: Any = None
         self.http_submitted = 0
         self._counted_to = "0-0"
         self.stream_counts = {"submitted": 0, "requeued": 0, "done": 0, "failed": 0}
@@ -334,15 +335,23 @@ class Gateway:
 
     # -- queue operations ----------------------------------------------------------------
 
-    def submit_all(self, articles: list[Article], force: bool) -> list[Submitted]:
-        """Enqueue every article in one Redis transaction: all of them or none."""
+    async def submit_all(self, articles: list[Article], force: bool) -> list[Submitted]:
+        """Enqueue every article in one Redis transaction: all of them or none.
+
+        The queue's own submit script (``workers.store.SUBMIT``, with the arguments the
+        store builds), run on the async client so the event loop never waits on Redis.
+        """
         store = self.client.store
-        pipe = store.r.pipeline(transaction=True)
-        for article in articles:
-            assert article.id is not None
-            store.submit(article.id, _payload(article), new_task_id(), force, pipe=pipe)
+        if self._submit_script is None:
+            self._submit_script = self.aredis.register_script(SUBMIT)
         try:
-            replies = pipe.execute()
+            async with self.aredis.pipeline(transaction=True) as pipe:
+                for article in articles:
+                    assert article.id is not None
+                    keys, args = store.submit_args(article.id, _payload(article),
+                                                   new_task_id(), force)
+                    await self._submit_script(keys=keys, args=args, client=pipe)
+                replies = await pipe.execute()
         except (RedisError, OSError) as exc:
             raise _unavailable(exc) from None
         out = []
@@ -553,7 +562,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         body = await read_body(request, limits.max_body_bytes)
         articles, batch = parse_articles(body, request.headers.get("content-type", ""),
                                          limits.max_batch, settings.max_article_chars)
-        submitted = await run_in_threadpool(gw.submit_all, articles, force)
+        submitted = await gw.submit_all(articles, force)
         headers = {} if batch else {"Location": submitted[0].location}
         return JSONResponse(SubmitResponse(articles=submitted).model_dump(), status_code=202,
                             headers=headers)
@@ -795,7 +804,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         except InvalidArticle as exc:
             return await render_index(request, str(exc), fields, status=413)
         try:
-            (done,) = await run_in_threadpool(gw.submit_all, [article], False)
+            (done,) = await gw.submit_all([article], False)
         except GatewayError as exc:
             return await render_index(request, exc.message, fields, status=503)
         return RedirectResponse(done.location + "/view", status_code=303)
