@@ -327,6 +327,8 @@ def test_templates_ship_in_the_wheel(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for asset in ("base.html.j2", "view.html.j2", "document.html.j2", "view.css", "view.js"):
         assert f"core/templates/{asset}" in names
+    for asset in ("index.html.j2", "status.html.j2"):
+        assert f"workers/templates/{asset}" in names
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
                     str(site), str(wheel)], check=True, capture_output=True)
