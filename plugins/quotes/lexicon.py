@@ -25,6 +25,8 @@ class Lexicon:
     cognition_verbs: frozenset[str]
     infinitive_verbs: frozenset[str]
     parataxis_verbs: frozenset[str]
+    naming_verbs: frozenset[str]
+    colon_labels: frozenset[str]
     speech_nouns: frozenset[str]
     prepositional: dict[str, frozenset[str]]
     according_phrases: tuple[tuple[str, ...], ...]
@@ -81,6 +83,8 @@ def _build(data: dict[str, Any]) -> Lexicon:
         cognition_verbs=_words(data, "verbs", "cognition"),
         infinitive_verbs=_words(data, "verbs", "infinitive"),
         parataxis_verbs=_words(data, "verbs", "parataxis"),
+        naming_verbs=_words(data, "verbs", "naming"),
+        colon_labels=_words(data, "colon", "not_sources"),
         speech_nouns=_words(data, "nouns", "speech"),
         prepositional={
             str(verb).lower(): frozenset(str(p).lower() for p in preps)

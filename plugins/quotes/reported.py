@@ -99,7 +99,52 @@ class ReportedFinder:
                     continue
                 seen.add(key)
                 out.append(att)
+        for att in self._colon_credits():
+            key = (att.start, att.end)
+            if key not in seen and not self._mostly_quoted(key):
+                seen.add(key)
+                out.append(att)
         out.sort(key=lambda a: a.start)
+        return out
+
+    def _colon_credits(self) -> list[Attribution]:
+        """'Pence: Gennifer Flowers Won't Be at Debate': a paragraph that opens with a
+        name and a colon reports the rest of the paragraph."""
+        out = []
+        for sent in self.sp.sents:
+            first = sent[0]
+            while first.is_space and first.i + 1 < sent.end:
+                first = self.sp[first.i + 1]
+            para_start = self.text.rfind("\n", 0, first.idx) + 1
+            if self.text[para_start : first.idx].strip():
+                continue  # not the start of a paragraph
+            names: list[Token] = []
+            colon: Token | None = None
+            for tok in self.sp[first.i : min(sent.end, first.i + 5)]:
+                if tok.text == ":":
+                    colon = tok
+                    break
+                if tok.pos_ == "PROPN" or tok.ent_type_ in ("PERSON", "ORG", "NORP", "GPE") or (
+                    tok.text.isupper() and tok.is_alpha
+                ):
+                    names.append(tok)
+                else:
+                    break
+            if colon is None or not names:
+                continue
+            label = self.text[names[0].idx : char_end(names[-1])]
+            if label.lower() in self.lex.colon_labels:
+                continue
+            line_end = self.text.find("\n", colon.idx)
+            end = len(self.text) if line_end < 0 else line_end
+            start, end = _trim(self.text, char_end(colon), end)
+            if len(self.text[start:end].split()) < 3:
+                continue
+            out.append(Attribution(
+                start=start, end=end, kind="indirect", cue=":", cue_tokens=(colon.i,),
+                speaker=(names[0].idx, char_end(names[-1])), speaker_head=names[-1].i,
+                parts=[(start, end)],
+            ))
         return out
 
     def _at(self, tok: Token) -> list[Attribution]:
@@ -120,8 +165,21 @@ class ReportedFinder:
             att = self._parenthetical(tok)
             if att:
                 found.append(att)
+        if tok.lemma_.lower() in self.lex.naming_verbs:
+            att = self._naming(tok)
+            if att:
+                found.append(att)
         for child in tok.children:
-            if self._in_quote(child.idx):
+            if child.dep_ == "dobj" and speech:
+                # "told a meeting … that few people understood": the parser hangs the
+                # that-clause on the listener as if it were a relative clause
+                for rel in child.children:
+                    if rel.dep_ == "relcl" and any(
+                        m.dep_ == "mark" and m.lower_ == "that" for m in rel.children
+                    ):
+                        att = self._indirect(tok, (tok,), _subtree_span(rel))
+                        if att:
+                            found.append(att)
                 continue
             if child.dep_ == "ccomp" or (child.dep_ == "parataxis" and loose
                                           and child.sent == tok.sent):
@@ -148,6 +206,22 @@ class ReportedFinder:
                     if att:
                         found.append(att)
         return found
+
+    def _naming(self, verb: Token) -> Attribution | None:
+        """'called the charges unsubstantiated', 'described the plan as reckless'."""
+        obj = next((c for c in verb.children if c.dep_ == "dobj"), None)
+        if obj is None or obj.lower_ in ("it", "them", "this", "that"):
+            return None
+        complement = next(
+            (c for c in verb.children if c.i > obj.i and (
+                c.dep_ in ("oprd", "xcomp", "ccomp", "acomp")
+                or (c.dep_ == "prep" and c.lower_ == "as"))),
+            None,
+        )
+        if complement is None:
+            return None
+        start, end = obj.left_edge.idx, char_end(complement.right_edge)
+        return self._indirect(verb, (verb,), (start, end))
 
     def _parenthetical(self, verb: Token) -> Attribution | None:
         """'Acts of protest, Mr. Obama said, are acts of patriotism': the clause the
