@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
 from core.document import Article, Document  # noqa: E402
 from plugins.cleaning import CleaningConfig, CleaningStage  # noqa: E402
 
-#: name -> input; every line is about one megabyte.
+#: name -> input of about one megabyte: one line, or many.
 CASES: dict[str, str] = {
     "unclosed photo credit": "(Photo by " + "a " * 500_000,
     "endless breadcrumb": "Home > " * 150_000,
@@ -36,6 +36,12 @@ CASES: dict[str, str] = {
     "mojibake": "Ukraineâ€™s " * 90_000,
     "nbsp and zero-width": "a\u00a0\u200b" * 330_000,
     "1 MB of short lines": "Home > News\n" * 90_000,
+    # lines just under the line-rule length cap that almost match the widest patterns
+    "1,000 near-miss lines": (
+        "x" * 190 + " we use cookies " + "y" * 790 + "\n"
+        + "Privacy Policy | " * 55 + "\n"
+        + "Share Tweet Email " * 55 + "\n"
+    ) * 333,
 }
 
 
