@@ -254,7 +254,8 @@ class DirectAttributor:
             return False
         if quote[0] <= token.idx < quote[1]:
             return False
-        return token.lower_ not in _NOT_SPEAKERS and not token.is_punct
+        return (token.lower_ not in _NOT_SPEAKERS and not token.is_punct
+                and token.text[:1].isalnum())
 
     # -- cue search --------------------------------------------------------------------
 

@@ -122,9 +122,9 @@ class SpeakerResolver:
         low = self.text[start:end].lower().strip()
         if (head_tok is not None and head_tok.pos_ == "PRON") or low in _PRONOUNS_SINGULAR:
             pron = (head_tok.lower_ if head_tok is not None else low)
-            if pron in _FIRST_PERSON or pron in ("they", "them", "you"):
-                return None
             gender = self.lex.gender_of_word(pron)
+            if pron not in _PRONOUNS_SINGULAR or gender is None:
+                return None  # I, we, they, everyone…: no person to point back to
             person = self._nearest(start, gender=gender)
             return person.canonical if person else None
         entity = self.entity_at(start, end, head)

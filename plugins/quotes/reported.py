@@ -82,6 +82,7 @@ class ReportedFinder:
             token is not None
             and token.lower_ not in _NOT_SOURCES
             and not token.is_punct
+            and token.text[:1].isalnum()
             and token.pos_ in ("PROPN", "NOUN", "PRON", "NUM", "X")
         )
 
@@ -279,7 +280,7 @@ class ReportedFinder:
             else:
                 start = max(start, sp_span[1])
             start, end = _trim(self.text, start, end)
-        if end - start < 3:
+        if len(self.text[start:end].split()) < 2:
             return None
         cue_text = self.text[cue[0].idx : char_end(cue[-1])]
         return Attribution(
