@@ -193,15 +193,23 @@ def through_redis(articles: list[dict[str, Any]], n_workers: int, redis_url: str
             more = client.submit_many([dict(a, id=f"warm{i}-{a['id']}")
                                        for i, a in enumerate(articles[1:1 + 2 * n_workers])])
             client.wait([m.id or "" for m in more], timeout=120)
-        pids = [pid for p in workers.procs for pid in tree(p.pid)]
-        pids += [redis_pid] if redis_pid else []
-        cpu0 = cpu_seconds(pids)
+        mains = [p.pid for p in workers.procs]
+        pool = [pid for main in mains for pid in tree(main) if pid != main]
+        server = [redis_pid] if redis_pid else []
+        pids = mains + pool + server
+        before = [cpu_seconds(group) for group in (mains, pool, server)]
+        cpu0 = sum(before)
         started = time.perf_counter()
         results = client.submit_many(articles)
         ids = [r.id or "" for r in results]
         final = client.wait(ids, timeout=3600)
         elapsed = time.perf_counter() - started
         cpu = cpu_seconds(pids) - cpu0
+        main_ms, pool_ms, redis_ms = (
+            1000 * (cpu_seconds(group) - b) / len(articles)
+            for group, b in zip((mains, pool, server), before, strict=True))
+        print(f"    CPU per article: pool processes {pool_ms:.1f} ms, worker main processes "
+              f"{main_ms:.1f} ms, redis-server {redis_ms:.1f} ms")
         bad = [i for i, s in final.items() if s is None or s.status != "done"]
         if bad:
             raise RuntimeError(f"{len(bad)} articles did not finish: {bad[:3]}")
