@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from plugins.cleaning.boilerplate import (
     Params,
@@ -80,6 +81,8 @@ class Cleaner:
         self.inline = [r for r in rules if r.scope == "inline"]
         self.line_rules = [r for r in rules if r.scope != "inline"]
         self._union = _union_pattern(self.line_rules)
+        # pages repeat their menus and footers: match each distinct line once
+        self._cached_match = lru_cache(maxsize=8192)(self._match)
         self.language = language
         self.use_classifier = use_classifier
         self.fix_encoding = fix_encoding
@@ -116,11 +119,16 @@ class Cleaner:
     def _split(self, raw: str) -> list[Line]:
         lines: list[Line] = []
         blank = True
+        normalized: dict[str, str] = {}  # pages repeat their menus: normalize each once
         for start, end in iter_lines(raw):
             pieces = [(start, end)]
             cuts: list[tuple[int, int, str]] = []
             segment = raw[start:end]
-            whole = normalize_line(segment, self.fix_encoding)
+            whole = normalized.get(segment)
+            if whole is None:
+                whole = normalize_line(segment, self.fix_encoding)
+                if len(segment) <= MAX_LINE_RULE_CHARS:
+                    normalized[segment] = whole
             # a line that is furniture as a whole (a caption ending in its credit) goes
             # whole; inline cuts are for credits inside prose
             inline = [] if self._matching_rule(whole) is not None else self.inline
@@ -173,13 +181,15 @@ class Cleaner:
         """The first line/block/tail rule the whole line matches, if any."""
         if len(text) > MAX_LINE_RULE_CHARS:
             return None
+        return self._cached_match(text)
+
+    def _match(self, text: str) -> Rule | None:
         if self._union is not None:
-            found = self._union.fullmatch(text)
-            return self.line_rules[int(found.lastgroup[1:])] if found and found.lastgroup else None
-        for rule in self.line_rules:
-            if rule.matches_line(text):
-                return rule
-        return None
+            match = self._union.fullmatch(text)
+            if match and match.lastgroup:
+                return self.line_rules[int(match.lastgroup[1:])]
+            return None
+        return next((r for r in self.line_rules if r.matches_line(text)), None)
 
     def _remove_block(self, content: list[Line], i: int, reason: str) -> int:
         """Drop the list after a block heading; return the index to continue from."""
