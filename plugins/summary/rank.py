@@ -185,25 +185,21 @@ def select(
     score = scores(ranked, weights)
     n = len(ranked)
     limit = n if sentences is None else min(sentences, n)
+    overlap = np.zeros(n)  # highest similarity to a sentence already picked
+    open_ = np.ones(n, dtype=bool)
     picked: list[int] = []
     used_words = 0
-    remaining = list(range(n))
-    while remaining and len(picked) < limit:
-        best, best_value = -1, -math.inf
-        for i in remaining:
-            overlap = float(ranked.similarity[i, picked].max()) if picked else 0.0
-            if overlap >= weights.duplicate:
-                continue
-            value = float(score[i]) - weights.redundancy * overlap
-            if value > best_value + 1e-12:
-                best, best_value = i, value
-        if best < 0:
+    while len(picked) < limit:
+        value = score - weights.redundancy * overlap
+        value[~open_ | (overlap >= weights.duplicate)] = -np.inf
+        best = int(np.argmax(value)) if n else 0  # the first maximum: earlier sentence wins
+        if not n or value[best] == -np.inf:
             break
+        open_[best] = False
         words = ranked.candidates[best].words
         if max_words is not None and picked and used_words + words > max_words:
-            remaining.remove(best)
             continue
         picked.append(best)
         used_words += words
-        remaining.remove(best)
+        overlap = np.maximum(overlap, ranked.similarity[best])
     return [(ranked.candidates[i], round(float(score[i]), 4)) for i in sorted(picked)]
