@@ -21,7 +21,7 @@ def sample_text() -> str:
 
 @pytest.fixture(scope="session")
 def sample_article(sample_text: str) -> Article:
-    return Article(text=sample_text, published_at="2025-06-01T09:00:00+00:00")  # type: ignore[arg-type]
+    return Article.model_validate({"text": sample_text, "published_at": "2025-06-01T09:00:00+00:00"})
 
 
 @pytest.fixture(scope="session")
