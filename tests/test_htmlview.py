@@ -114,6 +114,37 @@ def test_empty_and_out_of_range_spans_are_not_drawn() -> None:
     assert shape(nest(text, marks)) == "In London"
 
 
+def test_random_overlapping_spans_nest_and_each_covers_exactly_its_characters() -> None:
+    import random
+
+    rng = random.Random(20261125)
+    text = FTSE_SENTENCE * 3
+    layers = ["summary", "heading", "quote", "speaker", "entity", "number"]
+    for _ in range(50):
+        marks = []
+        for i in range(rng.randint(1, 25)):
+            start = rng.randrange(len(text))
+            end = rng.randint(start + 1, min(len(text), start + 60))
+            marks.append(Mark(start=start, end=end, layer=rng.choice(layers), key=f"k{i}"))
+        tokens = nest(text, marks)
+        assert well_nested(tokens)
+        covered: dict[str, list[tuple[int, int]]] = {m.key: [] for m in marks}
+        open_keys: list[str] = []
+        position = 0
+        for t in tokens:
+            if t.kind == "open" and t.mark:
+                open_keys.append(t.mark.key)
+            elif t.kind == "close":
+                open_keys.pop()
+            else:
+                for key in open_keys:
+                    covered[key].append((position, position + len(t.text)))
+                position += len(t.text)
+        for m in marks:
+            chars = [c for a, b in covered[m.key] for c in range(a, b)]
+            assert chars == list(range(m.start, m.end)), m
+
+
 def test_nesting_keeps_every_character_of_the_text_in_order(doc: Document) -> None:
     from core.htmlview import text_marks
 
