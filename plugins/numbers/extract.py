@@ -30,7 +30,7 @@ from plugins.numbers.times import (
     resolve_date,
 )
 from plugins.numbers.tokens import tokenize
-from plugins.numbers.units import Unit, unit_table
+from plugins.numbers.units import INCH_CONTEXT, Unit, unit_table
 from plugins.numbers.words import (
     GROUPS,
     HYPHENS,
@@ -108,6 +108,8 @@ ONE_MODALS = frozenset({"could", "can", "must", "should", "might", "would", "may
 ENTITY_SKIP = frozenset(
     {"ORG", "PRODUCT", "WORK_OF_ART", "FAC", "LAW", "EVENT", "PERSON", "PER", "MISC"}
 )
+#: Unit names that are also everyday nouns: "a foot" is a unit only in "a foot of snow".
+ARTICLE_AMBIGUOUS = frozenset({"foot", "yard", "stone", "ton", "ounce", "grand", "knot", "bar"})
 #: Words after "400m" that show metres, not millions.
 METRE_CONTEXT = frozenset(
     {
@@ -562,6 +564,12 @@ class Extractor:
                 integer_text = False
             elif end < n and toks[end].text[:1] in UNICODE_FRACTIONS and not toks[end].space_before:
                 return None
+            # "15-and-a-half", "2 and a half"
+            half = self._and_a_half(end) if integer_text else None
+            if half is not None:
+                value += 0.5
+                end = half
+                integer_text = False
             # "1 point 1"
             if (
                 integer_text
@@ -610,6 +618,11 @@ class Extractor:
         wnum = read_word_number(self.tokens, i)
         if wnum is None:
             return None
+        if not wnum.ordinal and not wnum.fraction and not wnum.vague_plural:
+            half = self._and_a_half(wnum.end)
+            if half is not None:
+                wnum.value += 0.5
+                wnum.end = half
         num = Numeral(
             sign * wnum.value,
             start,
@@ -647,6 +660,24 @@ class Extractor:
 
     def _grouped_ok(self, j: int) -> bool:
         return True
+
+    def _and_a_half(self, end: int) -> int | None:
+        """Token index after "and a half" / "-and-a-half" at ``end``, else None."""
+        toks = self.tokens
+        k = end
+        words = []
+        while k < self.n and len(words) < 3:
+            if toks[k].text in HYPHENS and not toks[k].space_before:
+                k += 1
+                continue
+            words.append(toks[k].lower)
+            k += 1
+        if words == ["and", "a", "half"]:
+            nxt = toks[k] if k < self.n else None
+            if nxt is not None and nxt.lower in SCALE_WORDS:
+                return None  # "2 and a half million" is read with the scale
+            return k
+        return None
 
     def _skip_uncertainty(self, end: int) -> int:
         """Skip "±0.01" or "+/- 1e-5" after a value (the value stays the central one)."""
@@ -795,7 +826,7 @@ class Extractor:
         if clock is not None:
             end = self._tok_end(clock.end)
             return Found(i, end, "time", None, clock=clock)
-        spec = read_date(toks, i, self.pos)
+        spec = read_date(toks, i, self.pos, self._measure_at)
         if spec is not None and spec.start >= self._last_end:
             return self._date(spec)
         # money written with a symbol or code first: "$7 billion", "US$2.5bn", "RM 42"
@@ -817,6 +848,20 @@ class Extractor:
                 return []
             return None
         return self._after_numeral(num)
+
+    def _measure_at(self, j: int) -> bool:
+        """Whether a unit, currency, percent sign or plural noun starts at token ``j``."""
+        if j >= self.n:
+            return False
+        tok = self.tokens[j]
+        if tok.text in ("%", "％") or tok.lower in ("per", "percent"):
+            return True
+        if self.units.match(self.tokens, j, self.text) is not None:
+            return True
+        if self._currency_at(j) is not None or duration_unit(tok.lower) is not None:
+            return True
+        sp = self.sp(j)
+        return sp is not None and tok.is_alpha and sp.tag_ in ("NNS", "NNPS") and tok.space_before
 
     def _tok_end(self, char_end: int) -> int:
         """Token index after the token ending at ``char_end``."""
@@ -969,6 +1014,13 @@ class Extractor:
         if minor is not None and toks[j].lower in ("penny", "cent", "dime", "nickel"):
             return Found(i, minor.end, "money", _num(minor.factor), unit=minor.code)
         um = self.units.match(toks, j, self.text)
+        nxt_word = toks[j + 1].lower if j + 1 < self.n else ""
+        if (
+            um is not None
+            and word in ARTICLE_AMBIGUOUS
+            and nxt_word not in INCH_CONTEXT | {"away", "tall", "of"}
+        ):
+            return None  # "breaking a foot", "a yard"
         if (
             um is not None
             and um.unit.code not in ("t", "l", "m", "g")
@@ -1265,13 +1317,6 @@ class Extractor:
             ):
                 return None
             return None
-        if (
-            word in ("second",)
-            and num.words
-            and num.end - num.start == 1
-            and toks[num.start].lower != "one"
-        ):
-            return None
         if num.ordinal or (
             num.vague
             and word not in ("years", "days", "hours", "months", "weeks", "minutes", "decades")
@@ -1421,6 +1466,8 @@ class Extractor:
         if j >= self.n or not self.tokens[j].space_before:
             return False
         tok = self.tokens[j]
+        if tok.text == "(" and self.money.prefix(self.tokens, j + 1) is not None:
+            return True  # "a total of 204.3m (£109m)"
         if not tok.is_alpha or tok.lower in METRE_CONTEXT:
             return False
         sp = self.sp(j)
@@ -1429,6 +1476,14 @@ class Extractor:
 
     def _cardinal(self, num: Numeral) -> Found | list[Found] | None:
         toks = self.tokens
+        if (
+            num.integer_text
+            and num.end < self.n
+            and toks[num.end].text == "s"
+            and not toks[num.end].space_before
+            and num.value % 10 == 0
+        ):
+            return None  # "the 80s", "in their 30s": a decade or an age, not a count
         if num.weak_scale is not None and toks[num.weak_scale[0]].text in ("G", "T", "B", "b"):
             return None  # "3G", "4G": names, not numbers
         if num.group_word:

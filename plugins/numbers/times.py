@@ -476,11 +476,17 @@ def _day_at(tokens: Sequence[Token], j: int) -> tuple[int, int] | None:
     return day, end
 
 
-def read_date(tokens: Sequence[Token], i: int, pos: Callable[[int], str | None]) -> DateSpec | None:
+def read_date(
+    tokens: Sequence[Token],
+    i: int,
+    pos: Callable[[int], str | None],
+    measure_at: Callable[[int], bool] | None = None,
+) -> DateSpec | None:
     """A date expression starting at token ``i`` (see ``DateSpec``), or None.
 
     ``pos(i)`` gives the spaCy part of speech of token ``i`` when a parse exists; it
-    keeps the verb "may" from being read as the month.
+    keeps the verb "may" from being read as the month. ``measure_at(j)`` says whether a
+    unit, currency or counted noun starts at token ``j``: "to 2000 tonnes" is no year.
     """
     n = len(tokens)
     tok = tokens[i]
@@ -557,6 +563,13 @@ def read_date(tokens: Sequence[Token], i: int, pos: Callable[[int], str | None])
         )
 
     # "today", "yesterday", "tomorrow", "tonight", "overnight"
+    if (
+        lower in RELATIVE_DAYS
+        and tok.text[0].isupper()
+        and i > 0
+        and (tokens[i - 1].text not in ".!?\"'“‘:" and "\n" not in tokens[i - 1].text)
+    ):
+        return None  # "Radio 4's Today programme": a name
     if lower in RELATIVE_DAYS:
         end = i + 1
         if (
@@ -584,6 +597,14 @@ def read_date(tokens: Sequence[Token], i: int, pos: Callable[[int], str | None])
     year = _year_at(tokens, i)
     if (
         year is not None
+        and year % 100 == 0
+        and i + 1 < n
+        and tokens[i + 1].lower == "s"
+        and not tokens[i + 1].space_before
+    ):
+        return DateSpec(i, i + 2, year=year, year_to=year + 99)  # "the 1600s"
+    if (
+        year is not None
         and 1800 <= year <= 2100
         and not (
             i + 1 < n
@@ -607,6 +628,8 @@ def read_date(tokens: Sequence[Token], i: int, pos: Callable[[int], str | None])
                 return DateSpec(i, j + 2, year=year, year_to=year + 1)
             if len(tail) == 4 and year < int(tail) <= 2100:
                 return DateSpec(i, j + 2, year=year, year_to=int(tail))
+        if measure_at is not None and measure_at(j):
+            return None
         if (
             prev in YEAR_CONTEXT
             or (i > 0 and tokens[i - 1].text in ("-", "(") and prev != "")

@@ -158,9 +158,11 @@ def _symbol_fits(tokens: Sequence[Token], i: int, text: str) -> bool:
     tok = tokens[i]
     sym = tok.text
     nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-    if sym in ('"', "'", "″", "”"):
+    if sym in ('"', "'", "″", "”", "’"):
         if tok.space_before:
             return False
+        if nxt is not None and not nxt.space_before and nxt.lower in ("s", "t", "ll", "re", "d"):
+            return False  # "Radio 4's", "1776's"
         # a closing quotation mark is no unit: count the marks earlier on the line
         line_start = text.rfind("\n", 0, tok.start) + 1
         return text.count(sym, line_start, tok.start) % 2 == 0
@@ -171,6 +173,10 @@ def _symbol_fits(tokens: Sequence[Token], i: int, text: str) -> bool:
         return sym in ("m", "l", "g", "t", "L") and nxt.text in ("2", "3", "²", "³")
     if not tok.space_before and sym in ("m", "g", "l", "L", "t"):
         return True  # glued to its number: "800m", "5g", "2l"
+    if sym == "s" and not tok.space_before:
+        # "4.5s" is seconds; "the 80s", "in their 30s" are decades and ages
+        prev = tokens[i - 1].text if i > 0 else ""
+        return not (prev.isdigit() and prev.endswith("0"))
     if sym == "in":
         return nxt is None or nxt.text in ".,;:)!?" or nxt.lower in INCH_CONTEXT
     if sym in ("C", "F", "K"):
