@@ -665,7 +665,7 @@ class Extractor:
         """Token index after "and a half" / "-and-a-half" at ``end``, else None."""
         toks = self.tokens
         k = end
-        words = []
+        words: list[str] = []
         while k < self.n and len(words) < 3:
             if toks[k].text in HYPHENS and not toks[k].space_before:
                 k += 1
