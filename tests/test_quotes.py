@@ -164,6 +164,19 @@ def test_pronoun_skips_a_nearer_person_of_the_other_gender(stage: QuotesStage) -
     assert quote.speaker.canonical == "Rachel Lomax"
 
 
+def test_plural_and_indefinite_pronouns_are_not_resolved_to_a_person(
+    stage: QuotesStage,
+) -> None:
+    text = (
+        "Green MSP Mark Ballard fears people not on the council's edited electoral register "
+        "may miss out. \"Everyone should have a say on congestion charging,\" they said."
+    )
+    doc = run(stage, text, {"Mark Ballard": "Mark Ballard"})
+    quote = quote_containing(doc, "congestion charging")
+    assert quote.speaker is not None and quote.speaker.text == "they"
+    assert quote.speaker.canonical is None
+
+
 def test_inverted_attribution_after_the_quote_names_the_speaker(stage: QuotesStage) -> None:
     text = (
         '"The combination of Foster\'s and Southcorp will transform the global wine '

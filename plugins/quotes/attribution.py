@@ -192,6 +192,13 @@ def positional_speaker(
     i = cue.i - 1
     while i >= 0 and doc[i].dep_ in ("aux", "neg", "advmod") and doc[i].idx >= lo:
         i -= 1
+    if i >= 0 and doc[i].text == "," and doc[i].idx >= lo:
+        # "Flynn, a top Trump surrogate, said": the name before the appositive
+        k = i - 1
+        while k >= 0 and doc[k].idx >= lo and i - k <= 10 and doc[k].text != ",":
+            k -= 1
+        if k >= 1 and doc[k].text == "," and doc[k - 1].idx >= lo:
+            i = k - 1
     if i >= 0 and doc[i].idx >= lo and doc[i].pos_ in _NAME_POS and not doc[i].is_punct:
         head = doc[i]
         j = i
@@ -203,7 +210,9 @@ def positional_speaker(
             j += 1
         return head, (doc[j].idx, char_end(head))
     k = cue.i + 1
-    if k < len(doc) and char_end(doc[k]) <= hi and doc[k].pos_ in _NAME_POS | {"DET"}:
+    if k < len(doc) and char_end(doc[k]) <= hi and doc[k].pos_ in _NAME_POS | {"DET"} and (
+        doc[k].ent_type_ not in ("DATE", "TIME")
+    ):
         j = k
         while j + 1 < len(doc) and char_end(doc[j + 1]) <= hi and (
             doc[j + 1].pos_ in ("PROPN", "NOUN") or (doc[j + 1].text == "."
@@ -252,8 +261,8 @@ class DirectAttributor:
     def _speaker_ok(self, token: Token | None, quote: tuple[int, int]) -> bool:
         if token is None:
             return False
-        if quote[0] <= token.idx < quote[1]:
-            return False
+        if quote[0] <= token.idx < quote[1] or self._in_quote(token):
+            return False  # words inside quotation marks do not name who speaks
         return (token.lower_ not in _NOT_SPEAKERS and not token.is_punct
                 and token.text[:1].isalnum())
 
