@@ -281,9 +281,10 @@ class Found:
 
 def _num(value: float) -> float | int:
     """An int when the value is whole (JSON 7000000000, not 7000000000.0)."""
-    if value == int(value) and abs(value) < 1e18:
-        return int(value)
-    return round(value, 10)
+    nearest = round(value)
+    if abs(value - nearest) <= 1e-9 * max(1.0, abs(value)) and abs(value) < 1e18:
+        return int(nearest)
+    return float(f"{value:.12g}")
 
 
 class Extractor:
@@ -495,10 +496,9 @@ class Extractor:
                 and toks[i - 1].text in DASHES
                 and not toks[i - 1].space_before
                 and toks[i - 2].is_alpha
-                and len(toks[i - 2].text) <= 3
-                and toks[i - 2].text.isupper()
+                and any(ch.isupper() for ch in toks[i - 2].text)
             ):
-                return None  # "F-16", "COVID-19", "A-1"
+                return None  # "F-16", "COVID-19", "MPEG-4"
             if (
                 i > 0
                 and toks[i - 1].text in ".,"

@@ -317,6 +317,15 @@ def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
             if nxt in GROUPS and nxt not in ("score", "gross"):
                 end = i + 2
                 return WordNumber(GROUPS[nxt], i, end, only_group=True)
+            # "a third of", "a quarter of": a fraction, not "a third time"
+            if (
+                nxt in FRACTIONS
+                and nxt not in ("half", "halves")
+                and not nxt.endswith("s")
+                and i + 2 < n
+                and tokens[i + 2].lower == "of"
+            ):
+                return WordNumber(1 / FRACTIONS[nxt], i, i + 2, fraction=True)
         return None
     if first in PLURAL_SCALES:
         value = float(PLURAL_SCALES[first])
