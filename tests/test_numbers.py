@@ -333,3 +333,49 @@ def test_full_default_pipeline_finds_the_same_sample_quantities(sample_doc: Docu
     expected = {t for t, *_ in SAMPLE_QUANTITIES} | {"1:00 PM local time", "1000 GMT"}
     assert {m.text for m in sample_doc.numbers} == expected
     assert sample_doc.offset_problems() == []
+
+
+# --------------------------------------------------------------- readings in context
+
+
+def test_m_after_a_number_is_million_before_a_noun(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "Nintendo has sold almost 4m DS consoles in Europe.")
+    assert (find(doc, "almost 4m DS consoles").value, find(doc, "almost 4m DS consoles").unit) == (
+        4_000_000,
+        "console",
+    )
+
+
+def test_m_after_a_race_distance_is_metres(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "She came fifth in the 5,000m at the Athens Olympics.")
+    assert (find(doc, "5,000m").kind, find(doc, "5,000m").unit) == ("quantity", "m")
+
+
+def test_possessive_after_a_number_is_no_foot(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "He told BBC Radio 4's Today programme the plan would work.")
+    assert all(m.unit != "ft" for m in doc.numbers)
+
+
+def test_a_foot_injury_is_no_length(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "He has been sidelined since breaking a foot against Blackburn.")
+    assert doc.numbers == []
+
+
+def test_decades_and_ages_are_no_seconds(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "They were hugely popular in the mid-80s with people in their 30s.")
+    assert all(m.unit != "s" for m in doc.numbers)
+
+
+def test_weekday_contradicting_its_date_leaves_no_value(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "Stores open just after midnight on Tuesday 9 November.")
+    assert find(doc, "Tuesday 9 November").value is None
+
+
+def test_past_participle_clause_takes_the_past_tense(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "The deal, signed on 3 March, took effect last week.")
+    assert find(doc, "3 March").value == "2025-03-03"
+
+
+def test_a_year_before_a_unit_is_a_quantity(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "Output rose to 2000 tonnes in 1999.")
+    assert (find(doc, "2000 tonnes").kind, find(doc, "1999").kind) == ("quantity", "date")

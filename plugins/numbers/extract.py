@@ -346,9 +346,17 @@ class Extractor:
         if tok is None:
             return None
         head = tok
-        for _ in range(8):
-            if head.pos_ in ("VERB", "AUX") or head.dep_ == "ROOT":
+        for _ in range(12):
+            if head.dep_ == "ROOT":
                 break
+            if head.pos_ in ("VERB", "AUX"):
+                has_aux = any(c.dep_ in ("aux", "auxpass") for c in head.children)
+                # "the deal, signed on 3 March, took effect": a participle takes the
+                # tense of the clause it hangs on
+                if not (head.tag_ in ("VBN", "VBG") and not has_aux and head.dep_ in (
+                    "acl", "advcl", "relcl", "xcomp", "conj"
+                )):
+                    break
             head = head.head
         auxes = [c for c in head.children if c.dep_ in ("aux", "auxpass")]
         if any(a.lower_ in ("will", "'ll", "shall", "wo") for a in auxes):
@@ -885,6 +893,18 @@ class Extractor:
 
     def _date(self, spec: DateSpec) -> Found:
         past = self.is_past(spec.start)
+        if spec.weekday is not None and spec.relative is None:
+            # "Tuesday 9 November", "Monday, March 3": the weekday names the date after it
+            k = spec.end
+            if k < self.n and self.tokens[k].text == ",":
+                k += 1
+            after = read_date(self.tokens, k, self.pos, self._measure_at) if k < self.n else None
+            if after is not None and after.day is not None and after.month is not None:
+                value = resolve_date(after, self.anchor, past)
+                if value is not None and len(value) == 10:
+                    if date.fromisoformat(value).weekday() != spec.weekday:
+                        value = None  # the text contradicts itself: no guess
+                return Found(spec.start, after.end, "date", value, date_spec=after)
         value = resolve_date(spec, self.anchor, past)
         return Found(spec.start, spec.end, "date", value, date_spec=spec)
 
