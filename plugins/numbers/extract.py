@@ -353,9 +353,11 @@ class Extractor:
                 has_aux = any(c.dep_ in ("aux", "auxpass") for c in head.children)
                 # "the deal, signed on 3 March, took effect": a participle takes the
                 # tense of the clause it hangs on
-                if not (head.tag_ in ("VBN", "VBG") and not has_aux and head.dep_ in (
-                    "acl", "advcl", "relcl", "xcomp", "conj"
-                )):
+                if not (
+                    head.tag_ in ("VBN", "VBG")
+                    and not has_aux
+                    and head.dep_ in ("acl", "advcl", "relcl", "xcomp", "conj")
+                ):
                     break
             head = head.head
         auxes = [c for c in head.children if c.dep_ in ("aux", "auxpass")]
@@ -901,9 +903,12 @@ class Extractor:
             after = read_date(self.tokens, k, self.pos, self._measure_at) if k < self.n else None
             if after is not None and after.day is not None and after.month is not None:
                 value = resolve_date(after, self.anchor, past)
-                if value is not None and len(value) == 10:
-                    if date.fromisoformat(value).weekday() != spec.weekday:
-                        value = None  # the text contradicts itself: no guess
+                if (
+                    value is not None
+                    and len(value) == 10
+                    and date.fromisoformat(value).weekday() != spec.weekday
+                ):
+                    value = None  # the text contradicts itself: no guess
                 return Found(spec.start, after.end, "date", value, date_spec=after)
         value = resolve_date(spec, self.anchor, past)
         return Found(spec.start, spec.end, "date", value, date_spec=spec)
