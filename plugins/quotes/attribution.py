@@ -176,6 +176,12 @@ _NAME_INNER = {"PROPN", "NOUN", "ADJ", "DET", "NUM", "PART"}
 _DASHES = {"―", "—", "–", "-", "--"}
 
 
+def _title_case(words: Sequence[str]) -> bool:
+    """Every content word capitalised (small words like "of" and "the" aside)."""
+    content = [w for w in words if w.lower() not in _SMALL_WORDS and w[:1].isalpha()]
+    return bool(content) and all(w[:1].isupper() for w in content)
+
+
 def _name_word(token: Token) -> bool:
     """A word of a person's name: a proper noun, an initial ("A."), or inside a name."""
     text = token.text
@@ -429,6 +435,13 @@ class DirectAttributor:
     def _word_count(self, q: Quoted) -> int:
         return len([w for w in q.inner(self.text).split() if any(c.isalnum() for c in w)])
 
+    def _listener(self, qtoks: list[Token], cue: _Cue | None) -> bool:
+        """'Sanders told "Morning Joe"': the quoted words are who was told, not speech."""
+        if cue is None or cue.tokens[0].lemma_.lower() != "tell":
+            return False
+        verb = cue.tokens[0]
+        return any(t.head.i == verb.i and t.dep_ in ("dobj", "dative") for t in qtoks)
+
     def _named_before(self, q: Quoted) -> bool:
         """'so-called "one-euro jobs"', 'a film titled "…"': a name, not words spoken."""
         before = self.text[max(0, q.start - 30) : q.start].rstrip().lower()
@@ -437,13 +450,20 @@ class DirectAttributor:
     def looks_like_title(self, q: Quoted) -> bool:
         """Title Case with no sentence punctuation: a book, film, song or programme."""
         inner = q.inner(self.text).strip().rstrip(",")
+        terminal = inner[-1:] in _TERMINAL
+        inner = inner.rstrip(".!?…,")
         words = inner.split()
-        if len(words) < 2 or inner[-1:] in _TERMINAL:
+        # 'All Bets Are Off.': a headline keeps its full stop inside the marks
+        if len(words) < (3 if terminal else 2):
             return False
         if any(ch in inner for ch in ",;:"):
             return False
-        content = [w for w in words if w.lower() not in _SMALL_WORDS]
-        return bool(content) and all(w[:1].isupper() or not w[:1].isalpha() for w in content)
+        if not _title_case(words):
+            return False
+        # in a headline every word is capitalised: there Title Case says nothing
+        para_start, para_end = self._paragraph(q.start)
+        around = (self.text[para_start : q.start] + " " + self.text[q.end : para_end]).split()
+        return not (len(around) >= 3 and _title_case(around))
 
     # -- main --------------------------------------------------------------------------
 
@@ -466,7 +486,7 @@ class DirectAttributor:
                 if window is not None and (cue is None or window.speaker is not None):
                     cue = window
             short = self._word_count(q) <= self.max_scare_words
-            named = self._named_before(q)
+            named = self._named_before(q) or self._listener(qtoks, cue)
             if short and (named or cue is None or not cue.direct or cue.speaker is None):
                 continue  # a scare quote: no speech verb takes these words as its own
             if self.looks_like_title(q) and (named or cue is None or not cue.direct):
