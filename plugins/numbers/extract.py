@@ -1087,11 +1087,11 @@ class Extractor:
             return False  # "a twenty-pound bag"
         if nxt is not None and nxt.lower == "sterling":
             return True
-        line_start = self.text.rfind("\n", 0, toks[j].start) + 1
-        line_end = self.text.find("\n", toks[j].end)
-        window = self.text[
-            max(line_start, toks[j].start - 120) : (line_end if line_end >= 0 else len(self.text))
-        ][:240].lower()
+        lo = max(0, toks[j].start - 120)
+        hi = min(len(self.text), toks[j].end + 120)
+        line_start = self.text.rfind("\n", lo, toks[j].start) + 1 or lo
+        line_end = self.text.find("\n", toks[j].end, hi)
+        window = self.text[line_start : line_end if line_end >= 0 else hi].lower()
         words = {t.lower for t in tokenize(window)}
         if words & WEIGHT_WORDS:
             return False

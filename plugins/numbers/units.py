@@ -164,7 +164,8 @@ def _symbol_fits(tokens: Sequence[Token], i: int, text: str) -> bool:
         if nxt is not None and not nxt.space_before and nxt.lower in ("s", "t", "ll", "re", "d"):
             return False  # "Radio 4's", "1776's"
         # a closing quotation mark is no unit: count the marks earlier on the line
-        line_start = text.rfind("\n", 0, tok.start) + 1
+        window = max(0, tok.start - 400)  # bounded, so a long line stays linear
+        line_start = text.rfind("\n", window, tok.start) + 1 or window
         return text.count(sym, line_start, tok.start) % 2 == 0
     if sym not in AMBIGUOUS_SYMBOLS and (len(sym) > 1 or not sym.isalpha()):
         return nxt is None or not (nxt.is_alpha and not nxt.space_before)
