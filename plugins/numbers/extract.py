@@ -321,6 +321,7 @@ class Extractor:
         self._name_starts = [n[0] for n in self._names]
         self._last_end = 0
         self._skip_to = 0
+        self._resolved: dict[tuple[int | None, int | None], str | None] = {}
 
     # ------------------------------------------------------------ spaCy helpers
 
@@ -910,7 +911,17 @@ class Extractor:
                 ):
                     value = None  # the text contradicts itself: no guess
                 return Found(spec.start, after.end, "date", value, date_spec=after)
-        value = resolve_date(spec, self.anchor, past)
+        key = (
+            (spec.month, spec.day)
+            if spec.month and spec.year is None and not spec.relative
+            else None
+        )
+        if key is not None and key in self._resolved:
+            value = self._resolved[key]  # the same "19 December" twice is the same day
+        else:
+            value = resolve_date(spec, self.anchor, past)
+            if key is not None:
+                self._resolved[key] = value
         return Found(spec.start, spec.end, "date", value, date_spec=spec)
 
     def _prefixed_money(self, i: int, money: CurrencyMatch) -> Found | list[Found] | None:

@@ -66,6 +66,44 @@ YEAR_CONTEXT = frozenset(
     }
 )
 ISO_DESIGNATORS = ("Y", "MO", "W", "D", "H", "M", "S")
+FULL_MONTHS = frozenset(
+    {
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    }
+)
+#: Words before an abbreviated month ("in Dec.", "since Sept") that show it is one.
+MONTH_CONTEXT = frozenset(
+    {
+        "in",
+        "since",
+        "until",
+        "till",
+        "by",
+        "early",
+        "late",
+        "mid",
+        "last",
+        "next",
+        "this",
+        "from",
+        "of",
+        "on",
+        "during",
+        "before",
+        "after",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -505,7 +543,7 @@ def read_date(
             if month is not None:
                 end = j + 1
                 if end < n and tokens[end].text == "." and not tokens[end].space_before:
-                    end += 1 if len(tokens[j].text) <= 4 else 0
+                    end += 0 if tokens[j].lower in FULL_MONTHS else 1
                 year = _year_at(tokens, end)
                 if year is None and end + 1 < n and tokens[end].text == ",":
                     year = _year_at(tokens, end + 1)
@@ -520,8 +558,11 @@ def read_date(
     month = month_of(tok.text, tok, pos(i)) if lower in data.months else None
     if month is not None:
         j = i + 1
-        if len(lower) <= 4 and j < n and tokens[j].text == "." and not tokens[j].space_before:
+        abbreviated = lower not in FULL_MONTHS
+        if abbreviated and j < n and tokens[j].text == "." and not tokens[j].space_before:
             j += 1
+        if abbreviated and not (_day_at(tokens, j) or _year_at(tokens, j) or prev in MONTH_CONTEXT):
+            return None  # "Ant and Dec."
         if lower == "may" and not (
             _day_at(tokens, j)
             or _year_at(tokens, j)
