@@ -11,7 +11,7 @@ in which a number is no quantity.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -32,9 +32,7 @@ from plugins.numbers.times import (
 from plugins.numbers.tokens import tokenize
 from plugins.numbers.units import INCH_CONTEXT, Unit, unit_table
 from plugins.numbers.words import (
-    GROUPS,
     HYPHENS,
-    ORDINAL_UNITS,
     UNICODE_FRACTIONS,
     read_word_number,
 )
@@ -536,7 +534,6 @@ class Extractor:
                 and not (end + 1 < n and toks[end + 1].text.isdigit())
                 and end - i < 4
                 and (end + 1 >= n or toks[end + 1].is_alpha or toks[end + 1].text in ".,;)")
-                and self._grouped_ok(end)
             ):
                 value = value * 1000 + int(toks[end].text)
                 end += 1
@@ -669,9 +666,6 @@ class Extractor:
             self._scale(num)
         return num
 
-    def _grouped_ok(self, j: int) -> bool:
-        return True
-
     def _and_a_half(self, end: int) -> int | None:
         """Token index after "and a half" / "-and-a-half" at ``end``, else None."""
         toks = self.tokens
@@ -706,9 +700,7 @@ class Extractor:
         else:
             return end
         if k < self.n and toks[k].is_digits:
-            value, after = self._exponent(0.0, k + 1)
-            del value
-            return after
+            return self._exponent(0.0, k + 1)[1]
         return end
 
     @staticmethod
@@ -929,9 +921,6 @@ class Extractor:
         j = money.end
         if j >= self.n:
             return None
-        if toks[money.end - 1].text.isalpha() and toks[money.end - 1].text.isupper():
-            # a code before the amount: "EUR 20", "USD3.14"; not "US" alone
-            pass
         num = self.read_numeral(j, after_prefix=True)
         if num is None or num.ordinal:
             return None
@@ -1255,15 +1244,12 @@ class Extractor:
         toks = self.tokens
         j = num.end
         scaled = False
-        k = j
         if num.weak_scale is not None:
             ws = num.weak_scale[0] + 1
             if self._currency_at(ws) is not None:
                 self._apply_weak(num, money=True)
-                k = j = num.end
+                j = num.end
                 scaled = True
-        if k < self.n and toks[k].lower in ("more", "extra", "additional", "fewer"):
-            pass
         cur = self._currency_at(j)
         if cur is None:
             return None
@@ -1548,8 +1534,6 @@ class Extractor:
             lemma, noun_end, _plural = noun
             item.unit = lemma
             item.end = max(item.end, noun_end)
-            if num.group_word and item.value == 2 and toks[num.start + 1].lower == "couple":
-                pass
         elif (
             year_like
             and num.end < self.n
@@ -1982,6 +1966,3 @@ def extract_numbers(
 
 
 __all__ = ["Extractor", "extract_numbers"]
-_unused: tuple[Callable[..., Any], ...] = ()
-del _unused
-del ORDINAL_UNITS, GROUPS

@@ -102,7 +102,6 @@ class UnitTable:
         if found is None:
             return None
         unit, end, by_symbol = found
-        tok = tokens[i]
         if by_symbol and end == i + 1 and not _symbol_fits(tokens, i, text):
             return None
         # "km/h" style and "kilometres per hour": a compound of two known units
@@ -120,17 +119,7 @@ class UnitTable:
                     factor=unit.factor / other.factor,
                 )
                 return UnitMatch(compound, second[1])
-        del tok
         return UnitMatch(unit, end)
-
-    def compound(self, unit: Unit, per_code: str, per_factor: float, per_si: str) -> Unit:
-        """``unit`` per a time unit ("$15.4/hour" is money, so only measures use this)."""
-        return Unit(
-            code=f"{unit.code}/{per_code}",
-            dimension=f"{unit.dimension}/time",
-            si=f"{unit.si}/{per_si}",
-            factor=unit.factor / per_factor,
-        )
 
     def lookup_name(self, name: str) -> Unit | None:
         """A unit by its written name or code ("kilometre", "degree Celsius", "km")."""
