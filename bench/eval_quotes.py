@@ -311,6 +311,9 @@ def evaluate(data: Path = DEFAULT_DATA, limit: int | None = None) -> dict[str, A
             totals["textacy_direct"].add(
                 score(textacy_predictions(sp, stats), art.gold, "direct"))
         done = pipeline.process(doc)
+        for run in done.runs:
+            if run.status != "ok":
+                stats[f"{run.stage}_{run.status}"] = stats.get(f"{run.stage}_{run.status}", 0) + 1
         preds = copydesk_predictions(done)
         totals["copydesk_direct"].add(score(preds, art.gold, "direct"))
         totals["copydesk_indirect"].add(score(preds, art.gold, "indirect"))
@@ -339,6 +342,9 @@ def _print(result: dict[str, Any]) -> None:
               f"{fig['attributed_recall']:>7.3f} {lenient:>9}")
     print("textacy extracts direct quotations only: it has no indirect figures.")
     notes = result.get("notes") or {}
+    for key, count in sorted(notes.items()):
+        if key.endswith(("_failed", "_skipped")):
+            print(f"WARNING: stage run {key}: {count} articles (their layers are empty)")
     if notes.get("textacy_refused_docs"):
         print(f"textacy refused {notes['textacy_refused_docs']} articles (odd number of "
               f"quotation marks); run per paragraph there, "

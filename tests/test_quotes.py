@@ -353,6 +353,20 @@ def test_stage_reads_the_shared_parse_and_never_parses_again() -> None:
     assert doc.quotes
 
 
+def test_stage_runs_cleanly_on_corpus_articles(stage: QuotesStage) -> None:
+    import json
+
+    corpus = shared_path("corpus", "bbc-news-2005.jsonl")
+    lines = corpus.read_text(encoding="utf-8").splitlines()[::75]
+    for line in lines:
+        article = json.loads(line)
+        doc = run(stage, article["text"], {})
+        for quote in doc.quotes:
+            assert quote.text.strip() == quote.text, quote.text
+            if quote.speaker is not None:
+                assert any(ch.isalpha() for ch in quote.speaker.text), quote.speaker
+
+
 # -- quality floor ---------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from spacy.tokens import Doc as SpacyDoc
 from spacy.tokens import Token
 
 from plugins.quotes.lexicon import Lexicon
-from plugins.quotes.marks import Quoted
+from plugins.quotes.marks import Quoted, SpanIndex
 
 #: Dependency labels that may widen a speaker's head word to its noun phrase (left side).
 _NP_LEFT = {"det", "amod", "compound", "poss", "nmod", "nummod", "quantmod", "advmod", "case",
@@ -69,6 +69,18 @@ def tokens_in(sp: SpacyDoc, start: int, end: int) -> list[Token]:
     return [t for t in span if start <= t.idx < end]
 
 
+def first_token_at(sp: SpacyDoc, pos: int) -> int:
+    """Index of the first token starting at or after character ``pos``."""
+    lo, hi = 0, len(sp)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if sp[mid].idx < pos:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 def is_cue_verb(token: Token, lex: Lexicon) -> bool:
     return token.pos_ in ("VERB", "AUX") and lex.is_speech_verb(token.lemma_)
 
@@ -113,6 +125,11 @@ def according_cue(token: Token, lex: Lexicon) -> tuple[Token, ...] | None:
 
 def noun_phrase(token: Token) -> tuple[int, int]:
     """Character span of the noun phrase headed by ``token`` (no relative clauses)."""
+    left, right = _np_bounds(token)
+    return left.idx, char_end(right)
+
+
+def _np_bounds(token: Token) -> tuple[Token, Token]:
     left = token
     for child in token.lefts:
         if child.dep_ in _NP_LEFT and child.dep_ not in ("punct", "cc", "conj", "prep", "pobj"):
@@ -125,12 +142,32 @@ def noun_phrase(token: Token) -> tuple[int, int]:
         elif child.dep_ == "prep" and child.lower_ == "of" and token.pos_ == "NOUN":
             # "head of the Congressional Black Caucus", "spokesman for…" stays short
             right = max(right, child.right_edge, key=lambda t: t.i)
+        elif _close_appos(child):
+            # "vice president Farhat Omar Ben Gadaravice": the name is part of it
+            right = max(right, child, key=lambda t: t.i)
+    if _close_appos(token):
+        left = min(left, _np_bounds(token.head)[0], key=lambda t: t.i)
     doc = token.doc
     while left.i < right.i and (left.is_punct or left.is_space):
         left = doc[left.i + 1]
     while right.i > left.i and (right.is_punct or right.is_space or right.dep_ == "cc"):
         right = doc[right.i - 1]
-    return left.idx, char_end(right)
+    return left, right
+
+
+def _close_appos(token: Token) -> bool:
+    """A name in apposition right after its title, with no comma between."""
+    head = token.head
+    return (token.dep_ == "appos" and token.pos_ == "PROPN" and head.i < token.i
+            and not any(t.is_punct for t in token.doc[head.i + 1 : token.left_edge.i]))
+
+
+def _named(token: Token) -> Token:
+    """The name in apposition to a title ("vice president Farhat … Gadaravice")."""
+    for child in token.rights:
+        if _close_appos(child):
+            return child
+    return token
 
 
 def speaker_of(cue: Token, lex: Lexicon) -> Token | None:
@@ -142,7 +179,7 @@ def speaker_of(cue: Token, lex: Lexicon) -> Token | None:
             if child.dep_ in _SUBJECTS and child.lower_ not in _NOT_SPEAKERS:
                 if child.lower_ in _RELATIVE or child.tag_ in ("WP", "WDT"):
                     return verb.head if verb.dep_ == "relcl" else None
-                return child
+                return _named(child)
             if child.dep_ == "nsubjpass":
                 passive = child
         if passive is not None:
@@ -252,12 +289,12 @@ class DirectAttributor:
         self.text = sp.text
         self.lex = lex
         self.max_scare_words = max_scare_words
-        self._quoted: list[tuple[int, int]] = []
+        self._quoted = SpanIndex([])
 
     # -- helpers ---------------------------------------------------------------------
 
     def _in_quote(self, token: Token) -> bool:
-        return any(s <= token.idx < e for s, e in self._quoted)
+        return self._quoted.contains(token.idx)
 
     def _paragraph(self, pos: int) -> tuple[int, int]:
         start = self.text.rfind("\n", 0, pos) + 1
@@ -384,7 +421,7 @@ class DirectAttributor:
 
     def _after_window(self, pos: int, para_end: int) -> list[Token]:
         toks: list[Token] = []
-        for t in self.sp:
+        for t in self.sp[first_token_at(self.sp, pos) :]:
             if t.idx < pos:
                 continue
             if t.idx >= para_end or self._in_quote(t) or t.text in ('"', "“", "‘"):
@@ -469,7 +506,7 @@ class DirectAttributor:
 
     def attribute(self, quoted: Iterable[Quoted]) -> list[Attribution]:
         quotes = sorted(quoted, key=lambda q: q.start)
-        self._quoted = [(q.start, q.end) for q in quotes]
+        self._quoted = SpanIndex((q.start, q.end) for q in quotes)
         found: list[tuple[Quoted, _Cue | None]] = []
         for q in quotes:
             span = (q.start, q.end)

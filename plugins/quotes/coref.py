@@ -17,6 +17,7 @@ from spacy.tokens import Token
 
 from core.document import Entity
 from plugins.quotes.lexicon import FEMALE, MALE, Lexicon
+from plugins.quotes.marks import SpanIndex
 
 #: Entity labels that can name a speaker.
 SPEAKER_LABELS = ("PERSON", "ORG", "NORP", "GPE", "PER")
@@ -50,7 +51,7 @@ class SpeakerResolver:
         self.sp = sp
         self.text = sp.text
         self.lex = lex
-        self.quoted = quoted or []
+        self.quoted = SpanIndex(quoted or [])
         self.entities = sorted(
             (e for e in entities if e.label in SPEAKER_LABELS), key=lambda e: e.start
         )
@@ -169,7 +170,7 @@ class SpeakerResolver:
         return best
 
     def _inside_quote(self, pos: int) -> bool:
-        return any(s <= pos < e for s, e in self.quoted)
+        return self.quoted.contains(pos)
 
     def _nearest(
         self, before: int, gender: str | None = None, title: str | None = None

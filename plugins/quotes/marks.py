@@ -13,6 +13,8 @@ unbalanced mark is no evidence of a quote.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 #: Opening mark -> the closing marks that may end it.
@@ -237,3 +239,25 @@ def _set_depth(quoted: Quoted, depth: int) -> None:
     quoted.depth = depth
     for child in quoted.nested:
         _set_depth(child, depth + 1)
+
+
+class SpanIndex:
+    """Non-overlapping ``(start, end)`` spans, asked "is this offset inside one?" fast."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        self.spans = sorted(spans)
+        self.starts = [s for s, _ in self.spans]
+
+    def contains(self, pos: int) -> bool:
+        k = bisect_right(self.starts, pos) - 1
+        return k >= 0 and pos < self.spans[k][1]
+
+    def covered(self, start: int, end: int) -> int:
+        """How many characters of ``[start, end)`` lie inside the spans."""
+        total = 0
+        k = max(0, bisect_right(self.starts, start) - 1)
+        while k < len(self.spans) and self.spans[k][0] < end:
+            s, e = self.spans[k]
+            total += max(0, min(end, e) - max(start, s))
+            k += 1
+        return total

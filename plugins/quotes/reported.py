@@ -28,6 +28,7 @@ from plugins.quotes.attribution import (
     speaker_of,
 )
 from plugins.quotes.lexicon import Lexicon
+from plugins.quotes.marks import SpanIndex
 
 _NOT_SOURCES = {"it", "this", "that", "which", "there", "what", "who", "these", "those",
                 "one", "you"}
@@ -67,14 +68,14 @@ class ReportedFinder:
         self.sp = sp
         self.text = sp.text
         self.lex = lex
-        self.quoted = quoted
+        self.quoted = SpanIndex(quoted)
 
     def _in_quote(self, pos: int) -> bool:
-        return any(s <= pos < e for s, e in self.quoted)
+        return self.quoted.contains(pos)
 
     def _mostly_quoted(self, span: tuple[int, int]) -> bool:
         length = max(1, span[1] - span[0])
-        covered = sum(_overlap(span, q) for q in self.quoted)
+        covered = self.quoted.covered(*span)
         return covered / length > self.QUOTED_SHARE
 
     def _source_ok(self, token: Token | None) -> bool:
