@@ -6,12 +6,14 @@ It is installed for worker subprocesses by ``conftest.py`` as a distribution wit
 
 * ``probe`` counts words into ``extensions["probe"]``, after sleeping ``delay`` seconds
   (config ``[stage.probe] delay``), and SIGKILLs its own process when the text contains
-  ``KILL-THE-WORKER``: a poison article.
+  ``KILL-THE-WORKER``: a poison article; with ``IGNORE-THE-SOFT-LIMIT`` it swallows the
+  soft time limit and runs on until the hard limit kills it.
 * ``fragile`` raises when the text contains ``BREAK-THE-STAGE``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -20,6 +22,7 @@ from core import Document, Stage, StageConfig, hookimpl
 
 KILL_MARK = "KILL-THE-WORKER"
 BREAK_MARK = "BREAK-THE-STAGE"
+STUBBORN_MARK = "IGNORE-THE-SOFT-LIMIT"
 
 
 class ProbeConfig(StageConfig):
@@ -39,6 +42,11 @@ class ProbeStage(Stage):
             time.sleep(self.config.delay)
         if KILL_MARK in doc.text:
             os.kill(os.getpid(), signal.SIGKILL)
+        if STUBBORN_MARK in doc.text:  # like C code that never sees the soft time limit
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                with contextlib.suppress(BaseException):
+                    time.sleep(0.1)
         doc.extensions["probe"] = {"words": len(doc.text.split()), "pid": os.getpid()}
 
 

@@ -279,3 +279,16 @@ def test_article_over_the_time_limit_is_retried_then_failed_with_the_reason(
     assert status.attempts == 2
     assert "soft time limit of 4.0s exceeded in stage 'probe'" in (status.error or "")
     assert [d["id"] for d in client.dead_letters()] == [article_id]
+
+
+def test_article_that_ignores_the_soft_limit_is_killed_at_the_hard_limit_and_dead_lettered(
+        cluster: Cluster) -> None:
+    client = cluster.client()
+    article_id = uid("stubborn")
+    client.submit({"id": article_id, "text": "This one will IGNORE-THE-SOFT-LIMIT forever."})
+    status = client.wait(article_id, timeout=120)
+    assert status is not None and status.status == "failed"
+    assert status.attempts == 2
+    assert "hard time limit of 6.0s exceeded" in (status.error or "")
+    after = client.submit({"id": uid("after-hard"), "text": "The worker is still serving."})
+    assert client.wait(after.id, timeout=60).status == "done"  # type: ignore[union-attr]
