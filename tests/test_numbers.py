@@ -379,3 +379,24 @@ def test_past_participle_clause_takes_the_past_tense(numbers_pipeline: Pipeline)
 def test_a_year_before_a_unit_is_a_quantity(numbers_pipeline: Pipeline) -> None:
     doc = run(numbers_pipeline, "Output rose to 2000 tonnes in 1999.")
     assert (find(doc, "2000 tonnes").kind, find(doc, "1999").kind) == ("quantity", "date")
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Call 0800 123 4567 for details.",
+        "Security was tightened after the 9/11 attacks.",
+        "The shop is open 24/7.",
+        "The ratio stood at 3:1 in favour.",
+    ],
+)
+def test_codes_dates_and_ratios_are_no_quantities(
+    numbers_pipeline: Pipeline, sentence: str
+) -> None:
+    doc = run(numbers_pipeline, sentence)
+    assert [m.text for m in doc.numbers if m.kind not in ("date", "time")] == []
+
+
+def test_decimal_clock_time_with_zone(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "Shares rose 3.4% by 10.30 GMT on Tuesday.")
+    assert find(doc, "10.30 GMT").value == "2025-05-27T10:30Z"  # the Tuesday before

@@ -11,6 +11,7 @@ in which a number is no quantity.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -38,6 +39,7 @@ from plugins.numbers.words import (
 )
 
 DASHES = frozenset("-–—")
+_SLASH_FRACTION = re.compile(r"\d+/\d+")
 MINUS = frozenset("-−–")
 ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
 #: Scale words after digits ("1.5 million", "30 lakh").
@@ -370,6 +372,18 @@ class Extractor:
             return True
         return head.tag_ == "VBN" and any(a.lower_ in ("has", "have", "had") for a in auxes)
 
+    def _entity_label(self, start_char: int, end_char: int) -> str | None:
+        """spaCy's label of the entity covering the span, if any."""
+        if self.parse is None:
+            return None
+        span = self.parse.char_span(start_char, end_char, alignment_mode="expand")
+        if span is None:
+            return None
+        for tok in span:
+            if tok.ent_type_:
+                return str(tok.ent_type_)
+        return None
+
     def in_name(self, start_char: int, end_char: int) -> bool:
         """Whether a number is part of a longer name ("Apollo 11", "Six Nations", "FTSE
         100", "Credit Suisse First Boston"): an ORG, PRODUCT, LAW… entity around it."""
@@ -517,6 +531,24 @@ class Extractor:
             ):
                 return None
             text = tok.text
+            if text.isdigit() and len(text) >= 3 and text[0] == "0":
+                # "0800 123 4567", "007": a phone number or a code, with its groups
+                k = i + 1
+                while k < n and toks[k].text.isdigit() and toks[k].space_before:
+                    k += 1
+                self._skip_to = k
+                return None
+            if (
+                text.isdigit()
+                and i + 2 < n
+                and toks[i + 1].text == ":"
+                and toks[i + 2].text.isdigit()
+                and not toks[i + 1].space_before
+                and not toks[i + 2].space_before
+                and len(toks[i + 2].text) != 2
+            ):
+                self._skip_to = i + 3  # a ratio or a score: "3:1"
+                return None
             value = self._digits_value(text)
             if value is None:
                 return None
@@ -1519,6 +1551,16 @@ class Extractor:
         end_char = toks[num.end - 1].end
         if self.in_name(start_char, end_char):
             return None
+        if (
+            num.fraction
+            and _SLASH_FRACTION.fullmatch(self.text[start_char:end_char])
+            and (
+                num.value >= 1
+                or self._entity_label(start_char, end_char) == "DATE"
+                or (num.end < self.n and toks[num.end].is_alpha and self._is_nominal(num.end))
+            )
+        ):
+            return self._skip(num)  # "9/11", "24/7", "5/2" odds: no fraction of anything
         item = Found(num.start, num.end, "cardinal", _num(num.value))
         if num.fraction:
             item.extra["fraction"] = True
@@ -1544,6 +1586,11 @@ class Extractor:
             return Found(num.start, num.end, "date", str(int(num.value)))
         item.extra["scale"] = num.scale
         return self._qualify(item)
+
+    def _skip(self, num: Numeral) -> list[Found]:
+        """Consume the numeral's tokens without a mention."""
+        self._last_end = num.end
+        return []
 
     def _is_score(self, num: Numeral) -> bool:
         toks = self.tokens

@@ -321,10 +321,12 @@ def read_clock(tokens: Sequence[Token], i: int) -> ClockTime | None:
             j += 2
         elif "." in text and text.count(".") == 1:
             h, m = text.split(".")
-            if len(m) == 2 and h.isdigit() and int(h) <= 12 and int(m) < 60:
-                if _meridiem(tokens, j) is None:
-                    return None
+            if not (len(m) == 2 and h.isdigit() and int(h) <= 23 and int(m) < 60):
+                return None
+            if _meridiem(tokens, j) is not None and int(h) <= 12:
                 hour, minute = int(h), int(m)
+            elif _zone_at(tokens, j)[1] > j and tokens[j].text in time_data().zones:
+                hour, minute = int(h), int(m)  # "10.30 GMT"
             else:
                 return None
         elif text.isdigit() and len(text) <= 2 and int(text) <= 12:
