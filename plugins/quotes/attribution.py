@@ -3,8 +3,10 @@
 For each quoted span found by :mod:`plugins.quotes.marks`, the cue is looked for in the
 dependency parse first (a speech verb the quote hangs from, or one hanging from the
 quote) and then beside the quote, in the attribution clause before it ("He said: …")
-or after it ("…," he said / said Caddell). The speaker is the subject of the cue (the
-agent of a passive, the object of "according to"), widened to its noun phrase.
+or after it ("…," he said / said Caddell), or a dash and a name closing the paragraph
+('"…" ― Christina Lastra', cue "―"). The speaker is the subject of the cue (the agent of
+a passive, the object of "according to"), widened to its noun phrase; when the parser
+gave the cue no subject, the noun phrase right beside it.
 
 Interrupted quotes ('"We will win," he said, "whatever it takes."') become one quote
 from the first opening mark to the last closing mark, with one speaker. A quote with
@@ -26,7 +28,7 @@ from plugins.quotes.marks import Quoted, SpanIndex
 
 #: Dependency labels that may widen a speaker's head word to its noun phrase (left side).
 _NP_LEFT = {"det", "amod", "compound", "poss", "nmod", "nummod", "quantmod", "advmod", "case",
-            "predet", "npadvmod", "punct", "prep", "pobj", "cc", "conj"}
+            "predet", "npadvmod"}
 #: Right-side modifiers kept in a speaker's noun phrase (names, coordinated speakers).
 _NP_RIGHT = {"compound", "flat", "cc", "conj", "nummod", "case"}
 _RELATIVE = {"who", "that", "which", "whom"}
@@ -132,7 +134,7 @@ def noun_phrase(token: Token) -> tuple[int, int]:
 def _np_bounds(token: Token) -> tuple[Token, Token]:
     left = token
     for child in token.lefts:
-        if child.dep_ in _NP_LEFT and child.dep_ not in ("punct", "cc", "conj", "prep", "pobj"):
+        if child.dep_ in _NP_LEFT:
             left = min(left, child.left_edge, key=lambda t: t.i)
     right = token
     for child in token.rights:
