@@ -298,7 +298,8 @@ def evaluate(data: Path = DEFAULT_DATA, limit: int | None = None) -> dict[str, A
         peer: str | None = f"textacy {textacy.__version__} extract.triples.direct_quotations"
         peer_error = None
     except ImportError as exc:  # pragma: no cover - depends on the bench extra
-        peer, peer_error = None, f"textacy cannot be imported: {exc}"
+        peer, peer_error = None, (
+            f"textacy cannot be imported ({exc}): pip install -e '.[bench]'")
     totals = {k: Score() for k in ("copydesk_direct", "copydesk_indirect", "textacy_direct")}
     stats: dict[str, int] = {}
     started = time.perf_counter()
