@@ -11,6 +11,7 @@ in which a number is no quantity.
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -281,6 +282,8 @@ class Found:
 
 def _num(value: float) -> float | int:
     """An int when the value is whole (JSON 7000000000, not 7000000000.0)."""
+    if not math.isfinite(value):
+        return 0 if math.isnan(value) else (1e308 if value > 0 else -1e308)
     nearest = round(value)
     if abs(value - nearest) <= 1e-9 * max(1.0, abs(value)) and abs(value) < 1e18:
         return int(nearest)
@@ -745,6 +748,8 @@ class Extractor:
 
     @staticmethod
     def _digits_value(text: str) -> float | None:
+        if len(text) > 40:
+            return None  # a run of digits this long is an identifier, not an amount
         if "," in text:
             head, *groups = text.split(",")
             last = groups[-1]
@@ -773,8 +778,8 @@ class Extractor:
                 if toks[k].text in MINUS and k + 1 < n and not toks[k + 1].space_before:
                     sign = -1
                     k += 1
-                if toks[k].text.isdigit():
-                    return value * 10 ** (sign * int(toks[k].text)), k + 1
+                if toks[k].text.isdigit() and int(toks[k].text) <= 300:
+                    return value * 10.0 ** (sign * int(toks[k].text)), k + 1
             if (
                 t.text in ("×", "x", "*")
                 and end + 1 < n
@@ -792,10 +797,11 @@ class Extractor:
                 if (
                     k < n
                     and toks[k].text.isdigit()
+                    and int(toks[k].text) <= (300 if base == 10 else 1000)
                     and not toks[k].space_before
                     and base in (2, 10)
                 ):
-                    return value * base ** (sign * int(toks[k].text)), k + 1
+                    return value * float(base) ** (sign * int(toks[k].text)), k + 1
         return value, end
 
     def _scale(self, num: Numeral) -> None:
@@ -1960,7 +1966,7 @@ class Extractor:
                 "value_max": item.value_max,
                 "normalized": (
                     {"value": item.normalized[0], "unit": item.normalized[1]}
-                    if item.normalized is not None
+                    if item.normalized is not None and math.isfinite(item.normalized[0])
                     else None
                 ),
             }
