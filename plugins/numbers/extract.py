@@ -1713,6 +1713,8 @@ class Extractor:
                 if cur.code != item.unit and self._dollar(cur.code, toks[k].text) != item.unit:
                     return item
                 k = cur.end
+        if k >= n:
+            return item
         if read_date(toks, k, self.pos) is not None or read_clock(toks, k) is not None:
             return item  # "three months to 31 December"
         second = self.read_numeral(k)

@@ -295,6 +295,8 @@ def read_clock(tokens: Sequence[Token], i: int) -> ClockTime | None:
     """A time of day at token ``i``: "1:00 PM", "13:45", "2pm", "2.17pm", "1000 GMT",
     "noon", "midnight", each with an optional zone or "local time"."""
     n = len(tokens)
+    if i >= n:
+        return None
     tok = tokens[i]
     hour: int | None = None
     minute = 0
@@ -529,6 +531,8 @@ def read_date(
     unit, currency or counted noun starts at token ``j``: "to 2000 tonnes" is no year.
     """
     n = len(tokens)
+    if i >= n:
+        return None
     tok = tokens[i]
     lower = tok.lower
     data = time_data()
