@@ -84,7 +84,8 @@ def find_quotes(doc: Document, sp: object, lex: Lexicon, config: QuotesConfig) -
         direct = [a for a in direct if a.speaker is not None]
     found: list[Attribution] = list(direct)
     if config.indirect:
-        found.extend(ReportedFinder(sp, lex, spans).find())
+        direct_cues = {i for a in direct if a.cue_tokens for i in a.cue_tokens}
+        found.extend(ReportedFinder(sp, lex, spans, direct_cues).find())
     resolver = SpeakerResolver(doc.entities, sp, lex, quoted=spans)
     # named speakers are persons even where the entities layer missed them
     for att in sorted(found, key=lambda a: a.start):

@@ -64,11 +64,19 @@ class ReportedFinder:
     #: (below it, e.g. 'said that the nation has become “more interested…”', both are kept).
     QUOTED_SHARE = 0.85
 
-    def __init__(self, sp: SpacyDoc, lex: Lexicon, quoted: list[tuple[int, int]]) -> None:
+    def __init__(
+        self,
+        sp: SpacyDoc,
+        lex: Lexicon,
+        quoted: list[tuple[int, int]],
+        direct_cues: set[int] | None = None,
+    ) -> None:
         self.sp = sp
         self.text = sp.text
         self.lex = lex
         self.quoted = SpanIndex(quoted)
+        #: Tokens already cueing a direct quote: content around them is that quote's.
+        self.direct_cues = direct_cues or set()
 
     def _in_quote(self, pos: int) -> bool:
         return self.quoted.contains(pos)
@@ -283,6 +291,10 @@ class ReportedFinder:
             start, end = _trim(self.text, start, end)
         if len(self.text[start:end].split()) < 2:
             return None
+        if start <= verb.idx < end and verb.i in self.direct_cues and self.quoted.covered(
+            start, end
+        ):
+            return None  # '"If he thinks…," the narrator says, "what…"' is a direct quote
         cue_text = self.text[cue[0].idx : char_end(cue[-1])]
         return Attribution(
             start=start, end=end, kind="indirect", cue=cue_text,
