@@ -107,6 +107,18 @@ def test_sample_offsets_point_at_their_text(sample: Document) -> None:
     assert sample.offset_problems() == []
 
 
+def test_group_words_take_the_unit_after_of(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "The repairs took a couple of days and cost millions of pounds.")
+    assert find(doc, "a couple of days").value == "P2D"
+    money = find(doc, "millions of pounds")
+    assert (money.kind, money.value, money.unit, money.qualifier) == (
+        "money",
+        1_000_000,
+        "GBP",
+        "at_least",
+    )
+
+
 def test_relative_dates_without_published_at_have_no_value(numbers_pipeline: Pipeline) -> None:
     doc = run(
         numbers_pipeline,
@@ -164,14 +176,17 @@ def test_full_date_is_resolved_without_an_anchor(numbers_pipeline: Pipeline) -> 
     assert find(doc, "31 December 2004").value == "2004-12-31"
 
 
-def test_bbc_corpus_article_offsets_are_consistent(numbers_pipeline: Pipeline) -> None:
+def test_bbc_corpus_articles_get_numbers_with_consistent_offsets(
+    numbers_pipeline: Pipeline,
+) -> None:
     import json
 
     path = shared_path("corpus", "bbc-news-2005.jsonl")
     with path.open(encoding="utf-8") as fh:
-        first = json.loads(fh.readline())
-    doc = run(numbers_pipeline, first["text"], published_at=None)
-    assert doc.numbers and doc.offset_problems() == []
+        texts = [json.loads(line)["text"] for _, line in zip(range(25), fh, strict=False)]
+    docs = numbers_pipeline.process_many([Article(text=t) for t in texts])
+    assert all(d.runs[-1].status == "ok" for d in docs)
+    assert all(d.numbers and d.offset_problems() == [] for d in docs)
 
 
 # --------------------------------------------------------------- forms of numbers

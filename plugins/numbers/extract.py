@@ -1149,6 +1149,18 @@ class Extractor:
             return self._ordinal(num)
         if num.words and self._one_is_pronoun(num):
             return None
+        if (
+            (num.vague or num.group_word)
+            and j + 1 < n
+            and toks[j].lower == "of"
+            and (
+                duration_unit(toks[j + 1].lower) is not None
+                or self._currency_at(j + 1) is not None
+                or self.units.match(toks, j + 1, self.text) is not None
+            )
+        ):
+            # "a couple of days", "millions of pounds": the unit follows "of"
+            num.end = j = j + 1
         if j + 1 < n and toks[j].lower == "below" and toks[j + 1].lower == "zero":
             degree = self.units.units["°"]
             return self._qualify(self._quantity(num.start, j + 2, -num.value, degree))
