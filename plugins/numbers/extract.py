@@ -1416,6 +1416,14 @@ class Extractor:
             and word.endswith("s")
         ):
             end += 1
+        if (
+            end + 1 < n
+            and toks[end].text in HYPHENS
+            and toks[end + 1].lower == "old"
+            and not toks[end].space_before
+            and not toks[end + 1].space_before
+        ):
+            end += 2  # "a 25-year-old": an age, the span covers it
         # "one hour and half", "1 hour and thirty", "2 years, 3 months", "an hour and 45 minutes"
         end, items = self._more_duration(end, items)
         parts = duration_parts(items)
