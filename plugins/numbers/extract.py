@@ -1419,7 +1419,7 @@ class Extractor:
         if (
             end + 1 < n
             and toks[end].text in HYPHENS
-            and toks[end + 1].lower == "old"
+            and toks[end + 1].lower in ("old", "olds")
             and not toks[end].space_before
             and not toks[end + 1].space_before
         ):
