@@ -177,6 +177,19 @@ def test_plural_and_indefinite_pronouns_are_not_resolved_to_a_person(
     assert quote.speaker.canonical is None
 
 
+def test_bare_title_resolves_to_the_person_given_that_title(stage: QuotesStage) -> None:
+    text = (
+        "Both the prime minister and Chancellor Gordon Brown have called for urgent action "
+        "to fight world poverty. South African president Thabo Mbeki has attacked British "
+        "imperialists, saying they treated Africans like savages. \"We make this offer "
+        'unilaterally but we are now asking other countries to join us," the chancellor said.'
+    )
+    doc = run(stage, text, {"Gordon Brown": "Gordon Brown", "Thabo Mbeki": "Thabo Mbeki"})
+    quote = quote_containing(doc, "offer unilaterally")
+    assert quote.speaker is not None and quote.speaker.text == "the chancellor"
+    assert quote.speaker.canonical == "Gordon Brown"
+
+
 def test_inverted_attribution_after_the_quote_names_the_speaker(stage: QuotesStage) -> None:
     text = (
         '"The combination of Foster\'s and Southcorp will transform the global wine '
@@ -186,6 +199,17 @@ def test_inverted_attribution_after_the_quote_names_the_speaker(stage: QuotesSta
     quote = quote_containing(doc, "global wine industry")
     assert quote.speaker is not None and quote.speaker.canonical == "Trevor O'Hoy"
     assert quote.cue == "said"
+
+
+def test_a_description_speaks_without_a_canonical_name(stage: QuotesStage) -> None:
+    text = (
+        "Shares in Germany's biggest bank fell on Monday. \"I can confirm that BaFin has "
+        'passed through the case to the public prosecutor," a BaFin spokeswoman said.'
+    )
+    doc = run(stage, text, {})
+    quote = quote_containing(doc, "public prosecutor")
+    assert quote.speaker is not None and quote.speaker.text == "a BaFin spokeswoman"
+    assert quote.speaker.canonical is None  # never an invented name
 
 
 def test_speaker_before_a_colon_introduces_the_quote(stage: QuotesStage) -> None:
