@@ -84,7 +84,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_enable_remote_control": True,
         "worker_hijack_root_logger": True,
         "worker_redirect_stdouts": False,
-        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # a Redis blip must not kill running articles: their results are written with
+        # retries, and the claim in the store keeps a re-delivered copy from running twice
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         "enable_utc": True,
     }
 

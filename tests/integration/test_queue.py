@@ -6,6 +6,7 @@ import base64
 import json
 import pickle
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -292,3 +293,55 @@ def test_article_that_ignores_the_soft_limit_is_killed_at_the_hard_limit_and_dea
     assert "hard time limit of 6.0s exceeded" in (status.error or "")
     after = client.submit({"id": uid("after-hard"), "text": "The worker is still serving."})
     assert client.wait(after.id, timeout=60).status == "done"  # type: ignore[union-attr]
+
+
+def test_worker_rides_out_a_redis_restart_mid_article(
+        make_cluster, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.conftest import REDIS_SERVER
+
+    port = free_port()
+    command = [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "yes", "--appendfsync", "always", "--dir", str(tmp_path)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        wait_for_redis(url)
+        flaky: Cluster = make_cluster(COPYDESK_REDIS_URL=url, COPYDESK_STAGE__PROBE__DELAY="3")
+        flaky.redis_url = url
+        flaky.start_worker("flaky", concurrency=1)
+        client = flaky.client()
+        article_id = uid("outage")
+        client.submit({"id": article_id, "text": "Redis goes away while this one runs."})
+        deadline = time.monotonic() + 60
+        while (client.status(article_id) or Empty).status != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        server.terminate()
+        server.wait(timeout=10)
+        time.sleep(2)
+        server = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        wait_for_redis(url)
+        status = flaky.client().wait(article_id, timeout=90)
+        assert status is not None and status.status == "done"
+        assert status.completions == 1
+        later = client.submit({"id": uid("after-outage"), "text": "And life goes on."})
+        assert client.wait(later.id, timeout=60).status == "done"  # type: ignore[union-attr]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+class Empty:
+    status = None
+
+
+def wait_for_redis(url: str) -> None:
+    client = redis.Redis.from_url(url)
+    for _ in range(200):
+        try:
+            client.ping()
+            return
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    raise RuntimeError("redis-server did not start")
