@@ -409,6 +409,14 @@ class Extractor:
         if j >= self.n or self.tokens[j].space_before or not self.tokens[j].is_alpha:
             return True
         word = self.tokens[j].text
+        after = self.tokens[j + 1] if j + 1 < self.n else None
+        if (
+            after is not None
+            and not after.space_before
+            and after.is_digits
+            and word not in ("e", "E", "x", "km", "m", "cm", "mm", "ft", "mi", "s", "in")
+        ):
+            return False  # "06F6", "4B2": a code
         if (
             word.lower() in ORDINAL_SUFFIXES
             or word in SCALE_ABBREVS
