@@ -109,6 +109,10 @@ def test_calling_for_a_ceasefire_is_indirect_speech(sample: Document) -> None:
     quote = quote_containing(sample, "immediate and comprehensive ceasefire")
     assert quote.kind == "indirect"
     assert quote.cue == "calling for"
+    assert quote.text == (
+        "an immediate and comprehensive ceasefire, along with the release of all prisoners "
+        "held by Russia"
+    )
     assert quote.speaker is not None
     assert quote.speaker.canonical == "Volodymyr Zelenskyy"
 

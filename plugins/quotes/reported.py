@@ -33,6 +33,8 @@ from plugins.quotes.marks import SpanIndex
 _NOT_SOURCES = {"it", "this", "that", "which", "there", "what", "who", "these", "those",
                 "one", "you"}
 _TRIM = set(" \t\n,;:—–-")
+#: Prepositions that add to a demand rather than qualify the verb.
+_ADDING = {"along", "together", "including", "plus", "alongside"}
 
 
 @dataclass
@@ -212,6 +214,13 @@ class ReportedFinder:
                 if objs:
                     start = objs[0].left_edge.idx
                     end = max(char_end(o.right_edge) for o in objs)
+                    # "…a ceasefire, along with the release of all prisoners": the
+                    # parser hangs the added item on the verb; it is part of the demand
+                    for extra in tok.rights:
+                        if extra.i > child.i and extra.dep_ == "prep" and (
+                            extra.lower_ in _ADDING
+                        ):
+                            end = max(end, char_end(extra.right_edge))
                     att = self._indirect(tok, (tok, child), (start, end))
                     if att:
                         found.append(att)
