@@ -10,6 +10,8 @@ Each eligible candidate gets features, all scaled to 0..1 within the article:
 - ``title``: TF-IDF cosine with the title (``Document.title`` or a level-1 heading);
 - ``lead``: TF-IDF cosine with the first eligible sentence, the article's own headline
   when it has no title (zero for that sentence itself);
+- ``signature``: the article's topic-signature terms the sentence carries (terms used
+  at least twice and far more often than in English at large, per ``wordfreq``);
 - ``entities``: coverage of the article's main names, each weighted by how many sentences
   mention it; ``numbers``: whether it reports figures;
 - shape: paragraph opening (bonus), direct quotation, question, very long or very short
@@ -29,6 +31,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,25 +44,26 @@ class Weights(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    position: float = 1.0
-    position_decay: float = Field(default=1.0, ge=0.0)
-    centrality: float = 0.5
-    backward_weight: float = 0.0
-    title: float = 0.3
-    lead: float = 0.0
+    position: float = 2.0
+    position_decay: float = Field(default=0.75, ge=0.0)
+    centrality: float = 0.0
+    backward_weight: float = 0.25
+    title: float = 0.8
+    lead: float = 0.3
+    signature: float = 0.15
     entities: float = 0.3
-    numbers: float = 0.1
-    paragraph_start: float = 0.0
-    quoted: float = 0.2
-    question: float = 0.3
-    dangling: float = 0.1
-    length: float = 0.0
-    long_words: int = Field(default=50, ge=10)
+    numbers: float = 0.0
+    paragraph_start: float = 0.1
+    quoted: float = 0.1
+    question: float = 0.15
+    dangling: float = 0.0
+    length: float = 0.2
+    long_words: int = Field(default=45, ge=10)
     long: float = 0.3
-    short_words: int = Field(default=8, ge=1)
-    short: float = 0.1
-    redundancy: float = Field(default=0.5, ge=0.0)
-    duplicate: float = Field(default=0.7, gt=0.0, le=1.0)
+    short_words: int = Field(default=12, ge=1)
+    short: float = 0.2
+    redundancy: float = Field(default=1.0, ge=0.0)
+    duplicate: float = Field(default=0.5, gt=0.0, le=1.0)
 
 
 @dataclass
@@ -89,6 +93,31 @@ def tfidf(docs: Sequence[Sequence[str]]) -> tuple[np.ndarray, dict[str, int], np
     idf = np.log((1.0 + len(docs)) / (1.0 + df)) + 1.0
     matrix *= idf
     return _normalise_rows(matrix), vocab, idf
+
+
+def signature_scores(chosen: Sequence[Candidate]) -> np.ndarray:
+    """How much of the article's *topic signature* each sentence carries: terms used at
+    least twice and far more often here than in English at large (background frequencies
+    from ``wordfreq``), each weighted by the log10 of that ratio (after Lin & Hovy 2000)."""
+    counts: Counter[str] = Counter(t for c in chosen for t in c.terms)
+    total = sum(counts.values())
+    weight: dict[str, float] = {}
+    for term, count in counts.items():
+        if count < 2:
+            continue
+        ratio = math.log10(count / total) + 9.0 - background_zipf(term)
+        if ratio > 0:
+            weight[term] = ratio
+    return np.array([sum(weight.get(t, 0.0) for t in set(c.terms)) for c in chosen],
+                    dtype=float)
+
+
+@lru_cache(maxsize=100_000)
+def background_zipf(term: str) -> float:
+    """Zipf frequency of ``term`` in English (log10 per billion words; 0 when unseen)."""
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(term, "en"))
 
 
 def _normalise_rows(matrix: np.ndarray) -> np.ndarray:
@@ -129,6 +158,7 @@ def prepare(candidates: Sequence[Candidate], title_terms: Sequence[str] = ()) ->
                       dtype=float)
 
     features = {
+        "signature": _scale(signature_scores(chosen)),
         "rank": np.arange(n, dtype=float),
         "forward": upper,
         "backward": lower,
@@ -161,6 +191,7 @@ def scores(ranked: Ranked, weights: Weights) -> np.ndarray:
         + weights.centrality * centrality
         + weights.title * _scale(f["title"])
         + weights.lead * _scale(f["lead"])
+        + weights.signature * f["signature"]
         + weights.entities * f["entities"]
         + weights.numbers * f["numbers"]
         + weights.paragraph_start * f["paragraph_start"]
