@@ -109,6 +109,8 @@ ONE_MODALS = frozenset({"could", "can", "must", "should", "might", "would", "may
 ENTITY_SKIP = frozenset(
     {"ORG", "PRODUCT", "WORK_OF_ART", "FAC", "LAW", "EVENT", "PERSON", "PER", "MISC"}
 )
+#: Time units of the units table that only build rates; alone they are durations.
+RATE_ONLY_UNITS = frozenset({"s", "min", "h", "d", "wk", "yr"})
 #: Unit names that are also everyday nouns: "a foot" is a unit only in "a foot of snow".
 ARTICLE_AMBIGUOUS = frozenset({"foot", "yard", "stone", "ton", "ounce", "grand", "knot", "bar"})
 #: Words after "400m" that show metres, not millions.
@@ -1212,6 +1214,8 @@ class Extractor:
             or toks[num.weak_scale[0]].text in ("m", "M", "b", "B", "T", "G")
             else None
         )
+        if measure is not None and measure.unit.code in RATE_ONLY_UNITS:
+            measure = None  # "10 s" alone: time units serve rates ("km/h"), durations are apart
         if measure is not None and num.weak_scale is not None:
             num.weak_scale = None
         if measure is not None:
@@ -1388,6 +1392,8 @@ class Extractor:
         word = toks[j].lower
         if word == "h" and toks[j].space_before:
             return None
+        if word == "s" and (toks[j].space_before or num.integer_text or toks[j].text != "s"):
+            return None  # "9.58s" is a time; "the 80s", "over-65s" are not
         dur = duration_unit(word)
         if dur is None:
             if (

@@ -166,6 +166,8 @@ class CurrencyTable:
         if i >= len(tokens):
             return None
         word = tokens[i].lower
+        if len(word) > 1 and tokens[i].text[0].isupper() and tokens[i].text != word.upper():
+            return None  # "50 Cent" the rapper, "Il Sole 24 Ore": names
         for cur in self.currencies:
             if code is not None and cur.code != code:
                 continue

@@ -164,9 +164,9 @@ def _symbol_fits(tokens: Sequence[Token], i: int, text: str) -> bool:
     if not tok.space_before and sym in ("m", "g", "l", "L", "t"):
         return True  # glued to its number: "800m", "5g", "2l"
     if sym == "s" and not tok.space_before:
-        # "4.5s" is seconds; "the 80s", "in their 30s" are decades and ages
+        # "4.5s" is seconds; "the 80s", "the over-65s" are decades and ages
         prev = tokens[i - 1].text if i > 0 else ""
-        return not (prev.isdigit() and prev.endswith("0"))
+        return not prev.isdigit()
     if sym == "in":
         return nxt is None or nxt.text in ".,;:)!?" or nxt.lower in INCH_CONTEXT
     if sym in ("C", "F", "K"):
