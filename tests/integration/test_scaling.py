@@ -46,7 +46,7 @@ def process_state(pid: int) -> str | None:
 
 def test_two_workers_share_the_queue_and_a_sigkilled_worker_loses_nothing(
         make_cluster) -> None:  # type: ignore[no-untyped-def]
-    cluster: Cluster = make_cluster(COPYDESK_STAGE__PROBE__DELAY="0.03")
+    cluster: Cluster = make_cluster(COPYDESK_STAGE__PROBE__DELAY="0.1")
     one = cluster.start_worker("one", concurrency=2)
     two = cluster.start_worker("two", concurrency=2)
     nodes = {f"one@{cluster.prefix}", f"two@{cluster.prefix}"}
@@ -58,15 +58,19 @@ def test_two_workers_share_the_queue_and_a_sigkilled_worker_loses_nothing(
     results = client.submit_many(articles)
     assert all(r.outcome == "queued" for r in results)
 
-    # let both work for a while, then SIGKILL the whole of worker "two" mid-way
+    # let both work for a while, then SIGKILL the whole of worker "two" while it is
+    # running an article
     r = redis.Redis.from_url(cluster.redis_url, decode_responses=True)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        done = r.zcard(f"{cluster.prefix}:index:done")
-        if done >= N_ARTICLES // 3:
-            break
+    while r.zcard(f"{cluster.prefix}:index:done") < N_ARTICLES // 3:
+        assert time.monotonic() < deadline, "the workers did not get going"
         time.sleep(0.05)
-    assert r.zcard(f"{cluster.prefix}:index:running") > 0
+    while True:
+        running = r.zrange(f"{cluster.prefix}:index:running", 0, -1)
+        if any(s and s.worker == f"two@{cluster.prefix}"
+               for s in client.statuses(running).values()):
+            break
+        assert time.monotonic() < deadline, "worker two never ran anything"
     two.send_signal(signal.SIGKILL)
     two.wait(timeout=10)
     at_death = {i: s for i, s in client.statuses(ids).items() if s}
