@@ -288,6 +288,14 @@ def test_two_apostrophes_serve_as_double_quote_marks() -> None:
     ]
 
 
+def test_dash_glued_to_the_closing_mark_still_credits_the_speaker(stage: QuotesStage) -> None:
+    text = '"Doubling our industry in five years is not rocket science."― Gerhard Florin'
+    doc = run(stage, text, {"Gerhard Florin": "Gerhard Florin"})
+    quote = quote_containing(doc, "rocket science")
+    assert quote.cue == "―"
+    assert quote.speaker is not None and quote.speaker.text == "Gerhard Florin"
+
+
 def test_a_dash_and_a_name_after_the_quote_credit_the_speaker(stage: QuotesStage) -> None:
     text = '"Doubling our industry in five years is not rocket science." ― Gerhard Florin'
     doc = run(stage, text, {"Gerhard Florin": "Gerhard Florin"})

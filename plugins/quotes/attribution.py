@@ -178,6 +178,8 @@ def speaker_of(cue: Token, lex: Lexicon) -> Token | None:
     for _ in range(3):
         passive = None
         for child in verb.children:
+            if not child.text[:1].isalnum():
+                continue  # a dash or quotation mark the parser made a subject
             if child.dep_ in _SUBJECTS and child.lower_ not in _NOT_SPEAKERS:
                 if child.lower_ in _RELATIVE or child.tag_ in ("WP", "WDT"):
                     return verb.head if verb.dep_ == "relcl" else None
@@ -208,6 +210,8 @@ class _Cue:
     steps: int
     #: The speaker's span when it was found by position rather than by the parse.
     speaker_span: tuple[int, int] | None = None
+    #: The cue's text when it is not the tokens' text (a dash glued to a quote mark).
+    text: str | None = None
 
 
 _NAME_POS = {"PROPN", "NOUN", "PRON"}
@@ -237,6 +241,13 @@ def positional_speaker(
     i = cue.i - 1
     while i >= 0 and doc[i].dep_ in ("aux", "neg", "advmod") and doc[i].idx >= lo:
         i -= 1
+    if i >= 0 and doc[i].text == ")" and doc[i].idx >= lo:
+        # "Rep. Elijah E. Cummings (D-Md.) said": the name before the parenthesis
+        k = i - 1
+        while k >= 0 and doc[k].idx >= lo and i - k <= 8 and doc[k].text != "(":
+            k -= 1
+        if k >= 1 and doc[k].text == "(" and doc[k - 1].idx >= lo:
+            i = k - 1
     if i >= 0 and doc[i].text == "," and doc[i].idx >= lo:
         # "Flynn, a top Trump surrogate, said": the name before the appositive
         k = i - 1
@@ -368,7 +379,7 @@ class DirectAttributor:
         inner = self.text[q.inner_start : q.inner_end].rstrip()
         ends_sentence = bool(inner) and inner[-1] in "."
         after = self._after_window(span[1], para_end)
-        dash = self._dash_credit(after)
+        dash = self._dash_credit(after, span[1])
         if dash is not None:
             return dash
         if after:
@@ -391,21 +402,32 @@ class DirectAttributor:
                 return cue
         return None
 
-    def _dash_credit(self, after: list[Token]) -> _Cue | None:
+    def _dash_credit(self, after: list[Token], pos: int) -> _Cue | None:
         """'“…” ― Christina Lastra': a dash and a name close the quote's paragraph."""
         words = [t for t in after if not t.is_space]
-        if len(words) < 2 or words[0].text not in _DASHES:
+        if not words:
+            return None
+        if words[0].text in _DASHES:
+            dash, rest = words[0], words[1:]
+        elif self.text[pos : words[0].idx].strip() in _DASHES and pos > 0:
+            # the tokenizer glued the dash to the closing mark ('”―'): it lies before pos
+            glued = self.sp[max(0, words[0].i - 1)]
+            dash, rest = glued, words
+        else:
+            return None
+        if not rest:
             return None
         names: list[Token] = []
-        for t in words[1:]:
+        for t in rest:
             if _name_word(t) or (names and t.text == "." and len(names[-1].text) <= 2):
                 names.append(t)
             else:
                 break
-        if not names or any(not t.is_punct for t in words[1 + len(names):]):
+        if not names or any(not t.is_punct for t in rest[len(names):]):
             return None
         head = [t for t in names if _name_word(t)][-1]
-        return _Cue((words[0],), head, True, 1, (names[0].idx, char_end(head)))
+        return _Cue((dash,), head, True, 1, (names[0].idx, char_end(head)),
+                    text=dash.text.strip("”\"’'"))
 
     def _fill_positional(self, cue: _Cue, span: tuple[int, int]) -> None:
         """Give a subjectless cue verb the noun phrase beside it (a parser slip)."""
@@ -549,7 +571,7 @@ class DirectAttributor:
                 continue
             att = Attribution(start=q.start, end=q.end, kind="direct", parts=[(q.start, q.end)])
             if cue is not None:
-                att.cue = _cue_text(cue.tokens)
+                att.cue = cue.text or _cue_text(cue.tokens)
                 att.cue_tokens = tuple(t.i for t in cue.tokens)
                 if cue.speaker is not None:
                     att.speaker = cue.speaker_span or noun_phrase(cue.speaker)
