@@ -136,9 +136,11 @@ class ReportedFinder:
                 if tok.text == ":":
                     colon = tok
                     break
-                if tok.pos_ == "PROPN" or tok.ent_type_ in ("PERSON", "ORG", "NORP", "GPE") or (
-                    tok.text.isupper() and tok.is_alpha
+                shouting = tok.text.isupper() and len(tok.text) > 1
+                if tok.ent_type_ in ("PERSON", "ORG", "NORP", "GPE") or (
+                    tok.pos_ == "PROPN" and not shouting
                 ):
+                    # an all-capitals word before a colon is a label ("CLARIFICATION:")
                     names.append(tok)
                 else:
                     break
