@@ -415,3 +415,23 @@ def test_codes_dates_and_ratios_are_no_quantities(
 def test_decimal_clock_time_with_zone(numbers_pipeline: Pipeline) -> None:
     doc = run(numbers_pipeline, "Shares rose 3.4% by 10.30 GMT on Tuesday.")
     assert find(doc, "10.30 GMT").value == "2025-05-27T10:30Z"  # the Tuesday before
+
+
+def test_capitalised_number_inside_a_name_is_no_count(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "England have lost three matches in this year's Six Nations.")
+    assert [m.text for m in doc.numbers if m.kind == "cardinal"] == ["three matches"]
+
+
+def test_tennis_set_scores_are_no_ranges(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "Labadze won 6-7 (4-7) 6-2 6-3 in Rotterdam.")
+    assert doc.numbers == []
+
+
+def test_day_range_is_an_iso_interval(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "The poll was carried out on 16-18 December 2004.")
+    assert find(doc, "16-18 December 2004").value == "2004-12-16/2004-12-18"
+
+
+def test_bare_year_is_a_date(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "But 2005 will also see more competition.")
+    assert (find(doc, "2005").kind, find(doc, "2005").value) == ("date", "2005")

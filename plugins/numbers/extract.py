@@ -1576,8 +1576,15 @@ class Extractor:
             and toks[num.end].text == "s"
             and not toks[num.end].space_before
             and num.value % 10 == 0
+        ) or (
+            num.integer_text
+            and num.value % 10 == 0
+            and num.end + 1 < self.n
+            and toks[num.end].text in ("'", "’")
+            and toks[num.end + 1].lower == "s"
+            and not toks[num.end].space_before
         ):
-            return None  # "the 80s", "in their 30s": a decade or an age, not a count
+            return None  # "the 80s", "70's music": a decade or an age, not a count
         if num.weak_scale is not None and toks[num.weak_scale[0]].text in ("G", "T", "B", "b"):
             return None  # "3G", "4G": names, not numbers
         if num.group_word:
@@ -1591,6 +1598,17 @@ class Extractor:
         end_char = toks[num.end - 1].end
         if self.in_name(start_char, end_char):
             return None
+        first = toks[num.start]
+        if (
+            num.words
+            and first.text[0].isupper()
+            and not first.text.isupper()
+            and num.start > 0
+            and not self._starts_sentence(num.start)
+            and num.end < self.n
+            and toks[num.end].text[:1].isupper()
+        ):
+            return None  # "Six Nations", "Blake's Seven": a capitalised number in a name
         if (
             num.fraction
             and _SLASH_FRACTION.fullmatch(self.text[start_char:end_char])
@@ -1616,16 +1634,20 @@ class Extractor:
             lemma, noun_end, _plural = noun
             item.unit = lemma
             item.end = max(item.end, noun_end)
-        elif (
-            year_like
-            and num.end < self.n
-            and toks[num.end].text == ","
-            and num.start > 0
-            and (toks[num.start - 1].text == ",")
-        ):
+        elif year_like and not num.words and "," not in first.text and num.value != 2000:
+            # a bare "2005" with nothing counted is a year ("2005 will see more")
             return Found(num.start, num.end, "date", str(int(num.value)))
         item.extra["scale"] = num.scale
         return self._qualify(item)
+
+    def _starts_sentence(self, i: int) -> bool:
+        """Whether token ``i`` begins a sentence (or a quotation or a line)."""
+        if i == 0:
+            return True
+        prev = self.tokens[i - 1]
+        if prev.text in ".!?:;\"“‘'(—–-":
+            return True
+        return "\n" in self.text[prev.end : self.tokens[i].start]
 
     def _skip(self, num: Numeral) -> list[Found]:
         """Consume the numeral's tokens without a mention."""
@@ -1872,6 +1894,17 @@ class Extractor:
                     and (not isinstance(b.value, int | float) or float(b.value) <= float(a.value))
                 ):
                     ok = False
+                if (
+                    ok
+                    and b.kind == "cardinal"
+                    and b.unit is None
+                    and words[:1] in (["-"], ["–"])
+                    and opener not in ("between", "from", "aged")
+                    and a.qualifier is None
+                    and not (toks[a.end].space_before or toks[b.start].space_before)
+                ):
+                    del found[k : k + 2]  # "6-7 (4-7) 6-2": scores and codes, not ranges
+                    continue
                 if ok and isinstance(b.value, int | float) and b.kind != "duration":
                     lo = float(a.value)
                     scale_b = float(b.extra.get("scale", 1.0))

@@ -382,6 +382,8 @@ class DateSpec:
     ago: tuple[float, str] | None = None
     #: a range of years ("2004-05", "the 1990s"): last year
     year_to: int | None = None
+    #: a range of days ("16-18 December"): last day
+    day_to: int | None = None
 
 
 def month_of(word: str, tok: Token, spacy_pos: str | None) -> int | None:
@@ -401,6 +403,22 @@ def month_of(word: str, tok: Token, spacy_pos: str | None) -> int | None:
 
 
 def resolve_date(spec: DateSpec, anchor: datetime | None, past: bool | None) -> str | None:
+    """The ISO 8601 value of ``spec``; a day range is an ISO interval of its two days."""
+    if spec.day_to is not None and spec.day is not None:
+        first = resolve_date(
+            DateSpec(spec.start, spec.end, spec.year, spec.month, spec.day), anchor, past
+        )
+        if first is None or len(first) != 10:
+            return None
+        try:
+            last = date.fromisoformat(first).replace(day=spec.day_to)
+        except ValueError:
+            return None
+        return f"{first}/{last.isoformat()}"
+    return _resolve_one(spec, anchor, past)
+
+
+def _resolve_one(spec: DateSpec, anchor: datetime | None, past: bool | None) -> str | None:
     """The ISO 8601 value of ``spec`` ("2025-06-02", "2025-05", "2022", "2025-W22",
     "2025-05-31/2025-06-01"), or None when it cannot be resolved without guessing."""
     today = anchor.date() if anchor is not None else None
@@ -542,6 +560,16 @@ def read_date(
     day = _day_at(tokens, i)
     if day is not None:
         d, j = day
+        d_to = None
+        if (
+            j + 1 < n
+            and tokens[j].text in "-–"
+            and not tokens[j].space_before
+            and not tokens[j + 1].space_before
+        ):
+            second = _day_at(tokens, j + 1)
+            if second is not None and second[0] > d:
+                d_to, j = second  # "16-18 December"
         if j < n and tokens[j].lower == "of" and j + 1 < n:
             j += 1
         if j < n and tokens[j].lower in data.months:
@@ -556,8 +584,8 @@ def read_date(
                     if year is not None:
                         end += 1
                 if year is not None:
-                    return DateSpec(i, end + 1, year=year, month=month, day=d)
-                return DateSpec(i, end, month=month, day=d)
+                    return DateSpec(i, end + 1, year=year, month=month, day=d, day_to=d_to)
+                return DateSpec(i, end, month=month, day=d, day_to=d_to)
         return None
 
     # "December 31, 2004", "December 2004", "December", "Dec. 31"
