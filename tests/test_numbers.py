@@ -435,3 +435,8 @@ def test_day_range_is_an_iso_interval(numbers_pipeline: Pipeline) -> None:
 def test_bare_year_is_a_date(numbers_pipeline: Pipeline) -> None:
     doc = run(numbers_pipeline, "But 2005 will also see more competition.")
     assert (find(doc, "2005").kind, find(doc, "2005").value) == ("date", "2005")
+
+
+def test_number_beside_a_proper_name_is_part_of_it(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "US rap star 50 Cent spoke to Hot 97 about the feud.")
+    assert [m for m in doc.numbers if m.kind == "cardinal"] == []

@@ -1630,6 +1630,8 @@ class Extractor:
             if year_like:
                 return Found(num.start, num.end, "date", str(int(num.value)))
             noun = None
+        if noun is None and not year_like and self._beside_a_name(num):
+            return None  # "50 Cent", "Hot 97", "Billboard 200", "Voyager 2"
         if noun is not None:
             lemma, noun_end, _plural = noun
             item.unit = lemma
@@ -1639,6 +1641,38 @@ class Extractor:
             return Found(num.start, num.end, "date", str(int(num.value)))
         item.extra["scale"] = num.scale
         return self._qualify(item)
+
+    def _beside_a_name(self, num: Numeral) -> bool:
+        """Whether a bare number is glued by spacing to a proper name on either side."""
+        if self.parse is None or num.words:
+            return False
+        toks = self.tokens
+        if num.start > 0 and not self._starts_sentence(num.start):
+            prev = toks[num.start - 1]
+            sp = self.sp(num.start - 1)
+            if (
+                prev.is_alpha
+                and prev.text[0].isupper()
+                and sp is not None
+                and sp.pos_ == "PROPN"
+                and not self._starts_sentence(num.start - 1)
+                and sp.ent_type_ not in ("DATE", "TIME", "NORP")
+            ):
+                return True
+        if num.end < self.n:
+            nxt = toks[num.end]
+            sp = self.sp(num.end)
+            if (
+                nxt.is_alpha
+                and nxt.text[0].isupper()
+                and not nxt.text.isupper()
+                and sp is not None
+                and sp.pos_ == "PROPN"
+                and sp.ent_type_ not in ("DATE", "TIME", "NORP", "GPE")
+                and sp.tag_ != "NNPS"
+            ):
+                return True
+        return False
 
     def _starts_sentence(self, i: int) -> bool:
         """Whether token ``i`` begins a sentence (or a quotation or a line)."""
