@@ -18,7 +18,7 @@ from pydantic import Field, model_validator
 from core import Document, Stage, StageConfig, hookimpl
 from core.document import Summary, SummarySentence
 from plugins.summary.features import candidates, term_list
-from plugins.summary.rank import Weights, prepare, select
+from plugins.summary.rank import Weights, background_zipf, prepare, select
 
 __all__ = ["SummaryConfig", "SummaryStage", "Weights", "register_stages"]
 
@@ -60,6 +60,9 @@ class SummaryStage(Stage):
     description = "Extractive summary: the article's key sentences, in order, with scores."
 
     config: SummaryConfig
+
+    def setup(self) -> None:
+        background_zipf("the")  # load the word-frequency table once, at process start
 
     def process(self, doc: Document) -> None:
         doc.summary = self.summarize(doc)

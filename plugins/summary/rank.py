@@ -10,6 +10,9 @@ Each eligible candidate gets features, all scaled to 0..1 within the article:
 - ``title``: TF-IDF cosine with the title (``Document.title`` or a level-1 heading);
 - ``lead``: TF-IDF cosine with the first eligible sentence, the article's own headline
   when it has no title (zero for that sentence itself);
+- ``textrank``: PageRank centrality over the length-favouring word-overlap graph of
+  TextRank (Mihalcea & Tarau 2004); off by default (it buys BBC recall with CNN/DM
+  precision, see ``bench/tune_summary.py``);
 - ``signature``: the article's topic-signature terms the sentence carries (terms used
   at least twice and far more often than in English at large, per ``wordfreq``);
 - ``entities``: coverage of the article's main names, each weighted by how many sentences
@@ -51,6 +54,7 @@ class Weights(BaseModel):
     title: float = 0.8
     lead: float = 0.3
     signature: float = 0.15
+    textrank: float = 0.0
     entities: float = 0.3
     numbers: float = 0.0
     paragraph_start: float = 0.1
@@ -93,6 +97,34 @@ def tfidf(docs: Sequence[Sequence[str]]) -> tuple[np.ndarray, dict[str, int], np
     idf = np.log((1.0 + len(docs)) / (1.0 + df)) + 1.0
     matrix *= idf
     return _normalise_rows(matrix), vocab, idf
+
+
+def textrank_scores(chosen: Sequence[Candidate], damping: float = 0.85) -> np.ndarray:
+    """PageRank over the sentence graph of Mihalcea & Tarau (2004): edges weighted by the
+    terms two sentences share, divided by the sum of the logs of their lengths (which
+    favours long, content-rich sentences), by numpy power iteration."""
+    n = len(chosen)
+    if n == 0:
+        return np.zeros(0)
+    sets = [set(c.terms) for c in chosen]
+    logs = [math.log(max(len(c.terms), 2)) for c in chosen]
+    graph = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            shared = len(sets[i] & sets[j])
+            if shared:
+                graph[i, j] = graph[j, i] = shared / (logs[i] + logs[j])
+    out = graph.sum(axis=1, keepdims=True)
+    out[out == 0] = 1.0
+    walk = (graph / out).T
+    rank = np.full(n, 1.0 / n)
+    for _ in range(50):
+        updated = (1 - damping) / n + damping * walk @ rank
+        if np.abs(updated - rank).sum() < 1e-9:
+            rank = updated
+            break
+        rank = updated
+    return rank
 
 
 def signature_scores(chosen: Sequence[Candidate]) -> np.ndarray:
@@ -159,6 +191,7 @@ def prepare(candidates: Sequence[Candidate], title_terms: Sequence[str] = ()) ->
 
     features = {
         "signature": _scale(signature_scores(chosen)),
+        "textrank": _scale(textrank_scores(chosen)),
         "rank": np.arange(n, dtype=float),
         "forward": upper,
         "backward": lower,
@@ -192,6 +225,7 @@ def scores(ranked: Ranked, weights: Weights) -> np.ndarray:
         + weights.title * _scale(f["title"])
         + weights.lead * _scale(f["lead"])
         + weights.signature * f["signature"]
+        + weights.textrank * f["textrank"]
         + weights.entities * f["entities"]
         + weights.numbers * f["numbers"]
         + weights.paragraph_start * f["paragraph_start"]
