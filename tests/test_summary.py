@@ -109,6 +109,16 @@ def test_heading_lines_are_not_picked_even_when_no_stage_marked_them(
         assert not any(line in t for t in texts)
 
 
+def test_a_dateline_opening_the_article_is_left_out_of_the_picked_sentence(
+    summary_pipeline: Pipeline, sample_article: Article
+) -> None:
+    doc = summarize(summary_pipeline, with_headings(sample_article))
+    assert doc.summary is not None
+    first = doc.summary.sentences[0]
+    assert first.text.startswith("Delegates from Ukraine and Russia are scheduled")
+    assert doc.text[first.start - len("Istanbul, Turkey — "):first.start] == "Istanbul, Turkey — "
+
+
 def test_same_article_gives_the_same_summary(
     summary_pipeline: Pipeline, sample_article: Article
 ) -> None:

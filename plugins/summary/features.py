@@ -4,8 +4,9 @@ Every sentence of the spaCy parse becomes a ``Candidate`` with its stripped offs
 ``Document.text``. A candidate is *eligible* for the summary unless it is a heading
 (``Document.headings``), a caption or credit, page furniture (``furniture.txt`` patterns and
 bylines) or a fragment (too short, no verb, no sentence-final punctuation, or starting in
-lower case as the tail of a mis-split sentence). Eligible candidates carry what the ranker
-needs: lemma terms for TF-IDF, the entities and numbers they mention, and a few shape flags.
+lower case as the tail of a mis-split sentence). A dateline or wire credit opening a paragraph
+("WASHINGTON — ", "(CNN) ") is left out of the candidate's span. Eligible candidates carry
+what the ranker needs: lemma terms for TF-IDF, the entities and numbers they mention, and a few shape flags.
 """
 
 from __future__ import annotations
@@ -43,6 +44,13 @@ DANGLING = frozenset({
 })
 
 #: A byline: "By Jane Smith", "By . Daily Mail Reporter .", "By JOHN DOE | ...".
+#: A dateline or wire credit opening a paragraph: "(CNN) ", "Rome (CNN) -- ",
+#: "MADRID (AP) – ", "WASHINGTON — ", "Istanbul, Turkey — ". Trimmed from the sentence.
+_DATELINE = re.compile(
+    r"^(?:(?:[A-Z][\w.'’]*(?:[ ,]+[A-Z][\w.'’]*){0,4}\s*)?"
+    r"\((?:CNN|AP|Reuters|AFP|UPI|dpa|PA)\)\s*(?:—|--|–|-)?\s*"
+    r"|[A-Z][\w.'’]*(?:[ ,]+[A-Z][\w.'’]*){0,4}\s+(?:—|--)\s+)"
+)
 _WORD = re.compile(r"\S*\w\S*")
 _BYLINE = re.compile(r"^By\s+(\.\s*)?([A-Z][\w'’.-]*\s*){1,5}(\||,|\.|$|\bfor\b|\band\b)")
 
@@ -100,6 +108,15 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+def dateline_length(sentence: str) -> int:
+    """Characters of a leading dateline or wire credit (0 when there is none)."""
+    match = _DATELINE.match(sentence)
+    if not match:
+        return 0
+    rest = sentence[match.end():].lstrip(OPEN_QUOTES)
+    return match.end() if rest[:1].isupper() or rest[:1].isdigit() else 0
 
 
 def _quoted_share(sentence: str) -> float:
@@ -205,15 +222,18 @@ def candidates(
         start, end = _strip_span(text, sent.start_char, sent.end_char)
         if start >= end:
             continue
-        body = text[start:end]
         before = text[:start].rstrip(" \t")
+        paragraph_start = not before or before.endswith("\n")
+        if paragraph_start:
+            start += dateline_length(text[start:end])
+        body = text[start:end]
         cand = Candidate(
             index=len(out),
             start=start,
             end=end,
             text=body,
             words=count_words(body),
-            paragraph_start=not before or before.endswith("\n"),
+            paragraph_start=paragraph_start,
         )
         if _overlaps(start, end, heading_spans):
             cand.reason = "heading"
