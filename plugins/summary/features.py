@@ -6,7 +6,8 @@ Every sentence of the spaCy parse becomes a ``Candidate`` with its stripped offs
 bylines) or a fragment (too short, no verb, no sentence-final punctuation, or starting in
 lower case as the tail of a mis-split sentence). A dateline or wire credit opening a paragraph
 ("WASHINGTON — ", "(CNN) ") is left out of the candidate's span. Eligible candidates carry
-what the ranker needs: lemma terms for TF-IDF, the entities and numbers they mention, and a few shape flags.
+what the ranker needs: lemma terms for TF-IDF, the entities and numbers they mention,
+and a few shape flags.
 """
 
 from __future__ import annotations
