@@ -22,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -97,6 +98,15 @@ def build_items(name: str, half: str, limit: int | None, cache: Path | None) -> 
     return items
 
 
+def _f1(mine: Counter[Any], theirs: Counter[Any]) -> float:
+    """F1 of clipped n-gram overlap, as ROUGE-N computes it."""
+    hit = sum((mine & theirs).values())
+    if not hit:
+        return 0.0
+    p, r = hit / sum(mine.values()), hit / sum(theirs.values())
+    return 2 * p * r / (p + r)
+
+
 class Scorer:
     """ROUGE F1 (best over references), cached per summary.
 
@@ -128,11 +138,8 @@ class Scorer:
         uni, bi = Counter(toks), Counter(pairwise(toks))
         best = [0.0, 0.0]
         for ref_uni, ref_bi in self.refs[id(item)]:
-            for k, (mine, theirs) in enumerate(((uni, ref_uni), (bi, ref_bi))):
-                hit = sum((mine & theirs).values())
-                if hit:
-                    p, r = hit / sum(mine.values()), hit / sum(theirs.values())
-                    best[k] = max(best[k], 2 * p * r / (p + r))
+            best[0] = max(best[0], _f1(uni, ref_uni))
+            best[1] = max(best[1], _f1(bi, ref_bi))
         return best[0], best[1], 0.0
 
     def score(self, item: Item, parts: list[str]) -> tuple[float, float, float]:
