@@ -113,9 +113,29 @@ ENTITY_SKIP = frozenset(
 RATE_ONLY_UNITS = frozenset({"s", "min", "h", "d", "wk", "yr"})
 #: Unit names that are also everyday nouns: "a foot" is a unit only in "a foot of snow".
 ARTICLE_AMBIGUOUS = frozenset({"foot", "yard", "stone", "ton", "ounce", "grand", "knot", "bar"})
+#: Race distances in metres: "the 800m" is never eight hundred million of anything.
+RACE_DISTANCES = frozenset({50, 60, 100, 110, 200, 400, 800, 1500, 3000, 5000, 10000})
 #: Words after "400m" that show metres, not millions.
 METRE_CONTEXT = frozenset(
     {
+        "titles",
+        "victory",
+        "crown",
+        "success",
+        "win",
+        "man",
+        "woman",
+        "medal",
+        "medallist",
+        "track",
+        "taller",
+        "longer",
+        "wider",
+        "swim",
+        "dash",
+        "slalom",
+        "downhill",
+        "climb",
         "tall",
         "long",
         "high",
@@ -1204,6 +1224,7 @@ class Extractor:
             num.weak_scale is not None
             and toks[num.weak_scale[0]].text in ("m", "M")
             and self._plural_noun_after(num.weak_scale[0] + 1)
+            and not self._race_distance(num)
         ):
             # "5m people" is five million; "5m long" five metres
             self._apply_weak(num, plural_noun=True)
@@ -1553,6 +1574,12 @@ class Extractor:
             item.qualifier = "at_least"
         item = self._range(item, num, unit_kind="quantity", unit=unit)
         return self._qualify(item)
+
+    def _race_distance(self, num: Numeral) -> bool:
+        """ "800m", "3,000m", "10,000m": athletics and swimming distances are metres."""
+        text = self.text[self.tokens[num.start].start : self.tokens[num.end - 1].end]
+        whole = num.value == int(num.value) and "." not in text
+        return whole and ("," in text or num.value in RACE_DISTANCES)
 
     def _plural_noun_after(self, j: int) -> bool:
         """Whether "m" before token ``j`` means million ("5m people", "4m DS consoles")
