@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from typing import IO, Any
 
 import click
@@ -97,10 +98,14 @@ def cli(ctx: click.Context, config_file: str | None, log_format: str | None,
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write to this file instead of standard output.")
 @click.option("--indent/--no-indent", default=None, help="Indent JSON (default for one doc).")
+@click.option("--published-at", default=None, metavar="ISO-8601",
+              help="Publication time for inputs that carry none (.txt, .html without a date): "
+              "the anchor for 'Monday' or 'last month'.")
 @click.pass_obj
 def process(state: CliState, files: tuple[str, ...], fmt: str | None, output: str | None,
-            indent: bool | None) -> None:
+            indent: bool | None, published_at: str | None) -> None:
     """Run the pipeline in-process (no Redis) on FILES: .txt, .html, .json, .jsonl or -."""
+    anchor = _parse_datetime(published_at) if published_at else None
     out_stream: IO[str] = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
     try:
         fmt = fmt or ("text" if out_stream.isatty() else "json")
@@ -112,6 +117,10 @@ def process(state: CliState, files: tuple[str, ...], fmt: str | None, output: st
             raise fail(str(exc)) from None
         items = list(read_inputs(list(files), state.settings.max_article_chars))
         articles = [a for a in items if isinstance(a, Article)]
+        if anchor is not None:
+            for article in articles:
+                if article.published_at is None:
+                    article.published_at = anchor
         errors = [e for e in items if isinstance(e, InputError)]
         for error in errors:
             err_console.print(f"[red]error[/red] {error}", highlight=False)
@@ -128,6 +137,18 @@ def process(state: CliState, files: tuple[str, ...], fmt: str | None, output: st
         err_console.print(f"wrote {len(docs)} document(s) to {output}")
     if errors or failed:
         sys.exit(1)
+
+
+def _parse_datetime(value: str) -> datetime:
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        return TypeAdapter(datetime).validate_python(value)
+    except ValidationError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 date or time (e.g. 2025-06-01T09:00:00+00:00)",
+            param_hint="--published-at",
+        ) from None
 
 
 def _run_with_progress(pipeline: Pipeline, articles: list[Article]) -> list[Document]:

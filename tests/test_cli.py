@@ -97,3 +97,17 @@ def test_plugins_lists_built_in_plugins_and_the_stage_order() -> None:
     assert isinstance(data["order"], list)
     for plugin in data["plugins"]:
         assert plugin["version"]
+
+
+def test_published_at_option_anchors_relative_dates_of_plain_text() -> None:
+    result = run("process", str(SAMPLE), "--published-at", "2025-06-01T09:00:00+00:00")
+    doc = json.loads(result.stdout)
+    assert doc["published_at"].startswith("2025-06-01T09:00:00")
+    monday = next(n for n in doc["numbers"] if n["text"] == "Monday")
+    assert monday["value"] == "2025-06-02"
+
+
+def test_published_at_option_that_is_not_a_date_is_refused() -> None:
+    result = run("process", str(SAMPLE), "--published-at", "next week")
+    assert result.exit_code == 2
+    assert "not an ISO 8601 date" in result.stderr
