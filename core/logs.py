@@ -55,4 +55,8 @@ def _identity(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_logger(name: str = "copydesk") -> Any:
+    """A structlog logger; an application that configured nothing gets warnings on stderr
+    (structlog's own default would print every event to stdout, mixed with the output)."""
+    if not structlog.is_configured():
+        configure_logging("auto", "WARNING")
     return structlog.get_logger(name)
