@@ -26,6 +26,7 @@ class Lexicon:
     infinitive_verbs: frozenset[str]
     parataxis_verbs: frozenset[str]
     naming_verbs: frozenset[str]
+    object_verbs: frozenset[str]
     colon_labels: frozenset[str]
     speech_nouns: frozenset[str]
     prepositional: dict[str, frozenset[str]]
@@ -84,6 +85,7 @@ def _build(data: dict[str, Any]) -> Lexicon:
         infinitive_verbs=_words(data, "verbs", "infinitive"),
         parataxis_verbs=_words(data, "verbs", "parataxis"),
         naming_verbs=_words(data, "verbs", "naming"),
+        object_verbs=_words(data, "verbs", "object"),
         colon_labels=_words(data, "colon", "not_sources"),
         speech_nouns=_words(data, "nouns", "speech"),
         prepositional={

@@ -33,6 +33,10 @@ from plugins.quotes.marks import SpanIndex
 _NOT_SOURCES = {"it", "this", "that", "which", "there", "what", "who", "these", "those",
                 "one", "you"}
 _TRIM = set(" \t\n,;:—–-")
+_MARKS = set("\"“”‘’'«»„")
+#: Objects that only point at content said elsewhere.
+_NOT_CONTENT = {"it", "this", "that", "them", "which", "what", "something", "anything",
+                "nothing", "everything", "so"}
 #: Prepositions that add to a demand rather than qualify the verb.
 _ADDING = {"along", "together", "including", "plus", "alongside"}
 
@@ -84,9 +88,15 @@ class ReportedFinder:
         return self.quoted.contains(pos)
 
     def _mostly_quoted(self, span: tuple[int, int]) -> bool:
+        """Content that is a direct quote: mostly inside marks and opening inside them.
+        'says that “there were issues …”' opens with words of the reporter's own and
+        stays reported speech beside the direct quote it contains."""
         length = max(1, span[1] - span[0])
         covered = self.quoted.covered(*span)
-        return covered / length > self.QUOTED_SHARE
+        if covered / length <= self.QUOTED_SHARE:
+            return False
+        first = self.text[span[0]]
+        return first in _MARKS or self._in_quote(span[0])
 
     def _source_ok(self, token: Token | None) -> bool:
         return (
@@ -183,7 +193,12 @@ class ReportedFinder:
             att = self._naming(tok)
             if att:
                 found.append(att)
+        objects = self._objects(tok, bool(found))
+        found.extend(objects)
+        taken = {a.cue_tokens[-1] for a in objects if len(a.cue_tokens) > 1}
         for child in tok.children:
+            if child.i in taken:
+                continue
             if child.dep_ == "dobj" and speech:
                 # "told a meeting … that few people understood": the parser hangs the
                 # that-clause on the listener as if it were a relative clause
@@ -203,10 +218,16 @@ class ReportedFinder:
                 att = self._indirect(tok, (tok,), content)
                 if att:
                     found.append(att)
-            elif (speech and child.dep_ == "xcomp" and tok.lemma_.lower()
+            elif (child.dep_ in ("xcomp", "ccomp") and tok.lemma_.lower()
                   in self.lex.infinitive_verbs and any(c.dep_ == "aux" and c.lower_ == "to"
                                                         for c in child.children)):
-                att = self._indirect(tok, (tok,), _subtree_span(child))
+                # "encouraged his supporters to visit …": the listener and the act
+                start, end = _subtree_span(child)
+                listener = next((c for c in tok.children if c.dep_ == "dobj"
+                                 and c.i < child.i), None)
+                if listener is not None:
+                    start = min(start, listener.left_edge.idx)
+                att = self._indirect(tok, (tok,), (start, end))
                 if att:
                     found.append(att)
             elif child.dep_ == "prep" and child.lower_ in self.lex.prepositional.get(
@@ -227,6 +248,40 @@ class ReportedFinder:
                     if att:
                         found.append(att)
         return found
+
+    def _objects(self, verb: Token, named: bool) -> list[Attribution]:
+        """'criticized the Affordable Care Act', 'Polls show a close contest', 'was
+        endorsed by the Times' (passive: the subject is the content, the agent the
+        source). A listed preposition after the object belongs to the content ("accused
+        Cruz of lying"); an object followed by its "to"-infinitive is left to that rule."""
+        lemma = verb.lemma_.lower()
+        if lemma not in self.lex.object_verbs or verb.pos_ != "VERB":
+            return []
+        obj = None
+        passive = False
+        for child in verb.children:
+            if child.dep_ == "dobj" and not named:
+                obj = child
+            elif child.dep_ == "nsubjpass" and any(
+                c.dep_ == "agent" for c in verb.children
+            ):
+                obj, passive = child, True
+        if obj is None or obj.lower_ in _NOT_CONTENT or obj.pos_ == "PRON":
+            return []
+        if any(c.dep_ in ("xcomp", "ccomp") and c.i > obj.i for c in verb.children):
+            return []  # "urged voters to …": the infinitive rule takes it
+        start, end = _subtree_span(obj)
+        cue: tuple[Token, ...] = (verb,)
+        preps = self.lex.prepositional.get(lemma, frozenset())
+        for child in verb.rights:
+            if child.i > obj.i and child.dep_ == "prep" and child.lower_ in preps and (
+                not passive
+            ):
+                end = max(end, char_end(child.right_edge))
+                cue = (verb, child)
+                break
+        att = self._indirect(verb, cue, (start, end), min_words=1)
+        return [att] if att else []
 
     def _naming(self, verb: Token) -> Attribution | None:
         """'called the charges unsubstantiated', 'described the plan as reckless'."""
@@ -281,6 +336,7 @@ class ReportedFinder:
         content: tuple[int, int],
         speaker: Token | None = None,
         interrupted: bool = False,
+        min_words: int = 2,
     ) -> Attribution | None:
         if speaker is None:
             speaker = speaker_of(verb, self.lex)
@@ -300,7 +356,7 @@ class ReportedFinder:
             else:
                 start = max(start, sp_span[1])
             start, end = _trim(self.text, start, end)
-        if len(self.text[start:end].split()) < 2:
+        if len(self.text[start:end].split()) < min_words:
             return None
         if start <= verb.idx < end and verb.i in self.direct_cues and self.quoted.covered(
             start, end
