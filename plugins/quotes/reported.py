@@ -123,7 +123,10 @@ class ReportedFinder:
                 out.append(att)
         for att in self._colon_credits():
             key = (att.start, att.end)
-            if key not in seen and not self._mostly_quoted(key):
+            # a turn inside a quoted transcript is the named speaker's, not the quote's
+            name = att.speaker[0] if att.speaker else att.start
+            turn = self.text[name - 1 : name] in _MARKS or self._in_quote(name)
+            if key not in seen and (turn or not self._mostly_quoted(key)):
                 seen.add(key)
                 out.append(att)
         out.sort(key=lambda a: a.start)
@@ -135,10 +138,11 @@ class ReportedFinder:
         out = []
         for sent in self.sp.sents:
             first = sent[0]
-            while first.is_space and first.i + 1 < sent.end:
+            # a transcript turn may open with a quotation mark ('"WALLACE: Let's start…')
+            while (first.is_space or first.text in _MARKS) and first.i + 1 < sent.end:
                 first = self.sp[first.i + 1]
             para_start = self.text.rfind("\n", 0, first.idx) + 1
-            if self.text[para_start : first.idx].strip():
+            if self.text[para_start : first.idx].strip(" \t" + "".join(_MARKS)):
                 continue  # not the start of a paragraph
             names: list[Token] = []
             colon: Token | None = None
@@ -146,11 +150,9 @@ class ReportedFinder:
                 if tok.text == ":":
                     colon = tok
                     break
-                shouting = tok.text.isupper() and len(tok.text) > 1
-                if tok.ent_type_ in ("PERSON", "ORG", "NORP", "GPE") or (
-                    tok.pos_ == "PROPN" and not shouting
-                ):
-                    # an all-capitals word before a colon is a label ("CLARIFICATION:")
+                if tok.ent_type_ in ("PERSON", "ORG", "NORP", "GPE") or tok.pos_ == "PROPN":
+                    # all-capitals labels ("CLARIFICATION:") are in the colon word list;
+                    # an all-capitals name is a transcript turn ("PENCE: Well, look…")
                     names.append(tok)
                 else:
                     break
@@ -178,7 +180,12 @@ class ReportedFinder:
             return [att] if att else []
         if tok.pos_ == "NOUN" and tok.lemma_.lower() in self.lex.speech_nouns:
             return self._nominal(tok)
-        if tok.pos_ not in ("VERB", "AUX") or not self.lex.is_reporting_verb(tok.lemma_):
+        lemma = tok.lemma_.lower()
+        reporting = self.lex.is_reporting_verb(lemma)
+        if tok.pos_ not in ("VERB", "AUX") or not (
+            reporting or lemma in self.lex.object_verbs or lemma in self.lex.infinitive_verbs
+            or lemma in self.lex.prepositional
+        ):
             return []
         found = []
         speech = self.lex.is_speech_verb(tok.lemma_)
@@ -210,8 +217,8 @@ class ReportedFinder:
                         if att:
                             found.append(att)
                 continue
-            if child.dep_ == "ccomp" or (child.dep_ == "parataxis" and loose
-                                          and child.sent == tok.sent):
+            if reporting and (child.dep_ == "ccomp" or (
+                    child.dep_ == "parataxis" and loose and child.sent == tok.sent)):
                 content = _subtree_span(child)
                 if content[0] <= tok.idx < content[1]:
                     continue
