@@ -11,6 +11,7 @@ in which a number is no quantity.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -110,6 +111,13 @@ ENTITY_SKIP = frozenset(
     {"ORG", "PRODUCT", "WORK_OF_ART", "FAC", "LAW", "EVENT", "PERSON", "PER", "MISC"}
 )
 #: Time units of the units table that only build rates; alone they are durations.
+#: Marks that stand for feet/inches or for minutes/seconds of arc.
+PRIMES = frozenset({"'", "′", "’", '"', "″", "”"})
+#: Words after which a bracketed amount is an accounting negative ("loss was ($5m)").
+ACCOUNTING_BEFORE = frozenset({"is", "was", "were", "are", "be", "been", "of", ":", "="})
+#: Scale names that give a bare degree its unit when they follow it closely.
+DEGREE_SCALES = {"celsius": "°C", "centigrade": "°C", "fahrenheit": "°F", "kelvin": "K"}
+SCALE_STOPS = frozenset(".,;:!?()")
 RATE_ONLY_UNITS = frozenset({"s", "min", "h", "d", "wk", "yr"})
 #: Unit names that are also everyday nouns: "a foot" is a unit only in "a foot of snow".
 ARTICLE_AMBIGUOUS = frozenset({"foot", "yard", "stone", "ton", "ounce", "grand", "knot", "bar"})
@@ -911,6 +919,10 @@ class Extractor:
             item = self._article_unit(i)
             if item is not None:
                 return item
+        # a fixed quantity named in words: "absolute zero"
+        named = self.units.named(toks, i)
+        if named is not None:
+            return self._qualify(self._quantity(i, named.end, named.value, named.unit))
         self._skip_to = 0
         num = self.read_numeral(i)
         if num is None:
@@ -1534,9 +1546,22 @@ class Extractor:
             return self._qualify(found)
         return None
 
+    def _degree_scale(self, end: int) -> Unit | None:
+        """The scale named just after a bare degree: "−273.15° on the Celsius scale"."""
+        for k in range(end, min(end + 4, self.n)):
+            tok = self.tokens[k]
+            if tok.is_digits or tok.text in SCALE_STOPS:
+                return None
+            code = DEGREE_SCALES.get(tok.lower)
+            if code is not None:
+                return self.units.units[code]
+        return None
+
     def _measure(self, num: Numeral, unit: Unit, end: int) -> Found | list[Found] | None:
         toks = self.tokens
         value = num.value
+        if unit.code == "°":
+            unit = self._degree_scale(end) or unit
         # compound measures: "7 feet, 10 inches", "2 km and 1 meter", "5 ft 10 in"
         total_si = unit.to_si(value)
         last_unit = unit
@@ -1917,6 +1942,59 @@ class Extractor:
         self._share_units(found)
         self._resolve_times(found)
         self._inherit_qualifiers(found)
+        self._accounting_negatives(found)
+        self._arc_marks(found)
+
+    def _arc_marks(self, found: list[Found]) -> None:
+        """Prime marks are feet and inches, or minutes and seconds of arc: "2½′ (150″)"
+        converts at 60 to 1, so it is an angle (feet to inches would be 12 to 1)."""
+        toks = self.tokens
+        for a, b in itertools.pairwise(found):
+            if not (
+                a.kind == b.kind == "quantity"
+                and (a.unit, b.unit) in (("ft", "in"), ("in", "ft"))
+                and a.value_max is None
+                and b.value_max is None
+                and isinstance(a.value, int | float)
+                and isinstance(b.value, int | float)
+                and a.end < self.n
+                and toks[a.end].text == "("
+                and b.start == a.end + 1
+                and toks[a.end - 1].text in PRIMES
+                and toks[b.end - 1].text in PRIMES
+            ):
+                continue
+            minutes, seconds = (a, b) if a.unit == "ft" else (b, a)
+            if math.isclose(float(seconds.value or 0), 60 * float(minutes.value or 0)):
+                for item, code in ((minutes, "arcmin"), (seconds, "arcsec")):
+                    unit = self.units.units[code]
+                    item.unit = code
+                    item.normalized = (unit.to_si(float(item.value or 0)), unit.si)
+
+    def _accounting_negatives(self, found: list[Found]) -> None:
+        """ "Net income was ($99.99)": in accounts, an amount in parentheses of its own
+        is negative. A bracketed amount right after another amount ("€6bn ($7bn)") is
+        a conversion and keeps its sign."""
+        toks = self.tokens
+        ends = {item.end for item in found}
+        for item in found:
+            s, e = item.start, item.end
+            if (
+                item.kind == "money"
+                and item.value_max is None
+                and isinstance(item.value, int | float)
+                and item.value > 0
+                and s >= 1
+                and e < self.n
+                and toks[s - 1].text == "("
+                and toks[e].text == ")"
+                and (s - 1) not in ends
+                and (s < 2 or toks[s - 2].lower in ACCOUNTING_BEFORE)
+            ):
+                item.value = -item.value
+                item.start, item.end = s - 1, e + 1
+                if item.normalized is not None:
+                    item.normalized = (-item.normalized[0], item.normalized[1])
 
     def _merge_cardinal_ranges(self, found: list[Found]) -> None:
         toks = self.tokens

@@ -45,11 +45,23 @@ class UnitMatch:
     end: int  # token index after the unit phrase
 
 
+@dataclass(frozen=True)
+class NamedQuantity:
+    """A fixed quantity written as words alone ("absolute zero" is 0 K)."""
+
+    value: float
+    unit: Unit
+    end: int  # token index after the phrase
+
+
 class UnitTable:
     """Every unit alias, indexed by its first token for longest-match lookup."""
 
-    def __init__(self, entries: list[dict[str, object]]) -> None:
+    def __init__(
+        self, entries: list[dict[str, object]], named: Sequence[dict[str, object]] = ()
+    ) -> None:
         self.units: dict[str, Unit] = {}
+        self._named: dict[str, list[tuple[tuple[str, ...], float, str]]] = {}
         self._names: dict[str, list[tuple[tuple[str, ...], Unit]]] = {}
         self._symbols: dict[str, list[tuple[tuple[str, ...], Unit]]] = {}
         self.by_name: dict[str, Unit] = {}
@@ -72,6 +84,22 @@ class UnitTable:
         for table in (self._names, self._symbols):
             for options in table.values():
                 options.sort(key=lambda item: -len(item[0]))
+        for entry in named:
+            toks = tuple(t.lower() for t in phrase_tokens(str(entry["phrase"])))
+            if str(entry["unit"]) not in self.units:
+                raise ValueError(f"named quantity {entry['phrase']!r}: unknown unit")
+            value = float(entry["value"])  # type: ignore[arg-type]
+            self._named.setdefault(toks[0], []).append((toks, value, str(entry["unit"])))
+
+    def named(self, tokens: Sequence[Token], i: int) -> NamedQuantity | None:
+        """A named quantity ("absolute zero") starting at token ``i``, if any."""
+        for toks, value, code in self._named.get(tokens[i].lower, []):
+            end = i + len(toks)
+            if end <= len(tokens) and all(
+                tokens[i + k].lower == toks[k] for k in range(1, len(toks))
+            ):
+                return NamedQuantity(value, self.units[code], end)
+        return None
 
     def _match_simple(self, tokens: Sequence[Token], i: int) -> tuple[Unit, int, bool] | None:
         """Longest alias at token ``i``: (unit, end, matched_by_symbol)."""
@@ -104,21 +132,30 @@ class UnitTable:
         unit, end, by_symbol = found
         if by_symbol and end == i + 1 and not _symbol_fits(tokens, i, text):
             return None
-        # "km/h" style and "kilometres per hour": a compound of two known units
-        if end + 1 < len(tokens) and (
-            tokens[end].lower == "per" or (tokens[end].text == "/" and not tokens[end].space_before)
-        ):
-            second = self._match_simple(tokens, end + 1)
-            if second is not None and second[0].dimension != unit.dimension:
-                other = second[0]
-                code = f"{unit.code}/{other.code}"
-                compound = self.units.get(code) or Unit(
-                    code=code,
-                    dimension=f"{unit.dimension}/{other.dimension}",
-                    si=f"{unit.si}/{other.si}",
-                    factor=unit.factor / other.factor,
+        # "km/h" style and "kilometres per hour": a compound of known units, read left
+        # to right ("J/m^2 per year" is joules per square metre, per year)
+        last = unit
+        for _ in range(3):
+            if not (
+                end + 1 < len(tokens)
+                and (
+                    tokens[end].lower == "per"
+                    or (tokens[end].text == "/" and not tokens[end].space_before)
                 )
-                return UnitMatch(compound, second[1])
+            ):
+                break
+            second = self._match_simple(tokens, end + 1)
+            if second is None or second[0].dimension in (last.dimension, unit.dimension):
+                break
+            other = second[0]
+            code = f"{unit.code}/{other.code}"
+            unit = self.units.get(code) or Unit(
+                code=code,
+                dimension=f"{unit.dimension}/{other.dimension}",
+                si=f"{unit.si}/{other.si}",
+                factor=unit.factor / other.factor,
+            )
+            last, end = other, second[1]
         return UnitMatch(unit, end)
 
     def lookup_name(self, name: str) -> Unit | None:
@@ -135,7 +172,8 @@ class UnitTable:
         for sep in (" per ", " / ", "/"):
             if sep not in key and sep not in name:
                 continue
-            left, right = (name if sep in name else key).split(sep, 1)
+            # "joule per square metre per year": the last "per" divides the rest
+            left, right = (name if sep in name else key).rsplit(sep, 1)
             a, b = self.lookup_name(left.strip()), self.lookup_name(right.strip())
             if a is not None and b is not None:
                 return Unit(f"{a.code}/{b.code}", "", f"{a.si}/{b.si}", a.factor / b.factor)
@@ -155,7 +193,7 @@ def _symbol_fits(tokens: Sequence[Token], i: int, text: str) -> bool:
         # a closing quotation mark is no unit: count the marks earlier on the line
         window = max(0, tok.start - 400)  # bounded, so a long line stays linear
         line_start = text.rfind("\n", window, tok.start) + 1 or window
-        return text.count(sym, line_start, tok.start) % 2 == 0
+        return _quote_marks(text, sym, line_start, tok.start) % 2 == 0
     if sym not in AMBIGUOUS_SYMBOLS and (len(sym) > 1 or not sym.isalpha()):
         return nxt is None or not (nxt.is_alpha and not nxt.space_before)
     # one-letter symbols (and "in") must not run into a following word: "5 m people"
@@ -172,15 +210,33 @@ def _symbol_fits(tokens: Sequence[Token], i: int, text: str) -> bool:
     if sym in ("C", "F", "K"):
         return nxt is None or not nxt.is_alpha or nxt.text[0].islower()
     if nxt is not None and nxt.is_alpha and nxt.space_before:
-        # "5 m long" is a length; "2 g of sugar" a mass; "5 t of coal" a mass
+        # "5 m long" is a length; "2 g of sugar" a mass; "5 t of coal" a mass. A lone
+        # "t" has no other reading after a number ("278,000 t valued at…"), while
+        # "m" may be millions ("5 m people") and "g" or "l" a list label
+        if sym == "t":
+            return True
         return sym in ("m", "l", "L", "g", "t") and nxt.lower in (
             INCH_CONTEXT | {"away", "from", "above", "below", "under", "per", "and", "or", "to"}
         )
     return True
 
 
+def _quote_marks(text: str, mark: str, start: int, end: int) -> int:
+    """How many ``mark`` characters in ``text[start:end]`` are quotation marks: not an
+    apostrophe inside a word ("Hubble's", "don't") and not a unit after a number ("6'")."""
+    count = 0
+    k = text.find(mark, start, end)
+    while k >= 0:
+        before = text[k - 1] if k > 0 else " "
+        after = text[k + 1] if k + 1 < len(text) else " "
+        if not (before.isnumeric() or (before.isalpha() and after.isalpha())):
+            count += 1
+        k = text.find(mark, k + 1, end)
+    return count
+
+
 @lru_cache(maxsize=1)
 def unit_table() -> UnitTable:
     with (DATA / "units.toml").open("rb") as fh:
         data = tomllib.load(fh)
-    return UnitTable(list(data["unit"]))
+    return UnitTable(list(data["unit"]), list(data.get("named", [])))
