@@ -25,6 +25,7 @@ from plugins.quotes.attribution import (
     according_object,
     char_end,
     noun_phrase,
+    positional_speaker,
     speaker_of,
 )
 from plugins.quotes.lexicon import Lexicon
@@ -225,9 +226,13 @@ class ReportedFinder:
                 att = self._indirect(tok, (tok,), content)
                 if att:
                     found.append(att)
-            elif (child.dep_ in ("xcomp", "ccomp") and tok.lemma_.lower()
+            elif (child.dep_ in ("xcomp", "ccomp", "advcl") and tok.lemma_.lower()
                   in self.lex.infinitive_verbs and any(c.dep_ == "aux" and c.lower_ == "to"
-                                                        for c in child.children)):
+                                                        for c in child.children)
+                  and (child.dep_ != "advcl" or any(
+                      c.dep_ == "dobj" and c.i < child.i for c in tok.children))):
+                # an adverbial "to"-clause counts only after a listener ("tells his
+                # supporters at a rally to go…"), not as a purpose ("called to say…")
                 # "encouraged his supporters to visit …": the listener and the act
                 start, end = _subtree_span(child)
                 listener = next((c for c in tok.children if c.dep_ == "dobj"
@@ -345,15 +350,26 @@ class ReportedFinder:
         interrupted: bool = False,
         min_words: int = 2,
     ) -> Attribution | None:
+        given_span: tuple[int, int] | None = None
         if speaker is None:
             speaker = speaker_of(verb, self.lex)
+            if speaker is None and verb.tag_ in ("VBD", "VBZ", "VBP") and not any(
+                c.dep_ in ("nsubj", "nsubjpass", "csubj", "expl") for c in verb.children
+            ) and verb.dep_ not in ("acl", "relcl", "advcl"):
+                # "…of the Washington Post Trump said that…": the parser hung the subject
+                # elsewhere; take the noun phrase right before the verb
+                near = positional_speaker(verb, verb.sent.start_char, verb.idx)
+                if near is not None and near[0].i < verb.i and not (
+                    content[0] <= near[0].idx < content[1]
+                ):
+                    speaker, given_span = near
         if speaker is not None and speaker.lower_ == "it" and self.lex.is_speech_verb(
             verb.lemma_
         ) and verb.pos_ == "VERB":
             pass  # "it said": an organisation named before
         elif not self._source_ok(speaker) or speaker is None:
             return None
-        sp_span = noun_phrase(speaker)
+        sp_span = given_span or noun_phrase(speaker)
         start, end = _trim(self.text, *content)
         # the content must not swallow its own speaker or cue (unless the attribution
         # interrupts it, as in "Now, he said, the gaming world rivals…")
