@@ -498,3 +498,18 @@ def test_primes_converting_at_sixty_are_arc_minutes(numbers_pipeline: Pipeline) 
 def test_apostrophe_in_a_word_does_not_hide_a_foot_mark(numbers_pipeline: Pipeline) -> None:
     doc = run(numbers_pipeline, "He told Radio 4's Today programme the wall was 10' high.")
     assert find(doc, "10'").unit == "ft"
+
+
+def test_half_of_something_is_a_fraction(numbers_pipeline: Pipeline) -> None:
+    doc = run(
+        numbers_pipeline,
+        "Women now make up more than half of all graduates from Saudi universities "
+        "but only 5% of the workforce.",
+    )
+    mention = find(doc, "more than half")
+    assert (mention.value, mention.qualifier) == (0.5, "more_than")
+
+
+def test_first_half_of_a_year_is_no_fraction(numbers_pipeline: Pipeline) -> None:
+    doc = run(numbers_pipeline, "Exports had kept things going during the first half of 2004.")
+    assert all("half" not in m.text for m in doc.numbers)

@@ -481,7 +481,7 @@ class Extractor:
                 toks[j].is_alpha and self.units._match_simple(toks, j) is not None and len(word) > 2
             ):
                 return Numeral(0.5, start, j, fraction=True)
-            return None
+            # otherwise only "half of voters", "half the population", "more than half."
         if (
             tok.lower == "point"
             and i + 1 < n

@@ -293,6 +293,54 @@ def _hyphen_next(tokens: Sequence[Tok], j: int) -> int:
     return j
 
 
+#: Words before "half" that make it a part of something else ("the first half",
+#: "a half", "one and a half"), not an amount of its own.
+HALF_NOT_AFTER = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "one",
+        "and",
+        "&",
+        "this",
+        "that",
+        "each",
+        "its",
+        "his",
+        "her",
+        "their",
+        "our",
+        "my",
+        "your",
+        "other",
+        "latter",
+        "former",
+        "in",
+        "second",
+        "first",
+        "final",
+    }
+)
+#: Words after which a "half" closing the clause is an amount ("more than half.").
+HALF_ALONE_AFTER = frozenset({"than", "about", "nearly", "almost", "roughly", "around", "over"})
+HALF_DETERMINERS = frozenset({"the", "of", "all", "its", "their", "his", "her", "our", "them"})
+
+
+def _bare_half(tokens: Sequence[Tok], i: int) -> WordNumber | None:
+    """ "half of voters", "half the population", "more than half." → 0.5; not "the first
+    half", "half-time", "half an hour" or "half a million" (read elsewhere)."""
+    prev = tokens[i - 1].lower if i > 0 else ""
+    if prev in HALF_NOT_AFTER or prev in ORDINAL_UNITS or prev.endswith(("th", "nd", "rd")):
+        return None
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+    if nxt is None or (nxt.text in ".,;:!?)" and (i == 0 or prev in HALF_ALONE_AFTER)):
+        return WordNumber(0.5, i, i + 1, fraction=True)
+    if nxt.lower in HALF_DETERMINERS and nxt.space_before:
+        return WordNumber(0.5, i, i + 1, fraction=True)
+    return None
+
+
 def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
     """Read a number written in words starting at token ``i`` (or None).
 
@@ -327,6 +375,8 @@ def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
             ):
                 return WordNumber(1 / FRACTIONS[nxt], i, i + 2, fraction=True)
         return None
+    if first == "half":
+        return _bare_half(tokens, i)
     if first in PLURAL_SCALES:
         value = float(PLURAL_SCALES[first])
         j = i + 1
