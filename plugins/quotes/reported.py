@@ -35,6 +35,8 @@ _NOT_SOURCES = {"it", "this", "that", "which", "there", "what", "who", "these", 
                 "one", "you"}
 _TRIM = set(" \t\n,;:—–-")
 _MARKS = set("\"“”‘’'«»„")
+#: Pronoun objects that stand for a person or group criticized, backed, defended…
+_PERSONAL_OBJECTS = {"him", "her", "them", "us", "me", "himself", "herself", "themselves"}
 #: Objects that only point at content said elsewhere.
 _NOT_CONTENT = {"it", "this", "that", "them", "which", "what", "something", "anything",
                 "nothing", "everything", "so"}
@@ -274,11 +276,15 @@ class ReportedFinder:
         for child in verb.children:
             if child.dep_ == "dobj" and not named:
                 obj = child
+            elif child.dep_ == "xcomp" and child.tag_ == "VBG" and obj is None and not named:
+                obj = child  # "proposed doing away with the mandate"
             elif child.dep_ == "nsubjpass" and any(
                 c.dep_ == "agent" for c in verb.children
             ):
                 obj, passive = child, True
-        if obj is None or obj.lower_ in _NOT_CONTENT or obj.pos_ == "PRON":
+        if obj is None or obj.lower_ in _NOT_CONTENT or (
+            obj.pos_ == "PRON" and obj.lower_ not in _PERSONAL_OBJECTS
+        ):
             return []
         if any(c.dep_ in ("xcomp", "ccomp") and c.i > obj.i for c in verb.children):
             return []  # "urged voters to …": the infinitive rule takes it
@@ -353,6 +359,12 @@ class ReportedFinder:
         given_span: tuple[int, int] | None = None
         if speaker is None:
             speaker = speaker_of(verb, self.lex)
+            if speaker is None and verb.dep_ == "pcomp" and verb.head.dep_ == "prep" and (
+                verb.head.head.pos_ in ("VERB", "AUX")
+            ):
+                # "began by saying he would never…", "steering clear of criticizing
+                # Trump": the subject of the clause the gerund hangs from
+                speaker = speaker_of(verb.head.head, self.lex)
             if speaker is None and verb.tag_ in ("VBD", "VBZ", "VBP") and not any(
                 c.dep_ in ("nsubj", "nsubjpass", "csubj", "expl") for c in verb.children
             ) and verb.dep_ not in ("acl", "relcl", "advcl"):
@@ -363,9 +375,10 @@ class ReportedFinder:
                     content[0] <= near[0].idx < content[1]
                 ):
                     speaker, given_span = near
-        if speaker is not None and speaker.lower_ == "it" and self.lex.is_speech_verb(
-            verb.lemma_
-        ) and verb.pos_ == "VERB":
+        if speaker is not None and speaker.lower_ == "it" and verb.pos_ == "VERB" and (
+            self.lex.is_speech_verb(verb.lemma_)
+            or verb.lemma_.lower() in self.lex.object_verbs
+        ):
             pass  # "it said": an organisation named before
         elif not self._source_ok(speaker) or speaker is None:
             return None
