@@ -513,3 +513,11 @@ def test_half_of_something_is_a_fraction(numbers_pipeline: Pipeline) -> None:
 def test_first_half_of_a_year_is_no_fraction(numbers_pipeline: Pipeline) -> None:
     doc = run(numbers_pipeline, "Exports had kept things going during the first half of 2004.")
     assert all("half" not in m.text for m in doc.numbers)
+
+
+def test_a_barn_is_a_building(numbers_pipeline: Pipeline) -> None:
+    doc = run(
+        numbers_pipeline,
+        "She is planning to convert a barn in Sweden into a base for her freelance work.",
+    )
+    assert doc.numbers == []
