@@ -30,6 +30,7 @@ class Lexicon:
     colon_labels: frozenset[str]
     speech_nouns: frozenset[str]
     prepositional: dict[str, frozenset[str]]
+    noun_prepositional: dict[str, frozenset[str]]
     according_phrases: tuple[tuple[str, ...], ...]
     titles: frozenset[str]
     title_phrases: tuple[tuple[str, ...], ...]
@@ -91,6 +92,10 @@ def _build(data: dict[str, Any]) -> Lexicon:
         prepositional={
             str(verb).lower(): frozenset(str(p).lower() for p in preps)
             for verb, preps in data.get("prepositional", {}).items()
+        },
+        noun_prepositional={
+            str(noun).lower(): frozenset(str(p).lower() for p in preps)
+            for noun, preps in data.get("noun_prepositional", {}).items()
         },
         according_phrases=tuple(tuple(str(p).lower().split()) for p in phrases),
         titles=frozenset(t for t in titles if " " not in t),

@@ -181,13 +181,14 @@ class ReportedFinder:
         if phrase is not None:
             att = self._according(tok, phrase)
             return [att] if att else []
-        if tok.pos_ == "NOUN" and tok.lemma_.lower() in self.lex.speech_nouns:
+        if tok.pos_ == "NOUN" and (tok.lemma_.lower() in self.lex.speech_nouns
+                                   or tok.lemma_.lower() in self.lex.noun_prepositional):
             return self._nominal(tok)
         lemma = tok.lemma_.lower()
         reporting = self.lex.is_reporting_verb(lemma)
         if tok.pos_ not in ("VERB", "AUX") or not (
             reporting or lemma in self.lex.object_verbs or lemma in self.lex.infinitive_verbs
-            or lemma in self.lex.prepositional
+            or lemma in self.lex.prepositional or lemma in self.lex.naming_verbs
         ):
             return []
         found = []
@@ -304,8 +305,8 @@ class ReportedFinder:
     def _naming(self, verb: Token) -> Attribution | None:
         """'called the charges unsubstantiated', 'described the plan as reckless'."""
         obj = next((c for c in verb.children if c.dep_ == "dobj"), None)
-        if obj is None or obj.lower_ in ("it", "them", "this", "that"):
-            return None
+        if obj is None or obj.lower_ in ("this", "that", "which", "what"):
+            return None  # "called it a common ailment" names it; "what she called…" not
         complement = next(
             (c for c in verb.children if c.i > obj.i and (
                 c.dep_ in ("oprd", "xcomp", "ccomp", "acomp")
@@ -335,8 +336,20 @@ class ReportedFinder:
         """"Trump's claim that …", "a statement by the ministry that …"."""
         clauses = [c for c in noun.children if c.dep_ in ("acl", "ccomp")
                    and any(m.dep_ == "mark" and m.lower_ == "that" for m in c.children)]
-        if not clauses:
-            return []
+        cue: tuple[Token, ...] = (noun,)
+        content: tuple[int, int] | None = None
+        if clauses and noun.lemma_.lower() in self.lex.speech_nouns:
+            content = _subtree_span(clauses[0])
+        else:
+            # "Trump's criticism of the deal": the object of the noun's preposition
+            preps = self.lex.noun_prepositional.get(noun.lemma_.lower(), frozenset())
+            prep = next((c for c in noun.children if c.dep_ == "prep" and c.lower_ in preps),
+                        None)
+            objs = [c for c in prep.children if c.dep_ in ("pobj", "pcomp")] if prep else []
+            if prep is None or not objs:
+                return []
+            content = (objs[0].left_edge.idx, max(char_end(o.right_edge) for o in objs))
+            cue = (noun, prep)
         owner = next((c for c in noun.children if c.dep_ == "poss"), None)
         if owner is None:
             by = next((c for c in noun.children if c.dep_ == "prep" and c.lower_ in
@@ -344,7 +357,7 @@ class ReportedFinder:
             owner = next((c for c in by.children if c.dep_ == "pobj"), None) if by else None
         if owner is None or not self._source_ok(owner):
             return []
-        att = self._indirect(noun, (noun,), _subtree_span(clauses[0]), speaker=owner)
+        att = self._indirect(noun, cue, content, speaker=owner, min_words=1)
         return [att] if att else []
 
     def _indirect(
