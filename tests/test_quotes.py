@@ -336,6 +336,53 @@ def test_attribution_inside_the_sentence_reports_the_clause_around_it(
     assert quote.speaker is not None and quote.speaker.canonical == "Peter Molyneux"
 
 
+def test_the_object_of_a_verb_of_criticism_is_reported_content(stage: QuotesStage) -> None:
+    text = "Fostering Network executive director Robert Tapsfield criticised the existing system."
+    doc = run(stage, text, {"Robert Tapsfield": "Robert Tapsfield"})
+    quote = quote_containing(doc, "the existing system")
+    assert quote.kind == "indirect"
+    assert quote.text == "the existing system"
+    assert quote.cue == "criticised"
+    assert quote.speaker is not None and quote.speaker.canonical == "Robert Tapsfield"
+
+
+def test_accused_of_reports_the_accused_and_the_charge(stage: QuotesStage) -> None:
+    text = "The Lib Dems accused Mr Brown of ducking the issue of council tax rises."
+    doc = run(stage, text, {})
+    quote = quote_containing(doc, "ducking the issue")
+    assert quote.text == "Mr Brown of ducking the issue of council tax rises"
+    assert quote.cue == "accused of"
+    assert quote.speaker is not None and quote.speaker.text == "The Lib Dems"
+
+
+def test_a_listener_and_a_to_infinitive_are_the_content_of_urged(stage: QuotesStage) -> None:
+    text = "Mr Lishman urged the next government to boost state pension."
+    doc = run(stage, text, {"Mr Lishman": "Mr Lishman"})
+    quote = quote_containing(doc, "boost state pension")
+    assert quote.text == "the next government to boost state pension"
+    assert quote.speaker is not None and quote.speaker.text == "Mr Lishman"
+
+
+def test_an_owned_noun_cue_credits_its_owner(stage: QuotesStage) -> None:
+    text = "Downing Street has stressed Mr Blair's support for the home secretary."
+    doc = run(stage, text, {"Mr Blair": "Tony Blair"})
+    support = next(q for q in doc.quotes if q.cue == "support for")
+    assert support.text == "the home secretary"
+    assert support.speaker is not None and support.speaker.text == "Mr Blair"
+    stressed = quote_containing(doc, "Mr Blair's support")
+    assert stressed.speaker is not None and stressed.speaker.text == "Downing Street"
+
+
+def test_turns_of_a_quoted_transcript_go_to_the_named_speaker(stage: QuotesStage) -> None:
+    path = shared_path("eval", "quotes", "text",
+                       "breitbart_2016-09-25_pence-gennifer-flowers-won-t-be-.txt")
+    doc = run(stage, path.read_text(encoding="utf-8"), {})
+    turns = [q for q in doc.quotes if q.cue == ":"
+             and "Gennifer Flowers will not be attending the debate" in q.text]
+    assert len(turns) == 1 and turns[0].kind == "indirect"
+    assert turns[0].speaker is not None and turns[0].speaker.text == "PENCE"
+
+
 def test_a_custom_lexicon_replaces_the_built_in_word_lists(
     stage: QuotesStage, tmp_path: Path
 ) -> None:

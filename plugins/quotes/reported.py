@@ -396,6 +396,11 @@ class ReportedFinder:
         elif not self._source_ok(speaker) or speaker is None:
             return None
         sp_span = given_span or noun_phrase(speaker)
+        for mark in ("'s", "’s", "'", "’"):
+            if self.text.endswith(mark, *sp_span) and sp_span[1] - len(mark) > sp_span[0]:
+                # "Mr Blair's support for…": the owner without its possessive ending
+                sp_span = (sp_span[0], sp_span[1] - len(mark))
+                break
         start, end = _trim(self.text, *content)
         # the content must not swallow its own speaker or cue (unless the attribution
         # interrupts it, as in "Now, he said, the gaming world rivals…")
@@ -411,7 +416,10 @@ class ReportedFinder:
             start, end
         ):
             return None  # '"If he thinks…," the narrator says, "what…"' is a direct quote
-        cue_text = self.text[cue[0].idx : char_end(cue[-1])]
+        if cue[-1].i - cue[0].i == len(cue) - 1:
+            cue_text = self.text[cue[0].idx : char_end(cue[-1])]
+        else:
+            cue_text = " ".join(t.text for t in cue)  # "accused … of" → "accused of"
         return Attribution(
             start=start, end=end, kind="indirect", cue=cue_text,
             cue_tokens=tuple(t.i for t in cue), speaker=sp_span, speaker_head=speaker.i,
