@@ -11,7 +11,7 @@ import pytest
 from core import Pipeline, Settings
 from core.document import Article, Document, Heading
 from plugins.summary import SummaryConfig, SummaryStage
-from plugins.summary.features import candidates, is_furniture
+from plugins.summary.features import candidates, is_furniture, stamp_length
 from tests.conftest import shared_path
 
 #: The heading lines of the sample article, marked by hand until the cleaning stage does it.
@@ -197,6 +197,50 @@ def test_furniture_lines_are_recognised_and_prose_is_not() -> None:
         "By the end of the year, TimeWarner said sales had risen 2% to $11.1bn."
     )
     assert not is_furniture("Comments made by the minister on Monday angered the unions.")
+
+
+def test_a_time_stamp_opening_the_article_is_left_out_of_the_first_sentence(
+    stage: SummaryStage, summary_pipeline: Pipeline
+) -> None:
+    lead = ("Veteran US television host Dick Clark is in hospital in Los Angeles after "
+            "suffering a mild stroke.")
+    doc = Document.from_article(Article(text=f"updated 8:10 AM EDT, Tue July 29, 2005 {lead}"))
+    summary_pipeline.services.shared_parse.parse_many([doc])
+    picked = stage.summarize(doc, sentences=1).sentences
+    assert [s.text for s in picked] == [lead]
+    assert doc.text[picked[0].start:picked[0].end] == lead
+
+
+def test_stamp_length_needs_a_clock_time_or_a_dated_month_before_a_capital() -> None:
+    assert stamp_length("12/28/2015 AT 04:50 PM EST Like a lot of comedians, she jokes.") == 27
+    assert stamp_length("May 5, 2005 was polling day in Britain.") == 0
+    assert stamp_length("2005 Grammy winners were announced on Sunday.") == 0
+
+
+def test_a_long_sentence_whose_verb_the_tagger_missed_is_still_prose(
+    summary_pipeline: Pipeline,
+) -> None:
+    prose = ("India, with a population of more than one billion, consumes about 1.2 billion "
+             "bottles of beer every year.")
+    team = ("Cech, Paulo Ferreira, Ricardo Carvalho (Drogba 45), Terry, Gallas, Duff, Tiago "
+            "(Bridge 45), Makelele, Lampard, Robben, Gudjohnsen (Parker 77).")
+    for text, eligible in ((prose, True), (team, False)):
+        doc = Document.from_article(Article(text=text))
+        parsed = summary_pipeline.services.parse(doc)
+        assert [c.eligible for c in candidates(parsed, doc.text)] == [eligible], text
+
+
+def test_a_sentence_pointing_at_a_photo_is_flagged_and_ranked_down(
+    summary_pipeline: Pipeline,
+) -> None:
+    pointer = ("Veteran US television host Dick Clark (pictured) is in hospital in Los Angeles "
+               "after suffering a mild stroke.")
+    plain = pointer.replace(" (pictured)", "")
+    for text, flagged in ((pointer, True), (plain, False)):
+        doc = Document.from_article(Article(text=text))
+        parsed = summary_pipeline.services.parse(doc)
+        assert [c.pictured for c in candidates(parsed, doc.text)] == [flagged]
+    assert SummaryConfig().weights.pictured > 0
 
 
 def test_article_without_prose_gets_an_empty_summary(summary_pipeline: Pipeline) -> None:

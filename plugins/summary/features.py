@@ -4,10 +4,11 @@ Every sentence of the spaCy parse becomes a ``Candidate`` with its stripped offs
 ``Document.text``. A candidate is *eligible* for the summary unless it is a heading
 (``Document.headings``), a caption or credit, page furniture (``furniture.txt`` patterns and
 bylines) or a fragment (too short, no verb, no sentence-final punctuation, or starting in
-lower case as the tail of a mis-split sentence). A dateline or wire credit opening a paragraph
-("WASHINGTON — ", "(CNN) ") is left out of the candidate's span. Eligible candidates carry
+lower case as the tail of a mis-split sentence). A time stamp, dateline or wire credit opening
+a paragraph ("updated 8:10 AM EDT, Tue July 29, 2014 ", "WASHINGTON — ", "(CNN) ") is left
+out of the candidate's span. Eligible candidates carry
 what the ranker needs: lemma terms for TF-IDF, the entities and numbers they mention,
-and a few shape flags.
+and a few shape flags (among them a pointer at a photo, "Van Ryn (left) sat ...").
 """
 
 from __future__ import annotations
@@ -53,6 +54,30 @@ _DATELINE = re.compile(
     r"|[A-Z][\w.'’]*(?:[ ,]+[A-Z][\w.'’]*){0,4}\s+(?:—|--)\s+)"
 )
 _WORD = re.compile(r"\S*\w\S*")
+_LIST_MARKS = re.compile(r"[,;()]")
+#: A pointer at a picture: "Van Ryn (left) sat calmly", "the pit (pictured)". Such a
+#: sentence is a photo caption, often run into the next sentence, or leans on the photo.
+_PICTURE_POINTER = re.compile(
+    r"\((?:(?:far |second |top |bottom )?(?:left|right)|cent(?:re|er)|above|below|pictured|inset"
+    r"|top|bottom|front|back|file photo)\)",
+    re.IGNORECASE,
+)
+#: A sentence without a verb is a fragment (a caption, a team sheet) unless it is at least
+#: this long and not list-like: then the tagger has most likely missed its verb ("The Foxes
+#: host Swansea on Saturday ...", with "host" tagged as a noun).
+VERBLESS_PROSE_WORDS = 15
+#: One word of a time stamp printed before the first sentence ("updated 8:10 AM EDT, Tue
+#: July 29, 2014 ", "12/28/2015 AT 04:50 PM EST "): stamp keywords, weekdays, months,
+#: day numbers, years, numeric dates, clock times, AM/PM, "at" and time-zone codes.
+_STAMP_WORD = re.compile(
+    r"(?:(?:last|updated|published|posted|modified)\b:?"
+    r"|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov"
+    r"|dec)[a-z]*\.?|\d{1,2}(?:st|nd|rd|th)?|(?P<year>(?:19|20)\d\d)|(?P<date>\d{1,2}[/.-]"
+    r"\d{1,2}[/.-]\d{2,4})|(?P<time>\d{1,2}[:.]\d\d(?:\s*[ap]\.?m\.?)?)|[ap]\.?m\.?|at"
+    r"|[ecmp][sd]?t|gmt|bst|utc|cet|\|)[,|]?(?:\s+|$)",
+    re.IGNORECASE,
+)
+_MONTH = re.compile(r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.IGNORECASE)
 _BYLINE = re.compile(r"^By\s+(\.\s*)?([A-Z][\w'’.-]*\s*){1,5}(\||,|\.|$|\bfor\b|\band\b)")
 
 
@@ -73,6 +98,7 @@ class Candidate:
     quoted: bool = False
     question: bool = False
     dangling: bool = False
+    pictured: bool = False
 
     @property
     def eligible(self) -> bool:
@@ -111,8 +137,27 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def stamp_length(sentence: str) -> int:
+    """Characters of a leading time stamp ("updated 8:10 AM EDT, Tue July 29, 2014 "),
+    0 when there is none. A run of stamp words counts only when it holds a clock time,
+    a numeric date, or a month with a year, and a capitalised sentence follows it."""
+    at, has_time, has_month, has_year = 0, False, False, False
+    while match := _STAMP_WORD.match(sentence, at):
+        has_time = has_time or bool(match["time"] or match["date"])
+        has_month = has_month or bool(_MONTH.match(match.group(0)))
+        has_year = has_year or bool(match["year"])
+        at = match.end()
+    if not (has_time or (has_month and has_year)):
+        return 0
+    rest = sentence[at:].lstrip(OPEN_QUOTES)
+    return at if rest[:1].isupper() else 0
+
+
 def dateline_length(sentence: str) -> int:
-    """Characters of a leading dateline or wire credit (0 when there is none)."""
+    """Characters of a leading time stamp, dateline or wire credit (0 when there is none)."""
+    stamp = stamp_length(sentence)
+    if stamp:
+        return stamp + dateline_length(sentence[stamp:])
     match = _DATELINE.match(sentence)
     if not match:
         return 0
@@ -144,7 +189,9 @@ def fragment_reason(sent: SpacySpan, text: str, min_words: int) -> str | None:
     words = [t for t in sent if not (t.is_punct or t.is_space)]
     if len(words) < min_words:
         return "fragment"
-    if not any(t.pos_ in ("VERB", "AUX") for t in sent):
+    if not any(t.pos_ in ("VERB", "AUX") for t in sent) and (
+        len(words) < VERBLESS_PROSE_WORDS or _list_like(text, len(words))
+    ):
         return "fragment"
     body = text.rstrip().rstrip(CLOSERS + " ")
     if not body or body[-1] not in TERMINAL:
@@ -153,6 +200,11 @@ def fragment_reason(sent: SpacySpan, text: str, min_words: int) -> str | None:
     if not first or not (first[0].isupper() or first[0].isdigit()):
         return "fragment"
     return None
+
+
+def _list_like(text: str, words: int) -> bool:
+    """A line of names or fixtures: a comma, semicolon or bracket every few words."""
+    return len(_LIST_MARKS.findall(text)) > words // 6 or ":" in text or text[:1] in "-•"
 
 
 def caption_reason(text: str) -> str | None:
@@ -250,6 +302,7 @@ def candidates(
             cand.numbers = sum(1 for s in figures if start <= s < end)
             cand.quoted = body[:1] in OPEN_QUOTES or _quoted_share(body) > 0.5
             cand.question = body.rstrip(CLOSERS + " ").endswith("?")
+            cand.pictured = bool(_PICTURE_POINTER.search(body))
             opener = next((t for t in sent if not (t.is_punct or t.is_space)), None)
             cand.dangling = opener is not None and opener.lower_ in DANGLING
         out.append(cand)

@@ -18,7 +18,8 @@ Each eligible candidate gets features, all scaled to 0..1 within the article:
 - ``entities``: coverage of the article's main names, each weighted by how many sentences
   mention it; ``numbers``: whether it reports figures;
 - shape: paragraph opening (bonus), direct quotation, question, very long or very short
-  sentence, an opening that leans on the sentence before (penalties), and length relative
+  sentence, an opening that leans on the sentence before, a pointer at a photo ("Van Ryn
+  (left) sat ...", a caption or caption run-in) (penalties), and length relative
   to the article's mean sentence (``length`` > 0 prefers concise sentences).
 
 The weighted sum is the sentence's score. Sentences are then picked greedily by maximal
@@ -61,6 +62,7 @@ class Weights(BaseModel):
     quoted: float = 0.1
     question: float = 0.15
     dangling: float = 0.0
+    pictured: float = 0.5
     length: float = 0.2
     long_words: int = Field(default=45, ge=10)
     long: float = 0.3
@@ -203,6 +205,7 @@ def prepare(candidates: Sequence[Candidate], title_terms: Sequence[str] = ()) ->
         "quoted": np.array([c.quoted for c in chosen], dtype=float),
         "question": np.array([c.question for c in chosen], dtype=float),
         "dangling": np.array([c.dangling for c in chosen], dtype=float),
+        "pictured": np.array([c.pictured for c in chosen], dtype=float),
         "words": np.array([c.words for c in chosen], dtype=float),
     }
     return Ranked(chosen, features, sim)
@@ -232,6 +235,7 @@ def scores(ranked: Ranked, weights: Weights) -> np.ndarray:
         - weights.quoted * f["quoted"]
         - weights.question * f["question"]
         - weights.dangling * f["dangling"]
+        - weights.pictured * f["pictured"]
         - weights.length * relative
         - weights.long * long
         - weights.short * short
