@@ -373,6 +373,20 @@ def test_an_owned_noun_cue_credits_its_owner(stage: QuotesStage) -> None:
     assert stressed.speaker is not None and stressed.speaker.text == "Downing Street"
 
 
+def test_it_said_resolves_to_the_organisation_named_before(stage: QuotesStage) -> None:
+    text = (
+        "Winn-Dixie, once among the most profitable of US grocers, said Chapter 11 "
+        "protection would enable it to successfully restructure. It said its 920 stores "
+        "would remain open."
+    )
+    doc = Document.from_article(Article(text=text))
+    doc.entities = entities_for(text, {"Winn-Dixie": "Winn-Dixie Stores"}, label="ORG")
+    stage.process(doc)
+    quote = quote_containing(doc, "its 920 stores would remain open")
+    assert quote.speaker is not None and quote.speaker.text == "It"
+    assert quote.speaker.canonical == "Winn-Dixie Stores"
+
+
 def test_turns_of_a_quoted_transcript_go_to_the_named_speaker(stage: QuotesStage) -> None:
     path = shared_path("eval", "quotes", "text",
                        "breitbart_2016-09-25_pence-gennifer-flowers-won-t-be-.txt")

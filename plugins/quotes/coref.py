@@ -5,6 +5,8 @@ overlaps, or of a person named earlier whose surname it shares. A pronoun ("he",
 "she") or a bare title ("the president", "the senator") is resolved to the nearest
 person named before it that is compatible: same grammatical gender when the text or
 the given-name list tells it, and for a title, a person the text gave that title.
+"It" and "they" go to the organisation (or, for "they", plural group) named shortly
+before as the subject of its clause, when no person was named in between.
 Descriptions ("local officials", "a senior aide") have no canonical name.
 """
 
@@ -23,6 +25,10 @@ from plugins.quotes.marks import SpanIndex
 SPEAKER_LABELS = ("PERSON", "ORG", "NORP", "GPE", "PER")
 _PRONOUNS_SINGULAR = {"he", "she", "him", "her"}
 _FIRST_PERSON = {"i", "we", "me", "us"}
+#: "it said", "they said": an organisation (or country) named shortly before; "they"
+#: also a group such as "Democrats" (NORP).
+_THEY = ("ORG", "NORP")
+_GROUP_PRONOUNS = {"it": ("ORG", "GPE"), "they": _THEY}
 
 
 @dataclass
@@ -123,6 +129,9 @@ class SpeakerResolver:
         low = self.text[start:end].lower().strip()
         if (head_tok is not None and head_tok.pos_ == "PRON") or low in _PRONOUNS_SINGULAR:
             pron = (head_tok.lower_ if head_tok is not None else low)
+            if pron in _GROUP_PRONOUNS:
+                group = self._nearest_group(start, _GROUP_PRONOUNS[pron])
+                return group.canonical if group else None
             gender = self.lex.gender_of_word(pron)
             if pron not in _PRONOUNS_SINGULAR or gender is None:
                 return None  # I, we, they, everyone…: no person to point back to
@@ -139,6 +148,37 @@ class SpeakerResolver:
             person = self._nearest(start, title=head_tok.lemma_.lower())
             return person.canonical if person else None
         return None
+
+    def _nearest_group(self, before: int, labels: tuple[str, ...]) -> Entity | None:
+        """The organisation (or group) mentioned last before ``before``, outside
+        quotation marks and within ``WINDOW`` characters, with no person named between
+        it and the pronoun ("The ministry said … It added" → the ministry; "The ministry
+        said … Mr Smith said they…" → nobody)."""
+        last_person = max(
+            (s for p in self.persons.values() for s, _ in p.mentions if s < before),
+            default=-1,
+        )
+        for ent in reversed(self.entities):
+            if ent.start >= before or self._inside_quote(ent.start):
+                continue
+            if before - ent.end > self.WINDOW or ent.start < last_person:
+                return None
+            if ent.label in labels and self._subject_entity(ent, plural=labels is _THEY):
+                return ent
+        return None
+
+    def _subject_entity(self, ent: Entity, plural: bool) -> bool:
+        """The entity is (the name in) the subject of its clause ("The ministry said",
+        "Russia's foreign ministry said"), and plural when "they" points back to it."""
+        span = self.sp.char_span(ent.start, ent.end, alignment_mode="expand")
+        if span is None:
+            return False
+        head = span.root
+        while head.dep_ in ("compound", "poss", "flat") and head.head is not head:
+            head = head.head
+        if head.dep_ not in ("nsubj", "nsubjpass"):
+            return False
+        return not plural or ent.label == "NORP" or head.tag_ in ("NNS", "NNPS")
 
     def _is_bare_title(self, start: int, end: int, head: Token) -> bool:
         if not self.lex.is_title(head.lemma_) or head.tag_ in ("NNS", "NNPS"):
