@@ -29,6 +29,7 @@ class Lexicon:
     object_verbs: frozenset[str]
     colon_labels: frozenset[str]
     speech_nouns: frozenset[str]
+    source_nouns: frozenset[str]
     prepositional: dict[str, frozenset[str]]
     noun_prepositional: dict[str, frozenset[str]]
     according_phrases: tuple[tuple[str, ...], ...]
@@ -89,6 +90,7 @@ def _build(data: dict[str, Any]) -> Lexicon:
         object_verbs=_words(data, "verbs", "object"),
         colon_labels=_words(data, "colon", "not_sources"),
         speech_nouns=_words(data, "nouns", "speech"),
+        source_nouns=_words(data, "nouns", "sources"),
         prepositional={
             str(verb).lower(): frozenset(str(p).lower() for p in preps)
             for verb, preps in data.get("prepositional", {}).items()

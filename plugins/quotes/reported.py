@@ -302,6 +302,24 @@ class ReportedFinder:
         att = self._indirect(verb, cue, (start, end), min_words=1)
         return [att] if att else []
 
+    def _text_source(self, noun: Token) -> Token | None:
+        """Who speaks through a text ("Trump's tweets", "the council issued a statement",
+        "a flurry of tweets" Trump unleashed): its owner, the subject of the verb it is
+        the object of, or the text itself when it is one of the source nouns."""
+        if noun.lemma_.lower() not in self.lex.source_nouns:
+            return None
+        owner = next((c for c in noun.children if c.dep_ == "poss"), None)
+        if owner is not None:
+            return owner
+        outer = noun
+        if outer.dep_ == "pobj" and outer.head.dep_ == "prep" and outer.head.lower_ == "of":
+            outer = outer.head.head  # "a flurry of tweets", "a series of ads"
+        if outer.dep_ == "dobj" and outer.head.pos_ == "VERB":
+            subject = speaker_of(outer.head, self.lex)
+            if subject is not None:
+                return subject
+        return noun
+
     def _naming(self, verb: Token) -> Attribution | None:
         """'called the charges unsubstantiated', 'described the plan as reckless'."""
         obj = next((c for c in verb.children if c.dep_ == "dobj"), None)
@@ -378,6 +396,12 @@ class ReportedFinder:
                 # "began by saying he would never…", "steering clear of criticizing
                 # Trump": the subject of the clause the gerund hangs from
                 speaker = speaker_of(verb.head.head, self.lex)
+            if speaker is None and verb.dep_ == "acl" and verb.tag_ == "VBG" and (
+                verb.head.pos_ in ("NOUN", "PROPN")
+            ):
+                # "a statement calling the test a clear violation", "Trump's tweets
+                # shaming …": the owner of the noun, or the noun (a statement, an ad)
+                speaker = self._text_source(verb.head)
             if speaker is None and verb.tag_ in ("VBD", "VBZ", "VBP") and not any(
                 c.dep_ in ("nsubj", "nsubjpass", "csubj", "expl") for c in verb.children
             ) and verb.dep_ not in ("acl", "relcl", "advcl"):
