@@ -30,6 +30,7 @@ class Lexicon:
     colon_labels: frozenset[str]
     speech_nouns: frozenset[str]
     source_nouns: frozenset[str]
+    infinitive_nouns: frozenset[str]
     prepositional: dict[str, frozenset[str]]
     noun_prepositional: dict[str, frozenset[str]]
     according_phrases: tuple[tuple[str, ...], ...]
@@ -91,6 +92,7 @@ def _build(data: dict[str, Any]) -> Lexicon:
         colon_labels=_words(data, "colon", "not_sources"),
         speech_nouns=_words(data, "nouns", "speech"),
         source_nouns=_words(data, "nouns", "sources"),
+        infinitive_nouns=_words(data, "nouns", "infinitive"),
         prepositional={
             str(verb).lower(): frozenset(str(p).lower() for p in preps)
             for verb, preps in data.get("prepositional", {}).items()

@@ -182,7 +182,8 @@ class ReportedFinder:
             att = self._according(tok, phrase)
             return [att] if att else []
         if tok.pos_ == "NOUN" and (tok.lemma_.lower() in self.lex.speech_nouns
-                                   or tok.lemma_.lower() in self.lex.noun_prepositional):
+                                   or tok.lemma_.lower() in self.lex.noun_prepositional
+                                   or tok.lemma_.lower() in self.lex.infinitive_nouns):
             return self._nominal(tok)
         lemma = tok.lemma_.lower()
         reporting = self.lex.is_reporting_verb(lemma)
@@ -356,8 +357,12 @@ class ReportedFinder:
                    and any(m.dep_ == "mark" and m.lower_ == "that" for m in c.children)]
         cue: tuple[Token, ...] = (noun,)
         content: tuple[int, int] | None = None
+        aims = [c for c in noun.children if c.dep_ in ("acl", "relcl") and c.i > noun.i
+                and any(a.dep_ == "aux" and a.lower_ == "to" for a in c.children)]
         if clauses and noun.lemma_.lower() in self.lex.speech_nouns:
             content = _subtree_span(clauses[0])
+        elif aims and noun.lemma_.lower() in self.lex.infinitive_nouns:
+            content = _subtree_span(aims[0])  # "Trump's pledge to build a wall"
         else:
             # "Trump's criticism of the deal": the object of the noun's preposition
             preps = self.lex.noun_prepositional.get(noun.lemma_.lower(), frozenset())
