@@ -1,14 +1,21 @@
 """Reported speech: indirect quotes and "according to" attributions.
 
 - ``indirect``: a verb of saying or believing with a clause as its complement ("X said
-  that …", "…, sources said"), a verb of saying with its "to"-infinitive ("vowed to
-  fight on"), or a verb + preposition cue whose object is the content ("Zelenskyy is
-  calling for an immediate ceasefire"). The content is the complement; the speaker the
-  verb's subject.
+  that …", "…, sources said"), a verb of saying or intending with its "to"-infinitive
+  ("vowed to fight on", "urged the government to act"), a verb + preposition cue whose
+  object is the content ("Zelenskyy is calling for an immediate ceasefire", "accused
+  Cruz of lying"), a verb whose noun-phrase object is the content ("criticized the
+  Affordable Care Act", "Polls show a close contest"; passive: "was endorsed by the
+  Times"), a naming verb with its object and what it is called ("called it a crazy
+  system", "saw the comment as a dig"), an owned speech noun ("Trump's claim that …",
+  "his criticism of the deal", "her pledge to …"), a participle after a text ("a
+  statement calling the test a violation"), and transcript turns ("PENCE: Well, …").
+  The content is the complement; the speaker the verb's subject (or the noun's owner).
 - ``according_to``: "according to X" (and phrases like it): the content is the rest of
   the sentence, the source is X.
 
-Content that is mostly a direct quote is left to the direct-quote attribution.
+Content that is a direct quote (mostly inside marks and opening inside them) is left to
+the direct-quote attribution. Every word list is in ``cues.toml``.
 """
 
 from __future__ import annotations
