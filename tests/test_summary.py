@@ -199,6 +199,12 @@ def test_furniture_lines_are_recognised_and_prose_is_not() -> None:
     assert not is_furniture("Comments made by the minister on Monday angered the unions.")
 
 
+def test_an_editors_note_and_opinion_disclaimer_are_furniture() -> None:
+    assert is_furniture("Editor's note: Jane Doe is a contributor and a former BBC producer.")
+    assert is_furniture("The opinions expressed in this commentary are solely hers.")
+    assert not is_furniture("The editor's note was withdrawn after complaints from readers.")
+
+
 def test_a_time_stamp_opening_the_article_is_left_out_of_the_first_sentence(
     stage: SummaryStage, summary_pipeline: Pipeline
 ) -> None:
