@@ -59,6 +59,16 @@ configure_logging(_boot.log_format, _boot.log_level or "WARNING")
 _plugins = build_plugin_manager(_boot)
 
 
+def _plugins_for(settings: Settings) -> PluginManager:
+    """The import-time plugins, or a fresh set when a --config file changes which to load."""
+    def choice(s: Settings) -> tuple[Any, ...]:
+        return (s.load_plugins, s.disable_plugins, s.trace_plugins)
+
+    if choice(settings) == choice(_boot):
+        return _plugins
+    return build_plugin_manager(settings)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="copydesk")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
@@ -87,7 +97,7 @@ def cli(ctx: click.Context, config_file: str | None, log_format: str | None,
     if stages is not None:
         settings.pipeline.stages = [s.strip() for s in stages.split(",") if s.strip()]
     configure_logging(settings.log_format, settings.log_level or "WARNING")
-    ctx.obj = CliState(settings, _plugins)
+    ctx.obj = CliState(settings, _plugins_for(settings))
 
 
 @cli.command()

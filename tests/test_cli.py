@@ -111,3 +111,11 @@ def test_published_at_option_that_is_not_a_date_is_refused() -> None:
     result = run("process", str(SAMPLE), "--published-at", "next week")
     assert result.exit_code == 2
     assert "not an ISO 8601 date" in result.stderr
+
+
+def test_config_file_allow_list_decides_which_plugins_are_loaded(tmp_path: Path) -> None:
+    config = tmp_path / "copydesk.toml"
+    config.write_text('load_plugins = ["cleaning"]\n')
+    data = json.loads(run("--config", str(config), "plugins", "--json").stdout)
+    assert [p["name"] for p in data["plugins"]] == ["cleaning"]
+    assert data["order"] == ["cleaning"]
