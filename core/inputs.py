@@ -85,8 +85,7 @@ def _from_bytes(
             ("<!doctype html", "<html"))):
         yield _article(where, {"html": text, "source": where}, max_chars)
     else:
-        title = None
-        yield _article(where, {"text": text, "title": title}, max_chars)
+        yield _article(where, {"text": text}, max_chars)
 
 
 def _article(where: str, data: dict[str, object], max_chars: int) -> Article | InputError:
