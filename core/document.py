@@ -321,10 +321,6 @@ class Document(BaseModel):
             ("summary", self.text, list(summary)),
         ]
 
-    def span(self, start: int, end: int) -> Span:
-        """A span of the cleaned text with its ``text`` filled in."""
-        return Span(start=start, end=end, text=self.text[start:end])
-
     def heading_at(self, start: int, end: int) -> Heading | None:
         """The heading overlapping ``[start, end)``, if any."""
         for heading in self.headings:

@@ -106,6 +106,3 @@ class SharedParse:
 
     def release(self, doc: Document) -> None:
         self._cache.pop(id(doc), None)
-
-    def cached(self, doc: Document) -> Any:
-        return self._cache.get(id(doc))
