@@ -94,9 +94,11 @@ def test_schema_prints_the_document_json_schema() -> None:
 def test_plugins_lists_built_in_plugins_and_the_stage_order() -> None:
     data = json.loads(run("plugins", "--json").stdout)
     assert data["order_error"] is None
-    assert isinstance(data["order"], list)
-    for plugin in data["plugins"]:
-        assert plugin["version"]
+    assert data["order"] == ["cleaning", "entities", "numbers", "quotes", "summary"]
+    names = {p["name"]: p for p in data["plugins"]}
+    assert {"cleaning", "entities", "numbers", "quotes", "summary", "queue"} <= set(names)
+    assert names["quotes"]["stages"][0]["requires"] == ["text", "entities"]
+    assert all(p["version"] == "0.1.0" for p in names.values())
 
 
 def test_published_at_option_anchors_relative_dates_of_plain_text() -> None:
