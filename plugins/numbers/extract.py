@@ -1012,13 +1012,7 @@ class Extractor:
             return None
         self._apply_weak(num, money=True)
         code = self._dollar(money.code, toks[i].text)
-        value = num.value
-        end = num.end
-        # "$20 43": dollars and cents
-        cents = self._cents_after(end, code, num)
-        if cents is not None:
-            value += cents[0]
-            end = cents[1]
+        value, end = self._with_cents(num, num.end, code)  # "$20 43"
         item = Found(i, end, "money", _num(value), unit=code)
         item = self._range(item, num, unit_kind="money")
         return self._qualify(item)
@@ -1041,6 +1035,13 @@ class Extractor:
             num.end = j + 1
             num.weak_scale = None
             num.integer_text = False
+
+    def _with_cents(self, num: Numeral, end: int, code: str) -> tuple[float, int]:
+        """Value and end of the sum `num` in `code` (written up to `end`) plus any cents after."""
+        cents = self._cents_after(end, code, num)
+        if cents is None:
+            return num.value, end
+        return num.value + cents[0], cents[1]
 
     def _cents_after(self, end: int, code: str, num: Numeral) -> tuple[float, int] | None:
         """ "20 dollars 43 cents", "3 GBP 1 pence", "$20 43", "20 ringgit and 43c"."""
@@ -1360,12 +1361,7 @@ class Extractor:
         code = cur.code
         if code == "USD" and cur.how == "name" and toks[j].lower in ("dollar", "dollars"):
             code = self.dollar
-        value = num.value
-        end = cur.end
-        cents = self._cents_after(end, code, num)
-        if cents is not None:
-            value += cents[0]
-            end = cents[1]
+        value, end = self._with_cents(num, cur.end, code)
         item = Found(num.start, end, "money", _num(value), unit=code)
         item.extra["vague"] = num.vague
         if num.vague:
