@@ -39,7 +39,6 @@ from typing import Literal
 Label = Literal["good", "neargood", "short", "bad"]
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+")
-_TERMINAL = re.compile(r"[.!?…:;]['\"’”»)\]]*$")
 _SENTENCE_END = re.compile(r"[.!?…]['\"’”»)\]]*$")
 _OPEN_QUOTE = re.compile(r"^[\"'“‘«„]")
 #: A sentence boundary inside a line: an end mark, maybe a closing quote, a space and
@@ -91,7 +90,6 @@ class LineFeatures:
     words: int
     stopword_density: float
     ends_sentence: bool
-    ends_terminal: bool
     #: Sentence boundaries inside the line (a paragraph of prose has several).
     inner_sentences: int
     repeats: int
@@ -183,7 +181,6 @@ def line_features(lines: Sequence[str], stops: frozenset[str]) -> list[LineFeatu
                 words=n,
                 stopword_density=(sum(w in stops for w in lowered) / n) if n else 0.0,
                 ends_sentence=bool(_SENTENCE_END.search(line)),
-                ends_terminal=bool(_TERMINAL.search(line)),
                 inner_sentences=len(_INNER_SENTENCE_END.findall(head)),
                 repeats=counts[line.casefold()],
                 capitalized_share=(
