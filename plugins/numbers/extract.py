@@ -1775,16 +1775,16 @@ class Extractor:
             # a parse that missed the link: a plural noun right after the number
             nxt = numtok.doc[numtok.i + 1] if numtok.i + 1 < len(numtok.doc) else None
             if nxt is not None and nxt.pos_ == "NOUN" and nxt.tag_ == "NNS" and nxt.idx >= end_char:
-                return nxt.lemma_.lower(), self._tok_index_at(nxt.idx + len(nxt)), True
+                return nxt.lemma_.lower(), self._tok_end(nxt.idx + len(nxt)), True
         if num.vague or num.group_word:
             # "thousands of lives", "a dozen of eggs", "a couple of days"
             for child in (*numtok.children, *(head.children if head.i > numtok.i else ())):
                 if child.dep_ == "prep" and child.lower_ == "of":
                     for obj in child.children:
                         if obj.dep_ == "pobj" and obj.pos_ == "NOUN":
-                            return obj.lemma_.lower(), self._tok_index_at(obj.idx + len(obj)), True
+                            return obj.lemma_.lower(), self._tok_end(obj.idx + len(obj)), True
             if num.group_word and head.pos_ == "NOUN" and head.i > numtok.i:
-                return head.lemma_.lower(), self._tok_index_at(head.idx + len(head)), True
+                return head.lemma_.lower(), self._tok_end(head.idx + len(head)), True
             return None
         if numtok.dep_ not in ("nummod", "quantmod", "compound", "amod", "npadvmod", "nmod") or (
             head.i <= numtok.i
@@ -1807,11 +1807,7 @@ class Extractor:
             return None  # part of a hyphenated word ("One e-mail")
         plural = head.tag_ in ("NNS", "NNPS") or head.lower_ in UNCOUNTED_PLURALS
         end_char_noun = head.idx + len(head)
-        return lemma, self._tok_index_at(end_char_noun), plural
-
-    def _tok_index_at(self, char_end: int) -> int:
-        k = bisect.bisect_left(self._ends, char_end)
-        return min(k + 1, self.n)
+        return lemma, self._tok_end(end_char_noun), plural
 
     # ------------------------------------------------------------ ranges
 
