@@ -18,7 +18,7 @@ Scare quotes (one or two words no speech verb governs) and titles of works are d
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from spacy.tokens import Doc as SpacyDoc
 from spacy.tokens import Token
@@ -56,7 +56,6 @@ class Attribution:
     speaker: tuple[int, int] | None = None
     speaker_head: int | None = None
     inherited: bool = False
-    parts: list[tuple[int, int]] = field(default_factory=list)
 
 
 def char_end(token: Token) -> int:
@@ -566,10 +565,9 @@ class DirectAttributor:
             )
             if last is not None and same_para and self._interrupts(last, q, cue):
                 last.end = q.end
-                last.parts.append((q.start, q.end))
                 prev_q = q
                 continue
-            att = Attribution(start=q.start, end=q.end, kind="direct", parts=[(q.start, q.end)])
+            att = Attribution(start=q.start, end=q.end, kind="direct")
             if cue is not None:
                 att.cue = cue.text or _cue_text(cue.tokens)
                 att.cue_tokens = tuple(t.i for t in cue.tokens)

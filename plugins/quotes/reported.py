@@ -20,8 +20,6 @@ the direct-quote attribution. Every word list is in ``cues.toml``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from spacy.tokens import Doc as SpacyDoc
 from spacy.tokens import Span as SpacySpan
 from spacy.tokens import Token
@@ -51,12 +49,6 @@ _NOT_CONTENT = {"it", "this", "that", "them", "which", "what", "something", "any
 _ADDING = {"along", "together", "including", "plus", "alongside"}
 
 
-@dataclass
-class _Content:
-    start: int
-    end: int
-
-
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and text[start] in _TRIM:
         start += 1
@@ -67,10 +59,6 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _subtree_span(token: Token) -> tuple[int, int]:
     return token.left_edge.idx, char_end(token.right_edge)
-
-
-def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
-    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
 
 
 class ReportedFinder:
@@ -179,8 +167,7 @@ class ReportedFinder:
             out.append(Attribution(
                 start=start, end=end, kind="indirect", cue=":", cue_tokens=(colon.i,),
                 speaker=(names[0].idx, char_end(names[-1])), speaker_head=names[-1].i,
-                parts=[(start, end)],
-            ))
+                ))
         return out
 
     def _at(self, tok: Token) -> list[Attribution]:
@@ -459,7 +446,6 @@ class ReportedFinder:
         return Attribution(
             start=start, end=end, kind="indirect", cue=cue_text,
             cue_tokens=tuple(t.i for t in cue), speaker=sp_span, speaker_head=speaker.i,
-            parts=[(start, end)],
         )
 
     def _according(self, first: Token, phrase: tuple[Token, ...]) -> Attribution | None:
@@ -488,5 +474,4 @@ class ReportedFinder:
         return Attribution(
             start=start, end=end, kind="according_to", cue=cue_text,
             cue_tokens=tuple(t.i for t in phrase), speaker=src_span, speaker_head=source.i,
-            parts=[(start, end)],
         )
