@@ -167,7 +167,7 @@ class ReportedFinder:
             out.append(Attribution(
                 start=start, end=end, kind="indirect", cue=":", cue_tokens=(colon.i,),
                 speaker=(names[0].idx, char_end(names[-1])), speaker_head=names[-1].i,
-                ))
+            ))
         return out
 
     def _at(self, tok: Token) -> list[Attribution]:
