@@ -1023,13 +1023,17 @@ class Extractor:
         return code
 
     def _apply_weak(self, num: Numeral, money: bool = False, plural_noun: bool = False) -> None:
+        """Apply the abbreviated scale noted after ``num`` when the context makes it one:
+        money ("$5m"), a plural noun ("5m people", not with "T") or an unambiguous "bn"."""
         if num.weak_scale is None:
             return
         j, factor = num.weak_scale
         text = self.tokens[j].text
-        if money or plural_noun or text in ("bn", "mn", "tn", "trn", "bln", "mln", "B", "M"):
-            if text in ("T", "G") and not money and text != "G":
-                return
+        if (
+            money
+            or (plural_noun and text != "T")
+            or text in ("bn", "mn", "tn", "trn", "bln", "mln", "B", "M")
+        ):
             num.value *= factor
             num.scale = factor
             num.end = j + 1
