@@ -77,10 +77,6 @@ class _Form:
         return max(self.spellings.items(), key=rank)[0]
 
 
-def _strip_trailing_dot(word: str) -> str:
-    return word[:-1] if word.endswith(".") and word.count(".") == 1 else word
-
-
 def normalize(text: str, label: str, titles: Iterable[str] = ()) -> str:
     """The mention's name without surrounding noise: "President Zelenskyy's" → "Zelenskyy"."""
     name = _SPACES.sub(" ", text).strip(" \t\n,;:()[]\"“”‘")

@@ -53,7 +53,7 @@ def word_key(word: str) -> str:
 
 @dataclass
 class StopLists:
-    """Word classes, as sets of comparison keys (see ``_word_key``)."""
+    """Word classes, as sets of comparison keys (see ``word_key``)."""
 
     sentence_adverbs: set[str] = field(default_factory=set)
     time_zones: set[str] = field(default_factory=set)
