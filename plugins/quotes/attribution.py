@@ -540,9 +540,7 @@ class DirectAttributor:
             if cue is not None:
                 self._fill_positional(cue, span)
             if cue is None or cue.speaker is None:
-                window = self._window_cue(q, span)
-                if window is not None:
-                    self._fill_positional(window, span)
+                window = self._window_cue(q, span)  # filled in and speaker-checked
                 if window is not None and (cue is None or window.speaker is not None):
                     cue = window
             short = self._word_count(q) <= self.max_scare_words
