@@ -30,6 +30,7 @@ import re
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 #: Labels grouped together when names are compared.
@@ -77,15 +78,21 @@ class _Form:
         return max(self.spellings.items(), key=rank)[0]
 
 
-def normalize(text: str, label: str, titles: Iterable[str] = ()) -> str:
-    """The mention's name without surrounding noise: "President Zelenskyy's" → "Zelenskyy"."""
+def _title_key(word: str) -> str:
+    return word.lower().rstrip(".")
+
+
+def normalize(text: str, label: str, title_keys: AbstractSet[str] = frozenset()) -> str:
+    """The mention's name without surrounding noise: "President Zelenskyy's" → "Zelenskyy".
+
+    ``title_keys``: the title words stripped from the front of a person's name, lowercased
+    and without a trailing dot (built once per document by ``canonicalize``)."""
     name = _SPACES.sub(" ", text).strip(" \t\n,;:()[]\"“”‘")
     name = _POSSESSIVE.sub("", name).rstrip()
     name = _LEADING_THE.sub("", name)
     if label == "PERSON":
-        title_set = {t.lower().rstrip(".") for t in titles}
         words = name.split(" ")
-        while len(words) > 1 and words[0].lower().rstrip(".") in title_set:
+        while len(words) > 1 and _title_key(words[0]) in title_keys:
             words = words[1:]
         name = " ".join(words)
     return name
@@ -144,9 +151,9 @@ def canonicalize(
     org_suffixes: Iterable[str] = (),
 ) -> list[str]:
     """The canonical name of each mention, in the order given."""
-    titles = tuple(titles)
+    title_keys = {_title_key(t) for t in titles}
     suffixes = {w.casefold().rstrip(".") for w in org_suffixes}
-    names = [normalize(m.text, m.label, titles) or m.text.strip() for m in mentions]
+    names = [normalize(m.text, m.label, title_keys) or m.text.strip() for m in mentions]
     families = [FAMILIES.get(m.label, m.label) for m in mentions]
 
     forms: dict[tuple[str, str], _Form] = {}
