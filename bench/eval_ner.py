@@ -176,6 +176,12 @@ def mapped(spans: Iterable[tuple[int, int, str]]) -> list[Span]:
     return [(s, e, LABEL_MAP[label]) for s, e, label in spans if label in LABEL_MAP]
 
 
+def read_golds(gold_path: Path = DEFAULT_GOLD, limit: int | None = None) -> list[GoldDoc]:
+    """The first ``limit`` documents of the gold file (all of them when None)."""
+    golds = list(read_conll(gold_path))
+    return golds if limit is None else golds[:limit]
+
+
 def evaluate(
     gold_path: Path = DEFAULT_GOLD,
     limit: int | None = None,
@@ -184,13 +190,20 @@ def evaluate(
     batch_size: int = 32,
 ) -> dict[str, Tally]:
     """Score the bare model and the copydesk stage on the same parses."""
+    return evaluate_docs(read_golds(gold_path, limit), model, config, batch_size)
+
+
+def evaluate_docs(
+    golds: list[GoldDoc],
+    model: str = DEFAULT_SPACY_MODEL,
+    config: EntitiesConfig | None = None,
+    batch_size: int = 32,
+) -> dict[str, Tally]:
+    """``evaluate`` on documents already read."""
     services = Services(SharedParse(model))
     stage = EntitiesStage(config or EntitiesConfig(), services)
     stage.setup()
     tallies = {"spacy": Tally(), "copydesk": Tally()}
-    golds = list(read_conll(gold_path))
-    if limit is not None:
-        golds = golds[:limit]
     for first in range(0, len(golds), batch_size):
         batch = golds[first : first + batch_size]
         docs = [
@@ -240,10 +253,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gold file {args.gold} not found", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    tallies = evaluate(args.gold, args.limit, args.model)
-    documents = sum(1 for _ in read_conll(args.gold))
-    if args.limit is not None:
-        documents = min(documents, args.limit)
+    golds = read_golds(args.gold, args.limit)
+    tallies = evaluate_docs(golds, args.model)
+    documents = len(golds)
     if args.json:
         out = {
             system: {
