@@ -72,16 +72,24 @@ class Lexicon:
 
 
 def _words(data: dict[str, Any], *keys: str) -> frozenset[str]:
+    """The word list at ``data[keys[0]][keys[1]]…``, lower-cased (empty when missing)."""
     node: Any = data
     for key in keys:
         node = node.get(key, {})
     return frozenset(str(w).lower() for w in (node or []))
 
 
+def _table(data: dict[str, Any], key: str) -> dict[str, frozenset[str]]:
+    """A ``word = [prepositions]`` table, lower-cased."""
+    return {
+        str(word).lower(): frozenset(str(p).lower() for p in preps)
+        for word, preps in data.get(key, {}).items()
+    }
+
+
 def _build(data: dict[str, Any]) -> Lexicon:
     titles = [str(t).lower() for t in data.get("titles", {}).get("words", [])]
     phrases = data.get("phrases", {}).get("according_to", [])
-    gender = data.get("gender", {})
     return Lexicon(
         speech_verbs=_words(data, "verbs", "speech"),
         cognition_verbs=_words(data, "verbs", "cognition"),
@@ -93,23 +101,17 @@ def _build(data: dict[str, Any]) -> Lexicon:
         speech_nouns=_words(data, "nouns", "speech"),
         source_nouns=_words(data, "nouns", "sources"),
         infinitive_nouns=_words(data, "nouns", "infinitive"),
-        prepositional={
-            str(verb).lower(): frozenset(str(p).lower() for p in preps)
-            for verb, preps in data.get("prepositional", {}).items()
-        },
-        noun_prepositional={
-            str(noun).lower(): frozenset(str(p).lower() for p in preps)
-            for noun, preps in data.get("noun_prepositional", {}).items()
-        },
+        prepositional=_table(data, "prepositional"),
+        noun_prepositional=_table(data, "noun_prepositional"),
         according_phrases=tuple(tuple(str(p).lower().split()) for p in phrases),
         titles=frozenset(t for t in titles if " " not in t),
         title_phrases=tuple(tuple(t.split()) for t in titles if " " in t),
-        male_words=frozenset(str(w).lower() for w in gender.get("male_words", [])),
-        female_words=frozenset(str(w).lower() for w in gender.get("female_words", [])),
-        male_pronouns=frozenset(str(w).lower() for w in gender.get("male_pronouns", [])),
-        female_pronouns=frozenset(str(w).lower() for w in gender.get("female_pronouns", [])),
-        male_names=frozenset(str(w).lower() for w in gender.get("male_names", [])),
-        female_names=frozenset(str(w).lower() for w in gender.get("female_names", [])),
+        male_words=_words(data, "gender", "male_words"),
+        female_words=_words(data, "gender", "female_words"),
+        male_pronouns=_words(data, "gender", "male_pronouns"),
+        female_pronouns=_words(data, "gender", "female_pronouns"),
+        male_names=_words(data, "gender", "male_names"),
+        female_names=_words(data, "gender", "female_names"),
     )
 
 
