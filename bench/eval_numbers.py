@@ -276,7 +276,7 @@ def copydesk_system() -> Callable[[list[str]], list[list[Pred]]]:
 
     configure_logging(level="WARNING")
     pipeline = Pipeline.build(
-        Settings(pipeline={"stages": ["numbers"]}, log_level="WARNING")  # type: ignore[call-arg]
+        Settings(pipeline={"stages": ["numbers"]}, log_level="WARNING")  # type: ignore[arg-type]
     )
     pipeline.setup()
 
