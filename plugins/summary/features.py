@@ -165,6 +165,15 @@ def dateline_length(sentence: str) -> int:
     return match.end() if rest[:1].isupper() or rest[:1].isdigit() else 0
 
 
+def _opens_paragraph(text: str, start: int) -> bool:
+    """Only spaces and tabs lie between ``start`` and the text's start or a line break
+    (looks back from ``start`` instead of copying the text before it)."""
+    i = start
+    while i > 0 and text[i - 1] in " \t":
+        i -= 1
+    return i == 0 or text[i - 1] == "\n"
+
+
 def _quoted_share(sentence: str) -> float:
     """Share of the sentence's characters that lie inside quotation marks."""
     inside = 0
@@ -275,8 +284,7 @@ def candidates(
         start, end = _strip_span(text, sent.start_char, sent.end_char)
         if start >= end:
             continue
-        before = text[:start].rstrip(" \t")
-        paragraph_start = not before or before.endswith("\n")
+        paragraph_start = _opens_paragraph(text, start)
         if paragraph_start:
             start += dateline_length(text[start:end])
         body = text[start:end]
