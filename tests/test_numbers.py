@@ -28,7 +28,7 @@ def _clean_sample(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def numbers_pipeline() -> Pipeline:
-    built = Pipeline.build(Settings(pipeline={"stages": ["numbers"]}))  # type: ignore[call-arg]
+    built = Pipeline.build(Settings(pipeline={"stages": ["numbers"]}))  # type: ignore[arg-type]
     built.setup()
     return built
 
@@ -317,8 +317,9 @@ def test_a_football_score_is_no_range(numbers_pipeline: Pipeline) -> None:
 
 
 def test_dollar_reading_is_configurable() -> None:
-    settings = Settings(  # type: ignore[call-arg]
-        pipeline={"stages": ["numbers"]}, stage={"numbers": {"dollar": "AUD"}}
+    settings = Settings(
+        pipeline={"stages": ["numbers"]},  # type: ignore[arg-type]
+        stage={"numbers": {"dollar": "AUD"}},
     )
     built = Pipeline.build(settings)
     built.setup()
