@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from pydantic import Field
+from spacy.tokens import Doc as SpacyDoc
 
 from core import Document, Stage, StageConfig, hookimpl
 from core.document import Quote, Speaker
@@ -72,11 +73,9 @@ class QuotesStage(Stage):
         doc.quotes = find_quotes(doc, self.services.parse(doc), self.lex, self.settings)
 
 
-def find_quotes(doc: Document, sp: object, lex: Lexicon, config: QuotesConfig) -> list[Quote]:
+def find_quotes(doc: Document, sp: SpacyDoc, lex: Lexicon, config: QuotesConfig) -> list[Quote]:
     """The quotes layer of ``doc`` from its spaCy parse ``sp`` (of ``doc.text``)."""
-    from spacy.tokens import Doc as SpacyDoc
-
-    assert isinstance(sp, SpacyDoc) and sp.text == doc.text, "parse is not of doc.text"
+    assert sp.text == doc.text, "parse is not of doc.text"
     quoted = find_quoted(doc.text)
     spans = [(q.start, q.end) for q in quoted]
     direct = DirectAttributor(sp, lex, max_scare_words=config.max_scare_words).attribute(quoted)
