@@ -325,9 +325,7 @@ def quantulum_system() -> Callable[[list[str]], list[list[Pred]]] | None:
                 unit = q.unit.name
                 if q.uncertainty:
                     preds.append(Pred(None, q.value - q.uncertainty, q.value + q.uncertainty, unit))
-                    preds.append(Pred(None, q.value, None, unit))
-                else:
-                    preds.append(Pred(None, q.value, None, unit))
+                preds.append(Pred(None, q.value, None, unit))
             out.append(preds)
         return out
 
@@ -381,10 +379,10 @@ def evaluate(
         tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         preds = system([c["text"] for c in duck])
         for case, got in zip(duck, preds, strict=True):
-            key = f"duckling/{case['kind']}"
-            hit = duckling_hit(case, got)
             if name == "numerizer" and case["kind"] not in ("cardinal", "ordinal"):
                 continue
+            key = f"duckling/{case['kind']}"
+            hit = duckling_hit(case, got)
             tally[key][0] += hit
             tally[key][1] += 1
             if show_failures and name == "copydesk" and not hit:
