@@ -135,16 +135,24 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', unpack(fields))
 return 1
 """
 
+# A running record back to queued after a lost attempt, with the reason and a retry event.
+# KEYS: record, events, idx_queued, idx_running (the first four of both scripts below)
+_BACK_TO_QUEUE = """
+local function back_to_queue(id, task_id, reason, maxlen)
+  redis.call('HSET', KEYS[1], 'status', 'queued', 'error', reason, 'owner', '',
+    'lease_until', '0', 'updated_at', tostring(now))
+  move(id, KEYS[3], now, {KEYS[4]})
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'id', id, 'status', 'queued',
+    'at', tostring(now), 'task_id', task_id, 'error', reason, 'retry', '1')
+end
+"""
+
 # KEYS: record, events, idx_queued, idx_running
 # ARGV: id, task_id, reason, maxlen
-RELEASE = _NOW + _MOVE + """
+RELEASE = _NOW + _MOVE + _BACK_TO_QUEUE + """
 local rec = redis.call('HMGET', KEYS[1], 'status', 'task_id')
 if rec[1] ~= 'running' or rec[2] ~= ARGV[2] then return 0 end
-redis.call('HSET', KEYS[1], 'status', 'queued', 'error', ARGV[3], 'owner', '',
-  'lease_until', '0', 'updated_at', tostring(now))
-move(ARGV[1], KEYS[3], now, {KEYS[4]})
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'id', ARGV[1], 'status', 'queued',
-  'at', tostring(now), 'task_id', ARGV[2], 'error', ARGV[3], 'retry', '1')
+back_to_queue(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 return 1
 """
 
@@ -166,14 +174,10 @@ return renewed
 
 # KEYS: record, events, idx_queued, idx_running, queue
 # ARGV: id, expected_lease_until, message, reason, maxlen
-REQUEUE_ORPHAN = _NOW + _MOVE + """
-local rec = redis.call('HMGET', KEYS[1], 'status', 'lease_until')
+REQUEUE_ORPHAN = _NOW + _MOVE + _BACK_TO_QUEUE + """
+local rec = redis.call('HMGET', KEYS[1], 'status', 'lease_until', 'task_id')
 if rec[1] ~= 'running' or rec[2] ~= ARGV[2] then return 0 end
-redis.call('HSET', KEYS[1], 'status', 'queued', 'error', ARGV[4], 'owner', '',
-  'lease_until', '0', 'updated_at', tostring(now))
-move(ARGV[1], KEYS[3], now, {KEYS[4]})
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'id', ARGV[1], 'status', 'queued',
-  'at', tostring(now), 'error', ARGV[4], 'retry', '1')
+back_to_queue(ARGV[1], rec[3] or '', ARGV[4], ARGV[5])
 redis.call('RPUSH', KEYS[5], ARGV[3])
 return 1
 """
