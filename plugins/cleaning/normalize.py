@@ -57,15 +57,15 @@ def iter_lines(text: str) -> Iterator[tuple[int, int]]:
 
 
 def repair(text: str) -> str:
-    """Fix mojibake and compose to NFC; quotes, dashes and line breaks are untouched."""
-    fixed = ftfy.fix_text(
+    """Fix mojibake and compose to NFC (ftfy's last step); quotes, dashes and line breaks
+    are untouched."""
+    return ftfy.fix_text(
         text,
         uncurl_quotes=False,
         fix_line_breaks=False,
         normalization="NFC",
         explain=False,
     )
-    return unicodedata.normalize("NFC", fixed)
 
 
 def _may_need_repair(text: str) -> bool:
