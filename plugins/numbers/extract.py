@@ -110,7 +110,6 @@ ONE_MODALS = frozenset({"could", "can", "must", "should", "might", "would", "may
 ENTITY_SKIP = frozenset(
     {"ORG", "PRODUCT", "WORK_OF_ART", "FAC", "LAW", "EVENT", "PERSON", "PER", "MISC"}
 )
-#: Time units of the units table that only build rates; alone they are durations.
 #: Marks that stand for feet/inches or for minutes/seconds of arc.
 PRIMES = frozenset({"'", "′", "’", '"', "″", "”"})
 #: Words after which a bracketed amount is an accounting negative ("loss was ($5m)").
@@ -118,6 +117,7 @@ ACCOUNTING_BEFORE = frozenset({"is", "was", "were", "are", "be", "been", "of", "
 #: Scale names that give a bare degree its unit when they follow it closely.
 DEGREE_SCALES = {"celsius": "°C", "centigrade": "°C", "fahrenheit": "°F", "kelvin": "K"}
 SCALE_STOPS = frozenset(".,;:!?()")
+#: Time units of the units table that only build rates; alone they are durations.
 RATE_ONLY_UNITS = frozenset({"s", "min", "h", "d", "wk", "yr"})
 #: Unit names that are also everyday nouns: "a foot" is a unit only in "a foot of snow".
 ARTICLE_AMBIGUOUS = frozenset({"foot", "yard", "stone", "ton", "ounce", "grand", "knot", "bar"})
