@@ -265,10 +265,11 @@ def test_offsets_point_at_the_entity_text(run: Run, sample_text: str) -> None:
     assert all(e.text == e.text.strip() and "\n" not in e.text for e in doc.entities)
 
 
-def test_after_cleaning_the_sample_keeps_people_places_and_no_error_class() -> None:
+def test_after_cleaning_the_sample_keeps_people_places_and_no_error_class(
+    sample_text: str,
+) -> None:
     pipeline = Pipeline.build(Settings(pipeline={"stages": ["cleaning", "entities"]}))
-    doc = pipeline.process(Article(text=(Path(__file__).parent / "data" /
-                                         "istanbul-peace-talks.txt").read_text("utf-8")))
+    doc = pipeline.process(Article(text=sample_text))
     assert [r.status for r in doc.runs] == ["ok", "ok"]
     people = {e.canonical for e in doc.entities if e.label == "PERSON"}
     assert people == {"Donald Trump", "Volodymyr Zelenskyy", "Vladimir Putin",
