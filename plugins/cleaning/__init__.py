@@ -20,13 +20,12 @@ Stage ``cleaning`` provides ``text`` and ``headings``:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator
 
 from core import Document, Stage, StageConfig, hookimpl
 from core.document import Heading, Removal
-from plugins.cleaning.boilerplate import Params
 from plugins.cleaning.cleaner import BOILERPLATE, Cleaned, Cleaner
 from plugins.cleaning.html import extract_html
 from plugins.cleaning.rules import DEFAULT_RULES_FILE, Rule, RuleError, load_rules
@@ -112,16 +111,18 @@ class CleaningStage(Stage):
 
     def setup(self) -> None:
         rules = self.config.rules()
-        common: dict[str, Any] = {
-            "fix_encoding": self.config.repair_encoding,
-            "max_block_lines": self.config.max_block_lines,
-            "tail_min_prose_chars": self.config.tail_min_prose_chars,
-            "params": Params(),
-        }
-        self.text_cleaner = Cleaner(rules, use_classifier=self.config.classifier, **common)
-        self.html_cleaner = Cleaner(
-            rules, use_classifier=self.config.classifier_on_html, **common
-        )
+
+        def cleaner(use_classifier: bool) -> Cleaner:
+            return Cleaner(
+                rules,
+                use_classifier=use_classifier,
+                fix_encoding=self.config.repair_encoding,
+                max_block_lines=self.config.max_block_lines,
+                tail_min_prose_chars=self.config.tail_min_prose_chars,
+            )
+
+        self.text_cleaner = cleaner(self.config.classifier)
+        self.html_cleaner = cleaner(self.config.classifier_on_html)
 
     def process(self, doc: Document) -> None:
         if not hasattr(self, "text_cleaner"):
