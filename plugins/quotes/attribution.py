@@ -231,6 +231,17 @@ def _name_word(token: Token) -> bool:
             or (len(text) == 2 and text[0].isupper() and text[1] == "."))
 
 
+def _before_aside(doc: SpacyDoc, i: int, lo: int, opener: str, reach: int) -> int:
+    """From the token ``i`` closing an aside, the token before the aside's ``opener``
+    (at most ``reach`` tokens back, none before character ``lo``); else ``i``."""
+    k = i - 1
+    while k >= 0 and doc[k].idx >= lo and i - k <= reach and doc[k].text != opener:
+        k -= 1
+    if k >= 1 and doc[k].text == opener and doc[k - 1].idx >= lo:
+        return k - 1
+    return i
+
+
 def positional_speaker(
     cue: Token, lo: int, hi: int
 ) -> tuple[Token, tuple[int, int]] | None:
@@ -240,20 +251,11 @@ def positional_speaker(
     i = cue.i - 1
     while i >= 0 and doc[i].dep_ in ("aux", "neg", "advmod") and doc[i].idx >= lo:
         i -= 1
-    if i >= 0 and doc[i].text == ")" and doc[i].idx >= lo:
-        # "Rep. Elijah E. Cummings (D-Md.) said": the name before the parenthesis
-        k = i - 1
-        while k >= 0 and doc[k].idx >= lo and i - k <= 8 and doc[k].text != "(":
-            k -= 1
-        if k >= 1 and doc[k].text == "(" and doc[k - 1].idx >= lo:
-            i = k - 1
-    if i >= 0 and doc[i].text == "," and doc[i].idx >= lo:
-        # "Flynn, a top Trump surrogate, said": the name before the appositive
-        k = i - 1
-        while k >= 0 and doc[k].idx >= lo and i - k <= 10 and doc[k].text != ",":
-            k -= 1
-        if k >= 1 and doc[k].text == "," and doc[k - 1].idx >= lo:
-            i = k - 1
+    # "Rep. Elijah E. Cummings (D-Md.) said", then "Flynn, a top Trump surrogate, said":
+    # the name before the parenthesis or the appositive
+    for closer, opener, reach in ((")", "(", 8), (",", ",", 10)):
+        if i >= 0 and doc[i].text == closer and doc[i].idx >= lo:
+            i = _before_aside(doc, i, lo, opener, reach)
     if i >= 0 and doc[i].idx >= lo and doc[i].pos_ in _NAME_POS and not doc[i].is_punct:
         head = doc[i]
         j = i
