@@ -21,10 +21,8 @@ class Token:
     end: int
     space_before: bool
     index: int
-
-    @property
-    def lower(self) -> str:
-        return self.text.lower()
+    #: ``text`` lower-cased once here: the readers compare it at every position
+    lower: str
 
     @property
     def is_digits(self) -> bool:
@@ -41,13 +39,15 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
     prev_end = -1
     for i, match in enumerate(_TOKEN.finditer(text)):
         start = match.start()
+        word = match.group()
         tokens.append(
             Token(
-                text=match.group(),
+                text=word,
                 start=start + offset,
                 end=match.end() + offset,
                 space_before=prev_end != start,
                 index=i,
+                lower=word.lower(),
             )
         )
         prev_end = match.end()
