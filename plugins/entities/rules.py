@@ -19,6 +19,7 @@ import json
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,9 +85,11 @@ class StopLists:
                 getattr(lists, key).update(word_key(w) for w in words)
         return lists
 
-    @property
-    def titles(self) -> set[str]:
-        return self.title_heads | self.honorifics | self.title_modifiers
+    @cached_property
+    def titles(self) -> frozenset[str]:
+        """Every title word (heads, honorifics, modifiers), joined on first use rather than
+        on every ``is_title_word`` call: the lists do not change after ``load``."""
+        return frozenset(self.title_heads | self.honorifics | self.title_modifiers)
 
     def is_title_word(self, word: str) -> bool:
         return word_key(word) in self.titles
