@@ -80,7 +80,7 @@ class SpeakerResolver:
                 gender = self.lex.gender_of_word(word)
                 if gender is not None and person.gender is None:
                     person.gender = gender
-                if self.lex.is_title(word) or self.lex.is_title(word.rstrip(".")):
+                if self.lex.is_title_word(word):
                     person.titles.add(word.rstrip("."))
         if person.gender is None:
             given = canonical.split()[0] if canonical.split() else ""
@@ -96,8 +96,7 @@ class SpeakerResolver:
             low = tok.lower_
             if tok.is_space or (tok.is_punct and low not in (".",)):
                 break
-            if (self.lex.is_title(low) or self.lex.is_title(low.rstrip("."))
-                    or self.lex.gender_of_word(low) is not None):
+            if self.lex.is_title_word(low) or self.lex.gender_of_word(low) is not None:
                 words.append(tok)
             elif not (tok.pos_ in ("ADJ", "PROPN") and tok.text[:1].isupper()):
                 break
@@ -190,8 +189,7 @@ class SpeakerResolver:
         span = self.sp.char_span(start, end, alignment_mode="expand")
         if span is None:
             return self.text[start:end]
-        names = [t for t in span if t.pos_ == "PROPN" and not self.lex.is_title(t.lower_)
-                 and not self.lex.is_title(t.lower_.rstrip("."))
+        names = [t for t in span if t.pos_ == "PROPN" and not self.lex.is_title_word(t.lower_)
                  and self.lex.gender_of_word(t.lower_) is None]
         if not names:
             return self.text[start:end]

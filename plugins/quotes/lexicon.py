@@ -53,6 +53,10 @@ class Lexicon:
     def is_title(self, word: str) -> bool:
         return word.lower() in self.titles
 
+    def is_title_word(self, word: str) -> bool:
+        """A title as written, with or without an abbreviation's full stop ("Sen.")."""
+        return self.is_title(word) or self.is_title(word.rstrip("."))
+
     def gender_of_word(self, word: str) -> str | None:
         low = word.lower()
         if low in self.male_words or low in self.male_pronouns:
