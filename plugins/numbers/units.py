@@ -25,6 +25,18 @@ AMBIGUOUS_SYMBOLS = frozenset({"in", "m", "l", "L", "t", "C", "F", "K", "g", "'"
 INCH_CONTEXT = frozenset(
     {"thick", "long", "wide", "tall", "high", "deep", "across", "diameter", "gap", "of"}
 )
+#: Words after "5 m" or "2 g" that show a measure, not millions or a list label.
+MEASURE_CONTEXT = INCH_CONTEXT | {
+    "away",
+    "from",
+    "above",
+    "below",
+    "under",
+    "per",
+    "and",
+    "or",
+    "to",
+}
 
 
 @dataclass(frozen=True)
@@ -215,9 +227,7 @@ def _symbol_fits(tokens: Sequence[Token], i: int, text: str) -> bool:
         # "m" may be millions ("5 m people") and "g" or "l" a list label
         if sym == "t":
             return True
-        return sym in ("m", "l", "L", "g", "t") and nxt.lower in (
-            INCH_CONTEXT | {"away", "from", "above", "below", "under", "per", "and", "or", "to"}
-        )
+        return sym in ("m", "l", "L", "g") and nxt.lower in MEASURE_CONTEXT
     return True
 
 
