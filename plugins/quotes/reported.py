@@ -175,11 +175,11 @@ class ReportedFinder:
         if phrase is not None:
             att = self._according(tok, phrase)
             return [att] if att else []
-        if tok.pos_ == "NOUN" and (tok.lemma_.lower() in self.lex.speech_nouns
-                                   or tok.lemma_.lower() in self.lex.noun_prepositional
-                                   or tok.lemma_.lower() in self.lex.infinitive_nouns):
-            return self._nominal(tok)
         lemma = tok.lemma_.lower()
+        if tok.pos_ == "NOUN" and (lemma in self.lex.speech_nouns
+                                   or lemma in self.lex.noun_prepositional
+                                   or lemma in self.lex.infinitive_nouns):
+            return self._nominal(tok)
         reporting = self.lex.is_reporting_verb(lemma)
         if tok.pos_ not in ("VERB", "AUX") or not (
             reporting or lemma in self.lex.object_verbs or lemma in self.lex.infinitive_verbs
@@ -187,15 +187,15 @@ class ReportedFinder:
         ):
             return []
         found = []
-        speech = self.lex.is_speech_verb(tok.lemma_)
-        loose = tok.lemma_.lower() in self.lex.parataxis_verbs
+        speech = self.lex.is_speech_verb(lemma)
+        loose = lemma in self.lex.parataxis_verbs
         if loose and tok.dep_ == "parataxis" and not any(
             c.dep_ == "ccomp" for c in tok.children
         ):
             att = self._parenthetical(tok)
             if att:
                 found.append(att)
-        if tok.lemma_.lower() in self.lex.naming_verbs:
+        if lemma in self.lex.naming_verbs:
             att = self._naming(tok)
             if att:
                 found.append(att)
@@ -224,9 +224,9 @@ class ReportedFinder:
                 att = self._indirect(tok, (tok,), content)
                 if att:
                     found.append(att)
-            elif (child.dep_ in ("xcomp", "ccomp", "advcl") and tok.lemma_.lower()
-                  in self.lex.infinitive_verbs and any(c.dep_ == "aux" and c.lower_ == "to"
-                                                        for c in child.children)
+            elif (child.dep_ in ("xcomp", "ccomp", "advcl")
+                  and lemma in self.lex.infinitive_verbs
+                  and any(c.dep_ == "aux" and c.lower_ == "to" for c in child.children)
                   and (child.dep_ != "advcl" or any(
                       c.dep_ == "dobj" and c.i < child.i for c in tok.children))):
                 # an adverbial "to"-clause counts only after a listener ("tells his
@@ -241,7 +241,7 @@ class ReportedFinder:
                 if att:
                     found.append(att)
             elif child.dep_ == "prep" and child.lower_ in self.lex.prepositional.get(
-                tok.lemma_.lower(), frozenset()
+                lemma, frozenset()
             ):
                 objs = [c for c in child.children if c.dep_ in ("pobj", "pcomp")]
                 if objs:
