@@ -185,14 +185,15 @@ class WordNumber:
     only_group: bool = False
 
 
+#: Tens and unit written as one word ("twentyfifth", "fortytwo") → their two parts.
+GLUED: dict[str, tuple[str, str]] = {
+    tens + rest: (tens, rest) for tens in TENS for rest in (*UNITS, *ORDINAL_UNITS)
+}
+
+
 def split_glued(word: str) -> tuple[str, str] | None:
     """Split "twentyfifth" or "fortysecond" into its tens and unit parts."""
-    for tens in TENS:
-        if word.startswith(tens) and len(word) > len(tens):
-            rest = word[len(tens) :]
-            if rest in UNITS or rest in ORDINAL_UNITS:
-                return tens, rest
-    return None
+    return GLUED.get(word)
 
 
 def word_kind(word: str) -> str | None:
