@@ -29,7 +29,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from core.document import Article, Document, InvalidArticle, parse_article
 from core.settings import Settings, load_settings
 from workers.keys import FINISHED, keys_for
-from workers.protocol import new_task_id
+from workers.protocol import article_payload, new_task_id
 from workers.store import ArticleStatus, QueueInfo, Store, redis_client
 
 __all__ = [
@@ -127,7 +127,7 @@ class Client:
         assert valid.id is not None
         task_id = new_task_id()
         with self._redis("submit"):
-            result = self.store.submit(valid.id, _payload(valid), task_id, force)
+            result = self.store.submit(valid.id, article_payload(valid), task_id, force)
         assert result is not None
         created, status = result
         return SubmitResult(id=valid.id, outcome="queued" if created else "duplicate",
@@ -147,7 +147,7 @@ class Client:
                 pipe = self.store.r.pipeline(transaction=False)
                 for _, valid, task_id in batch:
                     assert valid.id is not None
-                    self.store.submit(valid.id, _payload(valid), task_id, force, pipe=pipe)
+                    self.store.submit(valid.id, article_payload(valid), task_id, force, pipe=pipe)
                 replies = pipe.execute()
             for (index, valid, task_id), (created, status) in zip(batch, replies, strict=True):
                 results[index] = SubmitResult(
@@ -290,12 +290,6 @@ class Client:
                 self.store.remove_dead_letter(entry["_raw"])
             results.append(result)
         return results
-
-
-def _payload(article: Article) -> dict[str, Any]:
-    """The submitted-article JSON object carried by the message (id always filled in)."""
-    data: dict[str, Any] = json.loads(article.model_dump_json(exclude_none=True))
-    return data
 
 
 def _given_id(item: Any) -> str | None:

@@ -55,7 +55,7 @@ from core.settings import Settings, load_settings
 from workers.client import Client, QueueUnavailable
 from workers.keys import FINISHED, STATUSES, keys_for
 from workers.metrics import read_histograms, stage_metrics_key
-from workers.protocol import new_task_id
+from workers.protocol import article_payload, new_task_id
 from workers.store import SUBMIT, ArticleStatus
 
 JSON_LINES_TYPES = frozenset({
@@ -168,11 +168,6 @@ def _error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 def _iso(ts: float | None) -> datetime | None:
     return datetime.fromtimestamp(ts, UTC) if ts else None
-
-
-def _payload(article: Article) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(article.model_dump_json(exclude_none=True))
-    return data
 
 
 def _unavailable(exc: BaseException) -> GatewayError:
@@ -348,7 +343,7 @@ class Gateway:
             async with self.aredis.pipeline(transaction=True) as pipe:
                 for article in articles:
                     assert article.id is not None
-                    keys, args = store.submit_args(article.id, _payload(article),
+                    keys, args = store.submit_args(article.id, article_payload(article),
                                                    new_task_id(), force)
                     await self._submit_script(keys=keys, args=args, client=pipe)
                 replies = await pipe.execute()

@@ -15,11 +15,19 @@ import socket
 import uuid
 from typing import Any
 
+from core.document import Article
+
 TASK_NAME = "copydesk.process"
 
 
 def new_task_id() -> str:
     return str(uuid.uuid4())
+
+
+def article_payload(article: Article) -> dict[str, Any]:
+    """The submitted-article JSON object a message carries (a validated article, id filled in)."""
+    data: dict[str, Any] = json.loads(article.model_dump_json(exclude_none=True))
+    return data
 
 
 def build_message(article: dict[str, Any], queue: str, task_id: str | None = None) -> str:

@@ -30,7 +30,7 @@ from core.pipeline import Pipeline
 from core.plugins import build_plugin_manager
 from core.settings import Settings
 from workers.lease import LeaseKeeper, die_with_parent, main_process
-from workers.protocol import TASK_NAME
+from workers.protocol import TASK_NAME, article_payload
 from workers.store import Store
 
 log = get_logger("copydesk.worker")
@@ -143,8 +143,8 @@ def _process(task: Task, article: Any) -> dict[str, Any]:
         return {"id": article_id, "status": "failed"}
     assert valid.id is not None
     article_id = valid.id
-    payload = json.loads(valid.model_dump_json(exclude_none=True))
-    claim = store.claim(article_id, task_id, node, f"{node}:{os.getpid()}", payload)
+    claim = store.claim(article_id, task_id, node, f"{node}:{os.getpid()}",
+                        article_payload(valid))
     if claim.action != "run":
         log.info("article not run", document_id=article_id, action=claim.action,
                  detail=claim.detail)
