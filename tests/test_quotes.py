@@ -55,9 +55,11 @@ def entities_for(text: str, people: dict[str, str], label: str = "PERSON") -> li
     return sorted(found, key=lambda e: e.start)
 
 
-def run(stage: QuotesStage, text: str, people: dict[str, str] | None = None) -> Document:
+def run(
+    stage: QuotesStage, text: str, people: dict[str, str] | None = None, label: str = "PERSON"
+) -> Document:
     doc = Document.from_article(Article(text=text))
-    doc.entities = entities_for(text, people or {})
+    doc.entities = entities_for(text, people or {}, label)
     stage.process(doc)
     assert doc.offset_problems() == []
     return doc
@@ -70,9 +72,8 @@ def quote_containing(doc: Document, fragment: str) -> Quote:
 
 
 @pytest.fixture(scope="module")
-def sample(stage: QuotesStage) -> Document:
-    text = (ROOT / "tests" / "data" / "istanbul-peace-talks.txt").read_text(encoding="utf-8")
-    return run(stage, text, SAMPLE_PEOPLE)
+def sample(stage: QuotesStage, sample_text: str) -> Document:
+    return run(stage, sample_text, SAMPLE_PEOPLE)
 
 
 # -- the sample article ----------------------------------------------------------------
@@ -140,9 +141,13 @@ MOLYNEUX = (
 )
 
 
-def test_interrupted_quote_is_one_quote_with_one_speaker(stage: QuotesStage) -> None:
-    doc = run(stage, MOLYNEUX, {"Mr Molyneux": "Peter Molyneux"})
-    direct = [q for q in doc.quotes if q.kind == "direct"]
+@pytest.fixture(scope="module")
+def molyneux(stage: QuotesStage) -> Document:
+    return run(stage, MOLYNEUX, {"Mr Molyneux": "Peter Molyneux"})
+
+
+def test_interrupted_quote_is_one_quote_with_one_speaker(molyneux: Document) -> None:
+    direct = [q for q in molyneux.quotes if q.kind == "direct"]
     assert len(direct) == 1
     quote = direct[0]
     assert quote.text.startswith('"It was thought') and quote.text.endswith('go away."')
@@ -150,9 +155,8 @@ def test_interrupted_quote_is_one_quote_with_one_speaker(stage: QuotesStage) -> 
     assert quote.cue == "said"
 
 
-def test_pronoun_speaker_resolves_to_the_person_named_before(stage: QuotesStage) -> None:
-    doc = run(stage, MOLYNEUX, {"Mr Molyneux": "Peter Molyneux"})
-    quote = quote_containing(doc, "skateboarding")
+def test_pronoun_speaker_resolves_to_the_person_named_before(molyneux: Document) -> None:
+    quote = quote_containing(molyneux, "skateboarding")
     assert quote.speaker is not None and quote.speaker.canonical == "Peter Molyneux"
 
 
@@ -328,10 +332,9 @@ def test_reported_speech_after_its_content_is_indirect(stage: QuotesStage) -> No
 
 
 def test_attribution_inside_the_sentence_reports_the_clause_around_it(
-    stage: QuotesStage,
+    molyneux: Document,
 ) -> None:
-    doc = run(stage, MOLYNEUX, {"Mr Molyneux": "Peter Molyneux"})
-    quote = quote_containing(doc, "the gaming world rivals the movie industry")
+    quote = quote_containing(molyneux, "the gaming world rivals the movie industry")
     assert quote.kind == "indirect"
     assert quote.speaker is not None and quote.speaker.canonical == "Peter Molyneux"
 
@@ -379,9 +382,7 @@ def test_it_said_resolves_to_the_organisation_named_before(stage: QuotesStage) -
         "protection would enable it to successfully restructure. It said its 920 stores "
         "would remain open."
     )
-    doc = Document.from_article(Article(text=text))
-    doc.entities = entities_for(text, {"Winn-Dixie": "Winn-Dixie Stores"}, label="ORG")
-    stage.process(doc)
+    doc = run(stage, text, {"Winn-Dixie": "Winn-Dixie Stores"}, label="ORG")
     quote = quote_containing(doc, "its 920 stores would remain open")
     assert quote.speaker is not None and quote.speaker.text == "It"
     assert quote.speaker.canonical == "Winn-Dixie Stores"
@@ -398,26 +399,21 @@ def test_turns_of_a_quoted_transcript_go_to_the_named_speaker(stage: QuotesStage
 
 
 def test_a_custom_lexicon_replaces_the_built_in_word_lists(
-    stage: QuotesStage, tmp_path: Path
+    stage: QuotesStage, sample_text: str, tmp_path: Path
 ) -> None:
     cues = tmp_path / "cues.toml"
     cues.write_text('[verbs]\nspeech = ["say"]\n', encoding="utf-8")
     custom = QuotesStage(QuotesConfig(lexicon=str(cues)), stage.services)
     custom.setup()
-    text = (ROOT / "tests" / "data" / "istanbul-peace-talks.txt").read_text(encoding="utf-8")
-    doc = Document.from_article(Article(text=text))
-    doc.entities = entities_for(text, SAMPLE_PEOPLE)
-    custom.process(doc)
+    doc = run(custom, sample_text, SAMPLE_PEOPLE)
     quote = quote_containing(doc, "absolutely brilliant achievement")
     assert quote.speaker is None  # "praise" is not a speech verb in this lexicon
 
 
 def test_indirect_speech_can_be_turned_off(stage: QuotesStage) -> None:
-    services = stage.services
-    quiet = QuotesStage(QuotesConfig(indirect=False), services)
+    quiet = QuotesStage(QuotesConfig(indirect=False), stage.services)
     quiet.setup()
-    doc = Document.from_article(Article(text="The WSJ said that the two were ripe for a deal."))
-    quiet.process(doc)
+    doc = run(quiet, "The WSJ said that the two were ripe for a deal.")
     assert doc.quotes == []
 
 
