@@ -31,10 +31,16 @@ class QualifierTable:
         for phrase in dict(data.get("neutral", {})).get("words", []):  # type: ignore[call-overload]
             self.phrases.append((tuple(t.lower() for t in phrase_tokens(phrase)), None))
         self.phrases.sort(key=lambda item: -len(item[0]))
+        #: last word → the phrases ending in it, longest first
+        self._by_last: dict[str, list[tuple[tuple[str, ...], str | None]]] = {}
+        for phrase, qualifier in self.phrases:
+            self._by_last.setdefault(phrase[-1], []).append((phrase, qualifier))
 
     def before(self, tokens: Sequence[Token], i: int) -> QualifierMatch | None:
         """The qualifier phrase ending right before token ``i``."""
-        for phrase, qualifier in self.phrases:
+        if i == 0:
+            return None
+        for phrase, qualifier in self._by_last.get(tokens[i - 1].lower, ()):
             start = i - len(phrase)
             if start < 0:
                 continue
