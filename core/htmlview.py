@@ -22,7 +22,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from itertools import pairwise
@@ -201,6 +201,23 @@ def _speaker_name(quote: Quote) -> str:
     return quote.speaker.canonical or quote.speaker.text
 
 
+def _speaker_keys(doc: Document, prefix: str) -> dict[tuple[int, int], str]:
+    """One key per distinct speaker span, numbered in the order of the quotes."""
+    keys: dict[tuple[int, int], str] = {}
+    for quote in doc.quotes:
+        if quote.speaker is not None:
+            keys.setdefault((quote.speaker.start, quote.speaker.end),
+                            f"{prefix}-sp{len(keys)}")
+    return keys
+
+
+def _normalized_text(number: NumberMention) -> str:
+    """The normalized value and unit of a number ('' when it has none)."""
+    if number.normalized is None:
+        return ""
+    return f"{_fmt_value(number.normalized.value)} {number.normalized.unit}"
+
+
 @dataclass
 class DocumentView:
     """Everything the template needs to draw one Document, computed once."""
@@ -220,7 +237,6 @@ class DocumentView:
     metadata_json: str
     document_json: Markup
     safe_url: str | None
-    links: dict[str, list[str]] = field(default_factory=dict)
 
 
 def text_marks(doc: Document, prefix: str) -> list[Mark]:
@@ -249,13 +265,11 @@ def text_marks(doc: Document, prefix: str) -> list[Mark]:
             tip=f"heading, level {heading.level}", badge=f"H{heading.level}")
 
     # Speakers: one mark per distinct speaker span, linked to every quote it speaks.
-    speaker_keys: dict[tuple[int, int], str] = {}
+    speaker_keys = _speaker_keys(doc, prefix)
     speaker_quotes: dict[str, list[int]] = defaultdict(list)
     for i, quote in enumerate(doc.quotes):
         if quote.speaker is not None:
-            span = (quote.speaker.start, quote.speaker.end)
-            key = speaker_keys.setdefault(span, f"{prefix}-sp{len(speaker_keys)}")
-            speaker_quotes[key].append(i)
+            speaker_quotes[speaker_keys[(quote.speaker.start, quote.speaker.end)]].append(i)
     for i, quote in enumerate(doc.quotes):
         attrs: list[tuple[str, str]] = [("data-kind", quote.kind)]
         if quote.speaker is not None:
@@ -268,10 +282,8 @@ def text_marks(doc: Document, prefix: str) -> list[Mark]:
             badge=QUOTE_KIND_LABELS[quote.kind])
     for (start, end), key in speaker_keys.items():
         quotes = speaker_quotes[key]
-        first = doc.quotes[quotes[0]]
-        assert first.speaker is not None
         quote_ids = " ".join(f"{prefix}-q{i}" for i in quotes)
-        name = first.speaker.canonical or first.speaker.text
+        name = _speaker_name(doc.quotes[quotes[0]])
         add(start=start, end=end, layer="speaker", key=key,
             classes=("m", "m-speaker"), attrs=(("data-quotes", quote_ids),),
             tip=f"speaker: {name} · of {len(quotes)} quote(s)", badge="speaker")
@@ -284,7 +296,7 @@ def text_marks(doc: Document, prefix: str) -> list[Mark]:
         tip = (f"{num.kind} · value: {number_value_text(num)} · unit: {num.unit or '—'}"
                f" · qualifier: {num.qualifier or '—'}")
         if num.normalized is not None:
-            tip += f" · normalized: {_fmt_value(num.normalized.value)} {num.normalized.unit}"
+            tip += f" · normalized: {_normalized_text(num)}"
         attrs = [("data-kind", num.kind), ("data-value", json.dumps(num.value))]
         if num.unit:
             attrs.append(("data-unit", num.unit))
@@ -339,21 +351,18 @@ def document_view(doc: Document, index: int = 0) -> DocumentView:
         group["label"] = group["labels"].most_common(1)[0][0]
         group["label_class"] = _label_class(group["label"])
 
-    speaker_keys: dict[tuple[int, int], str] = {}
-    quote_rows = []
-    for i, quote in enumerate(doc.quotes):
-        speaker_key = None
-        if quote.speaker is not None:
-            span = (quote.speaker.start, quote.speaker.end)
-            speaker_key = speaker_keys.setdefault(span, f"{prefix}-sp{len(speaker_keys)}")
-        quote_rows.append({"quote": quote, "key": f"{prefix}-q{i}",
-                           "speaker_key": speaker_key, "kind_label": QUOTE_KIND_LABELS[quote.kind],
-                           "speaker_name": _speaker_name(quote)})
+    speaker_keys = _speaker_keys(doc, prefix)
+    quote_rows = [
+        {"quote": quote, "key": f"{prefix}-q{i}",
+         "speaker_key": (speaker_keys[(quote.speaker.start, quote.speaker.end)]
+                         if quote.speaker is not None else None),
+         "kind_label": QUOTE_KIND_LABELS[quote.kind], "speaker_name": _speaker_name(quote)}
+        for i, quote in enumerate(doc.quotes)
+    ]
 
     number_rows = [
         {"number": num, "key": f"{prefix}-n{i}", "value": number_value_text(num),
-         "normalized": (f"{_fmt_value(num.normalized.value)} {num.normalized.unit}"
-                        if num.normalized else "")}
+         "normalized": _normalized_text(num)}
         for i, num in enumerate(doc.numbers)
     ]
     summary_rows = []
