@@ -279,6 +279,8 @@ SPORTS_WORDS = frozenset(
 
 @dataclass
 class Numeral:
+    """A number read at tokens ``[start, end)``, before its unit or kind is decided."""
+
     value: float
     start: int
     end: int

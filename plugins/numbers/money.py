@@ -53,6 +53,8 @@ WEIGHT_WORDS = frozenset(
 
 @dataclass
 class Currency:
+    """One currency's aliases, as token tuples, from ``data/currencies.toml``."""
+
     code: str
     prefixes: list[tuple[str, ...]] = field(default_factory=list)
     suffixes: list[tuple[str, ...]] = field(default_factory=list)
@@ -63,6 +65,8 @@ class Currency:
 
 @dataclass(frozen=True)
 class CurrencyMatch:
+    """A currency found in the text: its code and the token index after it."""
+
     code: str
     end: int
     #: How the currency was written: "prefix", "suffix", "name" or "minor".

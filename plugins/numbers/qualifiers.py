@@ -18,11 +18,15 @@ DATA = Path(__file__).parent / "data"
 
 @dataclass(frozen=True)
 class QualifierMatch:
+    """A qualifier phrase found beside a number."""
+
     qualifier: str | None  # None for neutral words ("exactly", "a total of")
     start: int  # token index where the phrase begins
 
 
 class QualifierTable:
+    """The qualifier phrases of ``data/qualifiers.toml``, matched before and after a number."""
+
     def __init__(self, data: dict[str, object]) -> None:
         self.phrases: list[tuple[tuple[str, ...], str | None]] = []
         for qualifier, phrases in dict(data["qualifier"]).items():  # type: ignore[call-overload]

@@ -108,6 +108,8 @@ MONTH_CONTEXT = frozenset(
 
 @dataclass(frozen=True)
 class TimeData:
+    """The word lists of ``data/times.toml``: months, weekdays, duration units, zones."""
+
     months: dict[str, int]
     weekdays: dict[str, int]
     durations: dict[str, tuple[str, float]]

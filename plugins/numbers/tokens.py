@@ -16,6 +16,8 @@ _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|\S")
 
 @dataclass(frozen=True, slots=True)
 class Token:
+    """A light token with character offsets and its index in the token list."""
+
     text: str
     start: int
     end: int

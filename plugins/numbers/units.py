@@ -41,6 +41,8 @@ MEASURE_CONTEXT = INCH_CONTEXT | {
 
 @dataclass(frozen=True)
 class Unit:
+    """A unit of measure and its conversion to the SI unit ``si``."""
+
     code: str
     dimension: str
     si: str
