@@ -55,6 +55,14 @@ def with_headings(article: Article) -> Document:
     return doc
 
 
+@pytest.fixture(scope="module")
+def sampled(summary_pipeline: Pipeline, sample_article: Article) -> Document:
+    """The sample with its headings marked, parsed once by the shared parse."""
+    doc = with_headings(sample_article)
+    summary_pipeline.services.shared_parse.parse_many([doc])
+    return doc
+
+
 def summarize(pipeline: Pipeline, doc: Document) -> Document:
     return pipeline.process(doc)
 
@@ -128,38 +136,28 @@ def test_same_article_gives_the_same_summary(
     assert first.summary.model_dump() == second.summary.model_dump()
 
 
-def test_sentence_count_sets_the_length(
-    stage: SummaryStage, summary_pipeline: Pipeline, sample_article: Article
-) -> None:
-    doc = with_headings(sample_article)
-    summary_pipeline.services.shared_parse.parse_many([doc])
-    assert len(stage.summarize(doc, sentences=1).sentences) == 1
-    assert len(stage.summarize(doc, sentences=5).sentences) == 5
+def test_sentence_count_sets_the_length(stage: SummaryStage, sampled: Document) -> None:
+    assert len(stage.summarize(sampled, sentences=1).sentences) == 1
+    assert len(stage.summarize(sampled, sentences=5).sentences) == 5
 
 
 def test_ratio_picks_that_share_of_the_eligible_sentences(
-    stage: SummaryStage, summary_pipeline: Pipeline, sample_article: Article
+    stage: SummaryStage, summary_pipeline: Pipeline, sampled: Document
 ) -> None:
-    doc = with_headings(sample_article)
-    summary_pipeline.services.shared_parse.parse_many([doc])
     eligible = [
-        c for c in candidates(summary_pipeline.services.parse(doc), doc.text,
-                              [(h.start, h.end) for h in doc.headings])
+        c for c in candidates(summary_pipeline.services.parse(sampled), sampled.text,
+                              [(h.start, h.end) for h in sampled.headings])
         if c.eligible
     ]
-    picked = stage.summarize(doc, ratio=0.25).sentences
+    picked = stage.summarize(sampled, ratio=0.25).sentences
     assert len(picked) == math.ceil(0.25 * len(eligible))
 
 
-def test_word_budget_caps_the_summary_length(
-    stage: SummaryStage, summary_pipeline: Pipeline, sample_article: Article
-) -> None:
-    doc = with_headings(sample_article)
-    summary_pipeline.services.shared_parse.parse_many([doc])
-    summary = stage.summarize(doc, max_words=60)
+def test_word_budget_caps_the_summary_length(stage: SummaryStage, sampled: Document) -> None:
+    summary = stage.summarize(sampled, max_words=60)
     words = [w for w in summary.text.split() if re.search(r"\w", w)]
     assert summary.sentences and len(words) <= 60
-    assert len(stage.summarize(doc, max_words=1).sentences) == 1
+    assert len(stage.summarize(sampled, max_words=1).sentences) == 1
 
 
 def test_config_accepts_one_length_mode_only() -> None:
