@@ -1624,19 +1624,16 @@ class Extractor:
 
     def _cardinal(self, num: Numeral) -> Found | list[Found] | None:
         toks = self.tokens
+        j = num.end
         if (
             num.integer_text
-            and num.end < self.n
-            and toks[num.end].text == "s"
-            and not toks[num.end].space_before
             and num.value % 10 == 0
-        ) or (
-            num.integer_text
-            and num.value % 10 == 0
-            and num.end + 1 < self.n
-            and toks[num.end].text in ("'", "’")
-            and toks[num.end + 1].lower == "s"
-            and not toks[num.end].space_before
+            and j < self.n
+            and not toks[j].space_before
+            and (
+                toks[j].text == "s"
+                or (toks[j].text in ("'", "’") and j + 1 < self.n and toks[j + 1].lower == "s")
+            )
         ):
             return None  # "the 80s", "70's music": a decade or an age, not a count
         if num.weak_scale is not None and toks[num.weak_scale[0]].text in ("G", "T", "B", "b"):
@@ -1755,7 +1752,7 @@ class Extractor:
         after = toks[j + 2].lower if j + 2 < self.n else ""
         return num.value >= other or after in SPORTS_WORDS
 
-    def _skip_score(self, num: Numeral) -> list[Found] | None:
+    def _skip_score(self, num: Numeral) -> list[Found]:
         self._last_end = num.end + 2
         return []
 
