@@ -54,7 +54,7 @@ from core.htmlview import content_security_policy, environment, render_html
 from core.settings import Settings, load_settings
 from workers.client import Client, QueueUnavailable
 from workers.keys import FINISHED, STATUSES, keys_for
-from workers.metrics import read_histograms, stage_metrics_key
+from workers.metrics import read_histograms
 from workers.protocol import article_payload, new_task_id
 from workers.store import SUBMIT, ArticleStatus
 
@@ -734,7 +734,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
             counts = await gw.count_events()
             info = await run_in_threadpool(gw.client.queue_info, 0)
             hists = await run_in_threadpool(read_histograms, gw.client.store.r,
-                                            stage_metrics_key(gw.keys))
+                                            gw.keys.stage_metrics)
         except (RedisError, OSError, QueueUnavailable) as exc:
             raise _unavailable(exc) from None
         return PlainTextResponse(

@@ -15,6 +15,7 @@ docs/queue.md documents the same table for systems in other languages; change bo
 | ``P:worker:{node}`` | hash | one worker's heartbeat: pid, host, concurrency, active, processed |
 | ``P:unacked`` / ``P:unacked_index`` / ``P:unacked_mutex`` | hash / zset / string | kombu's
   messages delivered but not acknowledged, their lease times, and the restore mutex |
+| ``P:metrics:stage_seconds`` | hash | per-stage duration histograms (``workers.metrics``) |
 """
 
 from __future__ import annotations
@@ -89,6 +90,11 @@ class Keys:
     @property
     def unacked_mutex(self) -> str:
         return f"{self.prefix}:unacked_mutex"
+
+    @property
+    def stage_metrics(self) -> str:
+        """The hash of per-stage duration histograms that workers add to (``workers.metrics``)."""
+        return f"{self.prefix}:metrics:stage_seconds"
 
     @property
     def binding(self) -> str:

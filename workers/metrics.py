@@ -17,18 +17,12 @@ from typing import Any
 from core import hookimpl
 from core.document import Document, StageRun
 from core.settings import Settings
-from workers.keys import Keys
 
 #: Upper bounds of the histogram buckets, in seconds (Prometheus ``le``), +Inf implied.
 STAGE_BUCKETS: tuple[float, ...] = (
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 )
 _SEP = "|"
-
-
-def stage_metrics_key(keys: Keys) -> str:
-    """The Redis hash holding the stage histograms for one key prefix."""
-    return f"{keys.prefix}:metrics:stage_seconds"
 
 
 def _bucket_label(seconds: float) -> str:
@@ -98,6 +92,6 @@ def document_finished(document: Document, settings: Settings) -> None:
     if store is None:
         return
     try:
-        record_runs(store.r, stage_metrics_key(store.keys), document.runs)
+        record_runs(store.r, store.keys.stage_metrics, document.runs)
     except Exception:  # metrics must never fail a document
         return
