@@ -423,12 +423,11 @@ class Extractor:
         """Whether a number is part of a longer name ("Apollo 11", "Six Nations", "FTSE
         100", "Credit Suisse First Boston"): an ORG, PRODUCT, LAW… entity around it."""
         k = bisect.bisect_right(self._name_starts, start_char)
-        for s, e, label in self._names[max(0, k - 3) : k]:
+        for s, e, _label in self._names[max(0, k - 3) : k]:
             if (
                 s <= start_char
                 and end_char <= e
                 and (s, e) != (start_char, end_char)
-                and label in ENTITY_SKIP
                 and any(ch.isalpha() for ch in self.text[s:start_char] + self.text[end_char:e])
             ):
                 return True
