@@ -58,10 +58,6 @@ class Keys:
         return f"{self.prefix}:article:{article_id}"
 
     @property
-    def article_pattern(self) -> str:
-        return f"{self.prefix}:article:*"
-
-    @property
     def events(self) -> str:
         return f"{self.prefix}:events"
 

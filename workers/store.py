@@ -254,11 +254,7 @@ class ClaimResult:
     """What a worker may do with a delivered message: ``run``, ``skip`` or ``dead``."""
 
     action: str
-    detail: str
-
-    @property
-    def attempt(self) -> int:
-        return int(self.detail) if self.action == "run" else 0
+    detail: str  # run: the attempt number; skip: the status found; dead: the reason
 
 
 @dataclass
