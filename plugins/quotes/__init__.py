@@ -59,8 +59,7 @@ class QuotesStage(Stage):
     lex: Lexicon
 
     def setup(self) -> None:
-        config = self.settings
-        self.lex = load_lexicon(config.lexicon)
+        self.lex = load_lexicon(self.settings.lexicon)
 
     @property
     def settings(self) -> QuotesConfig:
@@ -68,8 +67,6 @@ class QuotesStage(Stage):
         return self.config
 
     def process(self, doc: Document) -> None:
-        if not hasattr(self, "lex"):
-            self.setup()
         doc.quotes = find_quotes(doc, self.services.parse(doc), self.lex, self.settings)
 
 
