@@ -339,7 +339,8 @@ class DirectAttributor:
                     break
                 if self._in_quote(head):
                     break
-                phrase = self._according_at(head)
+                # "according" is the head of "to" in spaCy's parse: the phrase starts there
+                phrase = according_cue(head, self.lex)
                 if phrase is not None:
                     obj = according_object(phrase[0], self.lex)
                     cand = _Cue(phrase, obj, step <= 2, step)
@@ -369,10 +370,6 @@ class DirectAttributor:
         if best is not None and not self._speaker_ok(best.speaker, span):
             best.speaker = None
         return best
-
-    def _according_at(self, token: Token) -> tuple[Token, ...] | None:
-        # "according" is the head of "to" in spaCy's parse: the phrase starts there
-        return according_cue(token, self.lex)
 
     def _window_cue(self, q: Quoted, span: tuple[int, int]) -> _Cue | None:
         """A cue in the attribution clause right after or right before the quote."""
