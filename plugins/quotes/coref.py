@@ -143,7 +143,7 @@ class SpeakerResolver:
             name = self._proper_name(start, end)
             person = self._by_surname(name, start)
             return person.canonical if person else name
-        if head_tok is not None and self._is_bare_title(start, end, head_tok):
+        if head_tok is not None and self._is_bare_title(head_tok):
             person = self._nearest(start, title=head_tok.lemma_.lower())
             return person.canonical if person else None
         return None
@@ -179,7 +179,8 @@ class SpeakerResolver:
             return False
         return not plural or ent.label == "NORP" or head.tag_ in ("NNS", "NNPS")
 
-    def _is_bare_title(self, start: int, end: int, head: Token) -> bool:
+    def _is_bare_title(self, head: Token) -> bool:
+        """A singular title word with "the" as its determiner ('the chancellor')."""
         if not self.lex.is_title(head.lemma_) or head.tag_ in ("NNS", "NNPS"):
             return False
         dets = [c for c in head.lefts if c.dep_ == "det"]
