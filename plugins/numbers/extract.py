@@ -1823,7 +1823,7 @@ class Extractor:
         duration_designator: str | None = None,
     ) -> Found:
         """ "$10-$20", "44 mg to 50 mg", "between 30 degrees and 40 degrees", "2-3 years"
-        (a bare first number before a unit is joined later, in ``_merge_ranges``)."""
+        (a bare first number before a unit is joined later, in ``_merge_cardinal_ranges``)."""
         toks = self.tokens
         n = self.n
         prev = toks[item.start - 1].lower if item.start > 0 else ""
@@ -1914,9 +1914,7 @@ class Extractor:
         unit: Unit | None,
         designator: str | None,
     ) -> None:
-        if unit_kind == "money":
-            item.value, item.value_max = _num(lo), _num(hi)
-            return
+        """Give ``item`` both ends of its range (and the SI value of the lower end)."""
         if unit_kind == "duration" and designator is not None:
             p_lo, p_hi = duration_parts([(designator, lo)]), duration_parts([(designator, hi)])
             item.value, item.value_max = iso_duration(p_lo), iso_duration(p_hi)
