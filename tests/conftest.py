@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core import Pipeline, Settings
-from core.document import Article
+from core.document import Article, Document
 
 DATA = Path(__file__).parent / "data"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -33,7 +33,7 @@ def pipeline() -> Pipeline:
 
 
 @pytest.fixture(scope="session")
-def sample_doc(pipeline: Pipeline, sample_article: Article):  # type: ignore[no-untyped-def]
+def sample_doc(pipeline: Pipeline, sample_article: Article) -> Document:
     """The sample article run through the full default pipeline."""
     return pipeline.process(sample_article)
 
