@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -63,9 +64,10 @@ def build_pipeline(settings: Settings) -> Pipeline:
 
 def preload(pipeline: Pipeline | None = None) -> None:
     """Build (or adopt) the pipeline in the main process, before the pool forks."""
-    proc.pipeline = pipeline or build_pipeline(_settings())
-    if proc.pipeline is not None:
-        proc.pipeline.setup()
+    if pipeline is None:
+        pipeline = build_pipeline(_settings())
+    pipeline.setup()  # idempotent: a pipeline passed in may not have loaded its models yet
+    proc.pipeline = pipeline
 
 
 @signals.worker_process_init.connect
@@ -104,8 +106,6 @@ def _worker_shutdown(sender: Any = None, **_: Any) -> None:
 
 def _fallback_id(data: Any) -> str:
     """An id for an article too broken to have one, so its failure is still recorded."""
-    import re
-
     given = data.get("id") if isinstance(data, dict) else None
     if isinstance(given, str) and re.match(ID_PATTERN, given):
         return given
