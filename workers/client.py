@@ -182,8 +182,7 @@ class Client:
 
     def result(self, article_id: str) -> Document | None:
         """The finished Document (done, or failed by a required stage), else None."""
-        with self._redis("read the result"):
-            raw = self.store.document_json(article_id)
+        raw = self.result_json(article_id)
         return Document.model_validate_json(raw) if raw else None
 
     def result_json(self, article_id: str) -> str | None:
