@@ -11,6 +11,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,10 +34,15 @@ def _client(state: Any) -> Any:
     return Client(state.settings)
 
 
-def _unavailable() -> tuple[type[Exception], ...]:
+@contextmanager
+def _queue_errors() -> Iterator[None]:
+    """Report an unreachable Redis as a one-line command error, not a traceback."""
     from workers.client import QueueUnavailable
 
-    return (QueueUnavailable,)
+    try:
+        yield
+    except QueueUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _when(ts: float | None) -> str:
@@ -121,11 +127,9 @@ def register_commands(cli: click.Group) -> None:
             err_console.print(f"[red]refused[/red] {error}", highlight=False)
         client = _client(state)
         results = []
-        try:
+        with _queue_errors():
             for chunk in _progress(articles, "submitting"):
                 results.extend(client.submit_many(chunk, force=force))
-        except _unavailable() as exc:
-            raise click.ClickException(str(exc)) from None
         ids = []
         for result in results:
             if result.outcome == "invalid":
@@ -142,10 +146,8 @@ def register_commands(cli: click.Group) -> None:
         err_console.print(f"queued {queued} article(s) on {state.settings.worker.queue!r}",
                           highlight=False)
         if wait_ and ids:
-            try:
+            with _queue_errors():
                 final = client.wait(ids, timeout=timeout)
-            except _unavailable() as exc:
-                raise click.ClickException(str(exc)) from None
             unfinished = [i for i, s in final.items() if not (s and s.finished)]
             failed = [i for i, s in final.items() if s and s.status == "failed"]
             err_console.print(f"finished {len(ids) - len(unfinished)}, failed {len(failed)}",
@@ -161,10 +163,8 @@ def register_commands(cli: click.Group) -> None:
     @click.pass_obj
     def status(state: Any, ids: tuple[str, ...], as_json: bool) -> None:
         """Show the status of articles in the queue's result store."""
-        try:
+        with _queue_errors():
             found = _client(state).statuses(list(ids))
-        except _unavailable() as exc:
-            raise click.ClickException(str(exc)) from None
         missing = False
         if as_json:
             for article_id in ids:
@@ -202,7 +202,7 @@ def register_commands(cli: click.Group) -> None:
                indent: bool | None) -> None:
         """Print the Document JSON of finished articles (one per line for several)."""
         client = _client(state)
-        try:
+        with _queue_errors():
             if wait_:
                 client.wait(list(ids), timeout=timeout)
             found = client.statuses(list(ids))
@@ -222,8 +222,6 @@ def register_commands(cli: click.Group) -> None:
                            if pretty else raw)
                 if item and item.status == "failed":
                     problems += 1
-        except _unavailable() as exc:
-            raise click.ClickException(str(exc)) from None
         if problems:
             sys.exit(1)
 
@@ -234,10 +232,8 @@ def register_commands(cli: click.Group) -> None:
     @click.pass_obj
     def queue_(state: Any, as_json: bool, dead_limit: int) -> None:
         """Queue depth, running/done/failed counts, workers and dead letters."""
-        try:
+        with _queue_errors():
             info = _client(state).queue_info(dead_limit=max(dead_limit, 0))
-        except _unavailable() as exc:
-            raise click.ClickException(str(exc)) from None
         if as_json:
             data = {
                 "queue": info.queue, "depth": info.depth, "unacked": info.unacked,
@@ -282,10 +278,8 @@ def register_commands(cli: click.Group) -> None:
         """Re-submit dead-lettered articles (by id, or --all) and clear them from the list."""
         if not ids and not all_:
             raise click.UsageError("give dead-lettered ids, or --all")
-        try:
+        with _queue_errors():
             results = _client(state).resubmit_dead(None if all_ else list(ids))
-        except _unavailable() as exc:
-            raise click.ClickException(str(exc)) from None
         for r in results:
             click.echo(r.id)
         err_console.print(f"re-submitted {len(results)} article(s)", highlight=False)
