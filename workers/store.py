@@ -220,7 +220,7 @@ class ArticleStatus:
         return self.status in FINISHED
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items()}
+        return dict(self.__dict__)
 
     @classmethod
     def from_record(cls, article_id: str, rec: dict[str, str]) -> ArticleStatus:
@@ -259,6 +259,8 @@ class ClaimResult:
 
 @dataclass
 class WorkerInfo:
+    """One worker as its heartbeat shows it (``alive``: it beat within three intervals)."""
+
     node: str
     last_seen: float
     alive: bool
