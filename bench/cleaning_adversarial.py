@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.document import Article, Document  # noqa: E402
-from plugins.cleaning import CleaningConfig, CleaningStage  # noqa: E402
+from copydesk.document import Article, Document  # noqa: E402
+from copydesk.plugins.cleaning import CleaningConfig, CleaningStage  # noqa: E402
 
 #: name -> input of about one megabyte: one line, or many.
 CASES: dict[str, str] = {

@@ -44,11 +44,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.document import Article, Document  # noqa: E402
-from core.nlp import SharedParse  # noqa: E402
-from core.settings import DEFAULT_SPACY_MODEL  # noqa: E402
-from core.stage import Services  # noqa: E402
-from plugins.cleaning import CleaningConfig, CleaningStage  # noqa: E402
+from copydesk.document import Article, Document  # noqa: E402
+from copydesk.nlp import SharedParse  # noqa: E402
+from copydesk.settings import DEFAULT_SPACY_MODEL  # noqa: E402
+from copydesk.stage import Services  # noqa: E402
+from copydesk.plugins.cleaning import CleaningConfig, CleaningStage  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "eval" / "cleaning"
 _TOKEN = re.compile(r"\w+")

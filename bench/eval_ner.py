@@ -39,11 +39,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.document import Document  # noqa: E402
-from core.nlp import SharedParse  # noqa: E402
-from core.settings import DEFAULT_SPACY_MODEL  # noqa: E402
-from core.stage import Services  # noqa: E402
-from plugins.entities import EntitiesConfig, EntitiesStage  # noqa: E402
+from copydesk.document import Document  # noqa: E402
+from copydesk.nlp import SharedParse  # noqa: E402
+from copydesk.settings import DEFAULT_SPACY_MODEL  # noqa: E402
+from copydesk.stage import Services  # noqa: E402
+from copydesk.plugins.entities import EntitiesConfig, EntitiesStage  # noqa: E402
 
 DEFAULT_GOLD = ROOT.parent / "shared" / "eval" / "ner" / "conll2003-eng.testa"
 

@@ -37,8 +37,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from plugins.numbers.money import currency_table  # noqa: E402
-from plugins.numbers.units import Unit, unit_table  # noqa: E402
+from copydesk.plugins.numbers.money import currency_table  # noqa: E402
+from copydesk.plugins.numbers.units import Unit, unit_table  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval" / "numbers"
 DURATION_SECONDS = {
@@ -270,9 +270,9 @@ def counts_as_number(pred: Pred) -> bool:
 
 
 def copydesk_system() -> Callable[[list[str]], list[list[Pred]]]:
-    from core import Pipeline, Settings
-    from core.document import Article
-    from core.logs import configure_logging
+    from copydesk import Pipeline, Settings
+    from copydesk.document import Article
+    from copydesk.logs import configure_logging
 
     configure_logging(level="WARNING")
     pipeline = Pipeline.build(

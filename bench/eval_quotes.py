@@ -274,7 +274,7 @@ def _paragraphs(sp: Any) -> list[Any]:
 
 def build_pipeline() -> tuple[Any, str]:
     """The quotes stage with the entities stage when installed; says which was used."""
-    from core import Pipeline, PipelineError, Settings
+    from copydesk import Pipeline, PipelineError, Settings
 
     settings = Settings()
     settings.pipeline.stages = ["entities", "quotes"]
@@ -286,8 +286,8 @@ def build_pipeline() -> tuple[Any, str]:
 
 
 def evaluate(data: Path = DEFAULT_DATA, limit: int | None = None) -> dict[str, Any]:
-    from core.document import Article as Submitted
-    from core.document import Document
+    from copydesk.document import Article as Submitted
+    from copydesk.document import Document
 
     articles = load_articles(data, limit)
     pipeline, entities_from = build_pipeline()

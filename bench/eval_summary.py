@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from core import Pipeline, Settings
-from core.document import Article, Document
+from copydesk import Pipeline, Settings
+from copydesk.document import Article, Document
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SETS = {

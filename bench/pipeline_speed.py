@@ -20,8 +20,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from core import Article, Pipeline, Settings
-from core.nlp import load_model
+from copydesk import Article, Pipeline, Settings
+from copydesk.nlp import load_model
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "bbc-news-2005.jsonl"
 

@@ -39,10 +39,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core import Pipeline, Settings  # noqa: E402
-from core.document import parse_article  # noqa: E402
-from core.logs import configure_logging  # noqa: E402
-from workers.client import Client  # noqa: E402
+from copydesk import Pipeline, Settings  # noqa: E402
+from copydesk.document import parse_article  # noqa: E402
+from copydesk.logs import configure_logging  # noqa: E402
+from copydesk.workers.client import Client  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "bbc-news-2005.jsonl"
 COPYDESK = str(Path(sys.executable).with_name("copydesk"))

@@ -2,14 +2,14 @@
 
 Plugin authors need only this::
 
-    from core import Stage, StageConfig, hookimpl, Document
+    from copydesk import Stage, StageConfig, hookimpl, Document
 """
 
-from core.document import Article, Document, InvalidArticle, parse_article
-from core.hookspecs import hookimpl
-from core.pipeline import Pipeline, PipelineError
-from core.settings import Settings, load_settings
-from core.stage import Services, Stage, StageConfig
+from copydesk.document import Article, Document, InvalidArticle, parse_article
+from copydesk.hookspecs import hookimpl
+from copydesk.pipeline import Pipeline, PipelineError
+from copydesk.settings import Settings, load_settings
+from copydesk.stage import Services, Stage, StageConfig
 
 __version__ = "0.1.0"
 

@@ -16,13 +16,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from core.document import Article, Document, document_json_schema
-from core.inputs import InputError, read_inputs
-from core.logs import configure_logging
-from core.nlp import ModelNotInstalled
-from core.pipeline import Pipeline, PipelineError, resolve_order
-from core.plugins import PluginManager, build_plugin_manager
-from core.settings import ConfigFileError, Settings, load_settings
+from copydesk.document import Article, Document, document_json_schema
+from copydesk.inputs import InputError, read_inputs
+from copydesk.logs import configure_logging
+from copydesk.nlp import ModelNotInstalled
+from copydesk.pipeline import Pipeline, PipelineError, resolve_order
+from copydesk.plugin_manager import PluginManager, build_plugin_manager
+from copydesk.settings import ConfigFileError, Settings, load_settings
 
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -176,12 +176,12 @@ def _run_with_progress(pipeline: Pipeline, articles: list[Article]) -> list[Docu
 
 def _emit(docs: list[Document], fmt: str, out: IO[str], indent: bool | None) -> None:
     if fmt == "html":
-        from core.htmlview import render_html
+        from copydesk.htmlview import render_html
 
         out.write(render_html(docs))
         return
     if fmt == "text":
-        from core.terminal import print_document
+        from copydesk.terminal import print_document
 
         console = Console(file=out, force_terminal=out.isatty(), soft_wrap=False)
         for doc in docs:

@@ -3,7 +3,7 @@
 A plugin is a module (or object) registered under the ``copydesk`` entry-point group.
 It implements any of the hooks below with the ``@hookimpl`` decorator::
 
-    from core import hookimpl
+    from copydesk import hookimpl
 
     @hookimpl
     def register_stages():
@@ -22,9 +22,9 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from core.document import Document
-    from core.settings import Settings
-    from core.stage import Stage
+    from copydesk.document import Document
+    from copydesk.settings import Settings
+    from copydesk.stage import Stage
 
 PROJECT = "copydesk"
 

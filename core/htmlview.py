@@ -31,7 +31,7 @@ from typing import Any, Literal
 from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from core.document import Document, NumberMention, Quote
+from copydesk.document import Document, NumberMention, Quote
 
 #: Outer-to-inner order of layers whose spans cover exactly the same characters.
 LAYER_ORDER: tuple[str, ...] = (
@@ -407,7 +407,7 @@ def exact_text(text: str) -> Markup:
 
 
 def _asset(name: str) -> str:
-    return resources.files("core.templates").joinpath(name).read_text(encoding="utf-8")
+    return resources.files("copydesk.templates").joinpath(name).read_text(encoding="utf-8")
 
 
 @cache
@@ -444,7 +444,7 @@ def content_security_policy(
 
 def environment(*extra: BaseLoader) -> Environment:
     """A Jinja2 environment with autoescaping on, loading from ``extra`` then the core's."""
-    loaders: list[BaseLoader] = [*extra, PackageLoader("core", "templates")]
+    loaders: list[BaseLoader] = [*extra, PackageLoader("copydesk", "templates")]
     env = Environment(
         loader=ChoiceLoader(loaders),
         autoescape=True,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.document import DEFAULT_MAX_CHARS, Article, InvalidArticle, parse_article
+from copydesk.document import DEFAULT_MAX_CHARS, Article, InvalidArticle, parse_article
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc as SpacyDoc
 
-    from core.document import Document
+    from copydesk.document import Document
 
 #: Names that mean the same pipeline: the default model is repacked under another name.
 MODEL_ALIASES = {

@@ -17,12 +17,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from core.document import Article, Document, StageRun
-from core.logs import get_logger
-from core.nlp import SharedParse
-from core.plugins import PluginManager, StageEntry, build_plugin_manager
-from core.settings import Settings
-from core.stage import Services, Stage
+from copydesk.document import Article, Document, StageRun
+from copydesk.logs import get_logger
+from copydesk.nlp import SharedParse
+from copydesk.plugin_manager import PluginManager, StageEntry, build_plugin_manager
+from copydesk.settings import Settings
+from copydesk.stage import Services, Stage
 
 log = get_logger("copydesk.pipeline")
 

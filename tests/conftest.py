@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core import Pipeline, Settings
-from core.document import Article, Document
+from copydesk import Pipeline, Settings
+from copydesk.document import Article, Document
 
 DATA = Path(__file__).parent / "data"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

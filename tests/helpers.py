@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import Document, Pipeline, Settings, Stage, StageConfig, hookimpl
-from core.document import Entity
-from core.plugins import PluginManager
+from copydesk import Document, Pipeline, Settings, Stage, StageConfig, hookimpl
+from copydesk.document import Entity
+from copydesk.plugin_manager import PluginManager
 
 
 class UpperConfig(StageConfig):

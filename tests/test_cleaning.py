@@ -14,12 +14,12 @@ from types import ModuleType
 
 import pytest
 
-from core import Pipeline, PipelineError, Settings
-from core.document import Article, Document
-from core.nlp import load_model
-from core.settings import DEFAULT_SPACY_MODEL
-from plugins.cleaning import CleaningConfig, CleaningStage
-from plugins.cleaning.rules import DEFAULT_RULES_FILE, RuleError, backtracking_risk, load_rules
+from copydesk import Pipeline, PipelineError, Settings
+from copydesk.document import Article, Document
+from copydesk.nlp import load_model
+from copydesk.settings import DEFAULT_SPACY_MODEL
+from copydesk.plugins.cleaning import CleaningConfig, CleaningStage
+from copydesk.plugins.cleaning.rules import DEFAULT_RULES_FILE, RuleError, backtracking_risk, load_rules
 from tests.conftest import shared_path
 
 ROOT = Path(__file__).resolve().parents[1]

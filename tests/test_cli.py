@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from core.cli import cli
+from copydesk.cli import cli
 
 SAMPLE = Path(__file__).parent / "data" / "istanbul-peace-talks.txt"
 

@@ -17,7 +17,7 @@ from dockerfile_parse import DockerfileParser
 from yamllint import linter
 from yamllint.config import YamlLintConfig
 
-from core.settings import WorkerSettings
+from copydesk.settings import WorkerSettings
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 K8S = DEPLOY / "k8s"

@@ -7,7 +7,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from core.document import (
+from copydesk.document import (
     Article,
     Document,
     Entity,

@@ -7,10 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from core.document import Article
-from workers.gateway import GatewayError, parse_articles, prometheus_text, wants_html
-from workers.metrics import StageHistogram
-from workers.serve_cli import bind_address
+from copydesk.document import Article
+from copydesk.workers.gateway import GatewayError, parse_articles, prometheus_text, wants_html
+from copydesk.workers.metrics import StageHistogram
+from copydesk.workers.serve_cli import bind_address
 
 
 def refusal(body: bytes, content_type: str = "application/json", max_batch: int = 10,

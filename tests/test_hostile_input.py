@@ -7,7 +7,7 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import Article, Pipeline
+from copydesk import Article, Pipeline
 
 NEWSY = st.text(
     alphabet=st.sampled_from(

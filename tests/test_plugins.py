@@ -12,9 +12,9 @@ from pathlib import Path
 import click
 import pytest
 
-from core import Article, Pipeline, PipelineError, Settings, hookimpl, hookspecs
-from core.logs import configure_logging
-from core.plugins import PluginManager
+from copydesk import Article, Pipeline, PipelineError, Settings, hookimpl, hookspecs
+from copydesk.logs import configure_logging
+from copydesk.plugin_manager import PluginManager
 from tests.helpers import CapitalsStage, Plugin, TextStage
 
 TESTS = Path(__file__).parent
@@ -176,7 +176,7 @@ def copydesk(site: Path, *args: str, stdin: str | None = None) -> subprocess.Com
     env = {**os.environ, "PYTHONPATH": str(site), "COPYDESK_PIPELINE__STAGES": "",
            "COPYDESK_LOAD_PLUGINS": "readtime,broken_import,bad_stage,cleaning"}
     env.pop("COPYDESK_PIPELINE__STAGES")
-    return subprocess.run([sys.executable, "-m", "core.cli", *args], env=env, input=stdin,
+    return subprocess.run([sys.executable, "-m", "copydesk.cli", *args], env=env, input=stdin,
                           capture_output=True, text=True, timeout=120)
 
 

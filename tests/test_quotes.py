@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from core import Settings
-from core.document import Article, Document, Entity, Quote
-from core.nlp import SharedParse
-from core.stage import Services
-from plugins.quotes import QuotesConfig, QuotesStage
-from plugins.quotes.marks import find_quoted
+from copydesk import Settings
+from copydesk.document import Article, Document, Entity, Quote
+from copydesk.nlp import SharedParse
+from copydesk.stage import Services
+from copydesk.plugins.quotes import QuotesConfig, QuotesStage
+from copydesk.plugins.quotes.marks import find_quoted
 from tests.conftest import shared_path
 
 ROOT = Path(__file__).resolve().parents[1]

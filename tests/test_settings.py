@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import ConfigFileError, Settings, load_settings
+from copydesk.settings import ConfigFileError, Settings, load_settings
 
 
 def test_defaults_work_with_nothing_set(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,10 +8,10 @@ import re
 
 import pytest
 
-from core import Pipeline, Settings
-from core.document import Article, Document, Heading
-from plugins.summary import SummaryConfig, SummaryStage
-from plugins.summary.features import candidates, is_furniture, stamp_length
+from copydesk import Pipeline, Settings
+from copydesk.document import Article, Document, Heading
+from copydesk.plugins.summary import SummaryConfig, SummaryStage
+from copydesk.plugins.summary.features import candidates, is_furniture, stamp_length
 from tests.conftest import shared_path
 
 #: The heading lines of the sample article, marked by hand until the cleaning stage does it.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.document import (
+from copydesk.document import (
     Document,
     Entity,
     Heading,

@@ -22,9 +22,9 @@ from typing import Any
 from celery import Celery, signals
 from kombu import Exchange, Queue
 
-from core.settings import Settings, load_settings
-from workers.keys import keys_for
-from workers.protocol import TASK_NAME
+from copydesk.settings import Settings, load_settings
+from copydesk.workers.keys import keys_for
+from copydesk.workers.protocol import TASK_NAME
 
 _app: Celery | None = None
 _settings: Settings | None = None
@@ -98,7 +98,7 @@ def get_app() -> Celery:
         settings = current_settings()
         app = Celery("copydesk", set_as_current=True)
         app.conf.update(celery_config(settings))
-        from workers import tasks
+        from copydesk.workers import tasks
 
         tasks.register(app)
         _app = app

@@ -1,6 +1,6 @@
 """The Python client of the copydesk queue: submit articles, read statuses and results, wait.
 
-    from workers.client import Client
+    from copydesk.workers.client import Client
 
     client = Client()                      # settings from COPYDESK_* / the TOML file
     sub = client.submit({"text": "…", "title": "…"})
@@ -26,11 +26,11 @@ from urllib.parse import urlsplit, urlunsplit
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from core.document import Article, Document, InvalidArticle, parse_article
-from core.settings import Settings, load_settings
-from workers.keys import FINISHED, keys_for
-from workers.protocol import article_payload, new_task_id
-from workers.store import ArticleStatus, QueueInfo, Store, redis_client
+from copydesk.document import Article, Document, InvalidArticle, parse_article
+from copydesk.settings import Settings, load_settings
+from copydesk.workers.keys import FINISHED, keys_for
+from copydesk.workers.protocol import article_payload, new_task_id
+from copydesk.workers.store import ArticleStatus, QueueInfo, Store, redis_client
 
 __all__ = [
     "ArticleStatus",

@@ -48,15 +48,15 @@ from redis.exceptions import RedisError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core import __version__
-from core.document import ID_PATTERN, Article, Document, InvalidArticle
-from core.htmlview import content_security_policy, environment, render_html
-from core.settings import Settings, load_settings
-from workers.client import Client, QueueUnavailable
-from workers.keys import FINISHED, STATUSES, keys_for
-from workers.metrics import read_histograms
-from workers.protocol import article_payload, new_task_id
-from workers.store import SUBMIT, ArticleStatus
+from copydesk import __version__
+from copydesk.document import ID_PATTERN, Article, Document, InvalidArticle
+from copydesk.htmlview import content_security_policy, environment, render_html
+from copydesk.settings import Settings, load_settings
+from copydesk.workers.client import Client, QueueUnavailable
+from copydesk.workers.keys import FINISHED, STATUSES, keys_for
+from copydesk.workers.metrics import read_histograms
+from copydesk.workers.protocol import article_payload, new_task_id
+from copydesk.workers.store import SUBMIT, ArticleStatus
 
 JSON_LINES_TYPES = frozenset({
     "application/x-ndjson", "application/jsonl", "application/x-jsonlines",
@@ -457,7 +457,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     settings = settings or load_settings()
     gw = Gateway(settings, client)
     limits = settings.gateway
-    templates = environment(PackageLoader("workers", "templates"))
+    templates = environment(PackageLoader("copydesk.workers", "templates"))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

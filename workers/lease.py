@@ -39,10 +39,10 @@ from celery.exceptions import WorkerLostError
 from celery.worker import state as worker_state
 from celery.worker.request import Request
 
-from core.document import InvalidArticle, parse_article
-from core.logs import get_logger
-from core.settings import Settings
-from workers.store import Store
+from copydesk.document import InvalidArticle, parse_article
+from copydesk.logs import get_logger
+from copydesk.settings import Settings
+from copydesk.workers.store import Store
 
 log = get_logger("copydesk.lease")
 

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core import hookimpl
-from core.document import Document, StageRun
-from core.settings import Settings
+from copydesk import hookimpl
+from copydesk.document import Document, StageRun
+from copydesk.settings import Settings
 
 #: Upper bounds of the histogram buckets, in seconds (Prometheus ``le``), +Inf implied.
 STAGE_BUCKETS: tuple[float, ...] = (
@@ -87,7 +87,7 @@ def read_histograms(client: Any, key: str) -> list[StageHistogram]:
 @hookimpl
 def document_finished(document: Document, settings: Settings) -> None:
     """In a worker process, add the document's stage durations to the shared histograms."""
-    tasks = sys.modules.get("workers.tasks")
+    tasks = sys.modules.get("copydesk.workers.tasks")
     store = getattr(getattr(tasks, "proc", None), "store", None)
     if store is None:
         return

@@ -20,16 +20,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from core import hookimpl
-from core.document import Article
-from core.inputs import InputError, read_inputs
-from workers.metrics import document_finished  # noqa: F401  (hook: stage duration histograms)
+from copydesk import hookimpl
+from copydesk.document import Article
+from copydesk.inputs import InputError, read_inputs
+from copydesk.workers.metrics import document_finished  # noqa: F401  (hook: stage duration histograms)
 
 err_console = Console(stderr=True)
 
 
 def _client(state: Any) -> Any:
-    from workers.client import Client
+    from copydesk.workers.client import Client
 
     return Client(state.settings)
 
@@ -37,7 +37,7 @@ def _client(state: Any) -> Any:
 @contextmanager
 def _queue_errors() -> Iterator[None]:
     """Report an unreachable Redis as a one-line command error, not a traceback."""
-    from workers.client import QueueUnavailable
+    from copydesk.workers.client import QueueUnavailable
 
     try:
         yield
@@ -74,9 +74,9 @@ def register_commands(cli: click.Group) -> None:
                pool: str, log_format: str | None, loglevel: str, show_config: bool,
                celery_args: tuple[str, ...]) -> None:
         """Start a Celery worker for copydesk; any other Celery worker option passes through."""
-        from core.nlp import ModelNotInstalled
-        from workers import app as app_module
-        from workers import tasks
+        from copydesk.nlp import ModelNotInstalled
+        from copydesk.workers import app as app_module
+        from copydesk.workers import tasks
 
         settings = state.settings
         if queue:
@@ -93,7 +93,7 @@ def register_commands(cli: click.Group) -> None:
         fmt = log_format or (settings.log_format if settings.log_format != "auto"
                              else "console" if sys.stderr.isatty() else "json")
         app_module.set_log_format(fmt)
-        from core.logs import configure_logging
+        from copydesk.logs import configure_logging
 
         configure_logging(fmt, loglevel)
         pipeline = state.pipeline()  # a build error stops here, with its message
@@ -287,7 +287,7 @@ def register_commands(cli: click.Group) -> None:
             err_console.print("[yellow]some ids were not in the dead-letter list[/yellow]")
             sys.exit(1)
 
-    from workers.serve_cli import add_serve_command  # `serve`: the HTTP gateway
+    from copydesk.workers.serve_cli import add_serve_command  # `serve`: the HTTP gateway
 
     add_serve_command(cli)
 
@@ -306,6 +306,6 @@ def _progress(articles: list[Article], label: str, size: int = 200) -> Iterator[
 
 
 def _redact(url: str) -> str:
-    from workers.client import redact_url
+    from copydesk.workers.client import redact_url
 
     return redact_url(url)

@@ -15,7 +15,7 @@ import socket
 import uuid
 from typing import Any
 
-from core.document import Article
+from copydesk.document import Article
 
 TASK_NAME = "copydesk.process"
 

@@ -22,7 +22,7 @@ def bind_address(host: str | None, has_tokens: bool) -> tuple[str, str | None]:
     Without a token the gateway accepts anyone who can reach it, so it binds to loopback
     only, whatever was asked; with tokens it binds where asked (default: all interfaces).
     """
-    from workers.gateway import loopback
+    from copydesk.workers.gateway import loopback
 
     if has_tokens:
         return host or "0.0.0.0", None
@@ -53,7 +53,7 @@ def add_serve_command(cli: click.Group) -> None:
     def serve(state: Any, host: str | None, port: int | None, tokens: tuple[str, ...],
               print_openapi: bool, access_log: bool) -> None:
         """HTTP gateway for other systems: submit articles, read Documents, follow events."""
-        from workers.gateway import create_app
+        from copydesk.workers.gateway import create_app
 
         settings = state.settings
         if tokens:

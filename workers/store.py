@@ -25,9 +25,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
-from core.settings import Settings, WorkerSettings
-from workers.keys import FINISHED, STATUSES, Keys, RecordField, keys_for
-from workers.protocol import build_message
+from copydesk.settings import Settings, WorkerSettings
+from copydesk.workers.keys import FINISHED, STATUSES, Keys, RecordField, keys_for
+from copydesk.workers.protocol import build_message
 
 # -- Lua scripts ------------------------------------------------------------------------
 

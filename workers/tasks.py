@@ -25,14 +25,14 @@ from celery.exceptions import Reject, SoftTimeLimitExceeded
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from core.document import ID_PATTERN, Document, InvalidArticle, parse_article
-from core.logs import get_logger
-from core.pipeline import Pipeline
-from core.plugins import build_plugin_manager
-from core.settings import Settings
-from workers.lease import LeaseKeeper, die_with_parent, main_process
-from workers.protocol import TASK_NAME, article_payload
-from workers.store import Store
+from copydesk.document import ID_PATTERN, Document, InvalidArticle, parse_article
+from copydesk.logs import get_logger
+from copydesk.pipeline import Pipeline
+from copydesk.plugin_manager import build_plugin_manager
+from copydesk.settings import Settings
+from copydesk.workers.lease import LeaseKeeper, die_with_parent, main_process
+from copydesk.workers.protocol import TASK_NAME, article_payload
+from copydesk.workers.store import Store
 
 log = get_logger("copydesk.worker")
 
@@ -49,7 +49,7 @@ proc = _ProcessState()
 
 
 def _settings() -> Settings:
-    from workers.app import current_settings
+    from copydesk.workers.app import current_settings
 
     return current_settings()
 
@@ -193,7 +193,7 @@ def _timed_out(store: Store, article_id: str, task_id: str, settings: Settings,
 class ProcessTask(Task):
     """Task class of ``copydesk.process``: late acks, re-queue on worker loss, lease-aware."""
 
-    Request = "workers.lease:LeaseRequest"
+    Request = "copydesk.workers.lease:LeaseRequest"
     acks_late = True
     reject_on_worker_lost = True
     acks_on_timeout = False

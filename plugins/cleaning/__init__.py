@@ -24,11 +24,11 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from core import Document, Stage, StageConfig, hookimpl
-from core.document import Heading, Removal
-from plugins.cleaning.cleaner import BOILERPLATE, Cleaned, Cleaner
-from plugins.cleaning.html import extract_html
-from plugins.cleaning.rules import DEFAULT_RULES_FILE, Rule, RuleError, load_rules
+from copydesk import Document, Stage, StageConfig, hookimpl
+from copydesk.document import Heading, Removal
+from copydesk.plugins.cleaning.cleaner import BOILERPLATE, Cleaned, Cleaner
+from copydesk.plugins.cleaning.html import extract_html
+from copydesk.plugins.cleaning.rules import DEFAULT_RULES_FILE, Rule, RuleError, load_rules
 
 __all__ = [
     "BOILERPLATE",

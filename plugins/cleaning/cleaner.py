@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from plugins.cleaning.boilerplate import (
+from copydesk.plugins.cleaning.boilerplate import (
     Params,
     choose_stop_words,
     classify,
@@ -22,8 +22,8 @@ from plugins.cleaning.boilerplate import (
     intrinsic_label,
     line_features,
 )
-from plugins.cleaning.normalize import iter_lines, normalize_line
-from plugins.cleaning.rules import MAX_LINE_RULE_CHARS, Rule
+from copydesk.plugins.cleaning.normalize import iter_lines, normalize_line
+from copydesk.plugins.cleaning.rules import MAX_LINE_RULE_CHARS, Rule
 
 #: Reason recorded for lines the classifier dropped.
 BOILERPLATE = "boilerplate"

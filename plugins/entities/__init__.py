@@ -42,10 +42,10 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 
-from core import Document, Stage, StageConfig, hookimpl
-from core.document import Entity
-from plugins.entities.canonical import Mention, canonicalize
-from plugins.entities.filters import (
+from copydesk import Document, Stage, StageConfig, hookimpl
+from copydesk.document import Entity
+from copydesk.plugins.entities.canonical import Mention, canonicalize
+from copydesk.plugins.entities.filters import (
     NAME_LABELS,
     PLACE_LABELS,
     Lexicon,
@@ -54,7 +54,7 @@ from plugins.entities.filters import (
     noise_reason,
     trim,
 )
-from plugins.entities.rules import (
+from copydesk.plugins.entities.rules import (
     BUILTIN_PATTERNS,
     BUILTIN_STOPLISTS,
     Match,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from plugins.entities.rules import StopLists, word_key
+from copydesk.plugins.entities.rules import StopLists, word_key
 
 if TYPE_CHECKING:
     from spacy.language import Language

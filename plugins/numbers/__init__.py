@@ -13,9 +13,9 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from core import Stage, StageConfig, hookimpl
-from core.document import Document, NumberMention
-from plugins.numbers.extract import extract_numbers
+from copydesk import Stage, StageConfig, hookimpl
+from copydesk.document import Document, NumberMention
+from copydesk.plugins.numbers.extract import extract_numbers
 
 
 class NumbersConfig(StageConfig):

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from plugins.numbers.money import WEIGHT_WORDS, CurrencyMatch, currency_table
-from plugins.numbers.qualifiers import qualifier_table
-from plugins.numbers.times import (
+from copydesk.plugins.numbers.money import WEIGHT_WORDS, CurrencyMatch, currency_table
+from copydesk.plugins.numbers.qualifiers import qualifier_table
+from copydesk.plugins.numbers.times import (
     ClockTime,
     DateSpec,
     duration_parts,
@@ -32,9 +32,9 @@ from plugins.numbers.times import (
     read_date,
     resolve_date,
 )
-from plugins.numbers.tokens import tokenize
-from plugins.numbers.units import INCH_CONTEXT, Unit, unit_table
-from plugins.numbers.words import (
+from copydesk.plugins.numbers.tokens import tokenize
+from copydesk.plugins.numbers.units import INCH_CONTEXT, Unit, unit_table
+from copydesk.plugins.numbers.words import (
     HYPHENS,
     UNICODE_FRACTIONS,
     read_word_number,

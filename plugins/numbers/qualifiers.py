@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from plugins.numbers.tokens import Token, phrase_tokens
+from copydesk.plugins.numbers.tokens import Token, phrase_tokens
 
 DATA = Path(__file__).parent / "data"
 

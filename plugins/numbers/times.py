@@ -18,7 +18,7 @@ from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 
-from plugins.numbers.tokens import Token
+from copydesk.plugins.numbers.tokens import Token
 
 DATA = Path(__file__).parent / "data"
 

@@ -14,13 +14,13 @@ from typing import ClassVar
 from pydantic import Field
 from spacy.tokens import Doc as SpacyDoc
 
-from core import Document, Stage, StageConfig, hookimpl
-from core.document import Quote, Speaker
-from plugins.quotes.attribution import Attribution, DirectAttributor
-from plugins.quotes.coref import SpeakerResolver
-from plugins.quotes.lexicon import Lexicon, load_lexicon
-from plugins.quotes.marks import find_quoted
-from plugins.quotes.reported import ReportedFinder
+from copydesk import Document, Stage, StageConfig, hookimpl
+from copydesk.document import Quote, Speaker
+from copydesk.plugins.quotes.attribution import Attribution, DirectAttributor
+from copydesk.plugins.quotes.coref import SpeakerResolver
+from copydesk.plugins.quotes.lexicon import Lexicon, load_lexicon
+from copydesk.plugins.quotes.marks import find_quoted
+from copydesk.plugins.quotes.reported import ReportedFinder
 
 __all__ = ["QuotesConfig", "QuotesStage", "register_stages"]
 

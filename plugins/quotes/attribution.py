@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from spacy.tokens import Doc as SpacyDoc
 from spacy.tokens import Token
 
-from plugins.quotes.lexicon import Lexicon
-from plugins.quotes.marks import Quoted, SpanIndex
+from copydesk.plugins.quotes.lexicon import Lexicon
+from copydesk.plugins.quotes.marks import Quoted, SpanIndex
 
 #: Dependency labels that may widen a speaker's head word to its noun phrase (left side).
 _NP_LEFT = {"det", "amod", "compound", "poss", "nmod", "nummod", "quantmod", "advmod", "case",

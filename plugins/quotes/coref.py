@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc as SpacyDoc
 from spacy.tokens import Token
 
-from core.document import Entity
-from plugins.quotes.lexicon import FEMALE, MALE, Lexicon
-from plugins.quotes.marks import SpanIndex
+from copydesk.document import Entity
+from copydesk.plugins.quotes.lexicon import FEMALE, MALE, Lexicon
+from copydesk.plugins.quotes.marks import SpanIndex
 
 #: Entity labels that can name a speaker.
 SPEAKER_LABELS = ("PERSON", "ORG", "NORP", "GPE", "PER")

@@ -24,7 +24,7 @@ from spacy.tokens import Doc as SpacyDoc
 from spacy.tokens import Span as SpacySpan
 from spacy.tokens import Token
 
-from plugins.quotes.attribution import (
+from copydesk.plugins.quotes.attribution import (
     Attribution,
     according_cue,
     according_object,
@@ -33,8 +33,8 @@ from plugins.quotes.attribution import (
     positional_speaker,
     speaker_of,
 )
-from plugins.quotes.lexicon import Lexicon
-from plugins.quotes.marks import SpanIndex
+from copydesk.plugins.quotes.lexicon import Lexicon
+from copydesk.plugins.quotes.marks import SpanIndex
 
 _NOT_SOURCES = {"it", "this", "that", "which", "there", "what", "who", "these", "those",
                 "one", "you"}

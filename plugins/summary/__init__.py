@@ -15,10 +15,10 @@ import math
 
 from pydantic import Field, model_validator
 
-from core import Document, Stage, StageConfig, hookimpl
-from core.document import Summary, SummarySentence
-from plugins.summary.features import candidates, term_list
-from plugins.summary.rank import Weights, background_zipf, prepare, select
+from copydesk import Document, Stage, StageConfig, hookimpl
+from copydesk.document import Summary, SummarySentence
+from copydesk.plugins.summary.features import candidates, term_list
+from copydesk.plugins.summary.rank import Weights, background_zipf, prepare, select
 
 __all__ = ["SummaryConfig", "SummaryStage", "Weights", "register_stages"]
 

@@ -40,7 +40,7 @@ from functools import lru_cache
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from plugins.summary.features import Candidate
+from copydesk.plugins.summary.features import Candidate
 
 
 class Weights(BaseModel):

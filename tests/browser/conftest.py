@@ -73,5 +73,5 @@ def browser() -> Iterator[Any]:
 
 def copydesk(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run the ``copydesk`` command line of this checkout in a subprocess."""
-    return subprocess.run([sys.executable, "-m", "core.cli", *args], cwd=cwd or ROOT,
+    return subprocess.run([sys.executable, "-m", "copydesk.cli", *args], cwd=cwd or ROOT,
                           capture_output=True, text=True, timeout=600)

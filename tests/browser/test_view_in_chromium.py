@@ -12,8 +12,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from core.document import Document
-from core.htmlview import render_html
+from copydesk.document import Document
+from copydesk.htmlview import render_html
 from tests.browser.conftest import SAMPLE, copydesk
 from tests.viewdocs import HOSTILE_TEXT, annotated_sample, hostile_document
 

@@ -113,14 +113,14 @@ class Cluster:
         return env
 
     def settings(self):  # type: ignore[no-untyped-def]
-        from core.settings import Settings, WorkerSettings
+        from copydesk.settings import Settings, WorkerSettings
 
         values = {k.removeprefix("COPYDESK_WORKER__").lower(): v
                   for k, v in self.env().items() if k.startswith("COPYDESK_WORKER__")}
         return Settings(redis_url=self.redis_url, worker=WorkerSettings(**values))
 
     def client(self):  # type: ignore[no-untyped-def]
-        from workers.client import Client
+        from copydesk.workers.client import Client
 
         return Client(self.settings())
 

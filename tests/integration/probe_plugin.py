@@ -18,7 +18,7 @@ import os
 import signal
 import time
 
-from core import Document, Stage, StageConfig, hookimpl
+from copydesk import Document, Stage, StageConfig, hookimpl
 
 KILL_MARK = "KILL-THE-WORKER"
 BREAK_MARK = "BREAK-THE-STAGE"

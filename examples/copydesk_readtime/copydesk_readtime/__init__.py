@@ -1,6 +1,6 @@
 """An example external copydesk plugin: adds word count and reading time to each document."""
 
-from core import Document, Stage, StageConfig, hookimpl
+from copydesk import Document, Stage, StageConfig, hookimpl
 
 
 class ReadtimeConfig(StageConfig):

@@ -15,9 +15,9 @@ from typing import Any
 
 import pluggy
 
-from core import hookspecs
-from core.logs import get_logger
-from core.stage import Stage, declaration_problems
+from copydesk import hookspecs
+from copydesk.logs import get_logger
+from copydesk.stage import Stage, declaration_problems
 
 log = get_logger("copydesk.plugins")
 
