@@ -46,9 +46,9 @@ if str(ROOT) not in sys.path:
 
 from copydesk.document import Article, Document  # noqa: E402
 from copydesk.nlp import SharedParse  # noqa: E402
+from copydesk.plugins.cleaning import CleaningConfig, CleaningStage  # noqa: E402
 from copydesk.settings import DEFAULT_SPACY_MODEL  # noqa: E402
 from copydesk.stage import Services  # noqa: E402
-from copydesk.plugins.cleaning import CleaningConfig, CleaningStage  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "eval" / "cleaning"
 _TOKEN = re.compile(r"\w+")

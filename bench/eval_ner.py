@@ -41,9 +41,9 @@ if str(ROOT) not in sys.path:
 
 from copydesk.document import Document  # noqa: E402
 from copydesk.nlp import SharedParse  # noqa: E402
+from copydesk.plugins.entities import EntitiesConfig, EntitiesStage  # noqa: E402
 from copydesk.settings import DEFAULT_SPACY_MODEL  # noqa: E402
 from copydesk.stage import Services  # noqa: E402
-from copydesk.plugins.entities import EntitiesConfig, EntitiesStage  # noqa: E402
 
 DEFAULT_GOLD = ROOT.parent / "shared" / "eval" / "ner" / "conll2003-eng.testa"
 

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from copydesk import Pipeline, Settings
 from copydesk.document import Article, Document
 

@@ -17,11 +17,10 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
 from copydesk import Article, Pipeline, Settings
 from copydesk.nlp import load_model
+from rich.console import Console
+from rich.table import Table
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "bbc-news-2005.jsonl"
 

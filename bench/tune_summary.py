@@ -28,12 +28,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from eval_summary import load_set, reference_sentence_count
-
 from copydesk import Settings
 from copydesk.nlp import load_model
 from copydesk.plugins.summary.features import candidates, term_list
 from copydesk.plugins.summary.rank import Ranked, Weights, prepare, select
+from eval_summary import load_set, reference_sentence_count
 
 #: The grid each weight is searched over.
 GRID: dict[str, list[float]] = {

@@ -12,10 +12,6 @@ from datetime import datetime
 from typing import IO, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-
 from copydesk.document import Article, Document, document_json_schema
 from copydesk.inputs import InputError, read_inputs
 from copydesk.logs import configure_logging
@@ -23,6 +19,9 @@ from copydesk.nlp import ModelNotInstalled
 from copydesk.pipeline import Pipeline, PipelineError, resolve_order
 from copydesk.plugin_manager import PluginManager, build_plugin_manager
 from copydesk.settings import ConfigFileError, Settings, load_settings
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 err_console = Console(stderr=True, soft_wrap=True)
 

@@ -21,7 +21,6 @@ import pluggy
 
 if TYPE_CHECKING:
     import click
-
     from copydesk.document import Document
     from copydesk.settings import Settings
     from copydesk.stage import Stage

@@ -28,10 +28,9 @@ from importlib import resources
 from itertools import pairwise
 from typing import Any, Literal
 
+from copydesk.document import Document, NumberMention, Quote
 from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
-
-from copydesk.document import Document, NumberMention, Quote
 
 #: Outer-to-inner order of layers whose spans cover exactly the same characters.
 LAYER_ORDER: tuple[str, ...] = (

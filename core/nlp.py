@@ -13,10 +13,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from copydesk.document import Document
     from spacy.language import Language
     from spacy.tokens import Doc as SpacyDoc
-
-    from copydesk.document import Document
 
 #: Names that mean the same pipeline: the default model is repacked under another name.
 MODEL_ALIASES = {

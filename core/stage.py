@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc as SpacyDoc
-
     from copydesk.document import Document
     from copydesk.nlp import SharedParse
+    from spacy.tokens import Doc as SpacyDoc
 
 
 class StageConfig(BaseModel):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from copydesk.document import Document
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
-
-from copydesk.document import Document
 
 ENTITY_STYLES = {
     "PERSON": "bold cyan",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from copydesk import Pipeline, Settings
 from copydesk.document import Article, Document
 

@@ -13,13 +13,18 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-
 from copydesk import Pipeline, PipelineError, Settings
 from copydesk.document import Article, Document
 from copydesk.nlp import load_model
-from copydesk.settings import DEFAULT_SPACY_MODEL
 from copydesk.plugins.cleaning import CleaningConfig, CleaningStage
-from copydesk.plugins.cleaning.rules import DEFAULT_RULES_FILE, RuleError, backtracking_risk, load_rules
+from copydesk.plugins.cleaning.rules import (
+    DEFAULT_RULES_FILE,
+    RuleError,
+    backtracking_risk,
+    load_rules,
+)
+from copydesk.settings import DEFAULT_SPACY_MODEL
+
 from tests.conftest import shared_path
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from copydesk.cli import cli
 
 SAMPLE = Path(__file__).parent / "data" / "istanbul-peace-talks.txt"

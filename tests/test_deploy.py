@@ -13,11 +13,10 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from copydesk.settings import WorkerSettings
 from dockerfile_parse import DockerfileParser
 from yamllint import linter
 from yamllint.config import YamlLintConfig
-
-from copydesk.settings import WorkerSettings
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 K8S = DEPLOY / "k8s"

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from pydantic import ValidationError
-
 from copydesk.document import (
     Article,
     Document,
@@ -15,6 +13,7 @@ from copydesk.document import (
     document_json_schema,
     parse_article,
 )
+from pydantic import ValidationError
 
 
 def test_article_without_id_gets_a_stable_content_id() -> None:

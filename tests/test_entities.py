@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from copydesk import Article, Document, Pipeline, PipelineError, Settings
 from copydesk.document import Entity, Heading
 from copydesk.nlp import ModelNotInstalled, SharedParse, load_model
-from copydesk.settings import DEFAULT_SPACY_MODEL
-from copydesk.stage import Services
 from copydesk.plugins.entities import EntitiesConfig, EntitiesStage
 from copydesk.plugins.entities.canonical import Mention, canonicalize
+from copydesk.settings import DEFAULT_SPACY_MODEL
+from copydesk.stage import Services
+
 from tests.conftest import shared_path
 
 Run = Callable[..., list[Entity]]

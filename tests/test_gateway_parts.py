@@ -6,7 +6,6 @@ import json
 from types import SimpleNamespace
 
 import pytest
-
 from copydesk.document import Article
 from copydesk.workers.gateway import GatewayError, parse_articles, prometheus_text, wants_html
 from copydesk.workers.metrics import StageHistogram

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import string
 
+from copydesk import Article, Pipeline
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from copydesk import Article, Pipeline
 
 NEWSY = st.text(
     alphabet=st.sampled_from(

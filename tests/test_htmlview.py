@@ -12,9 +12,9 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-
 from copydesk.document import Article, Document, Entity, NumberMention, Quote, Speaker
 from copydesk.htmlview import Mark, Token, csp_hash, nest, render_html
+
 from tests.viewdocs import FTSE_SENTENCE, annotated_sample, find, hostile_document
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from copydesk import Pipeline, Settings
 from copydesk.document import Article, Document, NumberMention
+
 from tests.conftest import shared_path
 
 PUBLISHED = "2025-06-01T09:00:00+00:00"

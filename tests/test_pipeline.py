@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from copydesk import Article, PipelineError
+
 from tests.helpers import (
     BadOffsetsStage,
     BoomStage,

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import click
 import pytest
-
 from copydesk import Article, Pipeline, PipelineError, Settings, hookimpl, hookspecs
 from copydesk.logs import configure_logging
 from copydesk.plugin_manager import PluginManager
+
 from tests.helpers import CapitalsStage, Plugin, TextStage
 
 TESTS = Path(__file__).parent

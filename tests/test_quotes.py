@@ -13,13 +13,13 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from copydesk import Settings
 from copydesk.document import Article, Document, Entity, Quote
 from copydesk.nlp import SharedParse
-from copydesk.stage import Services
 from copydesk.plugins.quotes import QuotesConfig, QuotesStage
 from copydesk.plugins.quotes.marks import find_quoted
+from copydesk.stage import Services
+
 from tests.conftest import shared_path
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from copydesk.settings import ConfigFileError, Settings, load_settings
 
 

@@ -7,11 +7,11 @@ import math
 import re
 
 import pytest
-
 from copydesk import Pipeline, Settings
 from copydesk.document import Article, Document, Heading
 from copydesk.plugins.summary import SummaryConfig, SummaryStage
 from copydesk.plugins.summary.features import candidates, is_furniture, stamp_length
+
 from tests.conftest import shared_path
 
 #: The heading lines of the sample article, marked by hand until the cleaning stage does it.

@@ -20,11 +20,10 @@ import logging
 from typing import Any
 
 from celery import Celery, signals
-from kombu import Exchange, Queue
-
 from copydesk.settings import Settings, load_settings
 from copydesk.workers.keys import keys_for
 from copydesk.workers.protocol import TASK_NAME
+from kombu import Exchange, Queue
 
 _app: Celery | None = None
 _settings: Settings | None = None

@@ -23,14 +23,13 @@ from dataclasses import dataclass
 from typing import Any, overload
 from urllib.parse import urlsplit, urlunsplit
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
 from copydesk.document import Article, Document, InvalidArticle, parse_article
 from copydesk.settings import Settings, load_settings
 from copydesk.workers.keys import FINISHED, keys_for
 from copydesk.workers.protocol import article_payload, new_task_id
 from copydesk.workers.store import ArticleStatus, QueueInfo, Store, redis_client
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 __all__ = [
     "ArticleStatus",

@@ -31,6 +31,15 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import redis.asyncio as aioredis
+from copydesk import __version__
+from copydesk.document import ID_PATTERN, Article, Document, InvalidArticle
+from copydesk.htmlview import content_security_policy, environment, render_html
+from copydesk.settings import Settings, load_settings
+from copydesk.workers.client import Client, QueueUnavailable
+from copydesk.workers.keys import FINISHED, STATUSES, keys_for
+from copydesk.workers.metrics import read_histograms
+from copydesk.workers.protocol import article_payload, new_task_id
+from copydesk.workers.store import SUBMIT, ArticleStatus
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import (
@@ -47,16 +56,6 @@ from pydantic import BaseModel, Field, ValidationError
 from redis.exceptions import RedisError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from copydesk import __version__
-from copydesk.document import ID_PATTERN, Article, Document, InvalidArticle
-from copydesk.htmlview import content_security_policy, environment, render_html
-from copydesk.settings import Settings, load_settings
-from copydesk.workers.client import Client, QueueUnavailable
-from copydesk.workers.keys import FINISHED, STATUSES, keys_for
-from copydesk.workers.metrics import read_histograms
-from copydesk.workers.protocol import article_payload, new_task_id
-from copydesk.workers.store import SUBMIT, ArticleStatus
 
 JSON_LINES_TYPES = frozenset({
     "application/x-ndjson", "application/jsonl", "application/x-jsonlines",

@@ -38,7 +38,6 @@ from typing import Any
 from celery.exceptions import WorkerLostError
 from celery.worker import state as worker_state
 from celery.worker.request import Request
-
 from copydesk.document import InvalidArticle, parse_article
 from copydesk.logs import get_logger
 from copydesk.settings import Settings

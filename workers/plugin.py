@@ -16,14 +16,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-
 from copydesk import hookimpl
 from copydesk.document import Article
 from copydesk.inputs import InputError, read_inputs
 from copydesk.workers.metrics import document_finished  # noqa: F401  (hook: stage duration histograms)
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 err_console = Console(stderr=True)
 

@@ -20,14 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis
+from copydesk.settings import Settings, WorkerSettings
+from copydesk.workers.keys import FINISHED, STATUSES, Keys, RecordField, keys_for
+from copydesk.workers.protocol import build_message
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
-
-from copydesk.settings import Settings, WorkerSettings
-from copydesk.workers.keys import FINISHED, STATUSES, Keys, RecordField, keys_for
-from copydesk.workers.protocol import build_message
 
 # -- Lua scripts ------------------------------------------------------------------------
 

@@ -22,9 +22,6 @@ from typing import Any
 
 from celery import Celery, Task, signals
 from celery.exceptions import Reject, SoftTimeLimitExceeded
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
 from copydesk.document import ID_PATTERN, Document, InvalidArticle, parse_article
 from copydesk.logs import get_logger
 from copydesk.pipeline import Pipeline
@@ -33,6 +30,8 @@ from copydesk.settings import Settings
 from copydesk.workers.lease import LeaseKeeper, die_with_parent, main_process
 from copydesk.workers.protocol import TASK_NAME, article_payload
 from copydesk.workers.store import Store
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = get_logger("copydesk.worker")
 

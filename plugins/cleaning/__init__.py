@@ -22,13 +22,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
-
 from copydesk import Document, Stage, StageConfig, hookimpl
 from copydesk.document import Heading, Removal
 from copydesk.plugins.cleaning.cleaner import BOILERPLATE, Cleaned, Cleaner
 from copydesk.plugins.cleaning.html import extract_html
 from copydesk.plugins.cleaning.rules import DEFAULT_RULES_FILE, Rule, RuleError, load_rules
+from pydantic import Field, field_validator
 
 __all__ = [
     "BOILERPLATE",

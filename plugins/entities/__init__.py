@@ -40,8 +40,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import Field, field_validator
-
 from copydesk import Document, Stage, StageConfig, hookimpl
 from copydesk.document import Entity
 from copydesk.plugins.entities.canonical import Mention, canonicalize
@@ -64,6 +62,7 @@ from copydesk.plugins.entities.rules import (
     load_patterns,
     word_key,
 )
+from pydantic import Field, field_validator
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc as SpacyDoc

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
-
 from copydesk import Stage, StageConfig, hookimpl
 from copydesk.document import Document, NumberMention
 from copydesk.plugins.numbers.extract import extract_numbers
+from pydantic import Field
 
 
 class NumbersConfig(StageConfig):

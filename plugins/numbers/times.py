@@ -16,9 +16,8 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from dateutil.relativedelta import relativedelta
-
 from copydesk.plugins.numbers.tokens import Token
+from dateutil.relativedelta import relativedelta
 
 DATA = Path(__file__).parent / "data"
 

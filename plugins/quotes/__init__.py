@@ -11,9 +11,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
-from spacy.tokens import Doc as SpacyDoc
-
 from copydesk import Document, Stage, StageConfig, hookimpl
 from copydesk.document import Quote, Speaker
 from copydesk.plugins.quotes.attribution import Attribution, DirectAttributor
@@ -21,6 +18,8 @@ from copydesk.plugins.quotes.coref import SpeakerResolver
 from copydesk.plugins.quotes.lexicon import Lexicon, load_lexicon
 from copydesk.plugins.quotes.marks import find_quoted
 from copydesk.plugins.quotes.reported import ReportedFinder
+from pydantic import Field
+from spacy.tokens import Doc as SpacyDoc
 
 __all__ = ["QuotesConfig", "QuotesStage", "register_stages"]
 

@@ -20,11 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from spacy.tokens import Doc as SpacyDoc
-from spacy.tokens import Token
-
 from copydesk.plugins.quotes.lexicon import Lexicon
 from copydesk.plugins.quotes.marks import Quoted, SpanIndex
+from spacy.tokens import Doc as SpacyDoc
+from spacy.tokens import Token
 
 #: Dependency labels that may widen a speaker's head word to its noun phrase (left side).
 _NP_LEFT = {"det", "amod", "compound", "poss", "nmod", "nummod", "quantmod", "advmod", "case",

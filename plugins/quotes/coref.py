@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from spacy.tokens import Doc as SpacyDoc
-from spacy.tokens import Token
-
 from copydesk.document import Entity
 from copydesk.plugins.quotes.lexicon import FEMALE, MALE, Lexicon
 from copydesk.plugins.quotes.marks import SpanIndex
+from spacy.tokens import Doc as SpacyDoc
+from spacy.tokens import Token
 
 #: Entity labels that can name a speaker.
 SPEAKER_LABELS = ("PERSON", "ORG", "NORP", "GPE", "PER")

@@ -125,7 +125,6 @@ def load_lexicon(path: str | None = None) -> Lexicon:
     if path:
         raw = Path(path).read_text(encoding="utf-8")
     else:
-        raw = resources.files(__package__ or "copydesk.plugins.quotes").joinpath("cues.toml").read_text(
-            encoding="utf-8"
-        )
+        package = __package__ or "copydesk.plugins.quotes"
+        raw = resources.files(package).joinpath("cues.toml").read_text(encoding="utf-8")
     return _build(tomllib.loads(raw))

@@ -20,10 +20,6 @@ the direct-quote attribution. Every word list is in ``cues.toml``.
 
 from __future__ import annotations
 
-from spacy.tokens import Doc as SpacyDoc
-from spacy.tokens import Span as SpacySpan
-from spacy.tokens import Token
-
 from copydesk.plugins.quotes.attribution import (
     Attribution,
     according_cue,
@@ -35,6 +31,9 @@ from copydesk.plugins.quotes.attribution import (
 )
 from copydesk.plugins.quotes.lexicon import Lexicon
 from copydesk.plugins.quotes.marks import SpanIndex
+from spacy.tokens import Doc as SpacyDoc
+from spacy.tokens import Span as SpacySpan
+from spacy.tokens import Token
 
 _NOT_SOURCES = {"it", "this", "that", "which", "there", "what", "who", "these", "those",
                 "one", "you"}

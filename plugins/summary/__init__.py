@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import math
 
-from pydantic import Field, model_validator
-
 from copydesk import Document, Stage, StageConfig, hookimpl
 from copydesk.document import Summary, SummarySentence
 from copydesk.plugins.summary.features import candidates, term_list
 from copydesk.plugins.summary.rank import Weights, background_zipf, prepare, select
+from pydantic import Field, model_validator
 
 __all__ = ["SummaryConfig", "SummaryStage", "Weights", "register_stages"]
 

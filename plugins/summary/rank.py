@@ -38,9 +38,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
-
 from copydesk.plugins.summary.features import Candidate
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Weights(BaseModel):

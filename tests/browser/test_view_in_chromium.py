@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from copydesk.document import Document
+from copydesk.htmlview import render_html
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from copydesk.document import Document
-from copydesk.htmlview import render_html
 from tests.browser.conftest import SAMPLE, copydesk
 from tests.viewdocs import HOSTILE_TEXT, annotated_sample, hostile_document
 

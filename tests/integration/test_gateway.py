@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
-
 from copydesk.document import Article, Document
 from copydesk.settings import Settings
+
 from tests.integration.conftest import COPYDESK, Cluster, free_port
 from tests.integration.gateway_fixtures import TOKENS, Gateway, start_gateway
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 import redis
-
 from copydesk.document import InvalidArticle
+
 from tests.integration.conftest import Cluster, free_port
 
 pytestmark = pytest.mark.integration
