@@ -91,6 +91,11 @@ class WorkerSettings(BaseModel):
     preload: bool = Field(
         default=True, description="Build the pipeline before forking the pool (shared memory).",
     )
+    allow_eviction: bool = Field(
+        default=False,
+        description="Start workers and the gateway even when Redis's maxmemory-policy may "
+        "evict keys without a TTL (allkeys-*), i.e. queued articles.",
+    )
 
     @model_validator(mode="after")
     def _limits_ordered(self) -> WorkerSettings:

@@ -67,11 +67,14 @@ def register_commands(cli: click.Group) -> None:
                   "auto = json when not a terminal).")
     @click.option("-l", "--loglevel", default="INFO", show_default=True)
     @click.option("--show-config", is_flag=True, help="Print the Celery configuration and exit.")
+    @click.option("--allow-eviction", is_flag=True, default=None,
+                  help="Start even if Redis's maxmemory-policy may evict queued articles "
+                  "(allkeys-*); default: refuse (worker.allow_eviction).")
     @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
     @click.pass_obj
     def worker(state: Any, queue: str | None, concurrency: int | None, hostname: str | None,
                pool: str, log_format: str | None, loglevel: str, show_config: bool,
-               celery_args: tuple[str, ...]) -> None:
+               allow_eviction: bool | None, celery_args: tuple[str, ...]) -> None:
         """Start a Celery worker for copydesk; any other Celery worker option passes through."""
         from copydesk.nlp import ModelNotInstalled
         from copydesk.workers import app as app_module
@@ -95,6 +98,9 @@ def register_commands(cli: click.Group) -> None:
         from copydesk.logs import configure_logging
 
         configure_logging(fmt, loglevel)
+        if allow_eviction:
+            settings.worker.allow_eviction = True
+        refuse_evicting_redis(settings, "the worker")
         pipeline = state.pipeline()  # a build error stops here, with its message
         if settings.worker.preload and pool == "prefork":
             try:
@@ -302,6 +308,20 @@ def _progress(articles: list[Article], label: str, size: int = 200) -> Iterator[
         for chunk in chunks:
             yield chunk
             progress.advance(task, len(chunk))
+
+
+def refuse_evicting_redis(settings: Any, what: str) -> None:
+    """Stop with a one-line error if Redis may evict queued articles (``workers.eviction``)."""
+    from copydesk.workers.eviction import EvictionRisk, check_eviction_policy
+    from copydesk.workers.store import redis_client
+
+    client = redis_client(settings.redis_url, retries=1, connect_timeout=3.0)
+    try:
+        check_eviction_policy(client, settings.worker.allow_eviction, what)
+    except EvictionRisk as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        client.close()
 
 
 def _redact(url: str) -> str:

@@ -49,9 +49,12 @@ def add_serve_command(cli: click.Group) -> None:
     @click.option("--openapi", "print_openapi", is_flag=True,
                   help="Print the OpenAPI document and exit.")
     @click.option("--access-log/--no-access-log", default=True, show_default=True)
+    @click.option("--allow-eviction", is_flag=True, default=None,
+                  help="Start even if Redis's maxmemory-policy may evict queued articles "
+                  "(allkeys-*); default: refuse (worker.allow_eviction).")
     @click.pass_obj
     def serve(state: Any, host: str | None, port: int | None, tokens: tuple[str, ...],
-              print_openapi: bool, access_log: bool) -> None:
+              print_openapi: bool, access_log: bool, allow_eviction: bool | None) -> None:
         """HTTP gateway for other systems: submit articles, read Documents, follow events."""
         from copydesk.workers.gateway import create_app
 
@@ -63,7 +66,11 @@ def add_serve_command(cli: click.Group) -> None:
             click.echo(json.dumps(app.openapi(), indent=2))
             return
         import uvicorn
+        from copydesk.workers.plugin import refuse_evicting_redis
 
+        if allow_eviction:
+            settings.worker.allow_eviction = True
+        refuse_evicting_redis(settings, "the gateway")
         bind, notice = bind_address(host or settings.gateway.host,
                                     bool(settings.gateway.tokens))
         if notice:
