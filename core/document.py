@@ -144,6 +144,16 @@ class StageRun(BaseModel):
     status: RunStatus
     duration_ms: float
     error: str | None = None
+    config_hash: str | None = Field(
+        default=None, description="Hash of the stage's validated config (canonical JSON).")
+    model: str | None = Field(
+        default=None, description="The spaCy pipeline it read, 'package==version' "
+        "(stages that use the parse).")
+    worker: str | None = Field(
+        default=None, description="Node name of the worker that ran it (queue runs).")
+    fingerprint: str | None = Field(
+        default=None, description="Hash of version, config, model, the text it read and "
+        "the fingerprints of the stages it depends on: equal fingerprints, equal layer.")
 
 
 class Article(BaseModel):

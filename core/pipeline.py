@@ -19,6 +19,16 @@ from copydesk.document import Article, Document, StageRun
 from copydesk.logs import get_logger
 from copydesk.nlp import SharedParse
 from copydesk.plugin_manager import PluginManager, StageEntry, build_plugin_manager
+from copydesk.provenance import (
+    PipelineSpec,
+    Plan,
+    StageSpec,
+    clear_layers,
+    config_hash,
+    latest_runs,
+    model_identity,
+    plan,
+)
 from copydesk.settings import Settings
 from copydesk.stage import Services, Stage
 from pydantic import ValidationError
@@ -42,6 +52,8 @@ class BoundStage:
     plugin: str
     version: str
     required: bool
+    #: What this stage's runs record as provenance (set by ``Pipeline``).
+    spec: StageSpec | None = None
 
     @property
     def name(self) -> str:
@@ -66,6 +78,12 @@ class Pipeline:
         #: Called with (stage name, documents) just before a stage runs on them;
         #: workers use it to publish the stage an article is in. Must not raise.
         self.stage_listener: Callable[[str, Sequence[Document]], None] | None = None
+        #: Called with (stage name, documents) after a stage ran (or was skipped) on them;
+        #: workers use it to save partial Documents. Must not raise.
+        self.stage_finished: Callable[[str, Sequence[Document]], None] | None = None
+        #: The worker's node name, recorded in every run (None in-process).
+        self.worker: str | None = None
+        self.spec = self._make_spec()
 
     @classmethod
     def build(
@@ -97,7 +115,7 @@ class Pipeline:
                 BoundStage(
                     stage=entry.stage(config, services),
                     plugin=entry.plugin,
-                    version=entry.version,
+                    version=entry.stage.version or entry.version,
                     required=entry.stage.name in settings.pipeline.required,
                 )
             )
@@ -109,6 +127,26 @@ class Pipeline:
     @property
     def names(self) -> list[str]:
         return [b.name for b in self.stages]
+
+    def _make_spec(self) -> PipelineSpec:
+        """Today's pipeline as provenance data; sets each ``BoundStage.spec``."""
+        model = model_identity(self.services.shared_parse.model_name)
+        per_plugin: dict[str, int] = {}
+        for bound in self.stages:
+            per_plugin[bound.plugin] = per_plugin.get(bound.plugin, 0) + 1
+        for bound, upstream in zip(self.stages, stage_upstream(self.stages), strict=True):
+            bound.spec = StageSpec(
+                name=bound.name, plugin=bound.plugin, version=bound.version,
+                config_hash=config_hash(bound.stage.config),
+                model=model if bound.stage.uses_parse else None,
+                provides=tuple(bound.stage.provides), upstream=upstream,
+                sole_stage_of_plugin=per_plugin[bound.plugin] == 1,
+            )
+        return PipelineSpec(tuple(b.spec for b in self.stages if b.spec is not None))
+
+    def plan(self, doc: Document) -> Plan:
+        """Which stages of this pipeline ``doc`` needs re-run, and why (``provenance.plan``)."""
+        return plan(doc, self.spec)
 
     def setup(self) -> None:
         """Run every stage's ``setup()`` once (models load here); idempotent."""
@@ -129,8 +167,53 @@ class Pipeline:
 
     def process_many(self, articles: Sequence[Article | Document]) -> list[Document]:
         """Run the stages on a batch: each stage sees the whole batch at once."""
-        self.setup()
         docs = [a if isinstance(a, Document) else Document.from_article(a) for a in articles]
+        return self._run(docs, None)
+
+    def reprocess(self, doc: Document) -> tuple[Document, Plan]:
+        """Re-run only what ``plan(doc)`` says must run; see ``reprocess_many``."""
+        [(out, todo)] = self.reprocess_many([doc])
+        return out, todo
+
+    def reprocess_many(self, docs: Sequence[Document]) -> list[tuple[Document, Plan]]:
+        """Bring Documents up to today's pipeline: remove exactly the layers (and runs) of the
+        stale, missing, failed and removed stages, and run only those stages; every other
+        layer stays as it was. Raises ``ReprocessError`` when a text stage must run again
+        on a Document that does not hold its input (it came from HTML)."""
+        plans = [self.plan(doc) for doc in docs]
+        for doc, todo in zip(docs, plans, strict=True):
+            if todo.needs_source:
+                raise ReprocessError(
+                    f"document {doc.id}: the stage providing 'text' must run again, but the "
+                    "Document does not keep the HTML it was extracted from; submit the "
+                    "article again instead")
+        changed = [(d, p) for d, p in zip(docs, plans, strict=True) if p.changes]
+        extension_order = {id(doc): list(doc.extensions) for doc, _ in changed}
+        for doc, todo in changed:
+            gone = [r for r in doc.runs if r.stage in set(todo.removed)]
+            clear_layers(doc, [b.spec for b in self.stages
+                               if b.spec is not None and b.name in set(todo.to_run)], self.spec)
+            clear_layers(doc, gone, self.spec)
+        if changed:
+            self._run([d for d, _ in changed], {id(d): set(p.to_run) for d, p in changed})
+        for doc, _ in changed:
+            order = {name: i for i, name in enumerate(self.names)}
+            doc.runs.sort(key=lambda r: order.get(r.stage, len(order)))
+            before = extension_order[id(doc)]
+            doc.extensions = {k: doc.extensions[k] for k in
+                              [*[k for k in before if k in doc.extensions],
+                               *[k for k in doc.extensions if k not in before]]}
+        return list(zip(docs, plans, strict=True))
+
+    def resume(self, doc: Document) -> Document:
+        """Finish a partial Document (saved by a worker between stages): run the stages it
+        has no current run of, keep the rest."""
+        return self.reprocess(doc)[0]
+
+    def _run(self, docs: list[Document], todo: dict[int, set[str]] | None) -> list[Document]:
+        """Run the stages on ``docs``; with ``todo``, only the named stages per document
+        (the others keep their runs, which still count for what later stages need)."""
+        self.setup()
         for doc in docs:
             doc.status = "running"
         failed_caps: dict[int, dict[str, str]] = {id(d): {} for d in docs}
@@ -138,6 +221,9 @@ class Pipeline:
         for bound in self.stages:
             runnable = []
             for doc in docs:
+                if todo is not None and bound.name not in todo[id(doc)]:
+                    self._carry(bound, doc, failed_caps[id(doc)], halted)
+                    continue
                 reason = self._skip_reason(bound, doc, failed_caps[id(doc)], halted)
                 if reason:
                     self._record(doc, bound, "skipped", 0.0, reason)
@@ -153,6 +239,8 @@ class Pipeline:
                 runnable = self._parse(bound, runnable, failed_caps, halted)
             if runnable:
                 self._run_stage(bound, runnable, failed_caps, halted)
+            if self.stage_finished is not None:
+                self.stage_finished(bound.name, docs)
         for doc in docs:
             self.services.shared_parse.release(doc)
             doc.status = "failed" if id(doc) in halted else "done"
@@ -175,6 +263,17 @@ class Pipeline:
             yield from self.process_many(batch)
 
     # -- internals ---------------------------------------------------------------------
+
+    def _carry(self, bound: BoundStage, doc: Document, failed: dict[str, str],
+               halted: set[int]) -> None:
+        """A stage kept from an earlier run: what it did not provide still counts."""
+        run = latest_runs(doc).get(bound.name)
+        if run is None or run.status == "ok":
+            return
+        for cap in bound.stage.provides:
+            failed.setdefault(cap, bound.name)
+        if run.status == "failed" and bound.required:
+            halted.add(id(doc))
 
     def _parse(
         self,
@@ -281,6 +380,7 @@ class Pipeline:
         error: str | None = None,
     ) -> None:
         duration_ms = round(seconds * 1000, 3)
+        spec = bound.spec
         doc.runs.append(
             StageRun(
                 stage=bound.name,
@@ -289,10 +389,35 @@ class Pipeline:
                 status=status,
                 duration_ms=duration_ms,
                 error=error,
+                config_hash=spec.config_hash if spec else None,
+                model=spec.model if spec else None,
+                worker=self.worker,
+                fingerprint=spec.fingerprint_for(doc, latest_runs(doc)) if spec else None,
             )
         )
         log.info("stage run", document_id=doc.id, stage=bound.name, status=status,
                   duration_ms=duration_ms)
+
+
+class ReprocessError(ValueError):
+    """A Document cannot be brought up to date from what it holds; the message says why."""
+
+
+def stage_upstream(stages: Sequence[BoundStage]) -> list[tuple[str, ...]]:
+    """Per stage (in order), the stages whose layers it reads: the providers of what it
+    requires or optionally uses, and the stages providing ``text`` (which all others read)."""
+    providers: dict[str, list[str]] = {}
+    for b in stages:
+        for cap in b.stage.provides:
+            providers.setdefault(cap, []).append(b.name)
+    out = []
+    for b in stages:
+        caps = [*b.stage.requires, *b.stage.optional]
+        if TEXT not in b.stage.provides:
+            caps.append(TEXT)
+        names = {p for cap in caps for p in providers.get(cap, []) if p != b.name}
+        out.append(tuple(n for n in (s.name for s in stages) if n in names))
+    return out
 
 
 def _clear_layers(doc: Document, provides: Sequence[str]) -> None:

@@ -61,6 +61,9 @@ class Stage:
     uses_parse: ClassVar[bool] = False
     #: One line for ``copydesk plugins``.
     description: ClassVar[str] = ""
+    #: Bump when the stage's output changes, so stored Documents show this layer stale
+    #: (``copydesk reprocess``). None: the plugin distribution's version.
+    version: ClassVar[str | None] = None
 
     def __init__(self, config: StageConfig, services: Services) -> None:
         self.config = config
@@ -91,6 +94,9 @@ def declaration_problems(stage: Any) -> list[str]:
         value = getattr(stage, attr)
         if not isinstance(value, tuple | list) or not all(isinstance(v, str) for v in value):
             problems.append(f"{stage.__name__}.{attr} must be a tuple of strings, got {value!r}")
+    if stage.version is not None and not isinstance(stage.version, str):
+        problems.append(f"{stage.__name__}.version must be a string or None, "
+                        f"got {stage.version!r}")
     if not isinstance(stage.Config, type) or not issubclass(stage.Config, BaseModel):
         problems.append(f"{stage.__name__}.Config must be a pydantic model class")
     if stage.process is Stage.process and stage.process_batch is Stage.process_batch:

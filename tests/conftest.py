@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,9 @@ from copydesk import Pipeline, Settings
 from copydesk.document import Article, Document
 
 DATA = Path(__file__).parent / "data"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+#: ../shared next to the repository, or COPYDESK_SHARED_DIR (a worktree elsewhere).
+SHARED = Path(os.environ.get("COPYDESK_SHARED_DIR")
+              or Path(__file__).resolve().parents[1].parent / "shared")
 
 
 @pytest.fixture(scope="session")
