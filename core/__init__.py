@@ -3,9 +3,28 @@
 Plugin authors need only this::
 
     from copydesk import Stage, StageConfig, hookimpl, Document
+
+plus the annotation types a stage reads or writes (``Entity``, ``NumberMention``,
+``Quote``, ``Speaker``, ``Summary``, ``Heading``, ``Removal``, ``StageRun``, and
+``Span``, the base of any span in a plugin's own layer). ``copydesk.testing`` runs
+one stage in a test.
 """
 
-from copydesk.document import Article, Document, InvalidArticle, parse_article
+from copydesk.document import (
+    Article,
+    Document,
+    Entity,
+    Heading,
+    InvalidArticle,
+    NumberMention,
+    Quote,
+    Removal,
+    Span,
+    Speaker,
+    StageRun,
+    Summary,
+    parse_article,
+)
 from copydesk.hookspecs import hookimpl
 from copydesk.pipeline import Pipeline, PipelineError
 from copydesk.settings import Settings, load_settings
@@ -16,13 +35,22 @@ __version__ = "0.1.0"
 __all__ = [
     "Article",
     "Document",
+    "Entity",
+    "Heading",
     "InvalidArticle",
+    "NumberMention",
     "Pipeline",
     "PipelineError",
+    "Quote",
+    "Removal",
     "Services",
     "Settings",
+    "Span",
+    "Speaker",
     "Stage",
     "StageConfig",
+    "StageRun",
+    "Summary",
     "__version__",
     "hookimpl",
     "load_settings",

@@ -1,9 +1,16 @@
 """The stage protocol: what a plugin implements to become a step of the pipeline.
 
 A stage is a class. It declares what it ``requires`` and ``provides`` (capabilities
-such as ``text``, ``entities``), a pydantic ``Config`` model for its settings section,
-``setup()`` run once per process (load models there) and ``process(doc)``; it may
-override ``process_batch(docs)`` to work spaCy-style on many documents at once.
+such as ``text``, ``entities``), ``setup()`` run once per process (load models there)
+and ``process(doc)``; it may override ``process_batch(docs)`` to work spaCy-style on
+many documents at once.
+
+``Stage`` is generic over its config model: ``class ToneStage(Stage[ToneConfig])``
+validates the ``[stage.tone]`` settings section against ``ToneConfig`` and types
+``self.config`` as a ``ToneConfig``, so every option type-checks. A stage may also
+declare ``Layer``, the pydantic model of what it writes to ``doc.extensions[name]``:
+the pipeline validates that layer after the stage runs and checks its spans' offsets
+(see ``copydesk.layers``).
 Stages that read the linguistic parse set ``uses_parse = True`` and call
 ``self.services.parse(doc)``: the pipeline parses each document once, in batches,
 and every stage shares that parse.
@@ -12,9 +19,10 @@ and every stage shares that parse.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict
+from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
     from copydesk.document import Document
@@ -26,6 +34,11 @@ class StageConfig(BaseModel):
     """Base of every stage's config model: unknown keys are an error, not ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+#: The config model a stage is generic over; a bare ``Stage`` has the empty ``StageConfig``.
+#: Covariant, so ``type[ToneStage]`` is a ``type[Stage]`` where stages are collected.
+ConfigT = TypeVar("ConfigT", bound=StageConfig, default=StageConfig, covariant=True)
 
 
 class Services:
@@ -44,8 +57,12 @@ class Services:
         return self.shared_parse.nlp
 
 
-class Stage:
-    """Base class for stages. Subclasses set the class attributes and ``process``."""
+class Stage(Generic[ConfigT]):
+    """Base class for stages. Subclasses set the class attributes and ``process``.
+
+    ``class ToneStage(Stage[ToneConfig])`` sets ``Config = ToneConfig`` by itself;
+    setting ``Config`` explicitly is still accepted when it names the same model.
+    """
 
     #: Unique stage name; also the name of its settings section (``[stage.NAME]``).
     name: ClassVar[str] = ""
@@ -55,8 +72,12 @@ class Stage:
     provides: ClassVar[tuple[str, ...]] = ()
     #: Capabilities used when some enabled stage provides them (ordering only, no error).
     optional: ClassVar[tuple[str, ...]] = ()
-    #: The pydantic model the stage's settings section is validated against.
+    #: The pydantic model the stage's settings section is validated against (taken from
+    #: the type argument of ``Stage[...]`` when the class does not set it).
     Config: ClassVar[type[StageConfig]] = StageConfig
+    #: The pydantic model of the layer this stage writes to ``doc.extensions[name]``, or
+    #: None for a stage that writes only built-in layers (or untyped extensions).
+    Layer: ClassVar[type[BaseModel] | None] = None
     #: True when the stage reads the shared spaCy parse.
     uses_parse: ClassVar[bool] = False
     #: One line for ``copydesk plugins``.
@@ -65,8 +86,16 @@ class Stage:
     #: (``copydesk reprocess``). None: the plugin distribution's version.
     version: ClassVar[str | None] = None
 
-    def __init__(self, config: StageConfig, services: Services) -> None:
-        self.config = config
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "Config" in cls.__dict__:
+            return
+        model = _config_argument(cls)
+        if model is not None:
+            cls.Config = model
+
+    def __init__(self, config: ConfigT, services: Services) -> None:
+        self.config: ConfigT = config
         self.services = services
 
     def setup(self) -> None:
@@ -83,10 +112,21 @@ class Stage:
             self.process(doc)
 
 
+def _config_argument(cls: type) -> type[StageConfig] | None:
+    """The config model in ``class X(Stage[Model])``, if ``cls`` itself is declared so."""
+    for base in cls.__dict__.get("__orig_bases__", ()):
+        origin = get_origin(base)
+        if isinstance(origin, type) and issubclass(origin, Stage):
+            args = get_args(base)
+            if args and isinstance(args[0], type) and issubclass(args[0], StageConfig):
+                return args[0]
+    return None
+
+
 def declaration_problems(stage: Any) -> list[str]:
     """Why ``stage`` is not a usable stage class (empty when it is)."""
     if not isinstance(stage, type) or not issubclass(stage, Stage):
-        return [f"{stage!r} is not a subclass of core.Stage"]
+        return [f"{stage!r} is not a subclass of copydesk.Stage"]
     problems = []
     if not isinstance(stage.name, str) or not stage.name.isidentifier():
         problems.append(f"{stage.__name__}.name must be an identifier, got {stage.name!r}")
@@ -99,6 +139,14 @@ def declaration_problems(stage: Any) -> list[str]:
                         f"got {stage.version!r}")
     if not isinstance(stage.Config, type) or not issubclass(stage.Config, BaseModel):
         problems.append(f"{stage.__name__}.Config must be a pydantic model class")
+    else:
+        declared = next((m for m in map(_config_argument, stage.__mro__) if m), None)
+        if declared is not None and not issubclass(stage.Config, declared):
+            problems.append(f"{stage.__name__}.Config is {stage.Config.__name__}, but the "
+                            f"class is declared as Stage[{declared.__name__}]")
+    layer = stage.Layer
+    if layer is not None and not (isinstance(layer, type) and issubclass(layer, BaseModel)):
+        problems.append(f"{stage.__name__}.Layer must be a pydantic model class or None")
     if stage.process is Stage.process and stage.process_batch is Stage.process_batch:
         problems.append(f"{stage.__name__} implements neither process() nor process_batch()")
     return problems

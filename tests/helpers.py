@@ -13,15 +13,14 @@ class UpperConfig(StageConfig):
     suffix: str = ""
 
 
-class TextStage(Stage):
+class TextStage(Stage[UpperConfig]):
     """Provides text: strips the raw text and appends a configurable suffix."""
 
     name = "strip"
     provides = ("text",)
-    Config = UpperConfig
 
     def process(self, doc: Document) -> None:
-        doc.text = doc.raw_text.strip() + self.config.suffix  # type: ignore[attr-defined]
+        doc.text = doc.raw_text.strip() + self.config.suffix
 
 
 class CapitalsStage(Stage):

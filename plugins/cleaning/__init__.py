@@ -95,18 +95,15 @@ class CleaningConfig(StageConfig):
         return rules
 
 
-class CleaningStage(Stage):
+class CleaningStage(Stage[CleaningConfig]):
     """Turns submitted text or HTML into clean article text with headings marked."""
 
     name = "cleaning"
     provides = ("text", "headings")
-    Config = CleaningConfig
     description = (
         "Article text from HTML (trafilatura) or pasted pages: furniture and boilerplate "
         "removed with reasons, text normalized, headings marked."
     )
-
-    config: CleaningConfig
 
     def setup(self) -> None:
         rules = self.config.rules()

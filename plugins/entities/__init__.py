@@ -149,7 +149,7 @@ class SpanIndex:
         return found
 
 
-class EntitiesStage(Stage):
+class EntitiesStage(Stage[EntitiesConfig]):
     """Named entities with canonical names, from the shared spaCy parse."""
 
     name = "entities"
@@ -157,10 +157,7 @@ class EntitiesStage(Stage):
     optional = ("headings",)
     provides = ("entities",)
     uses_parse = True
-    Config = EntitiesConfig
     description = "Named entities (spaCy NER + patterns + filters) with canonical names."
-
-    config: EntitiesConfig
 
     def setup(self) -> None:
         nlp = self.services.nlp

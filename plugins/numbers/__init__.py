@@ -34,14 +34,13 @@ class NumbersConfig(StageConfig):
     )
 
 
-class NumbersStage(Stage):
+class NumbersStage(Stage[NumbersConfig]):
     """Adds the ``numbers`` layer."""
 
     name: ClassVar[str] = "numbers"
     requires: ClassVar[tuple[str, ...]] = ("text",)
     optional: ClassVar[tuple[str, ...]] = ("entities",)
     provides: ClassVar[tuple[str, ...]] = ("numbers",)
-    Config: ClassVar[type[StageConfig]] = NumbersConfig
     uses_parse: ClassVar[bool] = True
     description: ClassVar[str] = (
         "Numbers, money, percentages, measures, counts, dates and times with machine values"
@@ -49,7 +48,6 @@ class NumbersStage(Stage):
 
     def process(self, doc: Document) -> None:
         config = self.config
-        assert isinstance(config, NumbersConfig)
         parse = self.services.parse(doc) if doc.text.strip() else None
         entity_spans = [(e.start, e.end, e.label) for e in doc.entities]
         anchor = doc.published_at if config.resolve_dates else None

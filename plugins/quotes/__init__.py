@@ -45,28 +45,22 @@ class QuotesConfig(StageConfig):
     )
 
 
-class QuotesStage(Stage):
+class QuotesStage(Stage[QuotesConfig]):
     """Finds direct and reported quotes and attributes them to speakers."""
 
     name: ClassVar[str] = "quotes"
     requires: ClassVar[tuple[str, ...]] = ("text", "entities")
     provides: ClassVar[tuple[str, ...]] = ("quotes",)
-    Config: ClassVar[type[StageConfig]] = QuotesConfig
     uses_parse: ClassVar[bool] = True
     description: ClassVar[str] = "direct, indirect and according-to quotes with speakers"
 
     lex: Lexicon
 
     def setup(self) -> None:
-        self.lex = load_lexicon(self.settings.lexicon)
-
-    @property
-    def settings(self) -> QuotesConfig:
-        assert isinstance(self.config, QuotesConfig)
-        return self.config
+        self.lex = load_lexicon(self.config.lexicon)
 
     def process(self, doc: Document) -> None:
-        doc.quotes = find_quotes(doc, self.services.parse(doc), self.lex, self.settings)
+        doc.quotes = find_quotes(doc, self.services.parse(doc), self.lex, self.config)
 
 
 def find_quotes(doc: Document, sp: SpacyDoc, lex: Lexicon, config: QuotesConfig) -> list[Quote]:

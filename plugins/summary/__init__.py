@@ -47,18 +47,15 @@ class SummaryConfig(StageConfig):
         return self
 
 
-class SummaryStage(Stage):
+class SummaryStage(Stage[SummaryConfig]):
     """Extractive summary: position prior plus centrality, names, figures and novelty."""
 
     name = "summary"
     requires = ("text",)
     optional = ("entities", "numbers", "headings")
     provides = ("summary",)
-    Config = SummaryConfig
     uses_parse = True
     description = "Extractive summary: the article's key sentences, in order, with scores."
-
-    config: SummaryConfig
 
     def setup(self) -> None:
         background_zipf("the")  # load the word-frequency table once, at process start

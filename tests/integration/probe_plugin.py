@@ -29,15 +29,13 @@ class ProbeConfig(StageConfig):
     delay: float = 0.0
 
 
-class ProbeStage(Stage):
+class ProbeStage(Stage[ProbeConfig]):
     name = "probe"
     requires = ("text",)
     provides = ("probe",)
-    Config = ProbeConfig
     description = "Counts words (test plugin); kills its process on a marker."
 
     def process(self, doc: Document) -> None:
-        assert isinstance(self.config, ProbeConfig)
         if self.config.delay:
             time.sleep(self.config.delay)
         if KILL_MARK in doc.text:

@@ -7,16 +7,15 @@ class ReadtimeConfig(StageConfig):
     words_per_minute: int = 230
 
 
-class ReadtimeStage(Stage):
+class ReadtimeStage(Stage[ReadtimeConfig]):
     name = "readtime"
     requires = ("text",)
     provides = ("readtime",)
-    Config = ReadtimeConfig
     description = "Word count and minutes to read the cleaned text."
 
     def process(self, doc: Document) -> None:
         words = len(doc.text.split())
-        minutes = words / self.config.words_per_minute  # type: ignore[attr-defined]
+        minutes = words / self.config.words_per_minute
         doc.extensions["readtime"] = {"words": words, "minutes": round(minutes, 1)}
 
 
