@@ -14,11 +14,13 @@ from typing import IO, Any
 import click
 from copydesk.document import Article, Document, document_json_schema
 from copydesk.inputs import InputError, read_inputs
+from copydesk.jsonsafe import printable
 from copydesk.logs import configure_logging
 from copydesk.nlp import ModelNotInstalled
 from copydesk.pipeline import Pipeline, PipelineError, resolve_order
 from copydesk.plugin_manager import PluginManager, build_plugin_manager
 from copydesk.settings import ConfigFileError, Settings, load_settings
+from pydantic_core import PydanticSerializationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -133,7 +135,9 @@ def process(state: CliState, files: tuple[str, ...], fmt: str | None, output: st
         errors = [e for e in items if isinstance(e, InputError)]
         for error in errors:
             err_console.print(f"[red]error[/red] {error}", highlight=False)
-        docs = _run_with_progress(pipeline, articles)
+        docs, unwritable = _writable(_run_with_progress(pipeline, articles))
+        for line in unwritable:
+            err_console.print(f"[red]error[/red] {line}", highlight=False)
         _emit(docs, fmt, out_stream, indent)
     finally:
         if output:
@@ -144,8 +148,23 @@ def process(state: CliState, files: tuple[str, ...], fmt: str | None, output: st
         err_console.print(f"[red]failed[/red] {doc.id}: {reason}", highlight=False)
     if output:
         err_console.print(f"wrote {len(docs)} document(s) to {output}")
-    if errors or failed:
+    if errors or failed or unwritable:
         sys.exit(1)
+
+
+def _writable(docs: list[Document]) -> tuple[list[Document], list[str]]:
+    """The documents that can be written as JSON, and a line for each one that cannot (so
+    one bad document never stops the others from being written)."""
+    ok: list[Document] = []
+    problems: list[str] = []
+    for doc in docs:
+        try:
+            doc.to_json()
+        except PydanticSerializationError as exc:
+            problems.append(printable(f"{doc.id}: cannot be written as JSON: {exc}"))
+        else:
+            ok.append(doc)
+    return ok, problems
 
 
 def _parse_datetime(value: str) -> datetime:

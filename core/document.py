@@ -9,11 +9,11 @@ added to these models, never renamed: other systems read this JSON.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from datetime import datetime
 from typing import Any, Literal
 
+from copydesk.jsonsafe import UnsafeJSON, loads, printable, surrogate_problem, value_problem
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -22,6 +22,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticSerializationError, to_json
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -182,6 +183,9 @@ class Article(BaseModel):
             return value
         if "\x00" in value:
             raise ValueError("contains NUL bytes: this looks like binary data, not text")
+        problem = surrogate_problem(value)
+        if problem:
+            raise ValueError(problem)
         sample = value[:20_000]
         controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v")
         if sample and controls / len(sample) > 0.01:
@@ -189,6 +193,26 @@ class Article(BaseModel):
                 f"{controls} control characters in the first {len(sample)}: "
                 "this looks like binary data, not text"
             )
+        return value
+
+    @field_validator("title", "url", "source")
+    @classmethod
+    def _encodable(cls, value: str | None) -> str | None:
+        problem = surrogate_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _json_metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
+        problem = value_problem(value, "metadata", strict_types=False)
+        if problem:
+            raise ValueError(problem)
+        try:
+            to_json(value)
+        except PydanticSerializationError as exc:
+            raise ValueError(f"cannot be written as JSON: {exc}") from None
         return value
 
     @model_validator(mode="after")
@@ -229,9 +253,9 @@ def parse_article(data: Any, max_chars: int = DEFAULT_MAX_CHARS) -> Article:
 
     if isinstance(data, str | bytes):
         try:
-            data = json.loads(data)
-        except ValueError as exc:
-            raise InvalidArticle(f"not valid JSON: {exc}") from None
+            data = loads(data)
+        except UnsafeJSON as exc:
+            raise InvalidArticle(str(exc)) from None
     if not isinstance(data, dict):
         raise InvalidArticle(f"an article must be a JSON object, not {type(data).__name__}")
     try:
@@ -246,8 +270,8 @@ def describe_validation_error(exc: Any) -> str:
     """One line per problem: ``field.path: message``."""
     parts = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err.get("loc", ()))
-        msg = err.get("msg", "invalid").removeprefix("Value error, ")
+        where = printable(".".join(str(p) for p in err.get("loc", ())))
+        msg = printable(str(err.get("msg", "invalid")).removeprefix("Value error, "))
         parts.append(f"{where}: {msg}" if where else msg)
     return "; ".join(parts)
 

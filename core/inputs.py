@@ -6,13 +6,13 @@ so one bad input never hides the others' results.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from copydesk.document import DEFAULT_MAX_CHARS, Article, InvalidArticle, parse_article
+from copydesk.jsonsafe import UnsafeJSON, loads, printable
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
@@ -26,7 +26,7 @@ class InputError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
+        return printable(f"{self.where}: {self.message}")  # file names may hold surrogates
 
 
 def read_inputs(
@@ -107,9 +107,9 @@ def _jsonl(where: str, text: str, max_chars: int) -> Iterator[Article | InputErr
 
 def _json(where: str, text: str, max_chars: int) -> Iterator[Article | InputError]:
     try:
-        data = json.loads(text)
-    except ValueError as exc:
-        yield InputError(where, f"not valid JSON: {exc}")
+        data = loads(text)
+    except UnsafeJSON as exc:
+        yield InputError(where, str(exc))
         return
     items = data if isinstance(data, list) else [data]
     for i, item in enumerate(items):

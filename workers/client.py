@@ -15,7 +15,6 @@ Celery message, so a record never exists without its message or the other way ro
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,10 +23,12 @@ from typing import Any, overload
 from urllib.parse import urlsplit, urlunsplit
 
 from copydesk.document import Article, Document, InvalidArticle, parse_article
+from copydesk.jsonsafe import UnsafeJSON, loads, printable, value_problem
 from copydesk.settings import Settings, load_settings
 from copydesk.workers.keys import FINISHED, keys_for
 from copydesk.workers.protocol import article_payload, new_task_id
 from copydesk.workers.store import ArticleStatus, QueueInfo, Store, redis_client
+from pydantic_core import PydanticSerializationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -109,11 +110,23 @@ class Client:
 
     # -- submitting --------------------------------------------------------------------
 
-    def _validate(self, article: Article | dict[str, Any] | str) -> Article:
+    def _prepare(self, article: Article | dict[str, Any] | str) -> tuple[Article, dict[str, Any]]:
+        """The validated article and the JSON object its message will carry; any input that
+        cannot become both (invalid, too long, unencodable) raises ``InvalidArticle``."""
         if isinstance(article, Article):
+            # an Article may have been built without validation (model_construct): check again
+            problem = value_problem(article.__dict__, "article", strict_types=False)
+            if problem:
+                raise InvalidArticle(problem)
             article.check_size(self.settings.max_article_chars)
-            return article
-        return parse_article(article, self.settings.max_article_chars)
+            valid = article
+        else:
+            valid = parse_article(article, self.settings.max_article_chars)
+        try:
+            return valid, article_payload(valid)
+        except (PydanticSerializationError, ValueError) as exc:
+            raise InvalidArticle(f"article {valid.id}: cannot be written as JSON: "
+                                 f"{printable(str(exc))}") from None
 
     def submit(self, article: Article | dict[str, Any] | str, force: bool = False) -> SubmitResult:
         """Validate and enqueue one article (an ``Article``, a dict or a JSON string).
@@ -122,11 +135,11 @@ class Client:
         An id that is already queued, running or done is not enqueued again (``duplicate``)
         unless ``force`` (which re-processes a done article).
         """
-        valid = self._validate(article)
+        valid, payload = self._prepare(article)
         assert valid.id is not None
         task_id = new_task_id()
         with self._redis("submit"):
-            result = self.store.submit(valid.id, article_payload(valid), task_id, force)
+            result = self.store.submit(valid.id, payload, task_id, force)
         assert result is not None
         created, status = result
         return SubmitResult(id=valid.id, outcome="queued" if created else "duplicate",
@@ -137,18 +150,19 @@ class Client:
         """Validate and enqueue many articles, pipelined in chunks; one result per input,
         in order. Invalid articles come back with outcome ``invalid`` and are not enqueued."""
         results: list[SubmitResult] = []
-        batch: list[tuple[int, Article, str]] = []
+        batch: list[tuple[int, Article, dict[str, Any], str]] = []
 
         def flush() -> None:
             if not batch:
                 return
             with self._redis("submit"):
                 pipe = self.store.r.pipeline(transaction=False)
-                for _, valid, task_id in batch:
+                for _, valid, payload, task_id in batch:
                     assert valid.id is not None
-                    self.store.submit(valid.id, article_payload(valid), task_id, force, pipe=pipe)
+                    self.store.submit(valid.id, payload, task_id, force, pipe=pipe)
                 replies = pipe.execute()
-            for (index, valid, task_id), (created, status) in zip(batch, replies, strict=True):
+            for (index, valid, _, task_id), (created, status) in zip(batch, replies,
+                                                                     strict=True):
                 results[index] = SubmitResult(
                     id=valid.id, outcome="queued" if int(created) else "duplicate",
                     status=str(status), task_id=task_id if int(created) else None)
@@ -156,13 +170,13 @@ class Client:
 
         for item in articles:
             try:
-                valid = self._validate(item)
+                valid, payload = self._prepare(item)
             except InvalidArticle as exc:
                 results.append(SubmitResult(id=_given_id(item), outcome="invalid",
                                             error=str(exc)))
                 continue
             results.append(SubmitResult(id=valid.id, outcome="pending"))
-            batch.append((len(results) - 1, valid, new_task_id()))
+            batch.append((len(results) - 1, valid, payload, new_task_id()))
             if len(batch) >= chunk_size:
                 flush()
         flush()
@@ -295,11 +309,11 @@ def _given_id(item: Any) -> str | None:
         return item.id
     if isinstance(item, dict):
         value = item.get("id")
-        return value if isinstance(value, str) else None
+        return printable(value) if isinstance(value, str) else None
     if isinstance(item, str):
         try:
-            data = json.loads(item)
-        except ValueError:
+            data = loads(item)
+        except UnsafeJSON:
             return None
         return _given_id(data)
     return None

@@ -34,6 +34,7 @@ import redis.asyncio as aioredis
 from copydesk import __version__
 from copydesk.document import ID_PATTERN, Article, Document, InvalidArticle
 from copydesk.htmlview import content_security_policy, environment, render_html
+from copydesk.jsonsafe import NestedTooDeep, UnsafeJSON, loads, printable
 from copydesk.settings import Settings, load_settings
 from copydesk.workers.client import Client, QueueUnavailable
 from copydesk.workers.keys import FINISHED, STATUSES, keys_for
@@ -140,11 +141,13 @@ class GatewayError(Exception):
     def __init__(self, status: int, code: str, message: str,
                  details: list[ErrorDetail] | None = None,
                  headers: dict[str, str] | None = None) -> None:
+        message = printable(message)  # a lone surrogate echoed back must not break the reply
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
-        self.details = details or []
+        self.details = [ErrorDetail(path=printable(d.path), message=printable(d.message))
+                        for d in details or []]
         self.headers = headers or {}
 
     def response(self) -> JSONResponse:
@@ -228,9 +231,12 @@ def parse_articles(body: bytes, content_type: str, max_batch: int,
     items: list[Any]
     if media == "application/json" or media.endswith("+json"):
         try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise GatewayError(400, "invalid_json", f"the body is not valid JSON: {exc}",
+            data = loads(text)
+        except NestedTooDeep as exc:
+            raise GatewayError(400, "nested_too_deep", f"the body is {exc}",
+                               [ErrorDetail(path="$", message=str(exc))]) from None
+        except UnsafeJSON as exc:
+            raise GatewayError(400, "invalid_json", f"the body is {exc}",
                                [ErrorDetail(path="$", message=str(exc))]) from None
         batch = isinstance(data, list)
         items = data if batch else [data]
@@ -241,9 +247,10 @@ def parse_articles(body: bytes, content_type: str, max_batch: int,
             if not line.strip():
                 continue
             try:
-                items.append(json.loads(line))
-            except ValueError as exc:
-                raise GatewayError(400, "invalid_json", f"line {number} is not valid JSON: {exc}",
+                items.append(loads(line))
+            except UnsafeJSON as exc:
+                code = "nested_too_deep" if isinstance(exc, NestedTooDeep) else "invalid_json"
+                raise GatewayError(400, code, f"line {number} is {exc}",
                                    [ErrorDetail(path=f"$[{len(items)}]",
                                                 message=f"line {number}: {exc}")]) from None
     elif media == "text/plain":
