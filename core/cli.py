@@ -112,9 +112,12 @@ def cli(ctx: click.Context, config_file: str | None, log_format: str | None,
 @click.option("--published-at", default=None, metavar="ISO-8601",
               help="Publication time for inputs that carry none (.txt, .html without a date): "
               "the anchor for 'Monday' or 'last month'.")
+@click.option("--debug", is_flag=True, default=False,
+              help="Print the traceback (file and line) of every failed stage; "
+              "also COPYDESK_DEBUG=1.")
 @click.pass_obj
 def process(state: CliState, files: tuple[str, ...], fmt: str | None, output: str | None,
-            indent: bool | None, published_at: str | None) -> None:
+            indent: bool | None, published_at: str | None, debug: bool) -> None:
     """Run the pipeline in-process (no Redis) on FILES: .txt, .html, .json, .jsonl or -."""
     anchor = _parse_datetime(published_at) if published_at else None
     out_stream: IO[str] = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
@@ -146,6 +149,7 @@ def process(state: CliState, files: tuple[str, ...], fmt: str | None, output: st
     for doc in failed:
         reason = next((r.error for r in doc.runs if r.status == "failed"), "")
         err_console.print(f"[red]failed[/red] {doc.id}: {reason}", highlight=False)
+    _report_tracebacks(docs, debug or state.settings.debug)
     if output:
         err_console.print(f"wrote {len(docs)} document(s) to {output}")
     if errors or failed or unwritable:
@@ -165,6 +169,21 @@ def _writable(docs: list[Document]) -> tuple[list[Document], list[str]]:
         else:
             ok.append(doc)
     return ok, problems
+
+
+def _report_tracebacks(docs: list[Document], debug: bool) -> None:
+    """With ``debug``, print each failed stage's traceback; without, say how to see them."""
+    traced = [(d, r) for d in docs for r in d.runs if r.status == "failed" and r.traceback]
+    if not traced:
+        return
+    if not debug:
+        err_console.print(f"{len(traced)} stage run(s) failed; run with --debug (or "
+                          "COPYDESK_DEBUG=1) to see the traceback", highlight=False)
+        return
+    for doc, run in traced:
+        err_console.print(f"[red]stage {run.stage!r}[/red] (plugin {run.plugin!r}) failed on "
+                          f"{doc.id}:", highlight=False)
+        err_console.out(printable(run.traceback or ""), highlight=False)
 
 
 def _parse_datetime(value: str) -> datetime:

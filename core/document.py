@@ -155,6 +155,17 @@ class StageRun(BaseModel):
     fingerprint: str | None = Field(
         default=None, description="Hash of version, config, model, the text it read and "
         "the fingerprints of the stages it depends on: equal fingerprints, equal layer.")
+    #: The formatted traceback of a failed run (file and line of each frame), in the process
+    #: that ran it. Deliberately not a field: the Document JSON is served to clients and
+    #: must not carry source paths, so it never leaves the process inside a Document. The
+    #: CLI prints it (``process --debug``), workers log it and keep it in the stored record
+    #: (``copydesk status``).
+    _traceback: str | None = PrivateAttr(default=None)
+
+    @property
+    def traceback(self) -> str | None:
+        """The traceback of this run when it failed by raising, else ``None``."""
+        return self._traceback
 
 
 class Article(BaseModel):

@@ -10,6 +10,7 @@ unless the stage is required.
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
@@ -296,6 +297,7 @@ class Pipeline:
                 except Exception as exc:
                     err = RuntimeError(f"the shared spaCy parse failed: {type(exc).__name__}: "
                                        f"{exc}")
+                    err.__cause__ = exc  # its traceback shows where spaCy raised
                     self._fail(bound, doc, time.perf_counter() - started, failed_caps, halted,
                                err)
                 else:
@@ -362,12 +364,16 @@ class Pipeline:
 
         exc = error or sys.exc_info()[1]
         message = f"{type(exc).__name__}: {exc}" if exc else "unknown error"
+        trace = _format_traceback(exc)
         _clear_layers(doc, bound.stage.provides)
         self._record(doc, bound, "failed", seconds, message)
+        doc.runs[-1]._traceback = trace
         for cap in bound.stage.provides:
             failed_caps[id(doc)].setdefault(cap, bound.name)
         log.warning("stage failed", document_id=doc.id, stage=bound.name, error=message,
                     required=bound.required)
+        if trace:
+            log.debug("stage traceback", document_id=doc.id, stage=bound.name, traceback=trace)
         if bound.required:
             halted.add(id(doc))
 
@@ -397,6 +403,18 @@ class Pipeline:
         )
         log.info("stage run", document_id=doc.id, stage=bound.name, status=status,
                   duration_ms=duration_ms)
+
+
+def _format_traceback(exc: BaseException | None) -> str | None:
+    """``exc`` with its traceback (and causes) as Python prints them, or ``None`` when it
+    carries no frames at all (an error the pipeline made up, such as bad offsets)."""
+    if exc is None:
+        return None
+    has_frames = exc.__traceback__ is not None or (
+        exc.__cause__ is not None and exc.__cause__.__traceback__ is not None)
+    if not has_frames:
+        return None
+    return "".join(traceback.format_exception(exc))
 
 
 class ReprocessError(ValueError):

@@ -151,6 +151,11 @@ class Settings(BaseSettings):
     )
     disable_plugins: NameList = Field(default_factory=list)
     trace_plugins: bool = Field(default=False, description="Log every hook call and result.")
+    debug: bool = Field(
+        default=False,
+        description="Print the traceback (file and line) of every failed stage "
+        "(COPYDESK_DEBUG=1; `copydesk process --debug`).",
+    )
     log_format: Literal["console", "json", "auto"] = "auto"
     log_level: str | None = Field(
         default=None, description="Log level; default WARNING for the CLI, INFO in workers."

@@ -87,3 +87,26 @@ def build(*stages: type[Stage], **settings: Any) -> Pipeline:
     manager = PluginManager(load=[])
     manager.register(Plugin(*stages), "test")
     return Pipeline.build(Settings(**settings), manager)
+
+
+def install_fixture_plugin(site: Any, fixture: Any) -> None:
+    """Make a fixture plugin (``tests/fixtures/NAME``: a pyproject with a ``copydesk`` entry
+    point and a package) importable and discoverable from the directory ``site``, as pip
+    would: its package copied in, plus a ``.dist-info`` with the entry point. Put ``site`` on
+    ``PYTHONPATH`` of the process that should see it."""
+    import shutil
+    import tomllib
+    from pathlib import Path
+
+    fixture, site = Path(fixture), Path(site)
+    project = tomllib.loads((fixture / "pyproject.toml").read_text())["project"]
+    name = project["name"]
+    for package in fixture.iterdir():
+        if package.is_dir() and (package / "__init__.py").exists():
+            shutil.copytree(package, site / package.name, dirs_exist_ok=True)
+    dist = site / f"{name.replace('-', '_')}-{project['version']}.dist-info"
+    dist.mkdir(exist_ok=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\n"
+                                   f"Version: {project['version']}\n")
+    points = "".join(f"{k} = {v}\n" for k, v in project["entry-points"]["copydesk"].items())
+    (dist / "entry_points.txt").write_text("[copydesk]\n" + points)

@@ -90,6 +90,38 @@ def test_failing_stage_is_recorded_and_the_document_still_completes() -> None:
     assert "boom" in (runs["count"].error or "")
 
 
+def test_failed_run_keeps_the_traceback_with_the_stage_file_and_line() -> None:
+    import inspect
+
+    from tests import helpers
+
+    doc = build(TextStage, BoomStage).process(Article(text="a boom here"))
+    run = doc.runs[-1]
+    line = next(i for i, text in enumerate(inspect.getsourcelines(BoomStage)[0])
+                if "raise ValueError" in text) + inspect.getsourcelines(BoomStage)[1]
+    assert run.traceback is not None
+    assert f'File "{helpers.__file__}", line {line}, in process' in run.traceback
+    assert run.traceback.rstrip().endswith("ValueError: boom in the text")
+
+
+def test_traceback_stays_out_of_the_document_json() -> None:
+    doc = build(TextStage, BoomStage).process(Article(text="a boom here"))
+    assert doc.runs[-1].traceback
+    assert "Traceback" not in doc.to_json()
+    assert "traceback" not in doc.to_json()
+
+
+def test_failed_batch_run_keeps_the_traceback_of_the_document_that_raised() -> None:
+    docs = build(TextStage, BoomStage).process_many([Article(text="fine"), Article(text="boom")])
+    assert docs[0].runs[-1].traceback is None
+    assert "boom in the text" in (docs[1].runs[-1].traceback or "")
+
+
+def test_made_up_failure_without_frames_has_no_traceback() -> None:
+    doc = build(TextStage, BadOffsetsStage).process(Article(text="Kyiv"))
+    assert doc.runs[-1].status == "failed" and doc.runs[-1].traceback is None
+
+
 def test_failing_required_stage_fails_the_document() -> None:
     pipeline = build(TextStage, BoomStage, CountStage, pipeline={"required": ["boom"]})
     doc = pipeline.process(Article(text="a boom here"))

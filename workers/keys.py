@@ -42,6 +42,7 @@ class RecordField(StrEnum):
     owner = "owner"  # node:pid of the process holding the lease
     lease_until = "lease_until"  # epoch seconds; a running record whose lease lapsed is orphaned
     error = "error"  # why it failed, or why the last attempt was lost
+    traceback = "traceback"  # tracebacks (file, line) of the stages that raised, last finish
     document = "document"  # Document JSON (when done, or failed by a required stage)
     article = "article"  # the submitted-article JSON, kept until it is finished
     completions = "completions"  # how many times it reached done/failed (1 in a healthy system)

@@ -180,6 +180,7 @@ def register_commands(cli: click.Group) -> None:
         else:
             table = Table("id", "status", "stage", "attempts", "worker", "finished (UTC)")
             errors = []
+            traces: list[tuple[str, str]] = []
             for article_id in ids:
                 item = found.get(article_id)
                 if item is None:
@@ -190,10 +191,16 @@ def register_commands(cli: click.Group) -> None:
                               item.worker or "", _when(item.finished_at))
                 if item.error:
                     errors.append(f"{item.id}: {item.error}")
+                if item.traceback:
+                    traces.append((item.id, item.traceback))
             console = Console()
             console.print(table)
             for line in errors:
                 console.print(line, highlight=False, soft_wrap=True)
+            for article_id, trace in traces:
+                console.print(f"[b]{article_id}[/b]: traceback of the stages that raised",
+                              highlight=False)
+                console.out(trace.rstrip("\n"), highlight=False)
         if missing:
             sys.exit(1)
 

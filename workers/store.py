@@ -108,7 +108,7 @@ return {'run', tostring(attempts)}
 """
 
 # KEYS: record, events, idx_queued, idx_running, idx_done, idx_failed
-# ARGV: id, task_id, status, document, error, ttl, maxlen, worker
+# ARGV: id, task_id, status, document, error, ttl, maxlen, worker, traceback
 FINISH = _NOW + _MOVE + """
 local st = redis.call('HGET', KEYS[1], 'status')
 if st == 'done' then return 0 end
@@ -120,6 +120,11 @@ if ARGV[5] ~= '' then
   redis.call('HSET', KEYS[1], 'error', ARGV[5])
 else
   redis.call('HDEL', KEYS[1], 'error')
+end
+if ARGV[9] ~= '' then
+  redis.call('HSET', KEYS[1], 'traceback', ARGV[9])
+else
+  redis.call('HDEL', KEYS[1], 'traceback')
 end
 if ARGV[3] == 'done' then redis.call('HDEL', KEYS[1], 'article') end
 redis.call('HINCRBY', KEYS[1], 'completions', 1)
@@ -206,6 +211,8 @@ class ArticleStatus:
     worker: str | None = None
     task_id: str | None = None
     error: str | None = None
+    #: tracebacks of the stages that raised (or of a pipeline crash), with file and line
+    traceback: str | None = None
     submitted_at: float | None = None
     started_at: float | None = None
     finished_at: float | None = None
@@ -238,6 +245,7 @@ class ArticleStatus:
             worker=rec.get(RecordField.worker.value) or None,
             task_id=rec.get(RecordField.task_id.value) or None,
             error=rec.get(RecordField.error.value) or None,
+            traceback=rec.get(RecordField.traceback.value) or None,
             submitted_at=num(RecordField.submitted_at),
             started_at=num(RecordField.started_at),
             finished_at=num(RecordField.finished_at),
@@ -370,10 +378,11 @@ class Store:
         pipe.execute()
 
     def finish(self, article_id: str, task_id: str, status: str, document_json: str | None,
-               error: str | None, worker: str) -> bool:
+               error: str | None, worker: str, traceback: str | None = None) -> bool:
+        """Record the outcome; ``traceback`` (of stages that raised) replaces any earlier one."""
         keys = [self.keys.article(article_id), self.keys.events, *self._index_keys()]
         args: list[Any] = [article_id, task_id, status, document_json or "", error or "",
-                self.cfg.result_ttl, self.cfg.stream_maxlen, worker]
+                self.cfg.result_ttl, self.cfg.stream_maxlen, worker, traceback or ""]
         return bool(self._finish(keys=keys, args=args))
 
     def release(self, article_id: str, task_id: str, reason: str) -> bool:

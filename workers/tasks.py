@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -163,8 +164,9 @@ def _process(task: Task, article: Any) -> dict[str, Any]:
         raise  # unreachable: _timed_out raises Reject
     except Exception as exc:
         crash = f"the pipeline crashed: {type(exc).__name__}: {exc}"
-        store.finish(article_id, task_id, "failed", None, crash, node)
-        log.error("pipeline crashed", document_id=article_id, error=crash)
+        trace = traceback.format_exc()
+        store.finish(article_id, task_id, "failed", None, crash, node, trace)
+        log.error("pipeline crashed", document_id=article_id, error=crash, traceback=trace)
         return {"id": article_id, "status": "failed"}
     finally:
         pipeline.stage_listener = None
@@ -177,8 +179,21 @@ def _process(task: Task, article: Any) -> dict[str, Any]:
         failed = [r for r in doc.runs if r.status == "failed"]
         error = "; ".join(f"required stage {r.stage!r} failed: {r.error}" for r in failed) \
             or "a required stage failed"
-    store.finish(article_id, task_id, doc.status, doc.to_json(), error, node)
+    store.finish(article_id, task_id, doc.status, doc.to_json(), error, node,
+                 _log_tracebacks(doc))
     return {"id": article_id, "status": doc.status}
+
+
+def _log_tracebacks(doc: Document) -> str | None:
+    """Log each stage that raised, with its traceback; return them all for the record."""
+    parts = []
+    for run in doc.runs:
+        if run.status == "failed" and run.traceback:
+            log.error("stage failed", document_id=doc.id, stage=run.stage, plugin=run.plugin,
+                      version=run.version, error=run.error, traceback=run.traceback)
+            parts.append(f"stage {run.stage!r} (plugin {run.plugin!r} {run.version}):\n"
+                         f"{run.traceback}")
+    return "\n".join(parts) or None
 
 
 def _timed_out(store: Store, article_id: str, task_id: str, settings: Settings,

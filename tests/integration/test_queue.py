@@ -188,6 +188,36 @@ def test_failing_stage_is_recorded_in_runs_and_the_document_is_done(cluster: Clu
     assert run.status == "failed" and "broke on purpose" in (run.error or "")
 
 
+def probe_line(mark: str) -> int:
+    source = (Path(__file__).parent / "probe_plugin.py").read_text().splitlines()
+    return next(i for i, line in enumerate(source, 1) if mark in line)
+
+
+def test_failing_stage_traceback_is_logged_and_kept_for_copydesk_status(cluster: Cluster) -> None:
+    article_id = uid("traced")
+    cluster.client().submit({"id": article_id, "text": "This one will BREAK-THE-STAGE, sadly."})
+    cluster.client().wait(article_id, timeout=60)
+    where = f'copydesk_probe.py", line {probe_line("broke on purpose")}, in process'
+    record = json.loads(cluster.cli("status", "--json", article_id).stdout)
+    assert where in record["traceback"]
+    assert "ValueError: the fragile stage broke on purpose" in record["traceback"]
+    shown = cluster.cli("status", article_id)
+    assert where in shown.stdout and "stage 'fragile' (plugin 'probe'" in shown.stdout
+    logged = [json.loads(line) for line in cluster.log("w1@" + cluster.prefix).splitlines()
+              if line.startswith("{") and article_id in line]
+    event = next(e for e in logged if e.get("event") == "stage failed" and "traceback" in e)
+    assert event["stage"] == "fragile" and where in event["traceback"]
+
+
+def test_traceback_is_not_in_the_stored_document(cluster: Cluster) -> None:
+    article_id = uid("traced-doc")
+    client = cluster.client()
+    client.submit({"id": article_id, "text": "This one will BREAK-THE-STAGE, sadly."})
+    client.wait(article_id, timeout=60)
+    raw = client.result_json(article_id)
+    assert raw is not None and "Traceback" not in raw
+
+
 def test_failing_required_stage_fails_the_article(make_cluster) -> None:  # type: ignore[no-untyped-def]
     strict: Cluster = make_cluster(COPYDESK_PIPELINE__REQUIRED="fragile")
     strict.start_worker("strict", concurrency=1)
