@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import IO, Any
 
 import click
-from copydesk.document import Article, Document, document_json_schema
+from copydesk.document import Article, Document
 from copydesk.inputs import InputError, read_inputs
 from copydesk.jsonsafe import printable
+from copydesk.layers import document_schema
 from copydesk.logs import configure_logging
 from copydesk.nlp import ModelNotInstalled
 from copydesk.pipeline import Pipeline, PipelineError, resolve_order
@@ -282,9 +283,16 @@ def plugins(state: CliState, as_json: bool) -> None:
 
 @cli.command()
 @click.option("--article", is_flag=True, help="Print the submitted-article schema instead.")
-def schema(article: bool) -> None:
-    """Print the JSON Schema of the Document (or of a submitted article)."""
-    data = Article.model_json_schema() if article else document_json_schema()
+@click.pass_obj
+def schema(state: CliState, article: bool) -> None:
+    """Print the JSON Schema of the Document, with the layers of installed plugins'
+    stages under ``extensions`` (or the schema of a submitted article)."""
+    if article:
+        data = Article.model_json_schema()
+    else:
+        layers = {e.stage.name: e.stage.Layer for e in state.plugins.stages()
+                  if e.stage.Layer is not None}
+        data = document_schema(layers)
     click.echo(json.dumps(data, indent=2))
 
 

@@ -389,9 +389,10 @@ def _span_problems(where: str, span: Span, base: str) -> list[str]:
     return []
 
 
-def document_json_schema() -> dict[str, Any]:
-    """The JSON Schema of the Document, for systems in any language."""
-    schema = Document.model_json_schema()
+def document_json_schema(model: type[BaseModel] | None = None) -> dict[str, Any]:
+    """The JSON Schema of the Document, for systems in any language (``model``: a Document
+    subclass, as ``copydesk.layers.document_schema`` builds with the plugins' layers)."""
+    schema = (model or Document).model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://copydesk.invalid/schema/document-v1.json"
     return schema

@@ -17,6 +17,7 @@ from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from copydesk.document import Article, Document, StageRun
+from copydesk.layers import LayerError, check_layer
 from copydesk.logs import get_logger
 from copydesk.nlp import SharedParse
 from copydesk.plugin_manager import PluginManager, StageEntry, build_plugin_manager
@@ -340,8 +341,15 @@ class Pipeline:
         per_doc = (time.perf_counter() - started) / len(docs)
         for doc in docs:
             problems = self._check_layers(bound, doc)
+            err: Exception | None = None
             if problems:
                 err = RuntimeError("wrote invalid offsets: " + "; ".join(problems[:3]))
+            else:
+                try:
+                    check_layer(doc, bound.name, bound.stage.Layer)
+                except LayerError as exc:
+                    err = exc
+            if err is not None:
                 self._fail(bound, doc, per_doc, failed_caps, halted, err)
             else:
                 self._record(doc, bound, "ok", per_doc)
@@ -366,6 +374,8 @@ class Pipeline:
         message = f"{type(exc).__name__}: {exc}" if exc else "unknown error"
         trace = _format_traceback(exc)
         _clear_layers(doc, bound.stage.provides)
+        for key in (bound.name, *bound.stage.provides):  # its plugin layer, half-written
+            doc.extensions.pop(key, None)
         self._record(doc, bound, "failed", seconds, message)
         doc.runs[-1]._traceback = trace
         for cap in bound.stage.provides:

@@ -195,7 +195,7 @@ def test_installed_external_plugin_runs_as_a_stage(site: Path) -> None:
     out = copydesk(site, "process", "-", stdin='{"id": "s1", "text": "Talks resume on Monday."}\n')
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
-    assert doc["extensions"]["readtime"] == {"words": 4, "minutes": 0.0}
+    assert doc["extensions"]["readtime"] == {"words": 4, "minutes": 0.0, "long_sentences": []}
     assert any(r["stage"] == "readtime" and r["plugin"] == "readtime" for r in doc["runs"])
 
 
@@ -205,3 +205,23 @@ def test_broken_plugins_are_named_and_skipped_not_fatal(site: Path) -> None:
     broken = {b["name"]: b["error"] for b in json.loads(out.stdout)["broken"]}
     assert "a_module_that_does_not_exist" in broken["broken_import"]
     assert "bad stage declaration" in broken["bad_stage"]
+
+
+def test_schema_includes_the_layer_of_an_installed_plugin(site: Path) -> None:
+    out = copydesk(site, "schema")
+    assert out.returncode == 0, out.stderr
+    schema = json.loads(out.stdout)
+    assert "ReadtimeLayer" in schema["$defs"] and "LongSentence" in schema["$defs"]
+    assert "long_sentences" in schema["$defs"]["ReadtimeLayer"]["properties"]
+
+
+@pytest.mark.slow
+def test_example_plugin_tests_pass_against_the_installed_plugin(site: Path, tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          str(EXAMPLE)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert " passed" in out.stdout and "failed" not in out.stdout
