@@ -91,6 +91,12 @@ class WorkerSettings(BaseModel):
     preload: bool = Field(
         default=True, description="Build the pipeline before forking the pool (shared memory).",
     )
+    partial_after: float = Field(
+        default=10.0, ge=0,
+        description="Seconds an article may run before the worker saves its partial Document "
+        "after each stage, so a retry after a lost worker runs only the stages still missing "
+        "(0: after every stage).",
+    )
     allow_eviction: bool = Field(
         default=False,
         description="Start workers and the gateway even when Redis's maxmemory-policy may "

@@ -16,6 +16,7 @@ docs/queue.md documents the same table for systems in other languages; change bo
 | ``P:unacked`` / ``P:unacked_index`` / ``P:unacked_mutex`` | hash / zset / string | kombu's
   messages delivered but not acknowledged, their lease times, and the restore mutex |
 | ``P:metrics:stage_seconds`` | hash | per-stage duration histograms (``workers.metrics``) |
+| ``P:partial:{id}`` | hash | a partial Document saved between stages (``workers.partial``) |
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ class Keys:
 
     def index(self, status: str) -> str:
         return f"{self.prefix}:index:{status}"
+
+    def partial(self, article_id: str) -> str:
+        """The partial Document of an article being run (``workers.partial``)."""
+        return f"{self.prefix}:partial:{article_id}"
 
     @property
     def dead(self) -> str:

@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis
+from copydesk.document import Document
 from copydesk.settings import Settings, WorkerSettings
 from copydesk.workers.keys import FINISHED, STATUSES, Keys, RecordField, keys_for
+from copydesk.workers.partial import SAVE_PARTIAL, PartialDocument
 from copydesk.workers.protocol import build_message
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -318,6 +320,7 @@ class Store:
         self._renew = client.register_script(RENEW)
         self._requeue = client.register_script(REQUEUE_ORPHAN)
         self._requeue_lost = client.register_script(REQUEUE_LOST)
+        self._save_partial = client.register_script(SAVE_PARTIAL)
 
     @classmethod
     def from_settings(cls, settings: Settings, retries: int = 3) -> Store:
@@ -383,7 +386,36 @@ class Store:
         keys = [self.keys.article(article_id), self.keys.events, *self._index_keys()]
         args: list[Any] = [article_id, task_id, status, document_json or "", error or "",
                 self.cfg.result_ttl, self.cfg.stream_maxlen, worker, traceback or ""]
+        self.drop_partial(article_id)  # the finished Document supersedes it
         return bool(self._finish(keys=keys, args=args))
+
+    # -- partial Documents (workers.partial) ---------------------------------------------
+
+    def save_partial(self, article_id: str, task_id: str, attempt: int,
+                     document: Document | str, stage: str = "") -> bool:
+        """Save the Document between stages, while submission ``task_id`` holds the article
+        (False, nothing written, when it does not: it finished, or a newer one took over)."""
+        raw = document if isinstance(document, str) else document.to_json()
+        keys = [self.keys.article(article_id), self.keys.partial(article_id)]
+        return bool(self._save_partial(keys=keys, args=[task_id, attempt, raw,
+                                                        self.cfg.result_ttl, stage]))
+
+    def load_partial(self, article_id: str, task_id: str | None = None
+                     ) -> PartialDocument | None:
+        """The saved partial Document, if any (of submission ``task_id`` only, when given)."""
+        raw = self.r.hgetall(self.keys.partial(article_id))
+        if not raw or "document" not in raw:
+            return None
+        if task_id is not None and raw.get("task_id") != task_id:
+            return None
+        return PartialDocument(article_id=article_id, task_id=raw.get("task_id", ""),
+                               attempt=int(raw.get("attempt") or 0),
+                               stage=raw.get("stage", ""),
+                               saved_at=float(raw.get("saved_at") or 0),
+                               document_json=raw["document"])
+
+    def drop_partial(self, article_id: str) -> None:
+        self.r.delete(self.keys.partial(article_id))
 
     def release(self, article_id: str, task_id: str, reason: str) -> bool:
         """Give an article back after a lost attempt (its message is re-queued by the caller)."""

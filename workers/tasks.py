@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import time
 import traceback
 from collections.abc import Sequence
 from typing import Any
@@ -29,6 +30,7 @@ from copydesk.pipeline import Pipeline
 from copydesk.plugin_manager import build_plugin_manager
 from copydesk.settings import Settings
 from copydesk.workers.lease import LeaseKeeper, die_with_parent, main_process
+from copydesk.workers.partial import start_or_resume
 from copydesk.workers.protocol import TASK_NAME, article_payload
 from copydesk.workers.store import Store
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -156,9 +158,25 @@ def _process(task: Task, article: Any) -> dict[str, Any]:
         except Exception as exc:  # progress is informative only
             log.debug("could not publish the stage", error=str(exc))
 
+    attempt = int(claim.detail) if claim.detail.isdigit() else 1
+    started = time.monotonic()
+
+    def save_partial(stage: str, docs: Sequence[Document]) -> None:
+        if time.monotonic() - started < settings.worker.partial_after:
+            return
+        for d in docs:
+            try:
+                store.save_partial(d.id, task_id, attempt, d, stage)
+            except Exception as exc:  # a retry then starts over: slower, never wrong
+                log.warning("could not save the partial Document", document_id=d.id,
+                            error=f"{type(exc).__name__}: {exc}")
+
     pipeline.stage_listener = publish_stage
+    pipeline.stage_finished = save_partial
+    pipeline.worker = node
     try:
-        doc = pipeline.process(valid)
+        partial = store.load_partial(article_id, task_id) if attempt > 1 else None
+        doc = start_or_resume(pipeline, valid, partial)
     except SoftTimeLimitExceeded:
         _timed_out(store, article_id, task_id, settings, "while parsing")
         raise  # unreachable: _timed_out raises Reject
@@ -170,6 +188,7 @@ def _process(task: Task, article: Any) -> dict[str, Any]:
         return {"id": article_id, "status": "failed"}
     finally:
         pipeline.stage_listener = None
+        pipeline.stage_finished = None
     timed_out = next((r for r in doc.runs
                       if r.error and r.error.startswith("SoftTimeLimitExceeded")), None)
     if timed_out is not None:

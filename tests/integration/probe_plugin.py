@@ -9,6 +9,9 @@ It is installed for worker subprocesses by ``conftest.py`` as a distribution wit
   ``KILL-THE-WORKER``: a poison article; with ``IGNORE-THE-SOFT-LIMIT`` it swallows the
   soft time limit and runs on until the hard limit kills it.
 * ``fragile`` raises when the text contains ``BREAK-THE-STAGE``.
+* ``killonce`` (after ``probe``) SIGKILLs its own process the first time it sees an article
+  whose text contains ``KILL-ONCE`` (a marker file per article id in ``[stage.killonce]
+  marker_dir`` remembers it did), and records the pid that ran it the next time.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from copydesk import Document, Stage, StageConfig, hookimpl
 KILL_MARK = "KILL-THE-WORKER"
 BREAK_MARK = "BREAK-THE-STAGE"
 STUBBORN_MARK = "IGNORE-THE-SOFT-LIMIT"
+KILL_ONCE_MARK = "KILL-ONCE"
 
 
 class ProbeConfig(StageConfig):
@@ -60,6 +64,28 @@ class FragileStage(Stage):
         doc.extensions["fragile"] = {"ok": True}
 
 
+class KillOnceConfig(StageConfig):
+    marker_dir: str = ""
+
+
+class KillOnceStage(Stage):
+    name = "killonce"
+    requires = ("probe",)
+    provides = ("killonce",)
+    Config = KillOnceConfig
+    description = "Kills its process the first time it sees a marked article (test plugin)."
+
+    def process(self, doc: Document) -> None:
+        assert isinstance(self.config, KillOnceConfig)
+        if KILL_ONCE_MARK in doc.text and self.config.marker_dir:
+            marker = os.path.join(self.config.marker_dir, doc.id)
+            if not os.path.exists(marker):
+                with open(marker, "w") as fh:
+                    fh.write(str(os.getpid()))
+                os.kill(os.getpid(), signal.SIGKILL)
+        doc.extensions["killonce"] = {"pid": os.getpid()}
+
+
 @hookimpl
 def register_stages() -> list[type[Stage]]:
-    return [ProbeStage, FragileStage]
+    return [ProbeStage, FragileStage, KillOnceStage]
