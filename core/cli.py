@@ -13,6 +13,7 @@ from typing import IO, Any
 
 import click
 from copydesk.document import Article, Document
+from copydesk.globalopts import GlobalOptionsGroup
 from copydesk.inputs import InputError, read_inputs
 from copydesk.jsonsafe import printable
 from copydesk.layers import document_schema
@@ -30,7 +31,10 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 
 class CliState:
-    """Settings and plugins, built once per invocation and shared by every command."""
+    """Settings and plugins, built once per invocation and shared by every command.
+
+    It is click's context object: a command (a plugin's too, see ``register_commands`` in
+    ``copydesk.hookspecs``) gets it with ``@click.pass_obj``."""
 
     def __init__(self, settings: Settings, plugins: PluginManager) -> None:
         self.settings = settings
@@ -71,7 +75,7 @@ def _plugins_for(settings: Settings) -> PluginManager:
     return build_plugin_manager(settings)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=GlobalOptionsGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="copydesk")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
               envvar="COPYDESK_CONFIG", help="TOML settings file.")
@@ -87,7 +91,8 @@ def cli(ctx: click.Context, config_file: str | None, log_format: str | None,
     """copydesk: clean, annotate and summarize news articles, in-process or on a queue.
 
     Start with `copydesk process ARTICLE.txt`. Settings come from COPYDESK_*
-    environment variables, a TOML file (--config) and these flags.
+    environment variables, a TOML file (--config) and these flags, which may also
+    follow the command (`copydesk process a.txt --config c.toml`).
     """
     overrides: dict[str, Any] = {"log_format": log_format, "log_level": log_level}
     try:

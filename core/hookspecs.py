@@ -35,7 +35,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 def register_stages() -> list[type[Stage]]:  # type: ignore[empty-body]
     """Return the stage classes this plugin contributes.
 
-    Each is a subclass of ``core.Stage`` declaring ``name``, ``requires``,
+    Each is a subclass of ``copydesk.Stage`` declaring ``name``, ``requires``,
     ``provides`` and ``Config``. A malformed declaration is reported with the
     plugin's name and the plugin is skipped, not the whole program.
     """
@@ -47,6 +47,21 @@ def register_commands(cli: click.Group) -> None:
 
     ``cli`` is the top-level click group; add to it with ``@cli.command()``.
     The queue (``worker``, ``submit``, ``status``…) is contributed this way.
+
+    A command reaches the loaded settings (environment, ``--config`` file and the global
+    flags, wherever on the command line they were given) through click's context object,
+    a ``copydesk.cli.CliState``: ``state.settings`` is the ``Settings``, ``state.plugins``
+    the plugin manager and ``state.pipeline()`` builds the configured pipeline::
+
+        @hookimpl
+        def register_commands(cli):
+            @cli.command()
+            @click.pass_obj
+            def tone_report(state):
+                options = state.settings.stage.get("tone", {})
+                ...
+
+    (``click.get_current_context().obj`` is the same object.)
     """
 
 
@@ -56,5 +71,19 @@ def document_finished(document: Document, settings: Settings) -> Any:
 
     Called once per document, in-process and in workers: use it for metrics,
     sinks or notifications. It must not change the document; an exception is
-    logged and does not fail the document.
+    logged with the plugin's name and does not fail the document.
+
+    It is an ordinary pluggy hook: ``trace_plugins = true`` (``COPYDESK_TRACE_PLUGINS=1``)
+    traces it, ``@hookimpl(tryfirst=True)`` / ``trylast=True`` order the observers (else
+    the last registered runs first), and ``@hookimpl(wrapper=True)`` wraps them all::
+
+        @hookimpl(wrapper=True)
+        def document_finished(document, settings):
+            started = time.perf_counter()
+            result = yield          # the other observers run here
+            record(time.perf_counter() - started)
+            return result
+
+    When an observer raises, the observers after it in that order still run, once each,
+    but outside the wrappers (a wrapper sees the exception at its ``yield``).
     """

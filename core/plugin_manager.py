@@ -175,16 +175,54 @@ class PluginManager:
         return entries
 
     def document_finished(self, document: Any, settings: Any) -> None:
-        """Notify observers; an observer's exception is logged, never raised."""
-        for impl in self.pm.hook.document_finished.get_hookimpls():
+        """Call the ``document_finished`` hook through pluggy, so it is traced, ordered
+        (``tryfirst``/``trylast``, else the last registered first) and wrappable.
+
+        An observer that raises is logged by plugin name and does not fail the document;
+        the observers after it in pluggy's order are then still called, once each, without
+        the wrappers (which already saw the exception, as pluggy reports it)."""
+        caller: Any = self.pm.hook.document_finished
+        while True:
+            impls = list(caller.get_hookimpls())
             try:
-                impl.function(document=document, settings=settings)
+                caller(document=document, settings=settings)
+                return
             except Exception as exc:
-                log.error("document_finished hook failed", plugin=impl.plugin_name,
-                          document_id=document.id, error=f"{type(exc).__name__}: {exc}")
+                order = [i for i in reversed(impls) if not (i.hookwrapper or i.wrapper)]
+                culprit = _raising_impl(exc, impls)
+                log.error("document_finished hook failed",
+                          plugin=culprit.plugin_name if culprit else None,
+                          document_id=getattr(document, "id", None),
+                          error=f"{type(exc).__name__}: {exc}")
+                if culprit is None or culprit not in order:
+                    return  # a wrapper raised, or we cannot tell who: nothing to resume
+                rest = [i.plugin for i in order[order.index(culprit) + 1:]]
+                if not rest:
+                    return
+                others = [p for p in self.pm.get_plugins() if all(p is not r for r in rest)]
+                caller = self.pm.subset_hook_caller("document_finished", remove_plugins=others)
 
     def register_commands(self, cli: Any) -> None:
         self.per_plugin("register_commands", cli=cli)
+
+
+def _raising_impl(exc: BaseException, impls: Sequence[Any]) -> Any:
+    """The hook implementation whose own frame is in ``exc``'s traceback (outermost first),
+    or ``None`` when no implementation's code appears there. Instances of one class share
+    their method's code, so a method is matched by its ``self`` as well."""
+    by_code: dict[Any, list[Any]] = {}
+    for impl in impls:
+        code = getattr(impl.function, "__code__", None)
+        if code is not None:
+            by_code.setdefault(code, []).append(impl)
+    tb = exc.__traceback__
+    while tb is not None:
+        for impl in by_code.get(tb.tb_frame.f_code, ()):
+            owner = getattr(impl.function, "__self__", None)
+            if owner is None or tb.tb_frame.f_locals.get("self") is owner:
+                return impl
+        tb = tb.tb_next
+    return None
 
 
 def _trace_before(hook_name: str, hook_impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:

@@ -120,3 +120,30 @@ def test_config_file_allow_list_decides_which_plugins_are_loaded(tmp_path: Path)
     data = json.loads(run("--config", str(config), "plugins", "--json").stdout)
     assert [p["name"] for p in data["plugins"]] == ["cleaning"]
     assert data["order"] == ["cleaning"]
+
+
+def test_global_options_are_accepted_after_the_subcommand(tmp_path: Path) -> None:
+    config = tmp_path / "copydesk.toml"
+    config.write_text('load_plugins = ["cleaning"]\n')
+    after = run("plugins", "--json", "--config", str(config), "--log-level", "ERROR")
+    assert after.exit_code == 0, after.output
+    assert json.loads(after.stdout)["order"] == ["cleaning"]
+
+
+def test_stages_and_model_after_the_subcommand_mean_what_they_mean_before(tmp_path: Path) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text("Kyiv said on Monday that talks would resume.")
+    before = run("--stages=cleaning", "process", str(article))
+    after = run("process", str(article), "--stages=cleaning")
+    def stages(result) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+        return [(r["stage"], r["status"]) for r in json.loads(result.stdout)["runs"]]
+
+    assert stages(after) == stages(before) == [("cleaning", "ok")]
+    missing = run("process", str(article), "--stages", "entities", "--model", "no_such_model")
+    assert missing.exit_code == 1 and "no_such_model" in missing.stderr
+
+
+def test_an_argument_after_double_dash_is_not_taken_for_a_global_option(tmp_path: Path) -> None:
+    result = run("process", "--", "--config")
+    assert result.exit_code == 1
+    assert "--config: cannot read" in result.stderr

@@ -64,6 +64,34 @@ def test_hook_register_commands_adds_a_cli_command() -> None:
     assert "hello" in group.commands
 
 
+def test_hook_register_commands_command_reaches_the_loaded_settings(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from copydesk.cli import CliState, cli
+
+    class CommandPlugin:
+        @hookimpl
+        def register_commands(self, cli: click.Group) -> None:
+            @cli.command(name="tone-report")
+            @click.pass_obj
+            def tone_report(state: CliState) -> None:
+                click.echo(f"{state.settings.spacy.model} "
+                           f"{state.settings.stage['tone']['threshold']}")
+
+    config = tmp_path / "copydesk.toml"
+    config.write_text('[spacy]\nmodel = "en_core_web_md"\n[stage.tone]\nthreshold = 0.7\n')
+    manager = PluginManager(load=[])
+    manager.register(CommandPlugin(), "tone")
+    manager.register_commands(cli)
+    try:
+        before = CliRunner().invoke(cli, ["--config", str(config), "tone-report"])
+        after = CliRunner().invoke(cli, ["tone-report", "--config", str(config)])
+    finally:
+        cli.commands.pop("tone-report")
+    assert before.exit_code == 0, before.output
+    assert before.stdout.strip() == "en_core_web_md 0.7"
+    assert after.stdout == before.stdout
+
+
 def test_hook_document_finished_sees_every_finished_document() -> None:
     finished: list[tuple[str, str]] = []
 
@@ -78,6 +106,103 @@ def test_hook_document_finished_sees_every_finished_document() -> None:
     pipeline = Pipeline.build(Settings(), manager)
     pipeline.process_many([Article(id="a", text="x"), Article(id="b", text="y")])
     assert finished == [("a", "done"), ("b", "done")]
+
+
+def test_hook_document_finished_is_wrappable_by_a_hookwrapper() -> None:
+    calls: list[str] = []
+
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def document_finished(self, document, settings):  # type: ignore[no-untyped-def]
+            calls.append(f"before {document.id}")
+            result = yield
+            calls.append(f"after {document.id}")
+            return result
+
+    class Observer:
+        @hookimpl
+        def document_finished(self, document, settings):  # type: ignore[no-untyped-def]
+            calls.append(f"observe {document.id}")
+
+    manager = PluginManager(load=[])
+    manager.register(Plugin(TextStage), "text")
+    manager.register(Observer(), "observer")
+    manager.register(Wrapper(), "wrapper")
+    Pipeline.build(Settings(), manager).process(Article(id="w", text="x"))
+    assert calls == ["before w", "observe w", "after w"]
+
+
+def test_hook_document_finished_runs_observers_in_pluggy_order() -> None:
+    calls: list[str] = []
+
+    def observer(label: str, **marks: bool) -> object:
+        class Observer:
+            @hookimpl(**marks)
+            def document_finished(self, document, settings):  # type: ignore[no-untyped-def]
+                calls.append(label)
+        return Observer()
+
+    manager = PluginManager(load=[])
+    manager.register(Plugin(TextStage), "text")
+    manager.register(observer("last", trylast=True), "a")
+    manager.register(observer("first", tryfirst=True), "b")
+    manager.register(observer("plain-1"), "c")
+    manager.register(observer("plain-2"), "d")
+    Pipeline.build(Settings(), manager).process(Article(text="x"))
+    assert calls == ["first", "plain-2", "plain-1", "last"]
+
+
+def test_hook_document_finished_is_traced(capsys: pytest.CaptureFixture[str]) -> None:
+    class Observer:
+        @hookimpl
+        def document_finished(self, document, settings):  # type: ignore[no-untyped-def]
+            return None
+
+    configure_logging("json", "INFO")
+    try:
+        manager = PluginManager(load=[], trace=True)
+        manager.register(Plugin(TextStage), "text")
+        manager.register(Observer(), "observer")
+        Pipeline.build(Settings(), manager).process(Article(id="traced", text="x"))
+        lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()
+                 if line.startswith("{")]
+    finally:
+        configure_logging("console", "WARNING")
+    call = next(line for line in lines
+                if line["event"] == "hook call" and line["hook"] == "document_finished")
+    assert call["plugins"] == ["observer"] and "traced" in call["arguments"]["document"]
+
+
+def test_observer_that_raises_is_named_and_the_other_observers_still_run_once(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    calls: list[str] = []
+
+    def observer(label: str, fail: bool = False) -> object:
+        class Observer:
+            @hookimpl
+            def document_finished(self, document, settings):  # type: ignore[no-untyped-def]
+                calls.append(label)
+                if fail:
+                    raise RuntimeError("sink down")
+        return Observer()
+
+    configure_logging("json", "INFO")
+    try:
+        manager = PluginManager(load=[])
+        manager.register(Plugin(TextStage), "text")
+        manager.register(observer("runs-last"), "a")
+        manager.register(observer("raises", fail=True), "sink")
+        manager.register(observer("runs-first"), "c")
+        doc = Pipeline.build(Settings(), manager).process(Article(id="d1", text="x"))
+        lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()
+                 if line.startswith("{")]
+    finally:
+        configure_logging("console", "WARNING")
+    assert doc.status == "done"
+    assert calls == ["runs-first", "raises", "runs-last"]
+    failure = next(line for line in lines if line["event"] == "document_finished hook failed")
+    assert (failure["plugin"], failure["document_id"]) == ("sink", "d1")
+    assert failure["error"] == "RuntimeError: sink down"
 
 
 def test_observer_that_raises_does_not_fail_the_document() -> None:
