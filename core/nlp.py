@@ -2,7 +2,9 @@
 
 The pipeline is loaded once per process by name (any installed spaCy package).
 ``SharedParse`` parses each document's cleaned text once, in batches with
-``nlp.pipe``, and hands the same ``Doc`` to every stage that asks.
+``nlp.pipe`` (a long text in pieces, ``copydesk.longparse``), and hands the same ``Doc``
+to every stage that asks. Every pipeline loaded here tokenizes in linear time
+(``copydesk.tokenguard``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ import importlib.util
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from copydesk.longparse import parse_texts
+from copydesk.tokenguard import bound_tokenizer
 
 if TYPE_CHECKING:
     from copydesk.document import Document
@@ -40,6 +45,7 @@ def load_model(name: str) -> Language:
     for candidate in MODEL_ALIASES.get(name, (name,)):
         if importlib.util.find_spec(candidate) is not None:
             nlp = spacy.load(candidate)
+            bound_tokenizer(nlp)
             _add_paragraph_boundaries(nlp)
             return nlp
     package = MODEL_PACKAGES.get(name, name.replace("_", "-"))
@@ -89,7 +95,7 @@ class SharedParse:
         cached = self._cache.get(id(doc))
         if cached is not None and cached[0] == doc.text:
             return cached[1]
-        parsed = self.nlp(doc.text)
+        parsed = next(parse_texts(self.nlp, [doc.text]))
         self._cache[id(doc)] = (doc.text, parsed)
         return parsed
 
@@ -99,7 +105,8 @@ class SharedParse:
         if not todo:
             return
         for doc, parsed in zip(
-            todo, self.nlp.pipe((d.text for d in todo), batch_size=batch_size), strict=True
+            todo, parse_texts(self.nlp, [d.text for d in todo], batch_size=batch_size),
+            strict=True,
         ):
             self._cache[id(doc)] = (doc.text, parsed)
 
