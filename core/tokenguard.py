@@ -48,7 +48,8 @@ class BoundedTokenizer:
     def __call__(self, text: str) -> Doc:
         runs = [m.span() for m in self._run.finditer(text)]
         if not runs and self._span.search(text) is None:
-            return self.inner(text)
+            whole: Doc = self.inner(text)
+            return whole
         from spacy.tokens import Doc
 
         docs = list(self._pieces(text, runs))
