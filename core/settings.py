@@ -97,6 +97,11 @@ class WorkerSettings(BaseModel):
         "after each stage, so a retry after a lost worker runs only the stages still missing "
         "(0: after every stage).",
     )
+    compression: Literal["zstd", "none"] = Field(
+        default="zstd",
+        description="How Document and article JSON are stored in Redis: zstd frames "
+        "(about a fifth of the size) or plain JSON. Either is read back.",
+    )
     allow_eviction: bool = Field(
         default=False,
         description="Start workers and the gateway even when Redis's maxmemory-policy may "

@@ -22,10 +22,12 @@ from typing import Any
 import redis
 from copydesk.document import Document
 from copydesk.settings import Settings, WorkerSettings
+from copydesk.workers.compact import pack, unpack
 from copydesk.workers.keys import FINISHED, STATUSES, Keys, RecordField, keys_for
 from copydesk.workers.partial import SAVE_PARTIAL, PartialDocument
 from copydesk.workers.protocol import build_message
 from redis.backoff import ExponentialBackoff
+from redis.client import NEVER_DECODE
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
@@ -64,10 +66,12 @@ return {1, 'queued'}
 """
 
 # KEYS: record, events, idx_queued, idx_running, idx_done, idx_failed, dead
-# ARGV: id, task_id, worker, owner, lease_seconds, max_attempts, article_json, ttl, maxlen
+# ARGV: id, task_id, worker, owner, lease_seconds, max_attempts, article_json, ttl, maxlen,
+#       stored_article (article_json as ``workers.compact`` packs it)
 CLAIM = _NOW + _MOVE + """
 local rec = redis.call('HMGET', KEYS[1], 'status', 'task_id', 'attempts', 'lease_until',
-  'error', 'article')
+  'error')
+local has_article = redis.call('HEXISTS', KEYS[1], 'article') == 1
 local st, tid = rec[1], rec[2]
 local attempts = tonumber(rec[3] or '0') or 0
 local lease = now + tonumber(ARGV[5])
@@ -91,7 +95,7 @@ if attempts >= tonumber(ARGV[6]) then
   redis.call('EXPIRE', KEYS[1], ARGV[8])
   move(ARGV[1], KEYS[6], now, {KEYS[3], KEYS[4], KEYS[5]})
   local entry = cjson.encode({id = ARGV[1], reason = reason, attempts = attempts,
-    task_id = ARGV[2], at = now, article = cjson.decode(rec[6] or ARGV[7])})
+    task_id = ARGV[2], at = now, article = cjson.decode(ARGV[7])})
   redis.call('RPUSH', KEYS[7], entry)
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[9], '*', 'id', ARGV[1], 'status', 'failed',
     'at', tostring(now), 'task_id', ARGV[2], 'error', reason, 'dead_letter', '1')
@@ -101,7 +105,7 @@ attempts = attempts + 1
 redis.call('HSET', KEYS[1], 'status', 'running', 'task_id', ARGV[2],
   'attempts', tostring(attempts), 'started_at', tostring(now), 'updated_at', tostring(now),
   'worker', ARGV[3], 'owner', ARGV[4], 'lease_until', tostring(lease), 'stage', '')
-if not rec[6] then redis.call('HSET', KEYS[1], 'article', ARGV[7]) end
+if not has_article then redis.call('HSET', KEYS[1], 'article', ARGV[10]) end
 redis.call('EXPIRE', KEYS[1], ARGV[8])
 move(ARGV[1], KEYS[4], lease, {KEYS[3], KEYS[5], KEYS[6]})
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[9], '*', 'id', ARGV[1], 'status', 'running',
@@ -348,7 +352,7 @@ class Store:
         keys = [self.keys.article(article_id), self.keys.events, *self._index_keys(),
                 self.keys.queue]
         args: list[Any] = [article_id, task_id, message,
-                           json.dumps(article_json, ensure_ascii=False),
+                           self._pack(json.dumps(article_json, ensure_ascii=False)),
                 self.cfg.result_ttl, "1" if force else "0", self.cfg.stream_maxlen]
         return keys, args
 
@@ -366,9 +370,10 @@ class Store:
               article_json: dict[str, Any]) -> ClaimResult:
         keys = [self.keys.article(article_id), self.keys.events, *self._index_keys(),
                 self.keys.dead]
+        plain = json.dumps(article_json, ensure_ascii=False)
         args: list[Any] = [article_id, task_id, worker, owner, self.lease_seconds,
-                self.max_attempts, json.dumps(article_json, ensure_ascii=False),
-                self.cfg.result_ttl, self.cfg.stream_maxlen]
+                self.max_attempts, plain, self.cfg.result_ttl, self.cfg.stream_maxlen,
+                self._pack(plain)]
         action, detail = self._claim(keys=keys, args=args)
         return ClaimResult(str(action), str(detail))
 
@@ -384,7 +389,8 @@ class Store:
                error: str | None, worker: str, traceback: str | None = None) -> bool:
         """Record the outcome; ``traceback`` (of stages that raised) replaces any earlier one."""
         keys = [self.keys.article(article_id), self.keys.events, *self._index_keys()]
-        args: list[Any] = [article_id, task_id, status, document_json or "", error or "",
+        document = self._pack(document_json) if document_json else ""
+        args: list[Any] = [article_id, task_id, status, document, error or "",
                 self.cfg.result_ttl, self.cfg.stream_maxlen, worker, traceback or ""]
         self.drop_partial(article_id)  # the finished Document supersedes it
         return bool(self._finish(keys=keys, args=args))
@@ -452,8 +458,9 @@ class Store:
         requeued = []
         for article_id in stale:
             rec = self.r.hmget(self.keys.article(article_id),
-                               ["status", "lease_until", "article", "task_id"])
-            status, lease, article, task_id = rec
+                               ["status", "lease_until", "task_id"])
+            status, lease, task_id = rec
+            article = self._read_packed(article_id, RecordField.article)
             if status != "running" or article is None or lease is None:
                 if status is None:  # expired record: drop the dangling index entry
                     self.r.zrem(self.keys.index("running"), article_id)
@@ -489,8 +496,9 @@ class Store:
                 continue
         requeued = []
         for article_id in stale:
-            status, task_id, article, updated = self.r.hmget(
-                self.keys.article(article_id), ["status", "task_id", "article", "updated_at"])
+            status, task_id, updated = self.r.hmget(
+                self.keys.article(article_id), ["status", "task_id", "updated_at"])
+            article = self._read_packed(article_id, RecordField.article)
             if status is None:
                 self.r.zrem(self.keys.index("queued"), article_id)
                 continue
@@ -548,8 +556,20 @@ class Store:
         return out
 
     def document_json(self, article_id: str) -> str | None:
-        value = self.r.hget(self.keys.article(article_id), RecordField.document.value)
-        return str(value) if value is not None else None
+        """The stored Document as JSON text (decompressed when it is stored compressed)."""
+        return self._read_packed(article_id, RecordField.document)
+
+    # -- compact values (``workers.compact``) -------------------------------------------
+
+    def _pack(self, text: str) -> bytes:
+        return pack(text, self.cfg.compression)
+
+    def _read_packed(self, article_id: str, name: RecordField) -> str | None:
+        """A JSON field of a record, read as bytes (the client decodes other replies) and
+        decompressed if it is a zstd frame."""
+        value = self.r.execute_command("HGET", self.keys.article(article_id), name.value,
+                                       **{NEVER_DECODE: True})
+        return unpack(value)
 
     def last_event_id(self) -> str:
         last = self.r.xrevrange(self.keys.events, count=1)

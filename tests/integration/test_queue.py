@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import zstandard
 from copydesk.document import InvalidArticle
 
 from tests.integration.conftest import Cluster, free_port
@@ -97,7 +98,10 @@ def test_plain_redis_producer_gets_its_article_processed(cluster: Cluster) -> No
     r.lpush(cluster.queue, json.dumps(message))
     status = cluster.client().wait(article["id"], timeout=60)
     assert status is not None and status.status == "done"
-    doc = json.loads(r.hget(f"{cluster.prefix}:article:{article['id']}", "document"))
+    raw = redis.Redis.from_url(cluster.redis_url)  # the stored Document is bytes: a zstd frame
+    stored = raw.hget(f"{cluster.prefix}:article:{article['id']}", "document")
+    assert stored is not None and stored[:4] == b"\x28\xb5\x2f\xfd"
+    doc = json.loads(zstandard.decompress(stored))
     assert doc["text"] == article["text"]
 
 
