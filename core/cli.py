@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import IO, Any
 
@@ -19,6 +20,7 @@ from copydesk.jsonsafe import printable
 from copydesk.layers import document_schema
 from copydesk.logs import configure_logging
 from copydesk.nlp import ModelNotInstalled
+from copydesk.parallel import resolve_jobs
 from copydesk.pipeline import Pipeline, PipelineError, resolve_order
 from copydesk.plugin_manager import PluginManager, build_plugin_manager
 from copydesk.settings import ConfigFileError, Settings, load_settings
@@ -121,9 +123,12 @@ def cli(ctx: click.Context, config_file: str | None, log_format: str | None,
 @click.option("--debug", is_flag=True, default=False,
               help="Print the traceback (file and line) of every failed stage; "
               "also COPYDESK_DEBUG=1.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Processes to run the pipeline on (0: one per core); models load once, "
+              "before they fork, and the output keeps the input order.")
 @click.pass_obj
 def process(state: CliState, files: tuple[str, ...], fmt: str | None, output: str | None,
-            indent: bool | None, published_at: str | None, debug: bool) -> None:
+            indent: bool | None, published_at: str | None, debug: bool, jobs: int) -> None:
     """Run the pipeline in-process (no Redis) on FILES: .txt, .html, .json, .jsonl or -."""
     anchor = _parse_datetime(published_at) if published_at else None
     out_stream: IO[str] = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
@@ -144,10 +149,18 @@ def process(state: CliState, files: tuple[str, ...], fmt: str | None, output: st
         errors = [e for e in items if isinstance(e, InputError)]
         for error in errors:
             err_console.print(f"[red]error[/red] {error}", highlight=False)
-        docs, unwritable = _writable(_run_with_progress(pipeline, articles))
-        for line in unwritable:
-            err_console.print(f"[red]error[/red] {line}", highlight=False)
-        _emit(docs, fmt, out_stream, indent)
+        docs: list[Document] = []
+        unwritable: list[str] = []
+        try:
+            writable = _writable(_run_with_progress(pipeline, articles, resolve_jobs(jobs)),
+                                 unwritable)
+            for doc in _emit(writable, fmt, out_stream, indent, single=len(articles) == 1):
+                docs.append(doc)
+        except KeyboardInterrupt:
+            out_stream.flush()
+            err_console.print(f"interrupted: {len(docs)} of {len(articles)} document(s) "
+                              "written", highlight=False)
+            sys.exit(130)
     finally:
         if output:
             out_stream.close()
@@ -162,19 +175,18 @@ def process(state: CliState, files: tuple[str, ...], fmt: str | None, output: st
         sys.exit(1)
 
 
-def _writable(docs: list[Document]) -> tuple[list[Document], list[str]]:
-    """The documents that can be written as JSON, and a line for each one that cannot (so
-    one bad document never stops the others from being written)."""
-    ok: list[Document] = []
-    problems: list[str] = []
+def _writable(docs: Iterable[Document], problems: list[str]) -> Iterator[Document]:
+    """The documents that can be written as JSON; each one that cannot is reported at once
+    and added to ``problems`` (so one bad document never stops the others being written)."""
     for doc in docs:
         try:
             doc.to_json()
         except PydanticSerializationError as exc:
-            problems.append(printable(f"{doc.id}: cannot be written as JSON: {exc}"))
+            line = printable(f"{doc.id}: cannot be written as JSON: {exc}")
+            err_console.print(f"[red]error[/red] {line}", highlight=False)
+            problems.append(line)
         else:
-            ok.append(doc)
-    return ok, problems
+            yield doc
 
 
 def _report_tracebacks(docs: list[Document], debug: bool) -> None:
@@ -204,24 +216,40 @@ def _parse_datetime(value: str) -> datetime:
         ) from None
 
 
-def _run_with_progress(pipeline: Pipeline, articles: list[Article]) -> list[Document]:
+def _run_with_progress(pipeline: Pipeline, articles: list[Article],
+                       jobs: int = 1) -> Iterator[Document]:
+    """The documents in input order, on ``jobs`` processes, with a progress bar on a
+    terminal that counts every finished document whichever process finished it."""
+    if jobs > 1 and len(articles) > 1:
+        from copydesk.parallel import process_parallel
+
+        def run(advance: Callable[[int], None] | None) -> Iterator[Document]:
+            return process_parallel(pipeline, articles, jobs, on_finished=advance)
+    else:
+        def run(advance: Callable[[int], None] | None) -> Iterator[Document]:
+            for doc in pipeline.iter_process(articles):
+                if advance is not None:
+                    advance(1)
+                yield doc
     if len(articles) <= 1 or not err_console.is_terminal:
-        return list(pipeline.iter_process(articles))
-    docs: list[Document] = []
+        yield from run(None)
+        return
     columns = (TextColumn("processing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err_console, transient=True) as progress:
         task = progress.add_task("process", total=len(articles))
-        for doc in pipeline.iter_process(articles):
-            docs.append(doc)
-            progress.advance(task)
-    return docs
+        yield from run(lambda n: progress.advance(task, n))
 
 
-def _emit(docs: list[Document], fmt: str, out: IO[str], indent: bool | None) -> None:
+def _emit(docs: Iterable[Document], fmt: str, out: IO[str], indent: bool | None,
+          single: bool) -> Iterator[Document]:
+    """Write the documents as they come (an interrupted run leaves whole documents written),
+    yielding each once it is written; HTML is one page, written at the end."""
     if fmt == "html":
         from copydesk.htmlview import render_html
 
-        out.write(render_html(docs))
+        kept = list(docs)
+        out.write(render_html(kept))
+        yield from kept
         return
     if fmt == "text":
         from copydesk.terminal import print_document
@@ -229,12 +257,13 @@ def _emit(docs: list[Document], fmt: str, out: IO[str], indent: bool | None) -> 
         console = Console(file=out, force_terminal=out.isatty(), soft_wrap=False)
         for doc in docs:
             print_document(doc, console)
+            yield doc
         return
-    if fmt == "json" and len(docs) == 1:
-        out.write(docs[0].to_json(indent=2 if indent is not False else None) + "\n")
-        return
+    one_indented = fmt == "json" and single and indent is not False
     for doc in docs:
-        out.write(doc.to_json(indent=2 if indent else None) + "\n")
+        out.write(doc.to_json(indent=2 if indent or one_indented else None) + "\n")
+        out.flush()
+        yield doc
 
 
 @cli.command()
