@@ -124,6 +124,35 @@ class WorkerSettings(BaseModel):
         return self
 
 
+class SentinelSettings(BaseModel):
+    """Redis Sentinel: find the master through sentinels and follow it after a failover.
+
+    Unset (no hosts), copydesk talks to ``redis_url`` directly. Set, the broker, the result
+    store, the client and the gateway all ask these sentinels for the current master of
+    ``master``; ``redis_url`` then supplies only the database number and the master's
+    password (its host and port are unused).
+    """
+
+    hosts: NameList = Field(
+        default_factory=list,
+        description="Sentinel addresses as HOST:PORT, comma-separated or a JSON list.",
+    )
+    master: str = Field(default="mymaster", description="The master's name in Sentinel.")
+    password: str | None = Field(
+        default=None, description="Password of the sentinels themselves (not the master's).",
+    )
+    wait_replicas: int = Field(
+        default=0, ge=0,
+        description=("Replicas that must have a submit before it counts as queued (Redis "
+                     "WAIT); 1 with Sentinel keeps an acknowledged submit through a failover."),
+    )
+    wait_timeout_ms: int = Field(
+        default=2000, ge=1, description="How long a submit waits for those replicas.",
+    )
+
+    _split = field_validator("hosts", mode="before")(_split_names)
+
+
 class GatewaySettings(BaseModel):
     """HTTP gateway settings (``copydesk serve``); read by ``workers.gateway`` only."""
 
@@ -173,6 +202,7 @@ class Settings(BaseSettings):
     )
     max_article_chars: int = Field(default=DEFAULT_MAX_CHARS, ge=1)
     redis_url: str = "redis://localhost:6379/0"
+    sentinel: SentinelSettings = Field(default_factory=SentinelSettings)
     spacy: SpacySettings = Field(default_factory=SpacySettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)

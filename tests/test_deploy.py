@@ -20,7 +20,8 @@ from yamllint.config import YamlLintConfig
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 K8S = DEPLOY / "k8s"
-YAML_FILES = sorted([DEPLOY / "compose.yaml", *K8S.glob("*.yaml")])
+COMPOSE_FILES = [DEPLOY / "compose.yaml", DEPLOY / "compose.sentinel.yaml"]
+YAML_FILES = sorted([*COMPOSE_FILES, *K8S.glob("*.yaml")])
 LINT = YamlLintConfig("{extends: default, rules: {line-length: {max: 100}, "
                       "document-start: disable}}")
 
@@ -43,10 +44,11 @@ def test_yaml_files_pass_yamllint(path: Path) -> None:
     assert not problems, [str(p) for p in problems]
 
 
-def test_compose_file_is_valid_against_the_compose_specification() -> None:
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_compose_file_is_valid_against_the_compose_specification(path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
-         str(DEPLOY / "compose.yaml")], capture_output=True, text=True)
+         str(path)], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -110,3 +112,22 @@ def test_dockerfile_installs_the_package_with_its_model_and_runs_a_worker_as_non
                for i in final_stage)
     assert any(i["instruction"] == "CMD" and "worker" in i["value"] for i in final_stage)
     assert parser.baseimage.startswith("python:3.1")
+
+
+def test_the_sentinel_compose_file_points_every_copydesk_service_at_the_sentinels() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.sentinel.yaml").read_text())
+    services = compose["services"]
+    sentinels = {name for name in services if name.startswith("sentinel-")}
+    assert len(sentinels) == 3
+    assert "--replicaof" in services["redis-replica"]["command"]
+    for name in ("worker", "gateway"):
+        env = services[name]["environment"]
+        hosts = {h.split(":")[0] for h in env["COPYDESK_SENTINEL__HOSTS"].split(",")}
+        assert hosts == sentinels
+        assert env["COPYDESK_SENTINEL__WAIT_REPLICAS"] == "1"
+    from copydesk.settings import Settings
+
+    env = services["worker"]["environment"]
+    settings = Settings(sentinel={"hosts": env["COPYDESK_SENTINEL__HOSTS"],
+                                  "master": env["COPYDESK_SENTINEL__MASTER"]})
+    assert len(settings.sentinel.hosts) == 3

@@ -21,6 +21,7 @@ from typing import Any
 
 from celery import Celery, signals
 from copydesk.settings import Settings, load_settings
+from copydesk.workers.connection import broker_transport_options, broker_url
 from copydesk.workers.keys import keys_for
 from copydesk.workers.protocol import TASK_NAME
 from kombu import Exchange, Queue
@@ -48,7 +49,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     w = settings.worker
     keys = keys_for(settings)
     return {
-        "broker_url": settings.redis_url,
+        "broker_url": broker_url(settings),
         "broker_connection_retry_on_startup": True,
         "broker_connection_max_retries": None,
         "broker_transport_options": {
@@ -61,6 +62,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "unacked_restore_throttle": 1,
             "socket_keepalive": True,
             "health_check_interval": 25,
+            **broker_transport_options(settings),
         },
         "task_serializer": "json",
         "result_serializer": "json",

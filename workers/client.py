@@ -20,14 +20,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, overload
-from urllib.parse import urlsplit, urlunsplit
 
 from copydesk.document import Article, Document, InvalidArticle, parse_article
 from copydesk.jsonsafe import UnsafeJSON, loads, printable, value_problem
 from copydesk.settings import Settings, load_settings
+from copydesk.workers.connection import describe, sync_client
 from copydesk.workers.keys import FINISHED, keys_for
 from copydesk.workers.protocol import article_payload, new_task_id
-from copydesk.workers.store import ArticleStatus, QueueInfo, Store, redis_client
+from copydesk.workers.store import ArticleStatus, QueueInfo, Store
 from pydantic_core import PydanticSerializationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -43,6 +43,10 @@ __all__ = [
 
 class QueueUnavailable(RuntimeError):
     """Redis cannot be reached (or refused the command); the message names the server."""
+
+
+class NotReplicated(QueueUnavailable):
+    """A submit is on the master but not yet on ``sentinel.wait_replicas`` replicas."""
 
 
 @dataclass
@@ -68,18 +72,6 @@ class SubmitResult:
         return dict(self.__dict__)
 
 
-def redact_url(url: str) -> str:
-    """The Redis URL without its password, for error messages."""
-    parts = urlsplit(url)
-    if parts.password:
-        host = parts.hostname or ""
-        if parts.port:
-            host += f":{parts.port}"
-        user = parts.username or ""
-        parts = parts._replace(netloc=f"{user}:***@{host}")
-    return urlunsplit(parts)
-
-
 class Client:
     """Submit to and read from the copydesk queue in Redis."""
 
@@ -89,8 +81,9 @@ class Client:
         if redis_url:
             self.settings = self.settings.model_copy(update={"redis_url": redis_url})
         self.url = self.settings.redis_url
-        self.store = Store(redis_client(self.url, retries=retries), keys_for(self.settings),
-                           self.settings.worker)
+        self.where = describe(self.settings)
+        self.store = Store(sync_client(self.settings, retries=retries),
+                           keys_for(self.settings), self.settings.worker)
 
     # -- errors ------------------------------------------------------------------------
 
@@ -100,9 +93,22 @@ class Client:
             yield
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             raise QueueUnavailable(
-                f"cannot {doing}: Redis at {redact_url(self.url)} is unavailable ({exc}); "
+                f"cannot {doing}: {self.where} is unavailable ({exc}); "
                 "is redis-server running and COPYDESK_REDIS_URL right?"
             ) from None
+
+    def _replicated(self) -> None:
+        """With ``sentinel.wait_replicas``, make sure what was just submitted reached that
+        many replicas, so a failover cannot lose a submit this client reported as queued."""
+        wanted = self.settings.sentinel.wait_replicas
+        if not wanted:
+            return
+        acked = self.store.replicated(wanted, self.settings.sentinel.wait_timeout_ms)
+        if acked < wanted:
+            raise NotReplicated(
+                f"the submit reached {acked} of {wanted} replicas within "
+                f"{self.settings.sentinel.wait_timeout_ms} ms, so a failover now could lose "
+                "it; submit again (submits are idempotent) or lower sentinel.wait_replicas")
 
     def ping(self) -> bool:
         with self._redis("reach the queue"):
@@ -140,6 +146,7 @@ class Client:
         task_id = new_task_id()
         with self._redis("submit"):
             result = self.store.submit(valid.id, payload, task_id, force)
+            self._replicated()
         assert result is not None
         created, status = result
         return SubmitResult(id=valid.id, outcome="queued" if created else "duplicate",
@@ -161,6 +168,7 @@ class Client:
                     assert valid.id is not None
                     self.store.submit(valid.id, payload, task_id, force, pipe=pipe)
                 replies = pipe.execute()
+                self._replicated()
             for (index, valid, _, task_id), (created, status) in zip(batch, replies,
                                                                      strict=True):
                 results[index] = SubmitResult(

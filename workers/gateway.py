@@ -37,6 +37,7 @@ from copydesk.htmlview import content_security_policy, environment, render_html
 from copydesk.jsonsafe import NestedTooDeep, UnsafeJSON, loads, printable
 from copydesk.settings import Settings, load_settings
 from copydesk.workers.client import Client, QueueUnavailable
+from copydesk.workers.connection import async_client
 from copydesk.workers.keys import FINISHED, STATUSES, keys_for
 from copydesk.workers.metrics import read_histograms
 from copydesk.workers.protocol import article_payload, new_task_id
@@ -325,8 +326,7 @@ class Gateway:
     @property
     def aredis(self) -> aioredis.Redis:
         if self._aredis is None:
-            self._aredis = aioredis.Redis.from_url(
-                self.settings.redis_url, decode_responses=True, socket_connect_timeout=5)
+            self._aredis = async_client(self.settings)
         return self._aredis
 
     async def close(self) -> None:
@@ -353,6 +353,7 @@ class Gateway:
                                                    new_task_id(), force)
                     await self._submit_script(keys=keys, args=args, client=pipe)
                 replies = await pipe.execute()
+            await self._replicated()
         except (RedisError, OSError) as exc:
             raise _unavailable(exc) from None
         out = []
@@ -363,6 +364,22 @@ class Gateway:
                                  status=str(status), location=_location(article.id)))
         self.http_submitted += sum(1 for s in out if s.outcome == "queued")
         return out
+
+    async def _replicated(self) -> None:
+        """The gateway's side of ``sentinel.wait_replicas`` (see ``Store.replicated``)."""
+        wanted = self.settings.sentinel.wait_replicas
+        if not wanted:
+            return
+        timeout = self.settings.sentinel.wait_timeout_ms
+        async with self.aredis.pipeline(transaction=False) as pipe:
+            pipe.incr(self.keys.replication_fence)
+            pipe.execute_command("WAIT", wanted, timeout)
+            _, acked = await pipe.execute()
+        if int(acked) < wanted:
+            raise GatewayError(503, "not_replicated",
+                               f"the articles are queued on the master but reached {acked} of "
+                               f"{wanted} replicas within {timeout} ms, so a failover now "
+                               "could lose them; submit again (submits are idempotent)")
 
     def state(self, article_id: str) -> tuple[ArticleStatus, str | None] | None:
         try:

@@ -17,6 +17,7 @@ docs/queue.md documents the same table for systems in other languages; change bo
   messages delivered but not acknowledged, their lease times, and the restore mutex |
 | ``P:metrics:stage_seconds`` | hash | per-stage duration histograms (``workers.metrics``) |
 | ``P:partial:{id}`` | hash | a partial Document saved between stages (``workers.partial``) |
+| ``P:replication_fence`` | string | a counter submitters bump before ``WAIT`` (Sentinel setups) |
 """
 
 from __future__ import annotations
@@ -97,6 +98,11 @@ class Keys:
     def stage_metrics(self) -> str:
         """The hash of per-stage duration histograms that workers add to (``workers.metrics``)."""
         return f"{self.prefix}:metrics:stage_seconds"
+
+    @property
+    def replication_fence(self) -> str:
+        """A counter written after a submit so ``WAIT`` on any connection covers the submit."""
+        return f"{self.prefix}:replication_fence"
 
     @property
     def binding(self) -> str:

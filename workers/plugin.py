@@ -332,6 +332,6 @@ def refuse_evicting_redis(settings: Any, what: str) -> None:
 
 
 def _redact(url: str) -> str:
-    from copydesk.workers.client import redact_url
+    from copydesk.workers.connection import redact_url
 
     return redact_url(url)

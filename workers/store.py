@@ -26,11 +26,7 @@ from copydesk.workers.compact import pack, unpack
 from copydesk.workers.keys import FINISHED, STATUSES, Keys, RecordField, keys_for
 from copydesk.workers.partial import SAVE_PARTIAL, PartialDocument
 from copydesk.workers.protocol import build_message
-from redis.backoff import ExponentialBackoff
 from redis.client import NEVER_DECODE
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.retry import Retry
 
 # -- Lua scripts ------------------------------------------------------------------------
 
@@ -296,19 +292,6 @@ class QueueInfo:
 # -- the store -------------------------------------------------------------------------
 
 
-def redis_client(url: str, retries: int = 3, connect_timeout: float = 5.0) -> redis.Redis:
-    """A decoding client with bounded retries and exponential backoff on connection errors."""
-    return redis.Redis.from_url(
-        url,
-        decode_responses=True,
-        socket_connect_timeout=connect_timeout,
-        socket_keepalive=True,
-        health_check_interval=30,
-        retry=Retry(ExponentialBackoff(cap=8.0, base=0.25), retries),
-        retry_on_error=[RedisConnectionError, RedisTimeoutError],
-    )
-
-
 class Store:
     """Reads and writes article records, events and dead letters in Redis."""
 
@@ -328,8 +311,9 @@ class Store:
 
     @classmethod
     def from_settings(cls, settings: Settings, retries: int = 3) -> Store:
-        return cls(redis_client(settings.redis_url, retries=retries), keys_for(settings),
-                   settings.worker)
+        from copydesk.workers.connection import sync_client
+
+        return cls(sync_client(settings, retries=retries), keys_for(settings), settings.worker)
 
     @property
     def max_attempts(self) -> int:
@@ -363,6 +347,20 @@ class Store:
         if pipe is not None:
             return None
         return bool(int(out[0])), str(out[1])
+
+    def replicated(self, replicas: int, timeout_ms: int) -> int:
+        """Wait until ``replicas`` replicas have everything written to the master so far;
+        returns how many acknowledged within ``timeout_ms``.
+
+        ``WAIT`` only covers the writes of the connection it runs on, so a fence key is
+        bumped on that same connection first: replication is ordered, so a replica holding
+        the fence holds every earlier write, whichever connection made it.
+        """
+        pipe = self.r.pipeline(transaction=False)
+        pipe.incr(self.keys.replication_fence)
+        pipe.execute_command("WAIT", replicas, timeout_ms)
+        _, acked = pipe.execute()
+        return int(acked)
 
     # -- worker side -------------------------------------------------------------------
 
