@@ -11,6 +11,7 @@ earlier one, as on a real link), and a closed side closes the other.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import sys
 import time
@@ -53,10 +54,8 @@ async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, link:
     except (ConnectionError, OSError):
         pass
     queue.put_nowait((0.0, b""))
-    try:
+    with contextlib.suppress(ConnectionError, OSError):
         await sender
-    except (ConnectionError, OSError):
-        pass
     writer.close()
 
 
