@@ -319,10 +319,10 @@ def _progress(articles: list[Article], label: str, size: int = 200) -> Iterator[
 
 def refuse_evicting_redis(settings: Any, what: str) -> None:
     """Stop with a one-line error if Redis may evict queued articles (``workers.eviction``)."""
+    from copydesk.workers.connection import sync_client
     from copydesk.workers.eviction import EvictionRisk, check_eviction_policy
-    from copydesk.workers.store import redis_client
 
-    client = redis_client(settings.redis_url, retries=1, connect_timeout=3.0)
+    client = sync_client(settings, retries=1, connect_timeout=3.0)
     try:
         check_eviction_policy(client, settings.worker.allow_eviction, what)
     except EvictionRisk as exc:
