@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import IO, Any
 
 import click
+from copydesk.authoring import add_commands
 from copydesk.document import Article, Document
 from copydesk.globalopts import GlobalOptionsGroup
 from copydesk.inputs import InputError, read_inputs
@@ -330,6 +331,7 @@ def schema(state: CliState, article: bool) -> None:
     click.echo(json.dumps(data, indent=2))
 
 
+add_commands(cli)
 _plugins.register_commands(cli)
 
 
