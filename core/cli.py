@@ -24,6 +24,7 @@ from copydesk.nlp import ModelNotInstalled
 from copydesk.parallel import resolve_jobs
 from copydesk.pipeline import Pipeline, PipelineError, resolve_order
 from copydesk.plugin_manager import PluginManager, build_plugin_manager
+from copydesk.reprocess_cli import add_reprocess_command
 from copydesk.settings import ConfigFileError, Settings, load_settings
 from pydantic_core import PydanticSerializationError
 from rich.console import Console
@@ -332,6 +333,7 @@ def schema(state: CliState, article: bool) -> None:
 
 
 add_commands(cli)
+add_reprocess_command(cli)
 _plugins.register_commands(cli)
 
 
