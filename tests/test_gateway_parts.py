@@ -102,3 +102,12 @@ def test_stage_histograms_are_cumulative_and_end_with_the_count() -> None:
     assert lines['copydesk_stage_duration_seconds_bucket{stage="entities",le="+Inf"}'] == "6"
     assert lines['copydesk_queue_depth{queue="copydesk"}'] == "3"
     assert "# TYPE copydesk_stage_duration_seconds histogram" in text
+
+
+def test_rejected_messages_are_counted_per_reason() -> None:
+    info = SimpleNamespace(queue="copydesk", depth=0, unacked=0, workers=[], counts={},
+                           dead_letter_count=0, rejected={"not_json": 3, "bad_body": 1})
+    counts = {"submitted": 0, "done": 0, "failed": 0, "requeued": 0}
+    text = prometheus_text(counts, info, [], 0)
+    assert 'copydesk_messages_rejected_total{reason="not_json"} 3' in text.splitlines()
+    assert 'copydesk_messages_rejected_total{reason="bad_body"} 1' in text.splitlines()

@@ -2,8 +2,12 @@
 
 Reliability defaults (docs/queue.md explains each):
 
-* JSON is the only accepted content type; a pickled (or YAML, msgpack…) message is refused
-  by kombu, logged as an error and dropped, never deserialized.
+* Every message popped off the queue is checked before kombu or Celery parse it
+  (``workers.intake`` through ``workers.transport``): one that is not a well-formed
+  ``copydesk.process`` message (not JSON, not an envelope, a body that is not base64, a
+  content type other than JSON, which includes pickle, YAML and msgpack, an unknown
+  task, wrong arguments, bad headers) is rejected, kept with its reason in ``P:rejected``,
+  counted, and recorded under its article id when one can be read; the worker goes on.
 * Late acknowledgement, and a message whose worker process died is re-queued
   (``acks_late``, ``reject_on_worker_lost``), so a crash loses nothing.
 * Prefetch 1: a worker reserves no more messages than it has processes.
@@ -44,12 +48,21 @@ def current_settings() -> Settings:
     return _settings
 
 
+def broker_transport(settings: Settings) -> str:
+    """The kombu transport class: ``workers.transport``'s, Sentinel-aware when configured."""
+    name = "SentinelTransport" if settings.sentinel.hosts else "Transport"
+    return f"copydesk.workers.transport:{name}"
+
+
 def celery_config(settings: Settings) -> dict[str, Any]:
     """The Celery configuration for ``settings`` (also printed by ``copydesk worker --show``)."""
     w = settings.worker
     keys = keys_for(settings)
     return {
         "broker_url": broker_url(settings),
+        # kombu's Redis (or Sentinel) transport, plus the intake check of every popped
+        # message (workers.intake): a malformed message is rejected and recorded, never fatal
+        "broker_transport": broker_transport(settings),
         "broker_connection_retry_on_startup": True,
         "broker_connection_max_retries": None,
         "broker_transport_options": {

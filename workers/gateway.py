@@ -910,6 +910,10 @@ def prometheus_text(counts: dict[str, int], info: Any, hists: list[Any],
            [("", sum(1 for w in info.workers if w.alive))])
     metric("copydesk_dead_letters", "gauge", "Articles parked in the dead-letter list.",
            [("", info.dead_letter_count)])
+    metric("copydesk_messages_rejected_total", "counter",
+           "Malformed queue messages workers rejected at intake, by reason code.",
+           [(f'{{reason="{_label(code)}"}}', n)
+            for code, n in sorted(getattr(info, "rejected", {}).items())])
     name = "copydesk_stage_duration_seconds"
     out.append(f"# HELP {name} Time each stage took per document, as workers recorded it.")
     out.append(f"# TYPE {name} histogram")

@@ -18,6 +18,8 @@ docs/queue.md documents the same table for systems in other languages; change bo
 | ``P:metrics:stage_seconds`` | hash | per-stage duration histograms (``workers.metrics``) |
 | ``P:partial:{id}`` | hash | a partial Document saved between stages (``workers.partial``) |
 | ``P:replication_fence`` | string | a counter submitters bump before ``WAIT`` (Sentinel setups) |
+| ``P:rejected`` | list | malformed messages rejected at intake, newest first, raw kept (capped) |
+| ``P:metrics:rejected`` | hash | how many messages were rejected, per reason code |
 """
 
 from __future__ import annotations
@@ -103,6 +105,16 @@ class Keys:
     def replication_fence(self) -> str:
         """A counter written after a submit so ``WAIT`` on any connection covers the submit."""
         return f"{self.prefix}:replication_fence"
+
+    @property
+    def rejected(self) -> str:
+        """Malformed messages rejected at intake (``workers.intake``), newest first."""
+        return f"{self.prefix}:rejected"
+
+    @property
+    def rejected_metrics(self) -> str:
+        """Counts of rejected messages per reason code."""
+        return f"{self.prefix}:metrics:rejected"
 
     @property
     def binding(self) -> str:

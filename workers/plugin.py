@@ -244,6 +244,8 @@ def register_commands(cli: click.Group) -> None:
     @click.pass_obj
     def queue_(state: Any, as_json: bool, dead_limit: int) -> None:
         """Queue depth, running/done/failed counts, workers and dead letters."""
+        from copydesk.workers.keys import keys_for
+
         with _queue_errors():
             info = _client(state).queue_info(dead_limit=max(dead_limit, 0))
         if as_json:
@@ -253,6 +255,7 @@ def register_commands(cli: click.Group) -> None:
                 "workers": [{"node": w.node, "alive": w.alive, "last_seen": w.last_seen,
                              **w.info} for w in info.workers],
                 "dead_letter_count": info.dead_letter_count,
+                "rejected_messages": info.rejected,
                 "dead_letters": [{k: v for k, v in d.items() if k != "article"}
                                  for d in info.dead_letters],
             }
@@ -281,6 +284,10 @@ def register_commands(cli: click.Group) -> None:
         if info.dead_letter_count:
             console.print("re-submit them with `copydesk resubmit-dead --all` "
                           "(or give ids)", highlight=False)
+        if info.rejected:
+            console.print(f"malformed messages rejected: {sum(info.rejected.values())} ("
+                          + ", ".join(f"{k} {v}" for k, v in sorted(info.rejected.items()))
+                          + f"); kept in {keys_for(state.settings).rejected}", highlight=False)
 
     @cli.command("resubmit-dead")
     @click.argument("ids", nargs=-1)

@@ -199,6 +199,32 @@ return 1
 """
 
 
+# A message rejected at intake: kept (capped), counted, and recorded under its article id
+# unless that article is done or running (a valid message of it is being handled).
+# KEYS: rejected, rejected_metrics, record, events, idx_queued, idx_running, idx_done,
+#       idx_failed  (the record keys are absent when no article id could be read)
+# ARGV: entry, code, maxlen, id, task_id, error, ttl, stream_maxlen, worker
+REJECT = _NOW + _MOVE + """
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[3]) - 1)
+redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+if #KEYS < 3 then return 0 end
+local st = redis.call('HGET', KEYS[3], 'status')
+if st == 'done' or st == 'running' then return 0 end
+if not st then redis.call('HSET', KEYS[3], 'submitted_at', tostring(now), 'attempts', '0') end
+redis.call('HSET', KEYS[3], 'status', 'failed', 'task_id', ARGV[5], 'error', ARGV[6],
+  'finished_at', tostring(now), 'updated_at', tostring(now), 'worker', ARGV[9],
+  'owner', '', 'lease_until', '0')
+redis.call('HINCRBY', KEYS[3], 'completions', 1)
+redis.call('EXPIRE', KEYS[3], ARGV[7])
+move(ARGV[4], KEYS[8], now, {KEYS[5], KEYS[6], KEYS[7]})
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[8], '*', 'id', ARGV[4], 'status', 'failed',
+  'at', tostring(now), 'task_id', ARGV[5], 'worker', ARGV[9], 'error', ARGV[6],
+  'rejected', '1')
+return 1
+"""
+
+
 # -- data ----------------------------------------------------------------------------
 
 
@@ -287,6 +313,8 @@ class QueueInfo:
     workers: list[WorkerInfo]
     dead_letters: list[dict[str, Any]]
     dead_letter_count: int
+    #: malformed messages rejected at intake so far, per reason code (``workers.intake``)
+    rejected: dict[str, int] = field(default_factory=dict)
 
 
 # -- the store -------------------------------------------------------------------------
@@ -308,6 +336,7 @@ class Store:
         self._requeue = client.register_script(REQUEUE_ORPHAN)
         self._requeue_lost = client.register_script(REQUEUE_LOST)
         self._save_partial = client.register_script(SAVE_PARTIAL)
+        self._reject = client.register_script(REJECT)
 
     @classmethod
     def from_settings(cls, settings: Settings, retries: int = 3) -> Store:
@@ -508,6 +537,25 @@ class Store:
                 requeued.append(article_id)
         return requeued
 
+    def reject(self, entry: str, code: str, maxlen: int, article_id: str | None,
+               task_id: str, error: str, worker: str) -> bool:
+        """Keep a message rejected at intake (``workers.intake``), count it under ``code``,
+        and fail the article's record when ``article_id`` is known. True if recorded."""
+        keys = [self.keys.rejected, self.keys.rejected_metrics]
+        if article_id is not None:
+            keys += [self.keys.article(article_id), self.keys.events, *self._index_keys()]
+        args: list[Any] = [entry, code, maxlen, article_id or "", task_id, error,
+                           self.cfg.result_ttl, self.cfg.stream_maxlen, worker]
+        return bool(self._reject(keys=keys, args=args))
+
+    def rejected(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The most recently rejected messages, newest first (``raw`` kept whole)."""
+        return [json.loads(item) for item in self.r.lrange(self.keys.rejected, 0, limit - 1)]
+
+    def rejected_counts(self) -> dict[str, int]:
+        """Messages rejected at intake so far, per reason code."""
+        return {k: int(v) for k, v in self.r.hgetall(self.keys.rejected_metrics).items()}
+
     def server_time(self) -> float:
         sec, usec = self.r.time()
         return float(sec) + usec / 1_000_000
@@ -600,6 +648,7 @@ class Store:
         pipe.llen(self.keys.dead)
         pipe.lrange(self.keys.dead, -dead_limit, -1)
         pipe.zrange(self.keys.workers, 0, -1, withscores=True)
+        pipe.hgetall(self.keys.rejected_metrics)
         out = pipe.execute()[len(FINISHED):]
         depth, unacked = int(out[0]), int(out[1])
         counts = {s: int(out[2 + i]) for i, s in enumerate(STATUSES)}
@@ -615,4 +664,5 @@ class Store:
             queue=self.keys.queue, depth=depth, unacked=unacked, counts=counts,
             workers=workers, dead_letters=[json.loads(x) for x in dead_raw],
             dead_letter_count=int(dead_count),
+            rejected={k: int(v) for k, v in out[9].items()},
         )

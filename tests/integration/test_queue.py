@@ -275,8 +275,10 @@ def test_pickled_message_is_refused_logged_and_never_executed(cluster: Cluster,
     later = client.submit({"id": uid("after-pickle"), "text": "Plain JSON, after the pickle."})
     assert client.wait(later.id, timeout=60).status == "done"  # type: ignore[union-attr]
     assert not marker.exists()
-    log = cluster.log("w1@" + cluster.prefix)
-    assert "Refusing to deserialize untrusted content of type pickle" in log
+    kept = [e for e in client.store.rejected(limit=1000) if e["task_id"] == task_id]
+    assert [e["code"] for e in kept] == ["content_type"]
+    assert "'application/x-python-serialize' is not 'application/json'" in kept[0]["reason"]
+    assert "message rejected" in cluster.log("w1@" + cluster.prefix)
 
 
 def test_poison_article_is_dead_lettered_shown_and_resubmittable(cluster: Cluster) -> None:
