@@ -22,14 +22,13 @@ from copydesk.layers import document_schema
 from copydesk.logs import configure_logging
 from copydesk.nlp import ModelNotInstalled
 from copydesk.parallel import resolve_jobs
-from copydesk.pipeline import Pipeline, PipelineError, resolve_order
+from copydesk.pipeline import Pipeline, PipelineError
 from copydesk.plugin_manager import PluginManager, build_plugin_manager
 from copydesk.reprocess_cli import add_reprocess_command
 from copydesk.settings import ConfigFileError, Settings, load_settings
 from pydantic_core import PydanticSerializationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -269,52 +268,34 @@ def _emit(docs: Iterable[Document], fmt: str, out: IO[str], indent: bool | None,
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Machine-readable output, with each stage's config JSON Schema.")
+@click.option("--check", is_flag=True,
+              help="Exit 1 when a plugin is broken or a configured stage cannot run (the "
+              "pipeline is built and every stage's setup() runs): for CI and health checks.")
 @click.pass_obj
-def plugins(state: CliState, as_json: bool) -> None:
-    """Installed plugins, their stages, requires/provides, and the resolved order."""
-    manager = state.plugins
-    entries = manager.stages()
-    try:
-        order = [e.stage.name for e in resolve_order(entries, state.settings, manager)]
-        order_error = None
-    except PipelineError as exc:
-        order, order_error = [], str(exc)
+def plugins(state: CliState, as_json: bool, check: bool) -> None:
+    """Installed plugins, their stages (description, requires/provides/optional, config
+    options), broken plugins and the resolved order."""
+    from copydesk import plugin_report
+
+    data = plugin_report.describe(state.plugins, state.settings)
+    problems = plugin_report.check(state.plugins, state.settings) if check else []
     if as_json:
-        click.echo(json.dumps({
-            "plugins": [
-                {"name": i.name, "distribution": i.distribution, "version": i.version,
-                 "module": i.module, "hooks": i.hooks,
-                 "stages": [
-                     {"name": e.stage.name, "requires": list(e.stage.requires),
-                      "provides": list(e.stage.provides), "description": e.stage.description}
-                     for e in entries if e.plugin == i.name]}
-                for i in manager.info.values()
-            ],
-            "broken": [{"name": b.name, "error": b.error} for b in manager.broken],
-            "order": order,
-            "order_error": order_error,
-        }, indent=2))
-        return
-    console = Console()
-    table = Table("plugin", "version", "stage", "requires", "provides", "hooks",
-                  title="installed plugins")
-    for info in manager.info.values():
-        stages = [e for e in entries if e.plugin == info.name]
-        hooks = ", ".join(info.hooks)
-        if not stages:
-            table.add_row(info.name, info.version, "—", "", "", hooks)
-        for i, e in enumerate(stages):
-            table.add_row(info.name if i == 0 else "", info.version if i == 0 else "",
-                          e.stage.name, ", ".join(e.stage.requires),
-                          ", ".join(e.stage.provides), hooks if i == 0 else "")
-    console.print(table)
-    for b in manager.broken:
-        console.print(f"[red]broken plugin[/red] [b]{b.name}[/b]: {b.error}", highlight=False)
-    if order_error:
-        console.print(f"[red]pipeline cannot be built:[/red] {order_error}", highlight=False)
+        if check:
+            data["check"] = {"ok": not problems, "problems": problems}
+        click.echo(json.dumps(data, indent=2))
     else:
-        console.print("stage order: " + " → ".join(order or ["(no stages)"]), highlight=False)
+        plugin_report.render(data, Console())
+    if not check:
+        return
+    for problem in problems:
+        err_console.print(f"[red]check failed[/red]: {printable(problem)}", highlight=False,
+                          markup=True)
+    if problems:
+        sys.exit(1)
+    err_console.print("check: every plugin loads and every configured stage can run",
+                      highlight=False)
 
 
 @cli.command()

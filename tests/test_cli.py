@@ -147,3 +147,53 @@ def test_an_argument_after_double_dash_is_not_taken_for_a_global_option(tmp_path
     result = run("process", "--", "--config")
     assert result.exit_code == 1
     assert "--config: cannot read" in result.stderr
+
+
+def test_plugins_shows_each_stage_description_capabilities_and_config_on_a_narrow_terminal(
+) -> None:
+    from copydesk.cli import _plugins
+
+    result = CliRunner(env={"COLUMNS": "60"}).invoke(cli, ["plugins"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "…" not in out
+    for entry in _plugins.stages():
+        stage = entry.stage
+        assert f"stage {stage.name}: {stage.description}" in out
+        assert f"optional: {', '.join(stage.optional) or '—'}" in out
+        for name, field in stage.Config.model_fields.items():
+            assert f"{name} (" in out and (field.description or "") in out
+    assert "optional: entities, numbers, headings" in out  # the summary stage's
+
+
+def test_plugins_json_includes_each_stage_config_options_and_json_schema() -> None:
+    data = json.loads(run("plugins", "--json").stdout)
+    summary = next(s for p in data["plugins"] for s in p["stages"] if s["name"] == "summary")
+    assert summary["optional"] == ["entities", "numbers", "headings"]
+    assert summary["config_schema"]["properties"]["sentences"]["type"] == "integer"
+    sentences = next(o for o in summary["config"] if o["name"] == "sentences")
+    assert (sentences["type"], sentences["default"], sentences["required"]) == ("int", 3, False)
+    assert sentences["description"] == "How many sentences to pick."
+
+
+def test_plugins_check_exits_zero_when_every_configured_stage_can_run() -> None:
+    result = run("plugins", "--check")
+    assert result.exit_code == 0, result.output
+    assert "every plugin loads and every configured stage can run" in result.stderr
+
+
+def test_plugins_check_fails_when_a_configured_stage_has_invalid_config(tmp_path: Path) -> None:
+    config = tmp_path / "copydesk.toml"
+    config.write_text('[stage.summary]\nsentences = "three"\n')
+    result = run("plugins", "--check", "--config", str(config))
+    assert result.exit_code == 1
+    assert "invalid config for stage 'summary' (plugin 'summary')" in result.stderr
+
+
+def test_plugins_check_fails_naming_the_stages_whose_spacy_model_cannot_load() -> None:
+    result = run("--model", "no_such_model", "plugins", "--check", "--json")
+    assert result.exit_code == 1
+    check = json.loads(result.stdout)["check"]
+    assert check["ok"] is False
+    assert "'entities' (plugin 'entities')" in check["problems"][0]
+    assert "no_such_model" in result.stderr

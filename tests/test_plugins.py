@@ -350,3 +350,50 @@ def test_example_plugin_tests_pass_against_the_installed_plugin(site: Path, tmp_
                          timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     assert " passed" in out.stdout and "failed" not in out.stdout
+
+
+def test_check_names_a_stage_whose_setup_fails() -> None:
+    from copydesk import Stage
+    from copydesk.plugin_report import check
+
+    class NeedsWeights(Stage):
+        name = "weights"
+        requires = ("text",)
+        provides = ("tone",)
+
+        def setup(self) -> None:
+            raise FileNotFoundError("tone-weights.bin")
+
+        def process(self, doc) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+    manager = PluginManager(load=[])
+    manager.register(Plugin(TextStage, NeedsWeights), "tone")
+    assert check(manager, Settings()) == [
+        "stage 'weights' (plugin 'tone') cannot start: setup() raised "
+        "FileNotFoundError: tone-weights.bin"]
+
+
+def test_check_is_empty_for_a_pipeline_that_can_run() -> None:
+    from copydesk.plugin_report import check
+
+    manager = PluginManager(load=[])
+    manager.register(Plugin(TextStage, CapitalsStage), "caps")
+    assert check(manager, Settings()) == []
+
+
+def test_plugins_check_exits_non_zero_naming_each_broken_plugin(site: Path) -> None:
+    out = copydesk(site, "plugins", "--check")
+    assert out.returncode == 1
+    assert "plugin 'broken_import' is broken: import failed: ModuleNotFoundError" in out.stderr
+    assert "plugin 'bad_stage' is broken: bad stage declaration" in out.stderr
+
+
+def test_plugins_check_passes_with_an_installed_working_third_party_plugin(site: Path) -> None:
+    import os
+
+    env = {**os.environ, "PYTHONPATH": str(site), "COPYDESK_LOAD_PLUGINS": "readtime,cleaning"}
+    out = subprocess.run([sys.executable, "-m", "copydesk.cli", "plugins", "--check"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "readtime" in out.stdout
