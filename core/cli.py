@@ -155,7 +155,8 @@ def process(state: CliState, files: tuple[str, ...], fmt: str | None, output: st
         try:
             writable = _writable(_run_with_progress(pipeline, articles, resolve_jobs(jobs)),
                                  unwritable)
-            for doc in _emit(writable, fmt, out_stream, indent, single=len(articles) == 1):
+            for doc in _emit(writable, fmt, out_stream, indent, single=len(articles) == 1,
+                             plugins=state.plugins):
                 docs.append(doc)
         except KeyboardInterrupt:
             out_stream.flush()
@@ -242,14 +243,14 @@ def _run_with_progress(pipeline: Pipeline, articles: list[Article],
 
 
 def _emit(docs: Iterable[Document], fmt: str, out: IO[str], indent: bool | None,
-          single: bool) -> Iterator[Document]:
+          single: bool, plugins: PluginManager | None = None) -> Iterator[Document]:
     """Write the documents as they come (an interrupted run leaves whole documents written),
     yielding each once it is written; HTML is one page, written at the end."""
     if fmt == "html":
         from copydesk.htmlview import render_html
 
         kept = list(docs)
-        out.write(render_html(kept))
+        out.write(render_html(kept, plugins=plugins))
         yield from kept
         return
     if fmt == "text":
@@ -257,7 +258,7 @@ def _emit(docs: Iterable[Document], fmt: str, out: IO[str], indent: bool | None,
 
         console = Console(file=out, force_terminal=out.isatty(), soft_wrap=False)
         for doc in docs:
-            print_document(doc, console)
+            print_document(doc, console, plugins)
             yield doc
         return
     one_indented = fmt == "json" and single and indent is not False

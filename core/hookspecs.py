@@ -87,3 +87,28 @@ def document_finished(document: Document, settings: Settings) -> Any:
     When an observer raises, the observers after it in that order still run, once each,
     but outside the wrappers (a wrapper sees the exception at its ``yield``).
     """
+
+
+@hookspec(firstresult=True)
+def layer_panel(name: str, layer: Any, document: Document, view: str) -> Any:
+    """Draw the panel of a plugin layer in the terminal or HTML view of a Document.
+
+    Called once per key of ``document.extensions`` (``name``; ``layer`` is its JSON
+    data) when a view is drawn. ``view`` is ``"terminal"``, for a rich renderable (a
+    ``Table``, a ``Panel``, a string), or ``"html"``, for a ``markupsafe.Markup`` of HTML
+    that escapes whatever came from the article (build it with ``markupsafe.escape`` or
+    ``Markup.format``; a plain ``str`` is shown as escaped text, never as markup). Return
+    ``None`` for a layer that is not yours, or a view you do not draw: copydesk then
+    draws its default panel, a table of the layer's spans and fields. Either way the
+    layer's spans are marked on the text, with their ``label``.
+
+    The first plugin to return something wins (``tryfirst`` to go ahead of others)::
+
+        @hookimpl
+        def layer_panel(name, layer, document, view):
+            if name == "tone" and view == "terminal":
+                return f"tone score: {layer['score']:.2f}"
+            return None
+
+    A panel that raises is logged with the plugin's name and the default panel is drawn.
+    """

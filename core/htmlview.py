@@ -4,7 +4,10 @@
 script are inlined, nothing is fetched. Every layer of a Document is drawn on its text
 (entities, numbers, quotes and their speakers, summary sentences, headings), and what
 cleaning removed is shown in place in the raw text. Panels list the same layers as
-tables, plus the stage runs and the ``extensions`` of third-party plugins as JSON.
+tables, plus the stage runs and the ``extensions`` as JSON. A plugin's layer in
+``extensions`` is drawn like the built-in ones: each span in it (any object with
+``start``, ``end`` and ``text``) is a mark with its ``label`` as badge, the layer has a
+toggle, and a panel, the plugin's own (the ``layer_panel`` hook) or a default table.
 
 Spans may nest or cross (an entity inside a quote, a number inside an entity, two
 spans overlapping without nesting). ``nest()`` turns any set of spans into a
@@ -26,16 +29,23 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from itertools import pairwise
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from copydesk.document import Document, NumberMention, Quote
+from copydesk.layers import LayerSpan, find_spans
 from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+if TYPE_CHECKING:
+    from copydesk.plugin_manager import PluginManager
+
 #: Outer-to-inner order of layers whose spans cover exactly the same characters.
 LAYER_ORDER: tuple[str, ...] = (
-    "removed", "summary", "heading", "quote", "speaker", "entity", "number",
+    "removed", "summary", "heading", "quote", "speaker", "entity", "number", "ext",
 )
+
+#: How many distinct looks plugin layers cycle through (classes xl-0 … xl-5).
+PLUGIN_PALETTE = 6
 _RANK = {layer: i for i, layer in enumerate(LAYER_ORDER)}
 
 #: Entity labels with a style of their own; any other label gets the neutral style.
@@ -218,6 +228,66 @@ def _normalized_text(number: NumberMention) -> str:
 
 
 @dataclass
+class PluginLayerView:
+    """One plugin layer of a Document: its marks' rows and fields, or the plugin's panel."""
+
+    name: str
+    key: str
+    palette: int
+    rows: list[dict[str, Any]]
+    columns: list[str]
+    fields: list[tuple[str, str]]
+    panel: Markup | None
+    json: str
+
+
+def _ext_key(prefix: str, layer_index: int, span_index: int) -> str:
+    return f"{prefix}-x{layer_index}-{span_index}"
+
+
+def _is_scalar(value: object) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _span_extras(span: LayerSpan) -> list[tuple[str, str]]:
+    return [(k, _fmt_value(v)) for k, v in span.fields.items()
+            if k not in ("start", "end", "text", "label") and _is_scalar(v)]
+
+
+def _plugin_panel(plugins: PluginManager | None, name: str, value: Any,
+                  doc: Document) -> Markup | None:
+    if plugins is None:
+        return None
+    own = plugins.layer_panel(name, value, doc, "html")
+    if isinstance(own, Markup):
+        return own
+    if isinstance(own, str):
+        return Markup("<p>{}</p>").format(own)  # a plain string is text, escaped
+    return None
+
+
+def plugin_layer_views(doc: Document, prefix: str,
+                       plugins: PluginManager | None = None) -> list[PluginLayerView]:
+    """The panels of the plugin layers in ``doc.extensions``, in the order they were written."""
+    views = []
+    for li, (name, value) in enumerate(doc.extensions.items()):
+        spans = find_spans(name, value)
+        extras = [dict(_span_extras(span)) for span in spans]
+        rows: list[dict[str, Any]] = [
+            {"span": span, "key": _ext_key(prefix, li, i), "extras": extras[i]}
+            for i, span in enumerate(spans)]
+        columns = sorted({k for row_extras in extras for k in row_extras})
+        fields = ([(k, _fmt_value(v)) for k, v in value.items() if _is_scalar(v)]
+                  if isinstance(value, dict) else [])
+        views.append(PluginLayerView(
+            name=name, key=f"{prefix}-layer{li}", palette=li % PLUGIN_PALETTE, rows=rows,
+            columns=columns, fields=fields, panel=_plugin_panel(plugins, name, value, doc),
+            json=json.dumps(value, indent=2, ensure_ascii=False, default=str),
+        ))
+    return views
+
+
+@dataclass
 class DocumentView:
     """Everything the template needs to draw one Document, computed once."""
 
@@ -231,6 +301,7 @@ class DocumentView:
     quote_rows: list[dict[str, Any]]
     summary_rows: list[dict[str, Any]]
     removal_reasons: list[tuple[str, int]]
+    plugin_layers: list[PluginLayerView]
     layer_counts: dict[str, int]
     extensions_json: str
     metadata_json: str
@@ -304,6 +375,16 @@ def text_marks(doc: Document, prefix: str) -> list[Mark]:
         add(start=num.start, end=num.end, layer="number", key=f"{prefix}-n{i}",
             classes=("m", "m-number", f"nk-{_safe_token(num.kind)}"), attrs=tuple(attrs),
             tip=tip, badge=num.kind)
+    for li, (name, value) in enumerate(doc.extensions.items()):
+        for i, span in enumerate(find_spans(name, value)):
+            label = span.label or name
+            details = " · ".join(f"{k}: {v}" for k, v in _span_extras(span))
+            ext_attrs = [("data-layer", name)]
+            if span.label:
+                ext_attrs.append(("data-label", span.label))
+            add(start=span.start, end=span.end, layer="ext", key=_ext_key(prefix, li, i),
+                classes=("m", "m-ext", f"xl-{li % PLUGIN_PALETTE}"), attrs=tuple(ext_attrs),
+                tip=f"{name} · {label}" + (f" · {details}" if details else ""), badge=label)
     return marks
 
 
@@ -333,8 +414,10 @@ def display_title(doc: Document) -> str:
     return top[0].text.strip() if top and top[0].text.strip() else doc.id
 
 
-def document_view(doc: Document, index: int = 0) -> DocumentView:
-    """Compute the tokens and the panels' rows for one Document."""
+def document_view(doc: Document, index: int = 0,
+                  plugins: PluginManager | None = None) -> DocumentView:
+    """Compute the tokens and the panels' rows for one Document (``plugins``: a
+    ``PluginManager`` asked for plugin layers' own panels)."""
     prefix = f"d{index}"
     groups: dict[str, dict[str, Any]] = {}
     for i, ent in enumerate(doc.entities):
@@ -381,6 +464,7 @@ def document_view(doc: Document, index: int = 0) -> DocumentView:
         quote_rows=quote_rows,
         summary_rows=summary_rows,
         removal_reasons=sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])),
+        plugin_layers=plugin_layer_views(doc, prefix, plugins),
         layer_counts={
             "entities": len(doc.entities), "numbers": len(doc.numbers),
             "quotes": len(doc.quotes), "summary": len(summary_rows),
@@ -468,9 +552,11 @@ def _default_environment() -> Environment:
     return environment()
 
 
-def render_html(docs: list[Document], title: str | None = None) -> str:
-    """A self-contained HTML page showing every layer of each Document."""
-    views = [document_view(doc, i) for i, doc in enumerate(docs)]
+def render_html(docs: list[Document], title: str | None = None,
+                plugins: PluginManager | None = None) -> str:
+    """A self-contained HTML page showing every layer of each Document (``plugins``: a
+    ``PluginManager`` whose ``layer_panel`` hook may draw plugin layers' panels)."""
+    views = [document_view(doc, i, plugins) for i, doc in enumerate(docs)]
     if title is None:
         title = display_title(docs[0]) if len(docs) == 1 else f"{len(docs)} documents"
     template = _default_environment().get_template("view.html.j2")

@@ -205,6 +205,17 @@ class PluginManager:
     def register_commands(self, cli: Any) -> None:
         self.per_plugin("register_commands", cli=cli)
 
+    def layer_panel(self, name: str, layer: Any, document: Any, view: str) -> Any:
+        """A plugin's own panel for the layer ``extensions[name]`` in ``view``, or None
+        (also when the hook raised: that is logged, and the view draws its default)."""
+        try:
+            return self.pm.hook.layer_panel(name=name, layer=layer, document=document,
+                                            view=view)
+        except Exception as exc:
+            log.error("layer_panel hook failed", layer=name, view=view,
+                      error=f"{type(exc).__name__}: {exc}")
+            return None
+
 
 def _raising_impl(exc: BaseException, impls: Sequence[Any]) -> Any:
     """The hook implementation whose own frame is in ``exc``'s traceback (outermost first),

@@ -1,12 +1,27 @@
-"""A readable terminal view of a Document (rich): marked text, summary, quotes, runs."""
+"""A readable terminal view of a Document (rich): marked text, summary, quotes, runs.
+
+Plugin layers (``extensions``) are drawn too: their spans are styled on the text like
+the built-in layers, and each layer gets a panel, the plugin's own through the
+``layer_panel`` hook or a default table of its spans (with their labels) and fields.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from copydesk.document import Document
+from copydesk.layers import find_spans
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from copydesk.plugin_manager import PluginManager
+
+#: Styles of plugin layers' spans, one per layer in the order the layers appear.
+LAYER_STYLES = ("underline bright_magenta", "underline bright_cyan", "underline bright_yellow",
+                "underline bright_green", "underline bright_blue", "underline bright_red")
 
 ENTITY_STYLES = {
     "PERSON": "bold cyan",
@@ -17,8 +32,9 @@ ENTITY_STYLES = {
 }
 
 
-def render_document(doc: Document) -> Group:
-    """The document as rich renderables: marked text first, then the layers as tables."""
+def render_document(doc: Document, plugins: PluginManager | None = None) -> Group:
+    """The document as rich renderables: marked text first, then the layers as tables
+    (``plugins`` answers the ``layer_panel`` hook for plugin layers)."""
     text = Text(doc.text)
     for heading in doc.headings:
         text.stylize("bold underline", heading.start, heading.end)
@@ -28,6 +44,13 @@ def render_document(doc: Document) -> Group:
         text.stylize("reverse", number.start, number.end)
     for ent in doc.entities:
         text.stylize(ENTITY_STYLES.get(ent.label, "bold"), ent.start, ent.end)
+    layer_parts = []
+    for i, (name, value) in enumerate(doc.extensions.items()):
+        style = LAYER_STYLES[i % len(LAYER_STYLES)]
+        for span in find_spans(name, value):
+            if 0 <= span.start < span.end <= len(doc.text):
+                text.stylize(style, span.start, span.end)
+        layer_parts.append(_layer_panel(doc, name, value, style, plugins))
     parts: list[object] = [
         Panel(text, title=f"[b]{doc.title or doc.id}[/b]", subtitle=f"status: {doc.status}")
     ]
@@ -53,6 +76,7 @@ def render_document(doc: Document) -> Group:
             who = (q.speaker.canonical or q.speaker.text) if q.speaker else "—"
             table.add_row(who, q.cue or "", q.kind, q.text[:120])
         parts.append(table)
+    parts.extend(layer_parts)
     table = Table("stage", "plugin", "status", "ms", "error", title="runs")
     for run in doc.runs:
         style = {"ok": "green", "failed": "red", "skipped": "yellow"}[run.status]
@@ -67,6 +91,45 @@ def render_document(doc: Document) -> Group:
     return Group(*parts)  # type: ignore[arg-type]
 
 
+def _layer_panel(doc: Document, name: str, value: Any, style: str,
+                 plugins: PluginManager | None) -> Any:
+    """The plugin's own panel for a layer, else a table of its spans and its fields."""
+    if plugins is not None:
+        own = plugins.layer_panel(name, value, doc, "terminal")
+        if own is not None and (isinstance(own, str) or hasattr(own, "__rich_console__")
+                                or hasattr(own, "__rich__")):
+            return Panel(own, title=f"{name} (plugin layer)")
+    spans = find_spans(name, value)
+    fields = _scalar_fields(value)
+    caption = "  ".join(f"{k}: {_fmt(v)}" for k, v in fields) or None
+    if not spans:
+        return Panel(caption or _short(value), title=f"{name} (plugin layer)")
+    extra = sorted({k for s in spans for k, v in s.fields.items()
+                    if k not in ("start", "end", "text", "label") and _is_scalar(v)})
+    table = Table("text", "label", *extra, title=f"{name} (plugin layer)", caption=caption)
+    for span in spans:
+        table.add_row(Text(span.text[:80], style=style), span.label or "—",
+                      *(_fmt(span.fields.get(k)) for k in extra))
+    return table
+
+
+def _is_scalar(value: object) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _scalar_fields(value: Any) -> list[tuple[str, Any]]:
+    if not isinstance(value, dict):
+        return []
+    return [(k, v) for k, v in value.items() if _is_scalar(v)]
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _fmt(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return f"{int(value):,}"
@@ -75,5 +138,6 @@ def _fmt(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def print_document(doc: Document, console: Console) -> None:
-    console.print(render_document(doc))
+def print_document(doc: Document, console: Console,
+                   plugins: PluginManager | None = None) -> None:
+    console.print(render_document(doc, plugins))

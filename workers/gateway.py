@@ -20,6 +20,7 @@ carry the token in an HttpOnly, SameSite=Strict cookie set from the index page's
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import json
 import re
@@ -35,6 +36,7 @@ from copydesk import __version__
 from copydesk.document import ID_PATTERN, Article, Document, InvalidArticle
 from copydesk.htmlview import content_security_policy, environment, render_html
 from copydesk.jsonsafe import NestedTooDeep, UnsafeJSON, loads, printable
+from copydesk.plugin_manager import PluginManager, build_plugin_manager
 from copydesk.settings import Settings, load_settings
 from copydesk.workers.client import Client, QueueUnavailable
 from copydesk.workers.connection import async_client
@@ -322,6 +324,12 @@ class Gateway:
         self._counted_to = "0-0"
         self.stream_counts = {"submitted": 0, "requeued": 0, "done": 0, "failed": 0}
         self._count_lock = asyncio.Lock()
+
+    @functools.cached_property
+    def plugins(self) -> PluginManager:
+        """The installed plugins, loaded on the first view page: their ``layer_panel``
+        hooks draw their layers' panels (the marks are drawn without them)."""
+        return build_plugin_manager(self.settings)
 
     @property
     def aredis(self) -> aioredis.Redis:
@@ -649,7 +657,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
                       found: tuple[ArticleStatus, str | None] | None) -> HTMLResponse:
         if found is not None and found[1] is not None:
             doc = Document.model_validate_json(found[1])
-            return html(render_html([doc]))
+            return html(render_html([doc], plugins=gw.plugins))
         template = templates.get_template("status.html.j2")
         status = found[0] if found else None
         page = template.render(

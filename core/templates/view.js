@@ -82,6 +82,14 @@
     var target = keys.length ? document.getElementById(keys[0]) : null;
     if (target) { event.preventDefault(); target.focus(); }
   });
+  document.querySelectorAll("input[data-toggle-layer]").forEach(function (box) {
+    box.addEventListener("change", function () {
+      var selector = '.m-ext[data-layer="' + CSS.escape(box.dataset.toggleLayer) + '"]';
+      box.closest(".doc").querySelectorAll(selector).forEach(function (m) {
+        m.classList.toggle("off", !box.checked);
+      });
+    });
+  });
   document.querySelectorAll("input[data-toggle]").forEach(function (box) {
     box.addEventListener("change", function () {
       box.closest(".doc").classList.toggle("hide-" + box.dataset.toggle, !box.checked);
