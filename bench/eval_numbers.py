@@ -40,7 +40,19 @@ sys.path.insert(0, str(ROOT))
 from copydesk.plugins.numbers.money import currency_table  # noqa: E402
 from copydesk.plugins.numbers.units import Unit, unit_table  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "eval" / "numbers"
+
+
+def _shared_numbers() -> Path:
+    """``shared/eval/numbers`` beside the checkout, or beside any folder above it (a git
+    worktree such as ``/work/wt/<name>`` sits one level deeper than the main clone)."""
+    for parent in ROOT.parents:
+        candidate = parent / "shared" / "eval" / "numbers"
+        if candidate.exists():
+            return candidate
+    return ROOT.parent / "shared" / "eval" / "numbers"
+
+
+SHARED = _shared_numbers()
 DURATION_SECONDS = {
     "second": 1,
     "minute": 60,
@@ -360,9 +372,14 @@ def numerizer_system() -> Callable[[list[str]], list[list[Pred]]] | None:
 # ------------------------------------------------------------------ main
 
 
-def load(name: str, limit: int | None) -> list[dict[str, Any]]:
+def load(name: str, limit: int | None, half: str | None = None) -> list[dict[str, Any]]:
+    """The cases of one gold file; ``half`` keeps only the odd or the even items (1-based
+    line numbers), so rules tuned on one half can be checked on the other."""
     path = SHARED / name
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    if half is not None:
+        keep = 1 if half == "odd" else 0
+        rows = [row for k, row in enumerate(rows, start=1) if k % 2 == keep]
     return rows[:limit] if limit else rows
 
 
@@ -370,10 +387,11 @@ def evaluate(
     systems: dict[str, Callable[[list[str]], list[list[Pred]]]],
     limit: int | None = None,
     show_failures: bool = False,
+    half: str | None = None,
 ) -> dict[str, dict[str, tuple[int, int]]]:
     """{system: {"set/kind": (right, total)}}."""
-    duck = load("duckling-en.jsonl", limit)
-    quant = load("quantulum3-tests.jsonl", limit)
+    duck = load("duckling-en.jsonl", limit, half)
+    quant = load("quantulum3-tests.jsonl", limit, half)
     scores: dict[str, dict[str, tuple[int, int]]] = {}
     for name, system in systems.items():
         tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -457,11 +475,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--show-failures", action="store_true", help="list copydesk's misses")
     parser.add_argument("--no-peers", action="store_true", help="score copydesk alone")
+    parser.add_argument(
+        "--halves",
+        action="store_true",
+        help="score copydesk on the odd and on the even items apart (a generalization check)",
+    )
     args = parser.parse_args(argv)
     if not SHARED.exists():
         print(f"{SHARED} is not available", file=sys.stderr)
         return 1
     systems: dict[str, Callable[[list[str]], list[list[Pred]]]] = {"copydesk": copydesk_system()}
+    if args.halves:
+        halves = {
+            f"copydesk/{half}": evaluate(systems, args.limit, args.show_failures, half)["copydesk"]
+            for half in ("odd", "even")
+        }
+        print_table(halves)
+        return 0
     if not args.no_peers:
         for name, factory in (("quantulum3", quantulum_system), ("numerizer", numerizer_system)):
             system = factory()
