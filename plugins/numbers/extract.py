@@ -35,9 +35,11 @@ from copydesk.plugins.numbers.times import (
 from copydesk.plugins.numbers.tokens import tokenize
 from copydesk.plugins.numbers.units import INCH_CONTEXT, Unit, unit_table
 from copydesk.plugins.numbers.words import (
+    FRACTIONS,
     HYPHENS,
     UNICODE_FRACTIONS,
     read_word_number,
+    word_kind,
 )
 
 DASHES = frozenset("-–—")
@@ -54,8 +56,10 @@ SCALE_WORDS = {
     "lakh": 1e5,
     "lakhs": 1e5,
     "lac": 1e5,
+    "lacs": 1e5,
     "crore": 1e7,
     "crores": 1e7,
+    "cr": 1e7,
     "thousands": 1e3,
     "millions": 1e6,
     "billions": 1e9,
@@ -79,6 +83,7 @@ SCALE_ABBREVS = {
     "T": 1e12,
     "m": 1e6,
     "b": 1e9,
+    "cr": 1e7,
 }
 WEAK_ABBREVS = frozenset({"m", "b", "T", "G", "B", "M"})
 #: "one" is no quantity after these words ("no one", "the one", "someone").
@@ -120,7 +125,21 @@ SCALE_STOPS = frozenset(".,;:!?()")
 #: Time units of the units table that only build rates; alone they are durations.
 RATE_ONLY_UNITS = frozenset({"s", "min", "h", "d", "wk", "yr"})
 #: Unit names that are also everyday nouns: "a foot" is a unit only in "a foot of snow".
-ARTICLE_AMBIGUOUS = frozenset({"foot", "yard", "stone", "ton", "ounce", "grand", "knot", "bar"})
+ARTICLE_AMBIGUOUS = frozenset({"foot", "yard", "stone", "ton", "ounce", "grand", "knot", "cup"})
+#: Currency words that after "a" are English words first: "a real problem", "a fen".
+ARTICLE_NOT_MONEY = frozenset({"real", "rand", "dong", "won", "mark", "fen", "ore", "sen", "fils"})
+#: Unit names that after "a" are everyday words: "a bar of soap", "a bit", "a degree".
+ARTICLE_NEVER = frozenset(
+    {"bar", "bars", "bit", "bits", "degree", "degrees", "gray", "grays", "pound", "pounds"}
+)
+#: Unit symbols that after "a" are words or abbreviations of something else.
+ARTICLE_SYMBOL_WORDS = frozenset(
+    {"in", "ha", "mb", "pm", "hr", "rad", "gr", "pb", "fb", "gal", "cal", "cc", "hp", "kt"}
+)
+#: Fraction words that stand for the number before a unit: "half a mile", "quarter-hour".
+FRACTION_WORDS = {"half": 2, "quarter": 4}
+#: Words before "9/11" that make a month/day of it rather than a fraction.
+DATE_PREPOSITIONS = frozenset({"of", "since", "after", "before", "until", "till", "on", "post"})
 #: Race distances in metres: "the 800m" is never eight hundred million of anything.
 RACE_DISTANCES = frozenset({50, 60, 100, 110, 200, 400, 800, 1500, 3000, 5000, 10000})
 #: Words after "400m" that show metres, not millions.
@@ -292,7 +311,9 @@ class Numeral:
     #: an abbreviated scale right after, not applied yet: (token index, factor)
     weak_scale: tuple[int, float] | None = None
     group_word: bool = False  # "a dozen", "a couple"
-    scale: float = 1.0  # the scale word applied ("million" → 1e6)
+    #: the scale that closes the number ("1.5 million" → 1e6, "3 hundred thousand" →
+    #: 1e5, "two million" → 1e6); a smaller group may still follow it
+    scale: float = 1.0
 
 
 @dataclass
@@ -458,31 +479,98 @@ class Extractor:
             return True
         if self.money.suffix(self.tokens, j) is not None:
             return True
+        if self.money.name(self.tokens, j) is not None or (
+            self.money.minor(self.tokens, j, None) is not None
+        ):
+            return True  # "300yen", "50cents"
         if duration_unit(word) is not None:
             return True
-        return word.lower() in ("bn", "mn", "tn", "trn", "bln", "mln", "million", "billion")
+        return word.lower() in SCALE_WORDS or word.lower() in ("bn", "mn", "tn", "trn", "bln", "mln")
 
-    def read_numeral(self, i: int, after_prefix: bool = False) -> Numeral | None:
-        """A number at token ``i``: digits, words, fractions, signs and scales."""
+    def read_numeral(
+        self, i: int, after_prefix: bool = False, compound: bool = True
+    ) -> Numeral | None:
+        """A number at token ``i``: digits, words, fractions, signs and scales, and with
+        ``compound`` the smaller groups after a scale word ("1 million 200 thousand")."""
+        num = self._read_numeral(i, after_prefix)
+        if num is not None and compound:
+            self._compound(num)
+        return num
+
+    def _compound(self, num: Numeral) -> None:
+        """Join the smaller groups that go on a number closed by a scale word: "1 million
+        200 thousand", "2 billion 300 million", "7 million two hundred thousand", "5
+        thousand 200". Each group must be smaller than the scale before it, so at most
+        one pass per scale word: linear in the text."""
+        toks = self.tokens
+        limit = num.scale
+        if (
+            limit < 1000
+            or num.ordinal
+            or num.fraction
+            or num.vague
+            or num.weak_scale is not None
+            or abs(num.value) % limit != 0
+        ):
+            return
+        skip_to = self._skip_to
+        while limit >= 1000:
+            k = num.end
+            if k + 1 < self.n and toks[k].lower == "and":
+                k += 1  # "1 million and 200 thousand"
+            if k >= self.n or not toks[k].space_before:
+                break
+            if not (toks[k].is_digits or word_kind(toks[k].lower) in ("unit", "teen", "tens")):
+                break
+            sub = self._read_numeral(k)
+            if (
+                sub is None
+                or sub.ordinal
+                or sub.fraction
+                or sub.vague
+                or sub.group_word
+                or sub.weak_scale is not None
+                or sub.value != int(sub.value)
+                or not 0 < sub.value < limit
+            ):
+                break
+            # a bare group ("5 thousand 200") only completes thousands
+            if sub.scale == 1 and (limit != 1000 or not (sub.integer_text or sub.words)):
+                break
+            num.value += math.copysign(sub.value, num.value)
+            num.end = sub.end
+            num.integer_text = False
+            num.words = num.words and sub.words
+            limit = sub.scale
+            num.scale = sub.scale
+        self._skip_to = skip_to
+
+    def _read_numeral(self, i: int, after_prefix: bool = False) -> Numeral | None:
         toks = self.tokens
         n = self.n
         tok = toks[i]
         sign = 1.0
         start = i
-        if tok.lower == "half" and i + 1 < n:
-            # "half a day", "half hour", "half a litre"
-            j = i + 1
-            if toks[j].lower in ("a", "an") and j + 1 < n:
-                j += 1
-            word = toks[j].lower
-            if word in ("million", "billion", "trillion", "dozen", "thousand", "hundred"):
-                num = Numeral(0.5 * SCALE_WORDS[word], start, j + 1, scale=SCALE_WORDS[word])
-                return num  # "half a million"
-            if duration_unit(word) is not None or (
-                toks[j].is_alpha and self.units._match_simple(toks, j) is not None and len(word) > 2
-            ):
-                return Numeral(0.5, start, j, fraction=True)
+        if tok.lower in ("a", "an") and i + 1 < n and toks[i + 1].lower in FRACTION_WORDS:
+            inner = self._fraction_before_unit(i + 1)  # "a half-hour", "a quarter mile"
+            if inner is not None:
+                inner.start = i
+                return inner
+        if tok.lower in FRACTION_WORDS and i + 1 < n:
+            found = self._fraction_before_unit(i)  # "half a day", "quarter-hour"
+            if found is not None:
+                return found
             # otherwise only "half of voters", "half the population", "more than half."
+        if (
+            tok.lower in FRACTIONS
+            and not tok.lower.endswith("s")
+            and tok.lower != "second"
+            and i + 1 < n
+            and toks[i + 1].lower == "of"
+            and self._unit_after_of(i + 1) is not None
+        ):
+            # "quarter of a mile", "fourth of a litre" (read on by the "of" rule)
+            return Numeral(1 / FRACTIONS[tok.lower], start, i + 1, fraction=True, words=True)
         if (
             tok.lower == "point"
             and i + 1 < n
@@ -714,6 +802,7 @@ class Extractor:
             vague=wnum.vague_plural,
             words=True,
             group_word=wnum.only_group,
+            scale=wnum.scale,
         )
         # "one point three", "1 point 1"
         if (
@@ -739,6 +828,55 @@ class Extractor:
         if not wnum.ordinal and not wnum.vague_plural:
             self._scale(num)
         return num
+
+    def _fraction_before_unit(self, i: int) -> Numeral | None:
+        """ "half a day", "half hour", "half-hour", "half a million", "half-dozen",
+        "quarter mile", "quarter-hour", "a quarter million": a fraction word standing as
+        the number of the unit or scale word after it (not "half-time", "half-century")."""
+        toks = self.tokens
+        n = self.n
+        word = toks[i].lower
+        j = i + 1
+        hyphen = False
+        if j + 1 < n and toks[j].text in HYPHENS and not toks[j].space_before:
+            if toks[j + 1].space_before:
+                return None
+            hyphen = True
+            j += 1
+        elif word == "half" and toks[j].lower in ("a", "an") and j + 1 < n:
+            j += 1  # "half a mile"
+        after = toks[j].lower
+        part = 1 / FRACTION_WORDS[word]
+        if after in ("million", "billion", "trillion", "dozen", "thousand", "hundred"):
+            scale = SCALE_WORDS[after]
+            return Numeral(part * scale, i, j + 1, scale=scale)  # "half a million"
+        if hyphen and after in ("century", "centuries"):
+            return None  # a cricketer's "half-century" is fifty runs
+        if duration_unit(after) is not None or (
+            toks[j].is_alpha and self.units._match_simple(toks, j) is not None and len(after) > 2
+        ):
+            return Numeral(part, i, i + 1 if hyphen else j, fraction=True, words=True)
+        return None
+
+    def _unit_after_of(self, j: int) -> int | None:
+        """Token index of the unit, currency or scale word in "of a mile", "of an hour",
+        "of a million" at ``j`` (the "of"), else None."""
+        toks = self.tokens
+        if j + 1 >= self.n or toks[j].lower != "of":
+            return None
+        k = j + 1
+        if toks[k].lower in ("a", "an") and k + 1 < self.n:
+            k += 1
+        word = toks[k].lower
+        if word in ("million", "billion", "trillion", "thousand", "hundred", "dozen"):
+            return k
+        if not toks[k].is_alpha or word in ARTICLE_NEVER:
+            return None
+        if duration_unit(word) is not None or self._currency_at(k) is not None:
+            return k
+        if self.units.match(toks, k, self.text) is not None:
+            return k
+        return None
 
     def _and_a_half(self, end: int) -> int | None:
         """Token index after "and a half" / "-and-a-half" at ``end``, else None."""
@@ -798,7 +936,15 @@ class Extractor:
                 if "." in decimals:
                     return None
             groups[-1] = last
-            if not (1 <= len(head) <= 3 and all(len(g) == 3 for g in groups)):
+            western = 1 <= len(head) <= 3 and all(len(g) == 3 for g in groups)
+            # Indian grouping: "5,00,000", "12,34,56,789" (pairs, then the last three)
+            indian = (
+                1 <= len(head) <= 2
+                and len(groups) >= 2
+                and all(len(g) == 2 for g in groups[:-1])
+                and len(groups[-1]) == 3
+            )
+            if not (western or indian):
                 return None
             return float(head + "".join(groups) + ("." + decimals if decimals else ""))
         if text.count(".") > 1:
@@ -850,7 +996,8 @@ class Extractor:
         if j >= self.n:
             return
         word = toks[j].lower
-        if toks[j].space_before and word in SCALE_WORDS and not num.vague:
+        spelled = toks[j].space_before or (len(word) > 2 and not num.words)  # "5million"
+        if spelled and word in SCALE_WORDS and not num.vague:
             if word in ("hundred",) and not num.integer_text:
                 return
             factor = SCALE_WORDS[word]
@@ -860,6 +1007,22 @@ class Extractor:
             num.integer_text = False
             if word in ("thousands", "millions", "billions"):
                 num.vague = False
+            # a larger scale word after it multiplies again: "3 hundred thousand",
+            # "2 lakh crore", "5 thousand million" (each larger, so a few steps at most)
+            last = factor
+            k = j + 1
+            while (
+                k < self.n
+                and toks[k].space_before
+                and toks[k].lower in SCALE_WORDS
+                and toks[k].lower not in ("dozen", "dozens")
+                and SCALE_WORDS[toks[k].lower] > last
+            ):
+                last = SCALE_WORDS[toks[k].lower]
+                num.value *= last
+                num.scale *= last
+                k += 1
+            num.end = k
             return
         text = toks[j].text
         if text in SCALE_ABBREVS and not (num.words and not toks[j].space_before):
@@ -872,7 +1035,9 @@ class Extractor:
             num.scale = SCALE_ABBREVS[text]
             num.end = j + 1
             num.integer_text = False
-        elif text.lower() in ("bn", "mn", "tn", "bln", "mln", "trn"):
+        elif text.lower() in ("bn", "mn", "tn", "bln", "mln", "trn") or (
+            text.lower() == "cr" and not num.words
+        ):
             num.value *= SCALE_ABBREVS[text.lower()]
             num.scale = SCALE_ABBREVS[text.lower()]
             num.end = j + 1
@@ -1062,6 +1227,11 @@ class Extractor:
         if sub is None or sub.ordinal or sub.value != int(sub.value) or not 0 < sub.value < 100:
             return None
         minor = self.money.minor(toks, sub.end, code)
+        if minor is None:
+            # a hundredth named by another currency's word: "3 francs 20 cents"
+            other = self.money.minor(toks, sub.end, None)
+            if other is not None and other.factor == 0.01 and toks[sub.end].is_alpha:
+                minor = other
         if minor is not None:
             return sub.value * minor.factor, minor.end
         if sub.end < self.n and (toks[sub.end].is_alpha or toks[sub.end].is_digits):
@@ -1113,34 +1283,46 @@ class Extractor:
             item = Found(i, end, "duration", iso_duration(parts), unit=_duration_unit_name(word))
             item.normalized = (duration_seconds(parts), "s")
             return self._ago(item, parts) or self._qualify(item)
+        # "a dollar", "a rouble", "an indian rupee": a currency named in the singular
+        # (not a word that is English first: "a real problem", "a rand")
         cur = self.money.name(toks, j)
-        if cur is not None and toks[j].lower in ("dollar", "euro", "pound", "buck", "yen", "rupee"):
+        if (
+            cur is not None
+            and word not in ARTICLE_NOT_MONEY
+            and not toks[cur.end - 1].lower.endswith("s")
+        ):
             if cur.ambiguous_pound and not self._pound_is_money(j, scaled=False):
                 unit = self.units.by_name.get("pound")
                 if unit is None:
                     return None
                 return self._qualify(self._quantity(i, j + 1, 1.0, unit))
-            return self._qualify(Found(i, j + 1, "money", 1, unit=cur.code))
+            return self._qualify(Found(i, cur.end, "money", 1, unit=cur.code))
+        # "a penny", "a cent", "a dime", "a kopek": a minor unit spelt out
         minor = self.money.minor(toks, j, None)
-        if minor is not None and toks[j].lower in ("penny", "cent", "dime", "nickel"):
+        if (
+            minor is not None
+            and len(word) > 2
+            and not word.endswith("s")
+            and word not in ARTICLE_NOT_MONEY
+        ):
             return Found(i, minor.end, "money", _num(minor.factor), unit=minor.code)
+        # "a kilometre", "a litre of oil", "a tonne", "an acre", "a km": a unit by its
+        # name, or by a symbol that is no English word
+        simple = self.units._match_simple(toks, j)
         um = self.units.match(toks, j, self.text)
-        nxt_word = toks[j + 1].lower if j + 1 < self.n else ""
-        if (
-            um is not None
-            and word in ARTICLE_AMBIGUOUS
-            and nxt_word not in INCH_CONTEXT | {"away", "tall", "of"}
+        if um is None or simple is None or word in ARTICLE_NEVER:
+            return None
+        by_symbol = simple[2]
+        if by_symbol and (
+            len(toks[j].text) < 2
+            or toks[j].text in ARTICLE_SYMBOL_WORDS
+            or not toks[j].text[0].islower()
         ):
-            return None  # "breaking a foot", "a yard"
-        if (
-            um is not None
-            and um.unit.code not in ("t", "l", "m", "g")
-            and toks[j].text not in ("in", "C", "F", "K", "ha", "mb", "st", "cup", "bar")
-        ):
-            if toks[j].lower in ("pound", "degree", "degrees", "bit", "byte"):
-                return None
-            return self._qualify(self._quantity(i, um.end, 1.0, um.unit))
-        return None
+            return None  # "a C", "a ha", "a GB"
+        nxt_word = toks[um.end].lower if um.end < self.n else ""
+        if word in ARTICLE_AMBIGUOUS and nxt_word not in INCH_CONTEXT | {"away", "tall", "of"}:
+            return None  # "breaking a foot", "a yard", "a cup final"
+        return self._qualify(self._quantity(i, um.end, 1.0, um.unit))
 
     def _ends_money(self, i: int) -> bool:
         """Whether the tokens before ``i`` close a money amount ("£5 a week")."""
@@ -1197,6 +1379,19 @@ class Extractor:
             return self._ordinal(num)
         if num.words and self._one_is_pronoun(num):
             return None
+        if num.fraction and j < n and toks[j].lower == "of":
+            # "a quarter of a mile", "three quarters of an hour", "a third of a million"
+            k = self._unit_after_of(j)
+            if k is not None:
+                word = toks[k].lower
+                if word in SCALE_WORDS:
+                    num.value *= SCALE_WORDS[word]
+                    num.scale = SCALE_WORDS[word]
+                    num.fraction = False
+                    num.end = k + 1
+                else:
+                    num.end = k
+                j = num.end
         if (
             (num.vague or num.group_word)
             and j + 1 < n
@@ -1209,9 +1404,10 @@ class Extractor:
         ):
             # "a couple of days", "millions of pounds": the unit follows "of"
             num.end = j = j + 1
-        if j + 1 < n and toks[j].lower == "below" and toks[j + 1].lower == "zero":
+        below = self._below_zero(j)
+        if below is not None:  # "3 below zero": degrees on whatever scale is in use
             degree = self.units.units["°"]
-            return self._qualify(self._quantity(num.start, j + 2, -num.value, degree))
+            return self._qualify(self._quantity(num.start, below, -abs(num.value), degree))
         # percentages: "12%", "12 per cent", "twelve percent", "2 percentage points"
         pct = self._percent_at(j)
         if pct is not None:
@@ -1496,8 +1692,8 @@ class Extractor:
                 k += 1
             if k < n and toks[k].lower == "and":
                 k += 1
-            if k == end or k >= n:
-                break
+            if k >= n or (k == end and not toks[k].space_before):
+                break  # parts follow each other with a space, a comma or "and"
             # "and a half", "and half"
             if toks[k].lower in ("half",) or (
                 toks[k].lower in ("a",) and k + 1 < n and toks[k + 1].lower == "half"
@@ -1512,13 +1708,14 @@ class Extractor:
             unit_tok = sub.end
             dur = duration_unit(toks[unit_tok].lower) if unit_tok < n else None
             if dur is None:
-                # "1 hour and thirty": the next smaller unit is meant
+                # "1 hour and thirty", "2 hours 30": the next smaller unit is meant
                 smaller = {"H": "M", "M": "S"}.get(items[-1][0])
                 if (
                     smaller is not None
-                    and toks[k - 1].lower == "and"
                     and 0 < sub.value < 60
-                    and (unit_tok >= n or not toks[unit_tok].is_alpha)
+                    and sub.value == int(sub.value)
+                    and sub.scale == 1
+                    and not self._names_a_thing(unit_tok)
                 ):
                     items = [*items, (smaller, sub.value)]
                     end = unit_tok
@@ -1529,6 +1726,23 @@ class Extractor:
             items = [*items, (dur[0], sub.value)]
             end = unit_tok + 1
         return end, items
+
+    def _names_a_thing(self, j: int) -> bool:
+        """Whether token ``j`` goes on the number before it as a noun, a unit or a sign
+        ("30 people", "30%"), so the number is no bare minute or second count."""
+        if j >= self.n:
+            return False
+        tok = self.tokens[j]
+        if tok.text in ("%", "％", "-", "/", "'", "’"):
+            return True
+        if not tok.is_alpha:
+            return False
+        if self._measure_at(j) or self._currency_at(j) is not None:
+            return True
+        pos = self.pos(j)
+        if pos is None:
+            return True
+        return pos in ("NOUN", "PROPN", "ADJ", "NUM", "X")
 
     def _ago(self, item: Found, parts: dict[str, float]) -> Found | None:
         """ "three years ago" is a date: the anchor minus the duration."""
@@ -1590,6 +1804,10 @@ class Extractor:
             last_unit = nxt.unit
             k = nxt.end
             merged = True
+        below = self._below_zero(end) if "temperature" in unit.dimension else None
+        if below is not None:  # "10 degrees below zero", "15°C below zero"
+            item = self._quantity(num.start, below, -abs(value), unit)
+            return self._qualify(item)
         if merged:
             value = (total_si - last_unit.offset) / last_unit.factor
             item = Found(num.start, k, "quantity", _num(round(value, 9)), unit=last_unit.code)
@@ -1600,6 +1818,13 @@ class Extractor:
             item.qualifier = "at_least"
         item = self._range(item, num, unit_kind="quantity", unit=unit)
         return self._qualify(item)
+
+    def _below_zero(self, j: int) -> int | None:
+        """Token index after "below zero" / "below 0" at ``j``, else None."""
+        toks = self.tokens
+        if j + 1 < self.n and toks[j].lower == "below" and toks[j + 1].lower in ("zero", "0"):
+            return j + 2
+        return None
 
     def _race_distance(self, num: Numeral) -> bool:
         """ "800m", "3,000m", "10,000m": athletics and swimming distances are metres."""
@@ -1666,6 +1891,7 @@ class Extractor:
                 num.value >= 1
                 or self._entity_label(start_char, end_char) == "DATE"
                 or (num.end < self.n and toks[num.end].is_alpha and self._is_nominal(num.end))
+                or self._slash_is_date(num)
             )
         ):
             return self._skip(num)  # "9/11", "24/7", "5/2" odds: no fraction of anything
@@ -1691,6 +1917,20 @@ class Extractor:
             return Found(num.start, num.end, "date", str(int(num.value)))
         item.extra["scale"] = num.scale
         return self._qualify(item)
+
+    def _slash_is_date(self, num: Numeral) -> bool:
+        """ "since 9/11", "the attacks of 9/11": month/day after a preposition, with a
+        day no everyday fraction has as denominator (halves to tenths, sixteenths)."""
+        if num.start == 0 or num.end - num.start != 3:
+            return False
+        month, day = int(self.tokens[num.start].text), int(self.tokens[num.start + 2].text)
+        prev = self.tokens[num.start - 1].lower
+        return (
+            prev in DATE_PREPOSITIONS
+            and 1 <= month <= 12
+            and 1 <= day <= 31
+            and day not in (2, 3, 4, 5, 6, 8, 10, 16)
+        )
 
     def _beside_a_name(self, num: Numeral) -> bool:
         """Whether a bare number is glued by spacing to a proper name on either side."""

@@ -96,6 +96,7 @@ class CurrencyTable:
 
     def __init__(self, entries: list[dict[str, object]]) -> None:
         self.currencies: list[Currency] = []
+        self.codes: frozenset[str] = frozenset(str(entry["code"]) for entry in entries)
         self.name_index: dict[str, str] = {}
         #: (attr, first token) → [(alias, code)], in data order
         self._first: dict[tuple[str, str], list[tuple[tuple[str, ...], str]]] = {}
@@ -119,6 +120,12 @@ class CurrencyTable:
                     if alias:
                         key = (attr, alias[0] if exact else alias[0].lower())
                         self._first.setdefault(key, []).append((alias, cur.code))
+            # a name of several words also written as one ("saudiriyal", "usdollars")
+            for name in list(cur.names):
+                joined = "".join(name)
+                if len(name) > 1 and joined.isalpha() and (joined,) not in cur.names:
+                    cur.names.append((joined,))
+                    self._first.setdefault(("names", joined), []).append(((joined,), cur.code))
             for name in cur.names:
                 self.name_index.setdefault(" ".join(name), cur.code)
             self.name_index.setdefault(cur.code.lower(), cur.code)
@@ -148,8 +155,16 @@ class CurrencyTable:
         return self._best(tokens, i, "prefixes", exact=True, how="prefix")
 
     def suffix(self, tokens: Sequence[Token], i: int) -> CurrencyMatch | None:
-        """A symbol or code written after an amount ("20€", "3 CNY")."""
+        """A symbol or code written after an amount ("20€", "3 CNY", "20Rs", "50usd"):
+        the listed suffixes, then any prefix form, then a code in lower case glued to
+        the amount."""
         found = self._best(tokens, i, "suffixes", exact=True, how="suffix")
+        if found is None:
+            found = self._best(tokens, i, "prefixes", exact=True, how="suffix")
+        if found is None and i < len(tokens) and not tokens[i].space_before:
+            word = tokens[i].text
+            if len(word) == 3 and word.islower() and word.upper() in self.codes:
+                found = CurrencyMatch(word.upper(), i + 1, "suffix")
         if found is None:
             return None
         alias_is_symbol = not tokens[i].text[0].isalpha()

@@ -54,6 +54,7 @@ SCALES: dict[str, int] = {
     "lakh": 100_000,
     "lac": 100_000,
     "lakhs": 100_000,
+    "lacs": 100_000,
     "million": 1_000_000,
     "crore": 10_000_000,
     "crores": 10_000_000,
@@ -72,6 +73,7 @@ PLURAL_SCALES: dict[str, int] = {
     "dozens": 12,
 }
 ORDINAL_UNITS: dict[str, int] = {
+    "zeroth": 0,
     "first": 1,
     "second": 2,
     "third": 3,
@@ -137,6 +139,17 @@ FRACTIONS: dict[str, int] = {
 }
 #: Group words that stand for a count: "a dozen", "a couple of", "a pair".
 GROUPS: dict[str, int] = {"dozen": 12, "couple": 2, "pair": 2, "score": 20, "gross": 144}
+#: Archaic multipliers after a small number word: "four score and seven" is 87.
+MULTIPLIERS: dict[str, int] = {"score": 20}
+#: Multipliers written as one word with their number: "threescore", "fourscore".
+GLUED_MULTIPLIERS: dict[str, float] = {
+    small + word: value * factor
+    for word, factor in MULTIPLIERS.items()
+    for small, value in {**UNITS, **TEENS}.items()
+    if value > 1
+}
+#: Words after "score" that make it the football or test word ("a score draw").
+SCORE_NOUNS = frozenset({"draw", "draws", "line", "lines", "board", "boards", "card", "cards", "sheet"})
 UNICODE_FRACTIONS: dict[str, float] = {
     "½": 1 / 2,
     "⅓": 1 / 3,
@@ -183,6 +196,9 @@ class WordNumber:
     vague_plural: bool = False
     #: The phrase is only the article-led group word ("a dozen", "a couple").
     only_group: bool = False
+    #: The scale word that closes the phrase ("two million" → 1e6; "two million
+    #: three" → 1), so a smaller group may follow ("one million 250 thousand").
+    scale: float = 1.0
 
 
 #: Tens and unit written as one word ("twentyfifth", "fortytwo") → their two parts.
@@ -206,6 +222,10 @@ def word_kind(word: str) -> str | None:
         return "tens"
     if word == "hundred":
         return "hundred"
+    if word in MULTIPLIERS:
+        return "multiplier"
+    if word in GLUED_MULTIPLIERS:
+        return "glued_multiplier"
     if word in SCALES:
         return "scale"
     if word in ORDINAL_UNITS or word in ORDINAL_TENS or word in ORDINAL_SCALES:
@@ -235,8 +255,13 @@ class _Group:
 
     def accepts(self, kind: str, value: float) -> bool:
         last = self.last
+        if kind == "multiplier":
+            # "four score": a small number (2 to 19) times twenty, before any scale
+            return last in ("unit", "teen") and self.total == 0 and 1 < self.current < 20
         if last is None:
             return True
+        if kind == "glued_multiplier":
+            return False
         if kind == "unit":
             return last in ("tens", "hundred", "scale", "and")
         if kind in ("teen", "tens"):
@@ -254,6 +279,10 @@ class _Group:
             self.current += value
         elif kind == "hundred":
             self.current = (self.current or 1) * 100
+        elif kind == "multiplier":
+            self.current *= value
+        elif kind == "glued_multiplier":
+            self.current = value
         elif kind == "scale":
             if value >= self.last_scale:
                 self.total = (self.total + (self.current or 1)) * value
@@ -399,7 +428,7 @@ def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
     while j < n:
         word = tokens[j].lower
         kind = word_kind(word)
-        if kind is None and word in ("and", "&") and group.last in ("hundred", "scale"):
+        if kind is None and word in ("and", "&") and group.last in ("hundred", "scale", "multiplier"):
             nxt = tokens[j + 1].lower if j + 1 < n else ""
             nkind = word_kind(nxt)
             if nkind in ("unit", "teen", "tens", "glued") or (
@@ -453,6 +482,8 @@ def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
                     break
                 group.current += ORDINAL_TENS[word]
             else:
+                if word == "zeroth" and group.last is not None:
+                    break  # "zeroth" stands alone
                 if not group.accepts("unit" if ORDINAL_UNITS[word] < 10 else "teen", 0):
                     break
                 group.current += ORDINAL_UNITS[word]
@@ -461,6 +492,17 @@ def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
             break
         if kind is None:
             break
+        if kind in ("multiplier", "glued_multiplier"):
+            nxt = tokens[j + 1].lower if j + 1 < n else ""
+            value = MULTIPLIERS[word] if kind == "multiplier" else GLUED_MULTIPLIERS[word]
+            if nxt in SCORE_NOUNS or not group.accepts(kind, value):
+                break
+            group.add(kind, value)
+            # the multiplier closes the phrase unless "and" adds the rest ("… and seven")
+            group.last = "multiplier"
+            end = j + 1
+            j += 1
+            continue
         value = float(UNITS.get(word, TEENS.get(word, TENS.get(word, SCALES.get(word, 100)))))
         if not group.accepts(kind, value):
             break
@@ -498,4 +540,5 @@ def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
             denominator = FRACTIONS[word]
             if value == 1 or word.endswith("s") or word == "half":
                 return WordNumber(value / denominator, i, k + 1, fraction=True)
-    return WordNumber(value, i, end)
+    closing = group.last_scale if group.last == "scale" else 1.0
+    return WordNumber(value, i, end, scale=closing)
