@@ -41,7 +41,6 @@ from copydesk.plugins.numbers.money import currency_table  # noqa: E402
 from copydesk.plugins.numbers.units import Unit, unit_table  # noqa: E402
 
 
-
 def _shared_numbers() -> Path:
     """``shared/eval/numbers`` beside the checkout, or beside any folder above it (a git
     worktree such as ``/work/wt/<name>`` sits one level deeper than the main clone)."""

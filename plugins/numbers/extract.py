@@ -60,6 +60,7 @@ SCALE_WORDS = {
     "crore": 1e7,
     "crores": 1e7,
     "cr": 1e7,
+    "crs": 1e7,
     "thousands": 1e3,
     "millions": 1e6,
     "billions": 1e9,
@@ -138,6 +139,8 @@ ARTICLE_SYMBOL_WORDS = frozenset(
 )
 #: Fraction words that stand for the number before a unit: "half a mile", "quarter-hour".
 FRACTION_WORDS = {"half": 2, "quarter": 4}
+#: Digits by name, for decimals read out ("point seven five").
+DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 #: Words before "9/11" that make a month/day of it rather than a fraction.
 DATE_PREPOSITIONS = frozenset({"of", "since", "after", "before", "until", "till", "on", "post"})
 #: Race distances in metres: "the 800m" is never eight hundred million of anything.
@@ -466,7 +469,7 @@ class Extractor:
             after is not None
             and not after.space_before
             and after.is_digits
-            and word not in ("e", "E", "x", "km", "m", "cm", "mm", "ft", "mi", "s", "in")
+            and word not in ("e", "E", "x", "km", "m", "cm", "mm", "ft", "mi", "s", "in", "h")
         ):
             return False  # "06F6", "4B2": a code
         if (
@@ -485,7 +488,14 @@ class Extractor:
             return True  # "300yen", "50cents"
         if duration_unit(word) is not None:
             return True
-        return word.lower() in SCALE_WORDS or word.lower() in ("bn", "mn", "tn", "trn", "bln", "mln")
+        return word.lower() in SCALE_WORDS or word.lower() in (
+            "bn",
+            "mn",
+            "tn",
+            "trn",
+            "bln",
+            "mln",
+        )
 
     def read_numeral(
         self, i: int, after_prefix: bool = False, compound: bool = True
@@ -578,6 +588,18 @@ class Extractor:
             and (i == 0 or not toks[i - 1].is_digits)
         ):
             return Numeral(float("0." + toks[i + 1].text), start, i + 2)
+        if (
+            tok.lower == "point"
+            and i + 1 < n
+            and toks[i + 1].lower in DIGIT_NAMES
+            and (i == 0 or not (toks[i - 1].is_digits or word_kind(toks[i - 1].lower)))
+        ):
+            # "point seven five" → 0.75 (digit words, one a digit)
+            k = i + 1
+            while k < n and toks[k].lower in DIGIT_NAMES:
+                k += 1
+            digits = "".join(str(DIGIT_NAMES.index(t.lower)) for t in toks[i + 1 : k])
+            return Numeral(float("0." + digits), start, k)
         if (
             tok.text in MINUS
             and i + 1 < n
@@ -684,21 +706,25 @@ class Extractor:
                 return None
             end = i + 1
             integer_text = text.isdigit()
-            # "10 000 dollars": thin groups of three digits
-            while (
-                integer_text
-                and len(text) <= 3
-                and end < n
-                and toks[end].text.isdigit()
-                and len(toks[end].text) == 3
-                and toks[end].space_before
-                and self.text[toks[end - 1].end : toks[end].start] in (" ", "\u202f", "\u00a0")
-                and not (end + 1 < n and toks[end + 1].text.isdigit())
-                and end - i < 4
-                and (end + 1 >= n or toks[end + 1].is_alpha or toks[end + 1].text in ".,;)")
-            ):
-                value = value * 1000 + int(toks[end].text)
-                end += 1
+            # "10 000 dollars", "1 000 000": thin groups of three digits, not followed
+            # by more digits ("3 100 200 4" is a list)
+            if integer_text and len(text) <= 3:
+                k = end
+                while (
+                    k < n
+                    and k - end < 4
+                    and toks[k].text.isdigit()
+                    and len(toks[k].text) == 3
+                    and self.text[toks[k - 1].end : toks[k].start] in (" ", "\u202f", "\u00a0")
+                ):
+                    k += 1
+                if k > end and (
+                    k >= n
+                    or (not toks[k].is_digits and (toks[k].is_alpha or toks[k].text in ".,;)"))
+                ):
+                    for group in toks[end:k]:
+                        value = value * 1000 + int(group.text)
+                    end = k
             # fractions "1/2", "2/10" and mixed numbers "2 1/2"
             if (
                 integer_text
@@ -717,7 +743,7 @@ class Extractor:
                 return Numeral(sign * value / denominator, start, end + 2, fraction=True)
             if (
                 integer_text
-                and end + 3 < n
+                and end + 2 < n
                 and toks[end].text.isdigit()
                 and toks[end].space_before
                 and toks[end + 1].text == "/"
@@ -768,7 +794,7 @@ class Extractor:
             and toks[i + 1].text.isdigit()
             and not toks[i + 1].space_before
         ):
-            if tok.space_before or i == 0:
+            if tok.space_before or i == 0 or toks[i - 1].text in MINUS:
                 value = float("0." + toks[i + 1].text)
                 num = Numeral(sign * value, start, i + 2)
                 self._scale(num)
@@ -809,18 +835,15 @@ class Extractor:
             not wnum.ordinal
             and num.end + 1 < n
             and toks[num.end].lower == "point"
-            and (
-                toks[num.end + 1].text.isdigit()
-                or toks[num.end + 1].lower
-                in ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-            )
+            and (toks[num.end + 1].text.isdigit() or toks[num.end + 1].lower in DIGIT_NAMES)
         ):
             digits = ""
             k = num.end + 1
-            names = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-            while k < n and (toks[k].text.isdigit() or toks[k].lower in names):
+            while k < n and (toks[k].text.isdigit() or toks[k].lower in DIGIT_NAMES):
                 digits += (
-                    toks[k].text if toks[k].text.isdigit() else str(names.index(toks[k].lower))
+                    toks[k].text
+                    if toks[k].text.isdigit()
+                    else str(DIGIT_NAMES.index(toks[k].lower))
                 )
                 k += 1
             num.value = sign * (abs(num.value) + float("0." + digits))
@@ -838,6 +861,8 @@ class Extractor:
         word = toks[i].lower
         j = i + 1
         hyphen = False
+        if j >= n:
+            return None
         if j + 1 < n and toks[j].text in HYPHENS and not toks[j].space_before:
             if toks[j + 1].space_before:
                 return None
@@ -1080,6 +1105,12 @@ class Extractor:
             item = self._prefixed_money(i, money)
             if item is not None:
                 return item
+        # a currency named before the amount: "Rupees 500", "ringgit 42"
+        spelled = self._currency_name_before(i)
+        if spelled is not None:
+            item = self._prefixed_money(i, spelled)
+            if item is not None:
+                return item
         # "a dollar", "a kg", "an hour", "a second"
         if tok.lower in ("a", "an", "one") and i + 1 < self.n:
             item = self._article_unit(i)
@@ -1183,6 +1214,35 @@ class Extractor:
         item = self._range(item, num, unit_kind="money")
         return self._qualify(item)
 
+    def _currency_name_before(self, i: int) -> CurrencyMatch | None:
+        """A currency name right before a written amount ("Rupees 5 lakh", "ringgit 42",
+        "dollars 10"), but not a name that is an English word first, a pound that may
+        be weight, the second half of "5 dollars 20", "Euro 2004" or "the euro 2% up"."""
+        toks = self.tokens
+        if not toks[i].is_alpha:
+            return None
+        cur = self.money.name(toks, i)
+        if cur is None or cur.ambiguous_pound or cur.end >= self.n:
+            return None
+        if toks[i].lower in ARTICLE_NOT_MONEY or toks[i].lower in ("sterling", "quid"):
+            return None
+        j = cur.end
+        if not toks[j].is_digits or not toks[j].space_before:
+            return None
+        if i > 0 and (toks[i - 1].is_digits or word_kind(toks[i - 1].lower) is not None):
+            return None
+        num = self._read_numeral(j)
+        if num is None or num.ordinal or num.fraction:
+            return None
+        if num.integer_text and 1900 <= num.value <= 2100 and num.end - j == 1:
+            return None  # "Euro 2004", "the pound 2005 outlook"
+        if self._measure_at(num.end) and self._currency_at(num.end) is None:
+            return None  # "the euro 2% higher", "dollars 10 years ago"
+        code = cur.code
+        if code == "USD" and toks[i].lower in ("dollar", "dollars"):
+            code = self.dollar
+        return CurrencyMatch(code, j, "prefix")
+
     def _dollar(self, code: str, written: str) -> str:
         if code == "USD" and written == "$":
             return self.dollar
@@ -1199,6 +1259,8 @@ class Extractor:
             money
             or (plural_noun and text != "T")
             or text in ("bn", "mn", "tn", "trn", "bln", "mln", "B", "M")
+            # "1.2G", ".0012G": a decimal names no network generation or product
+            or (text in ("G", "T") and num.value != int(num.value))
         ):
             num.value *= factor
             num.scale = factor
@@ -1322,7 +1384,9 @@ class Extractor:
         nxt_word = toks[um.end].lower if um.end < self.n else ""
         if word in ARTICLE_AMBIGUOUS and nxt_word not in INCH_CONTEXT | {"away", "tall", "of"}:
             return None  # "breaking a foot", "a yard", "a cup final"
-        return self._qualify(self._quantity(i, um.end, 1.0, um.unit))
+        half = self._and_a_half(um.end)  # "a mile and a half"
+        value, end = (1.5, half) if half is not None else (1.0, um.end)
+        return self._qualify(self._quantity(i, end, value, um.unit))
 
     def _ends_money(self, i: int) -> bool:
         """Whether the tokens before ``i`` close a money amount ("£5 a week")."""
@@ -1565,6 +1629,7 @@ class Extractor:
         value, end = self._with_cents(num, cur.end, code)
         item = Found(num.start, end, "money", _num(value), unit=code)
         item.extra["vague"] = num.vague
+        item.extra["scale"] = num.scale
         if num.vague:
             item.qualifier = "at_least"
         return self._qualify(self._range(item, num, unit_kind="money"))
@@ -1692,8 +1757,9 @@ class Extractor:
                 k += 1
             if k < n and toks[k].lower == "and":
                 k += 1
-            if k >= n or (k == end and not toks[k].space_before):
-                break  # parts follow each other with a space, a comma or "and"
+            glued_hours = k == end and toks[k - 1].text in ("h", "H") and toks[k].is_digits
+            if k >= n or (k == end and not toks[k].space_before and not glued_hours):
+                break  # parts follow each other with a space, a comma or "and" ("2h30")
             # "and a half", "and half"
             if toks[k].lower in ("half",) or (
                 toks[k].lower in ("a",) and k + 1 < n and toks[k + 1].lower == "half"
@@ -1702,11 +1768,19 @@ class Extractor:
                 items = [*items[:-1], (last[0], last[1] + 0.5)]
                 end = k + (2 if toks[k].lower == "a" else 1)
                 break
-            sub = self.read_numeral(k)
+            sub = self.read_numeral(k, after_prefix=glued_hours)
             if sub is None or sub.ordinal or sub.vague:
                 break
             unit_tok = sub.end
             dur = duration_unit(toks[unit_tok].lower) if unit_tok < n else None
+            if (
+                dur is None
+                and items[-1][0] == "H"
+                and unit_tok < n
+                and toks[unit_tok].text == "m"
+                and not toks[unit_tok].space_before
+            ):
+                dur = ("M", 60.0)  # "2h30m": after hours, a glued "m" is minutes
             if dur is None:
                 # "1 hour and thirty", "2 hours 30": the next smaller unit is meant
                 smaller = {"H": "M", "M": "S"}.get(items[-1][0])
@@ -1715,7 +1789,7 @@ class Extractor:
                     and 0 < sub.value < 60
                     and sub.value == int(sub.value)
                     and sub.scale == 1
-                    and not self._names_a_thing(unit_tok)
+                    and (glued_hours or not self._names_a_thing(unit_tok))
                 ):
                     items = [*items, (smaller, sub.value)]
                     end = unit_tok
@@ -1813,7 +1887,11 @@ class Extractor:
             item = Found(num.start, k, "quantity", _num(round(value, 9)), unit=last_unit.code)
             item.normalized = (total_si, last_unit.si)
             return self._qualify(item)
+        half = self._and_a_half(end) if value == int(value) and not num.vague else None
+        if half is not None:  # "two miles and a half"
+            value, end = value + 0.5, half
         item = self._quantity(num.start, end, value, unit)
+        item.extra["scale"] = num.scale
         if num.vague:
             item.qualifier = "at_least"
         item = self._range(item, num, unit_kind="quantity", unit=unit)
@@ -2101,8 +2179,8 @@ class Extractor:
         self._apply_weak(second, money=unit_kind == "money")
         end = second.end
         lo, hi = num.value, second.value
-        if num.scale == 1 and second.scale > 1 and unit_kind == "money":
-            lo *= second.scale
+        if num.scale == 1 and second.scale > 1 and lo * second.scale <= hi:
+            lo *= second.scale  # "$1 to 2 million", "two to three million barrels"
         if unit_kind == "quantity" and unit is not None:
             m = self.units.match(toks, end, self.text)
             if m is not None and m.unit.code == unit.code:

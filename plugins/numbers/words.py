@@ -149,7 +149,9 @@ GLUED_MULTIPLIERS: dict[str, float] = {
     if value > 1
 }
 #: Words after "score" that make it the football or test word ("a score draw").
-SCORE_NOUNS = frozenset({"draw", "draws", "line", "lines", "board", "boards", "card", "cards", "sheet"})
+SCORE_NOUNS = frozenset(
+    {"draw", "draws", "line", "lines", "board", "boards", "card", "cards", "sheet"}
+)
 UNICODE_FRACTIONS: dict[str, float] = {
     "½": 1 / 2,
     "⅓": 1 / 3,
@@ -269,6 +271,8 @@ class _Group:
         if kind == "hundred":
             return last in ("unit", "teen", "tens") and self.current < 100
         if kind == "scale":
+            if last == "scale" and self.current == 0 and value > self.last_scale:
+                return True  # a scale of scales: "two lakh crore", "a thousand million"
             if last not in ("unit", "teen", "tens", "hundred"):
                 return False
             return value < self.last_scale or self.total == 0
@@ -284,7 +288,9 @@ class _Group:
         elif kind == "glued_multiplier":
             self.current = value
         elif kind == "scale":
-            if value >= self.last_scale:
+            if self.last == "scale" and self.current == 0 and value > self.last_scale:
+                self.total *= value
+            elif value >= self.last_scale:
                 self.total = (self.total + (self.current or 1)) * value
             else:
                 self.total += (self.current or 1) * value
@@ -428,7 +434,11 @@ def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
     while j < n:
         word = tokens[j].lower
         kind = word_kind(word)
-        if kind is None and word in ("and", "&") and group.last in ("hundred", "scale", "multiplier"):
+        if (
+            kind is None
+            and word in ("and", "&")
+            and group.last in ("hundred", "scale", "multiplier")
+        ):
             nxt = tokens[j + 1].lower if j + 1 < n else ""
             nkind = word_kind(nxt)
             if nkind in ("unit", "teen", "tens", "glued") or (
