@@ -53,7 +53,7 @@ _DATELINE = re.compile(
     r"\((?:CNN|AP|Reuters|AFP|UPI|dpa|PA)\)\s*(?:—|--|–|-)?\s*"
     r"|[A-Z][\w.'’]*(?:[ ,]+[A-Z][\w.'’]*){0,4}\s+(?:—|--)\s+)"
 )
-_WORD = re.compile(r"\S*\w\S*")
+_WORD = re.compile(r"(?<!\S)\S*\w\S*")  # from a word start only: linear time
 _LIST_MARKS = re.compile(r"[,;()]")
 #: A pointer at a picture: "Van Ryn (left) sat calmly", "the pit (pictured)". Such a
 #: sentence is a photo caption, often run into the next sentence, or leans on the photo.
