@@ -85,6 +85,9 @@ class Pipeline:
         self.stage_finished: Callable[[str, Sequence[Document]], None] | None = None
         #: The worker's node name, recorded in every run (None in-process).
         self.worker: str | None = None
+        #: Exceptions that end the whole run instead of failing one stage: a worker's
+        #: soft time limit must reach the worker, not be recorded and parsed past.
+        self.interrupts: tuple[type[BaseException], ...] = ()
         self.spec = self._make_spec()
 
     @classmethod
@@ -289,12 +292,16 @@ class Pipeline:
         try:
             shared.parse_many(docs, batch_size=self.settings.pipeline.batch_size)
             return docs
+        except self.interrupts:
+            raise
         except Exception:
             parsed = []
             for doc in docs:
                 started = time.perf_counter()
                 try:
                     shared.get(doc)
+                except self.interrupts:
+                    raise
                 except Exception as exc:
                     err = RuntimeError(f"the shared spaCy parse failed: {type(exc).__name__}: "
                                        f"{exc}")
@@ -330,6 +337,8 @@ class Pipeline:
                 bound.stage.process(docs[0])
             else:
                 bound.stage.process_batch(docs)
+        except self.interrupts:
+            raise
         except Exception:
             if len(docs) == 1:
                 self._fail(bound, docs[0], time.perf_counter() - started, failed_caps, halted)

@@ -220,3 +220,50 @@ def test_a_document_spacy_cannot_parse_fails_its_stage_alone() -> None:
     assert [d.runs[-1].status for d in docs] == ["ok", "failed", "ok"]
     assert "shared spaCy parse failed" in (docs[1].runs[-1].error or "")
     assert docs[0].extensions["tokens"] == 3
+
+
+class Interrupted(Exception):
+    """Stands for a worker's soft time limit (an Exception subclass, as Celery's is)."""
+
+
+def test_an_interrupt_raised_in_a_stage_ends_the_run_instead_of_being_recorded() -> None:
+    from copydesk import Stage
+
+    class Slow(Stage):
+        name = "slow"
+        requires = ("text",)
+        provides = ("slow",)
+
+        def process(self, doc):  # type: ignore[no-untyped-def]
+            raise Interrupted("time is up")
+
+    pipeline = build(TextStage, Slow)
+    pipeline.interrupts = (Interrupted,)
+    with pytest.raises(Interrupted):
+        pipeline.process(Article(text="Putin spoke."))
+
+
+def test_an_interrupt_during_the_shared_parse_is_not_retried_document_by_document() -> None:
+    from copydesk import Stage
+
+    class UsesParse(Stage):
+        name = "uses_parse"
+        requires = ("text",)
+        provides = ("parsed",)
+        uses_parse = True
+
+        def process(self, doc):  # type: ignore[no-untyped-def]
+            self.services.parse(doc)
+
+    pipeline = build(TextStage, UsesParse)
+    pipeline.interrupts = (Interrupted,)
+    calls = []
+
+    def parse_many(docs, batch_size=32):  # type: ignore[no-untyped-def]
+        calls.append(len(docs))
+        raise Interrupted("time is up")
+
+    pipeline.services.shared_parse.parse_many = parse_many  # type: ignore[method-assign]
+    with pytest.raises(Interrupted):
+        pipeline.process_many([Article(text="Putin spoke."), Article(text="Kyiv replied.")])
+    assert calls == [2]

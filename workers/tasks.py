@@ -152,7 +152,10 @@ def _process(task: Task, article: Any) -> dict[str, Any]:
                  detail=claim.detail)
         return {"id": article_id, "status": claim.detail if claim.action == "skip" else "failed"}
 
+    current = {"stage": "(before the first stage)"}
+
     def publish_stage(stage: str, docs: Sequence[Document]) -> None:
+        current["stage"] = stage
         try:
             store.set_stage([d.id for d in docs], stage)
         except Exception as exc:  # progress is informative only
@@ -173,12 +176,13 @@ def _process(task: Task, article: Any) -> dict[str, Any]:
 
     pipeline.stage_listener = publish_stage
     pipeline.stage_finished = save_partial
+    pipeline.interrupts = (SoftTimeLimitExceeded,)
     pipeline.worker = node
     try:
         partial = store.load_partial(article_id, task_id) if attempt > 1 else None
         doc = start_or_resume(pipeline, valid, partial)
     except SoftTimeLimitExceeded:
-        _timed_out(store, article_id, task_id, settings, "while parsing")
+        _timed_out(store, article_id, task_id, settings, f"in stage {current['stage']!r}")
         raise  # unreachable: _timed_out raises Reject
     except Exception as exc:
         crash = f"the pipeline crashed: {type(exc).__name__}: {exc}"

@@ -1,0 +1,78 @@
+"""Time limits hold with the real spaCy pipeline: an article too long for the soft limit
+fails alone, by the soft limit (its pool process lives on), and the worker goes on.
+
+The worker runs the real cleaning and entities stages (so the shared spaCy parse) plus
+the probe stage, which records the pool process's pid. One pool process, so "goes on"
+means the next article runs in the very process that timed out."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import Cluster
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "bbc-news-2005.jsonl"
+
+
+def uid(stem: str) -> str:
+    return f"{stem}-{uuid.uuid4().hex[:10]}"
+
+
+def long_prose(chars: int) -> str:
+    """Real articles from the shared corpus, joined until ``chars`` long."""
+    texts = []
+    with CORPUS.open(encoding="utf-8") as handle:
+        for line in handle:
+            texts.append(json.loads(line)["text"])
+            if sum(map(len, texts)) > chars:
+                break
+    return "\n\n".join(texts)[:chars]
+
+
+@pytest.fixture
+def spacy_worker(make_cluster) -> Cluster:  # type: ignore[no-untyped-def]
+    if not CORPUS.exists():
+        pytest.skip("the shared corpus is not there")
+    cluster: Cluster = make_cluster(
+        COPYDESK_LOAD_PLUGINS="queue,probe,cleaning,entities",
+        COPYDESK_PIPELINE__STAGES="cleaning,entities,probe",
+        # the soft limit is far below the parse of the long article; the hard limit
+        # leaves room for the piece of text being parsed when the soft limit fires
+        COPYDESK_WORKER__SOFT_TIME_LIMIT="4",
+        COPYDESK_WORKER__TIME_LIMIT="20",
+        COPYDESK_WORKER__VISIBILITY_TIMEOUT="30",
+    )
+    cluster.start_worker("w1", concurrency=1)
+    return cluster
+
+
+def test_article_too_long_for_the_soft_limit_fails_alone_and_the_process_goes_on(
+    spacy_worker: Cluster,
+) -> None:
+    client = spacy_worker.client()
+    before = client.submit({"id": uid("before"), "text": "Officials met in Istanbul on Monday."})
+    first = client.wait(before.id, timeout=120)
+    assert first is not None and first.status == "done"
+    pid = client.result(before.id).extensions["probe"]["pid"]  # type: ignore[union-attr]
+
+    slow = client.submit({"id": uid("too-long"), "text": long_prose(400_000)})
+    after = client.submit({"id": uid("after"), "text": "The talks resume in Geneva on 3 June."})
+
+    timed_out = client.wait(slow.id, timeout=240)
+    assert timed_out is not None and timed_out.status == "failed"
+    assert timed_out.attempts == 2  # max_retries=1: the first try and one retry
+    assert "soft time limit of 4.0s exceeded" in (timed_out.error or "")
+    assert "worker process was lost" not in (timed_out.error or "")
+    done = client.wait(after.id, timeout=120)
+    assert done is not None and done.status == "done"
+    document = client.result(after.id)
+    assert document is not None
+    assert document.extensions["probe"]["pid"] == pid  # the same pool process
+    assert any(e.text == "Geneva" for e in document.entities)
+    assert "Hard time limit" not in spacy_worker.log("w1@" + spacy_worker.prefix)
