@@ -119,6 +119,11 @@ class WorkerSettings(BaseModel):
         description="Start workers and the gateway even when Redis's maxmemory-policy may "
         "evict keys without a TTL (allkeys-*), i.e. queued articles.",
     )
+    allow_broken_plugins: bool = Field(
+        default=False,
+        description="Start a worker even when an installed plugin fails to load (it would "
+        "write Documents without that plugin's stages); default: refuse, naming it.",
+    )
 
     @model_validator(mode="after")
     def _limits_ordered(self) -> WorkerSettings:

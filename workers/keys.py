@@ -12,7 +12,8 @@ docs/queue.md documents the same table for systems in other languages; change bo
 | ``P:index:{status}`` | sorted set | ids per status; score = time (lease expiry for running) |
 | ``P:dead`` | list | dead-lettered articles, JSON objects with ``id``, ``reason``, ``article`` |
 | ``P:workers`` | sorted set | worker node names, score = last heartbeat (epoch seconds) |
-| ``P:worker:{node}`` | hash | one worker's heartbeat: pid, host, concurrency, active, processed |
+| ``P:worker:{node}`` | hash | one worker's heartbeat: pid, host, concurrency, active, processed,
+  queue, plugins (JSON: name -> version) |
 | ``P:unacked`` / ``P:unacked_index`` / ``P:unacked_mutex`` | hash / zset / string | kombu's
   messages delivered but not acknowledged, their lease times, and the restore mutex |
 | ``P:metrics:stage_seconds`` | hash | per-stage duration histograms (``workers.metrics``) |

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import json
 import os
 import signal
 import socket
@@ -122,12 +123,15 @@ class LeaseKeeper(threading.Thread):
     """The heartbeat thread of a worker's main process (see the module docstring)."""
 
     def __init__(self, store: Store, node: str, settings: Settings,
-                 concurrency: int | None = None) -> None:
+                 concurrency: int | None = None,
+                 plugins: dict[str, str] | None = None) -> None:
         super().__init__(name="copydesk-lease", daemon=True)
         self.store = store
         self.node = node
         self.settings = settings
         self.concurrency = concurrency
+        #: the plugins this worker runs, name -> version, published with every heartbeat
+        self.plugins = dict(sorted((plugins or {}).items()))
         self.interval = settings.worker.heartbeat_interval
         self.started_at = time.time()
         self._stop_event = threading.Event()
@@ -182,6 +186,8 @@ class LeaseKeeper(threading.Thread):
             "reserved": len(requests),
             "processed": worker_state.all_total_count[0],
             "started_at": self.started_at,
+            "queue": self.settings.worker.queue,
+            "plugins": json.dumps(self.plugins),
         }, ttl=3 * self.interval)
         self._beats += 1
         requeued = self.store.requeue_orphans(self.orphan_grace)

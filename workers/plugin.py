@@ -21,6 +21,7 @@ from copydesk.document import Article
 from copydesk.inputs import InputError, read_inputs
 from copydesk.workers.metrics import document_finished  # noqa: F401  (hook: stage duration histograms)
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -70,11 +71,16 @@ def register_commands(cli: click.Group) -> None:
     @click.option("--allow-eviction", is_flag=True, default=None,
                   help="Start even if Redis's maxmemory-policy may evict queued articles "
                   "(allkeys-*); default: refuse (worker.allow_eviction).")
+    @click.option("--allow-broken-plugins", is_flag=True, default=None,
+                  help="Start even if an installed plugin fails to load (its stages would be "
+                  "missing from every Document); default: refuse, naming it "
+                  "(worker.allow_broken_plugins).")
     @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
     @click.pass_obj
     def worker(state: Any, queue: str | None, concurrency: int | None, hostname: str | None,
                pool: str, log_format: str | None, loglevel: str, show_config: bool,
-               allow_eviction: bool | None, celery_args: tuple[str, ...]) -> None:
+               allow_eviction: bool | None, allow_broken_plugins: bool | None,
+               celery_args: tuple[str, ...]) -> None:
         """Start a Celery worker for copydesk; any other Celery worker option passes through."""
         from copydesk.nlp import ModelNotInstalled
         from copydesk.workers import app as app_module
@@ -98,6 +104,9 @@ def register_commands(cli: click.Group) -> None:
         from copydesk.logs import configure_logging
 
         configure_logging(fmt, loglevel)
+        if allow_broken_plugins:
+            settings.worker.allow_broken_plugins = True
+        refuse_broken_plugins(state.plugins, settings)
         if allow_eviction:
             settings.worker.allow_eviction = True
         refuse_evicting_redis(settings, "the worker")
@@ -244,6 +253,7 @@ def register_commands(cli: click.Group) -> None:
     @click.pass_obj
     def queue_(state: Any, as_json: bool, dead_limit: int) -> None:
         """Queue depth, running/done/failed counts, workers and dead letters."""
+        from copydesk.workers.fleet import plugin_mismatch, worker_plugins
         from copydesk.workers.keys import keys_for
 
         with _queue_errors():
@@ -253,7 +263,8 @@ def register_commands(cli: click.Group) -> None:
                 "queue": info.queue, "depth": info.depth, "unacked": info.unacked,
                 "counts": info.counts,
                 "workers": [{"node": w.node, "alive": w.alive, "last_seen": w.last_seen,
-                             **w.info} for w in info.workers],
+                             **w.info, "plugins": worker_plugins(w)} for w in info.workers],
+                "plugin_warning": plugin_mismatch(info.workers, info.queue),
                 "dead_letter_count": info.dead_letter_count,
                 "rejected_messages": info.rejected,
                 "dead_letters": [{k: v for k, v in d.items() if k != "article"}
@@ -277,6 +288,9 @@ def register_commands(cli: click.Group) -> None:
             console.print(table)
         else:
             console.print("workers: none alive (start one with `copydesk worker`)")
+        for i, line in enumerate(plugin_mismatch(info.workers, info.queue)):
+            console.print(("[yellow]warning[/yellow]: " if i == 0 else "") + escape(line),
+                          highlight=False, soft_wrap=True)
         console.print(f"dead letters: {info.dead_letter_count}", highlight=False)
         for d in info.dead_letters:
             console.print(f"  [red]{d.get('id')}[/red] ({d.get('attempts')} attempts, "
@@ -309,6 +323,25 @@ def register_commands(cli: click.Group) -> None:
     from copydesk.workers.serve_cli import add_serve_command  # `serve`: the HTTP gateway
 
     add_serve_command(cli)
+
+
+def refuse_broken_plugins(plugins: Any, settings: Any) -> None:
+    """Stop a worker from starting when an installed plugin fails to load or declares a
+    malformed stage, naming each one, unless ``worker.allow_broken_plugins``: a worker
+    without a plugin silently writes Documents without its layer."""
+    plugins.stages()  # a malformed stage declaration marks its plugin broken
+    broken = list(plugins.broken)
+    if not broken:
+        return
+    listed = "; ".join(f"plugin {b.name!r}: {b.error}" for b in broken)
+    if settings.worker.allow_broken_plugins:
+        err_console.print(f"[yellow]starting with broken plugins[/yellow] ({escape(listed)})",
+                          highlight=False)
+        return
+    raise click.ClickException(
+        f"refusing to start: {listed}. A worker without them would write Documents without "
+        "their stages; fix or uninstall them, or start with --allow-broken-plugins "
+        "(COPYDESK_WORKER__ALLOW_BROKEN_PLUGINS=1)")
 
 
 def _progress(articles: list[Article], label: str, size: int = 200) -> Iterator[list[Article]]:

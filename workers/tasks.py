@@ -89,9 +89,18 @@ def _worker_ready(sender: Any = None, **_: Any) -> None:
     node = getattr(sender, "hostname", None) or "copydesk@unknown"
     pool = getattr(getattr(sender, "controller", None), "pool", None)
     concurrency = getattr(pool, "limit", None) or settings.worker.concurrency
-    proc.keeper = LeaseKeeper(store, node, settings, concurrency)
+    proc.keeper = LeaseKeeper(store, node, settings, concurrency, _plugin_versions(settings))
     proc.keeper.start()
     log.info("worker ready", worker=node, queue=settings.worker.queue)
+
+
+def _plugin_versions(settings: Settings) -> dict[str, str]:
+    """The plugins this worker runs (name -> version), for its heartbeat: those of the
+    preloaded pipeline, else those the settings load (pool processes load the same)."""
+    manager = proc.pipeline.plugins if proc.pipeline is not None else None
+    if manager is None:
+        manager = build_plugin_manager(settings)
+    return {name: info.version for name, info in manager.info.items()}
 
 
 @signals.worker_shutdown.connect

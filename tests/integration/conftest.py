@@ -129,13 +129,16 @@ class Cluster:
         return subprocess.run([COPYDESK, *args], env=self.env(), input=input,
                               capture_output=True, text=True, timeout=timeout)
 
-    def start_worker(self, name: str, concurrency: int = 2) -> subprocess.Popen[bytes]:
+    def start_worker(self, name: str, concurrency: int = 2, *args: str,
+                     **env: str) -> subprocess.Popen[bytes]:
+        """Start a worker and wait until it beats; ``args`` are more ``copydesk worker``
+        arguments, ``env`` overrides this worker's environment only."""
         node = f"{name}@{self.prefix}"
         log = open(self.logdir / f"{name}.log", "wb")  # noqa: SIM115
         proc = subprocess.Popen(
             [COPYDESK, "worker", "-n", node, "-c", str(concurrency), "--loglevel", "INFO",
-             "--worker-log-format", "json"],
-            env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+             "--worker-log-format", "json", *args],
+            env=self.env(**env), stdout=log, stderr=subprocess.STDOUT,
         )
         self.workers[node] = proc
         self.wait_for_worker(node, proc)
