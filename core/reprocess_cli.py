@@ -174,7 +174,7 @@ def _reprocess_files(state: Any, files: Sequence[str], output: str | None, dry_r
     good = [line for line in lines if line.document is not None]
     plans = {id(line): pipeline.plan(line.document) for line in good if line.document}
     if dry_run:
-        _print_plan([plans[id(line)] for line in good], pipeline.spec, as_json,
+        print_plan([plans[id(line)] for line in good], pipeline.spec, as_json,
                     f"plan for {len(good)} document(s)")
         sys.exit(1 if bad else 0)
     try:
@@ -241,7 +241,7 @@ def _needs_source(plan: Plan) -> str:
             "(written unchanged)")
 
 
-def _print_plan(plans: Sequence[Plan], spec: PipelineSpec, as_json: bool, title: str) -> None:
+def print_plan(plans: Sequence[Plan], spec: PipelineSpec, as_json: bool, title: str) -> None:
     if as_json:
         click.echo(json.dumps({
             "documents": len(plans),

@@ -111,3 +111,14 @@ def test_rejected_messages_are_counted_per_reason() -> None:
     text = prometheus_text(counts, info, [], 0)
     assert 'copydesk_messages_rejected_total{reason="not_json"} 3' in text.splitlines()
     assert 'copydesk_messages_rejected_total{reason="bad_body"} 1' in text.splitlines()
+
+
+def test_metrics_report_stored_documents_per_stage_and_state() -> None:
+    info = SimpleNamespace(queue="copydesk", depth=0, unacked=0, workers=[],
+                           counts={"queued": 0, "running": 0, "done": 4, "failed": 0},
+                           dead_letter_count=0)
+    counts = {"submitted": 4, "done": 4, "failed": 0, "requeued": 0}
+    coverage = {"summary": {"current": 1, "stale": 3, "missing": 0, "failed": 0}}
+    text = prometheus_text(counts, info, [], 0, coverage)
+    assert 'copydesk_stored_documents{stage="summary",state="stale"} 3' in text
+    assert 'copydesk_stored_documents{stage="summary",state="current"} 1' in text

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from copydesk.document import Article, Document, InvalidArticle, parse_article
 from copydesk.jsonsafe import UnsafeJSON, loads, printable, value_problem
@@ -28,6 +28,10 @@ from copydesk.workers.connection import describe, sync_client
 from copydesk.workers.keys import FINISHED, keys_for
 from copydesk.workers.protocol import article_payload, new_task_id
 from copydesk.workers.store import ArticleStatus, QueueInfo, Store
+
+if TYPE_CHECKING:
+    from copydesk.provenance import PipelineSpec
+    from copydesk.workers.reprocess import StoredPlan
 from pydantic_core import PydanticSerializationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -288,6 +292,41 @@ class Client:
         """Queue depth, counts per status, unacknowledged messages, workers, dead letters."""
         with self._redis("read the queue"):
             return self.store.queue_info(dead_limit)
+
+    # -- reprocessing (workers.reprocess) ---------------------------------------------
+
+    def plan_stored(self, status: str = "done", limit: int | None = None
+                    ) -> tuple[PipelineSpec, list[str], list[StoredPlan]]:
+        """Plan stored Documents of ``status`` against the live workers' pipeline: that
+        pipeline, warnings (workers running other pipelines) and one plan per Document.
+        Raises ``NoWorkerPipeline`` when no live worker published its pipeline."""
+        from copydesk.workers.reprocess import plan_stored, workers_spec
+
+        with self._redis("plan stored documents"):
+            spec, warnings = workers_spec(self.store, self._alive_nodes())
+            return spec, warnings, list(plan_stored(self.store, spec, status, limit))
+
+    def enqueue_reprocess(self, plans: Sequence[StoredPlan]) -> int:
+        """Enqueue a ``copydesk.reprocess`` message per plan that changes its Document."""
+        from copydesk.workers.reprocess import enqueue
+
+        with self._redis("enqueue reprocessing"):
+            return enqueue(self.store, plans)
+
+    def coverage(self) -> dict[str, dict[str, int]] | None:
+        """Per stage of the workers' pipeline, how many stored Documents are current,
+        stale, missing and failed; None when no live worker published its pipeline."""
+        from copydesk.workers.reprocess import NoWorkerPipeline, coverage, workers_spec
+
+        with self._redis("read coverage"):
+            try:
+                spec, _ = workers_spec(self.store, self._alive_nodes())
+            except NoWorkerPipeline:
+                return None
+            return coverage(self.store, spec)
+
+    def _alive_nodes(self) -> list[str]:
+        return [w.node for w in self.store.queue_info(0).workers if w.alive]
 
     def dead_letters(self) -> list[dict[str, Any]]:
         """Every dead-lettered article: ``id``, ``reason``, ``attempts``, ``at``, ``article``."""

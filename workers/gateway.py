@@ -138,6 +138,21 @@ class Readiness(BaseModel):
     reason: str | None = None
 
 
+class StageCoverage(BaseModel):
+    current: int
+    stale: int
+    missing: int
+    failed: int
+
+
+class Coverage(BaseModel):
+    """Per stage of the workers' pipeline, how many stored Documents are in each state."""
+
+    stages: dict[str, StageCoverage] | None = Field(
+        description="null when no live worker has published its pipeline.")
+    computed_at: float = Field(description="Epoch seconds; cached for up to 30 s.")
+
+
 class GatewayError(Exception):
     """A refusal with an HTTP status, a stable code and a message a person can act on."""
 
@@ -324,6 +339,17 @@ class Gateway:
         self._counted_to = "0-0"
         self.stream_counts = {"submitted": 0, "requeued": 0, "done": 0, "failed": 0}
         self._count_lock = asyncio.Lock()
+        self._coverage: tuple[float, dict[str, dict[str, int]] | None] | None = None
+
+    #: Seconds a coverage count is reused: it reads every stored Document's runs.
+    COVERAGE_TTL = 30.0
+
+    def coverage(self) -> tuple[float, dict[str, dict[str, int]] | None]:
+        """Per-stage coverage of the stored Documents (``Client.coverage``), cached."""
+        now = time.time()
+        if self._coverage is None or now - self._coverage[0] > self.COVERAGE_TTL:
+            self._coverage = (now, self.client.coverage())
+        return self._coverage
 
     @functools.cached_property
     def plugins(self) -> PluginManager:
@@ -754,6 +780,18 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
                          "no worker has sent a heartbeat recently: start `copydesk worker`")
         return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
+    @app.get("/v1/coverage", tags=["operations"], dependencies=guarded,
+             response_model=Coverage, responses=_error_responses(401, 503))
+    async def coverage() -> Coverage:
+        """Per stage of the workers' pipeline: stored Documents current, stale, missing and
+        failed (what `copydesk reprocess --stored` would change)."""
+        try:
+            at, stages = await run_in_threadpool(gw.coverage)
+        except (RedisError, OSError, QueueUnavailable) as exc:
+            raise _unavailable(exc) from None
+        return Coverage(computed_at=at, stages=None if stages is None else {
+            k: StageCoverage(**v) for k, v in stages.items()})
+
     @app.get("/metrics", tags=["operations"], dependencies=guarded,
              response_class=PlainTextResponse,
              responses={**_error_responses(401, 503), 200: {
@@ -766,10 +804,11 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
             info = await run_in_threadpool(gw.client.queue_info, 0)
             hists = await run_in_threadpool(read_histograms, gw.client.store.r,
                                             gw.keys.stage_metrics)
+            _, coverage = await run_in_threadpool(gw.coverage)
         except (RedisError, OSError, QueueUnavailable) as exc:
             raise _unavailable(exc) from None
         return PlainTextResponse(
-            prometheus_text(counts, info, hists, gw.http_submitted),
+            prometheus_text(counts, info, hists, gw.http_submitted, coverage),
             media_type="text/plain; version=0.0.4; charset=utf-8")
 
     # -- the index page and its form -----------------------------------------------------------
@@ -884,7 +923,8 @@ def _label(value: str) -> str:
 
 
 def prometheus_text(counts: dict[str, int], info: Any, hists: list[Any],
-                    http_submitted: int) -> str:
+                    http_submitted: int,
+                    coverage: dict[str, dict[str, int]] | None = None) -> str:
     """The Prometheus text exposition (format 0.0.4) of the queue's numbers."""
     out: list[str] = []
 
@@ -922,6 +962,12 @@ def prometheus_text(counts: dict[str, int], info: Any, hists: list[Any],
            "Malformed queue messages workers rejected at intake, by reason code.",
            [(f'{{reason="{_label(code)}"}}', n)
             for code, n in sorted(getattr(info, "rejected", {}).items())])
+    if coverage is not None:
+        metric("copydesk_stored_documents", "gauge",
+               "Stored Documents per stage of the workers' pipeline, by state "
+               "(current, stale, missing, failed).",
+               [(f'{{stage="{_label(stage)}",state="{state}"}}', n)
+                for stage, row in coverage.items() for state, n in row.items()])
     name = "copydesk_stage_duration_seconds"
     out.append(f"# HELP {name} Time each stage took per document, as workers recorded it.")
     out.append(f"# TYPE {name} histogram")

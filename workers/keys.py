@@ -17,6 +17,7 @@ docs/queue.md documents the same table for systems in other languages; change bo
 | ``P:unacked`` / ``P:unacked_index`` / ``P:unacked_mutex`` | hash / zset / string | kombu's
   messages delivered but not acknowledged, their lease times, and the restore mutex |
 | ``P:metrics:stage_seconds`` | hash | per-stage duration histograms (``workers.metrics``) |
+| ``P:pipelines`` | hash | per worker node, its pipeline as ``PipelineSpec`` JSON |
 | ``P:partial:{id}`` | hash | a partial Document saved between stages (``workers.partial``) |
 | ``P:replication_fence`` | string | a counter submitters bump before ``WAIT`` (Sentinel setups) |
 | ``P:rejected`` | list | malformed messages rejected at intake, newest first, raw kept (capped) |
@@ -51,6 +52,8 @@ class RecordField(StrEnum):
     document = "document"  # Document JSON (when done, or failed by a required stage)
     article = "article"  # the submitted-article JSON, kept until it is finished
     completions = "completions"  # how many times it reached done/failed (1 in a healthy system)
+    revision = "revision"  # how many times the stored Document was reprocessed (absent: 0)
+    reprocessed_at = "reprocessed_at"  # epoch seconds of the last reprocess
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,11 @@ class Keys:
 
     def index(self, status: str) -> str:
         return f"{self.prefix}:index:{status}"
+
+    @property
+    def pipelines(self) -> str:
+        """Per worker node, the ``PipelineSpec`` JSON of the pipeline it runs."""
+        return f"{self.prefix}:pipelines"
 
     def partial(self, article_id: str) -> str:
         """The partial Document of an article being run (``workers.partial``)."""

@@ -257,7 +257,9 @@ def register_commands(cli: click.Group) -> None:
         from copydesk.workers.keys import keys_for
 
         with _queue_errors():
-            info = _client(state).queue_info(dead_limit=max(dead_limit, 0))
+            client = _client(state)
+            info = client.queue_info(dead_limit=max(dead_limit, 0))
+            coverage = client.coverage()
         if as_json:
             data = {
                 "queue": info.queue, "depth": info.depth, "unacked": info.unacked,
@@ -269,6 +271,7 @@ def register_commands(cli: click.Group) -> None:
                 "rejected_messages": info.rejected,
                 "dead_letters": [{k: v for k, v in d.items() if k != "article"}
                                  for d in info.dead_letters],
+                "coverage": coverage,
             }
             click.echo(json.dumps(data, indent=2))
             return
@@ -302,6 +305,10 @@ def register_commands(cli: click.Group) -> None:
             console.print(f"malformed messages rejected: {sum(info.rejected.values())} ("
                           + ", ".join(f"{k} {v}" for k, v in sorted(info.rejected.items()))
                           + f"); kept in {keys_for(state.settings).rejected}", highlight=False)
+        if coverage:
+            from copydesk.workers.reprocess_cli import coverage_table
+
+            console.print(coverage_table(coverage))
 
     @cli.command("resubmit-dead")
     @click.argument("ids", nargs=-1)
@@ -320,6 +327,9 @@ def register_commands(cli: click.Group) -> None:
             err_console.print("[yellow]some ids were not in the dead-letter list[/yellow]")
             sys.exit(1)
 
+    from copydesk.workers import reprocess_cli  # `reprocess --stored`
+
+    reprocess_cli.register()
     from copydesk.workers.serve_cli import add_serve_command  # `serve`: the HTTP gateway
 
     add_serve_command(cli)

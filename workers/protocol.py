@@ -18,6 +18,8 @@ from typing import Any
 from copydesk.document import Article
 
 TASK_NAME = "copydesk.process"
+#: Re-runs the stale stages of a stored Document; its argument is ``{id, task_id, revision}``.
+REPROCESS_TASK_NAME = "copydesk.reprocess"
 
 
 def new_task_id() -> str:
@@ -30,7 +32,8 @@ def article_payload(article: Article) -> dict[str, Any]:
     return data
 
 
-def build_message(article: dict[str, Any], queue: str, task_id: str | None = None) -> str:
+def build_message(article: dict[str, Any], queue: str, task_id: str | None = None,
+                  task: str = TASK_NAME) -> str:
     """The JSON string to LPUSH onto the queue list for one submitted-article object."""
     task_id = task_id or new_task_id()
     body = [[article], {}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None}]
@@ -41,7 +44,7 @@ def build_message(article: dict[str, Any], queue: str, task_id: str | None = Non
         "content-type": "application/json",
         "headers": {
             "lang": "py",
-            "task": TASK_NAME,
+            "task": task,
             "id": task_id,
             "root_id": task_id,
             "parent_id": None,

@@ -141,6 +141,30 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', unpack(fields))
 return 1
 """
 
+# Replace a stored Document by its reprocessed version, unless the record moved on: a newer
+# submission (another task id), another reprocess (another revision), or not finished.
+# KEYS: record, events, idx_done, idx_failed
+# ARGV: id, task_id, revision, document, status, worker, stages, ttl, maxlen
+REPLACE = _NOW + _MOVE + """
+local rec = redis.call('HMGET', KEYS[1], 'status', 'task_id', 'revision')
+if (rec[1] ~= 'done' and rec[1] ~= 'failed') or rec[2] ~= ARGV[2] or
+   (rec[3] or '0') ~= ARGV[3] then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'document', ARGV[4], 'status', ARGV[5], 'updated_at', tostring(now),
+  'reprocessed_at', tostring(now), 'revision', tostring(tonumber(ARGV[3]) + 1))
+redis.call('EXPIRE', KEYS[1], ARGV[8])
+if rec[1] ~= ARGV[5] then
+  local target = KEYS[3]
+  if ARGV[5] == 'failed' then target = KEYS[4] end
+  move(ARGV[1], target, now, {KEYS[3], KEYS[4]})
+end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[9], '*', 'id', ARGV[1], 'status', ARGV[5],
+  'at', tostring(now), 'task_id', ARGV[2], 'worker', ARGV[6], 'reprocessed', '1',
+  'stages', ARGV[7], 'revision', tostring(tonumber(ARGV[3]) + 1))
+return 1
+"""
+
 # A running record back to queued after a lost attempt, with the reason and a retry event.
 # KEYS: record, events, idx_queued, idx_running (the first four of both scripts below)
 _BACK_TO_QUEUE = """
@@ -337,6 +361,7 @@ class Store:
         self._requeue_lost = client.register_script(REQUEUE_LOST)
         self._save_partial = client.register_script(SAVE_PARTIAL)
         self._reject = client.register_script(REJECT)
+        self._replace = client.register_script(REPLACE)
 
     @classmethod
     def from_settings(cls, settings: Settings, retries: int = 3) -> Store:
@@ -421,6 +446,48 @@ class Store:
                 self.cfg.result_ttl, self.cfg.stream_maxlen, worker, traceback or ""]
         self.drop_partial(article_id)  # the finished Document supersedes it
         return bool(self._finish(keys=keys, args=args))
+
+    # -- reprocessing (workers.reprocess) ----------------------------------------------
+
+    def publish_pipeline(self, node: str, spec_json: str) -> None:
+        """Record the pipeline worker ``node`` runs (``PipelineSpec`` JSON)."""
+        self.r.hset(self.keys.pipelines, node, spec_json)
+
+    def pipelines(self) -> dict[str, str]:
+        """Per worker node that published one, its ``PipelineSpec`` JSON."""
+        return dict(self.r.hgetall(self.keys.pipelines))
+
+    def stored_ids(self, status: str, limit: int | None = None) -> list[str]:
+        """Ids of stored records with ``status`` (done/failed), newest first."""
+        return list(self.r.zrevrange(self.keys.index(status), 0,
+                                     -1 if limit is None else limit - 1))
+
+    def stored_documents(self, article_ids: Sequence[str]
+                         ) -> list[tuple[str, str | None, int, str | None, str | None]]:
+        """``(id, status, revision, task_id, Document JSON)`` of each record, one round trip."""
+        pipe = self.r.pipeline(transaction=False)
+        for article_id in article_ids:
+            pipe.hmget(self.keys.article(article_id), ["status", "revision", "task_id"])
+            pipe.execute_command("HGET", self.keys.article(article_id),
+                                 RecordField.document.value, **{NEVER_DECODE: True})
+        raw = pipe.execute()
+        out = []
+        for i, article_id in enumerate(article_ids):
+            (status, revision, task_id), document = raw[2 * i], raw[2 * i + 1]
+            out.append((article_id, status, int(revision or 0), task_id, unpack(document)))
+        return out
+
+    def replace_document(self, article_id: str, task_id: str, revision: int,
+                         document_json: str, status: str, worker: str,
+                         stages: Sequence[str]) -> bool:
+        """Atomically store a reprocessed Document, if the record is still the finished
+        submission ``task_id`` at ``revision`` (a newer submit or reprocess wins)."""
+        keys = [self.keys.article(article_id), self.keys.events, self.keys.index("done"),
+                self.keys.index("failed")]
+        args: list[Any] = [article_id, task_id, revision, self._pack(document_json), status,
+                           worker, ",".join(stages), self.cfg.result_ttl,
+                           self.cfg.stream_maxlen]
+        return bool(self._replace(keys=keys, args=args))
 
     # -- partial Documents (workers.partial) ---------------------------------------------
 
@@ -573,6 +640,7 @@ class Store:
     def worker_gone(self, node: str) -> None:
         pipe = self.r.pipeline(transaction=False)
         pipe.delete(self.keys.worker(node))
+        pipe.hdel(self.keys.pipelines, node)
         pipe.zrem(self.keys.workers, node)
         pipe.execute()
 

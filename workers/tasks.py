@@ -31,7 +31,8 @@ from copydesk.plugin_manager import build_plugin_manager
 from copydesk.settings import Settings
 from copydesk.workers.lease import LeaseKeeper, die_with_parent, main_process
 from copydesk.workers.partial import start_or_resume
-from copydesk.workers.protocol import TASK_NAME, article_payload
+from copydesk.workers.protocol import REPROCESS_TASK_NAME, TASK_NAME, article_payload
+from copydesk.workers.reprocess import reprocess_stored
 from copydesk.workers.store import Store
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -91,6 +92,7 @@ def _worker_ready(sender: Any = None, **_: Any) -> None:
     concurrency = getattr(pool, "limit", None) or settings.worker.concurrency
     proc.keeper = LeaseKeeper(store, node, settings, concurrency, _plugin_versions(settings))
     proc.keeper.start()
+    _publish_pipeline(store, node, settings)
     log.info("worker ready", worker=node, queue=settings.worker.queue)
 
 
@@ -101,6 +103,16 @@ def _plugin_versions(settings: Settings) -> dict[str, str]:
     if manager is None:
         manager = build_plugin_manager(settings)
     return {name: info.version for name, info in manager.info.items()}
+
+
+def _publish_pipeline(store: Store, node: str, settings: Settings) -> None:
+    """Publish the pipeline this worker runs, which ``reprocess --stored`` plans against."""
+    try:
+        pipeline = proc.pipeline or Pipeline.build(settings, build_plugin_manager(settings))
+        store.publish_pipeline(node, pipeline.spec.to_json())
+    except Exception as exc:  # planning then says no worker published one
+        log.warning("could not publish the pipeline", worker=node,
+                    error=f"{type(exc).__name__}: {exc}")
 
 
 @signals.worker_shutdown.connect
@@ -254,4 +266,24 @@ def register(app: Celery) -> Any:
     def process(self: Task, article: Any) -> dict[str, Any]:
         return process_article(self, article)
 
+    @app.task(name=REPROCESS_TASK_NAME, bind=True, base=ReprocessTask)
+    def reprocess(self: Task, ref: Any) -> dict[str, Any]:
+        settings = _settings()
+        if proc.store is None:
+            proc.store = Store.from_settings(settings, retries=8)
+        if proc.pipeline is None:
+            proc.pipeline = build_pipeline(settings)
+        node = str(self.request.hostname or "copydesk@unknown")
+        return reprocess_stored(ref, proc.store, proc.pipeline, node)
+
     return process
+
+
+class ReprocessTask(Task):
+    """Task class of ``copydesk.reprocess``: late acks and re-queue on worker loss (a retry
+    is harmless: the replacement checks the record's revision)."""
+
+    acks_late = True
+    reject_on_worker_lost = True
+    ignore_result = True
+    typing = False

@@ -1,0 +1,149 @@
+"""Reprocessing stored Documents: plan them against the workers' pipeline, enqueue the stale
+ones, and the ``copydesk.reprocess`` task that re-runs only their stale stages.
+
+Workers publish the pipeline they run (``PipelineSpec`` JSON in ``P:pipelines``, per node)
+when they start, so a client plans against what the workers would do, not against its own
+settings. ``copydesk reprocess --stored`` reads the stored Documents of a status, plans each,
+and LPUSHes one ``copydesk.reprocess`` message per Document that would change, carrying the
+id, the task id of the submission that produced it and its revision. The worker re-reads the
+record, reprocesses the Document and replaces it in one Lua script that checks the task id
+and revision are still those: a newer submission of the same id, or another reprocess, is
+never overwritten by this older one. The event of a replacement has ``reprocessed: 1`` and
+the ``stages`` that ran. ``coverage`` counts, per stage, the stored Documents that are
+current, stale, missing or failed (``copydesk queue``, ``/metrics``, ``GET /v1/coverage``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from copydesk.document import Document, StageRun
+from copydesk.logs import get_logger
+from copydesk.provenance import PipelineSpec, Plan, plan
+from copydesk.workers.protocol import REPROCESS_TASK_NAME, build_message, new_task_id
+from copydesk.workers.store import Store
+
+log = get_logger("copydesk.reprocess")
+
+COVERAGE_STATES = ("current", "stale", "missing", "failed")
+
+
+class NoWorkerPipeline(RuntimeError):
+    """No live worker has published its pipeline: nothing to plan against."""
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    """The plan of one stored Document, with what identifies the version planned."""
+
+    id: str
+    status: str
+    task_id: str
+    revision: int
+    plan: Plan
+
+
+def light_document(raw: str) -> Document:
+    """What planning reads of a Document (id, texts, runs, extensions), without validating
+    every layer: fast enough to plan a whole store."""
+    data = json.loads(raw)
+    return Document.model_construct(
+        id=data["id"], raw_text=data.get("raw_text", ""), text=data.get("text", ""),
+        runs=[StageRun.model_construct(**r) for r in data.get("runs", [])],
+        extensions=data.get("extensions", {}),
+    )
+
+
+def workers_spec(store: Store, alive: Sequence[str] | None = None
+                 ) -> tuple[PipelineSpec, list[str]]:
+    """The pipeline the live workers run, and a warning per worker that runs another one.
+    ``alive``: node names with a recent heartbeat (None: every node that published)."""
+    published = store.pipelines()
+    nodes = [n for n in published if alive is None or n in alive]
+    if not nodes:
+        raise NoWorkerPipeline(
+            "no live worker has published its pipeline: start `copydesk worker` (plans are "
+            "made against the pipeline the workers run)")
+    specs = {n: published[n] for n in nodes}
+    first = sorted(nodes)[0]
+    warnings = [f"worker {n} runs another pipeline than {first}; planning against {first}'s"
+                for n in sorted(nodes) if specs[n] != specs[first]]
+    return PipelineSpec.from_json(specs[first]), warnings
+
+
+def plan_stored(store: Store, spec: PipelineSpec, status: str = "done",
+                limit: int | None = None, chunk: int = 200) -> Iterator[StoredPlan]:
+    """Plan every stored Document of ``status`` (newest first, at most ``limit``)."""
+    ids = store.stored_ids(status, limit)
+    for start in range(0, len(ids), chunk):
+        for article_id, st, revision, task_id, raw in store.stored_documents(
+                ids[start:start + chunk]):
+            if raw is None or st != status or task_id is None:
+                continue  # expired, moved on, or finished without a Document
+            try:
+                doc = light_document(raw)
+            except (ValueError, KeyError, TypeError) as exc:
+                log.warning("stored Document unreadable", document_id=article_id,
+                            error=str(exc)[:200])
+                continue
+            yield StoredPlan(article_id, st, task_id, revision, plan(doc, spec))
+
+
+def enqueue(store: Store, plans: Sequence[StoredPlan], chunk: int = 500) -> int:
+    """One ``copydesk.reprocess`` message per plan that changes its Document; how many."""
+    todo = [p for p in plans if p.plan.changes and not p.plan.needs_source]
+    for start in range(0, len(todo), chunk):
+        pipe = store.r.pipeline(transaction=False)
+        for p in todo[start:start + chunk]:
+            ref = {"id": p.id, "task_id": p.task_id, "revision": p.revision}
+            pipe.lpush(store.keys.queue, build_message(ref, store.keys.queue, new_task_id(),
+                                                       task=REPROCESS_TASK_NAME))
+        pipe.execute()
+    return len(todo)
+
+
+def coverage(store: Store, spec: PipelineSpec,
+             statuses: Sequence[str] = ("done", "failed")) -> dict[str, dict[str, int]]:
+    """Per stage of ``spec``: how many stored Documents are current, stale, missing, failed."""
+    out = {name: dict.fromkeys(COVERAGE_STATES, 0) for name in spec.names}
+    for status in statuses:
+        for stored in plan_stored(store, spec, status):
+            for verdict in stored.plan.stages:
+                if verdict.stage in out and verdict.state in COVERAGE_STATES:
+                    out[verdict.stage][verdict.state] += 1
+    return out
+
+
+def reprocess_stored(ref: Any, store: Store, pipeline: Any, worker: str) -> dict[str, Any]:
+    """The body of ``copydesk.reprocess``: re-run the stale stages of one stored Document
+    and replace it, unless the record moved on since it was planned."""
+    from copydesk.pipeline import ReprocessError
+
+    if not isinstance(ref, dict) or not isinstance(ref.get("id"), str):
+        log.warning("reprocess message without an id refused", ref=str(ref)[:200])
+        return {"id": None, "status": "invalid"}
+    article_id, task_id = ref["id"], str(ref.get("task_id"))
+    revision = int(ref.get("revision") or 0)
+    [(_, status, current_rev, current_task, raw)] = store.stored_documents([article_id])
+    if raw is None or status not in ("done", "failed") or current_task != task_id \
+            or current_rev != revision:
+        log.info("stored Document moved on; not reprocessed", document_id=article_id,
+                 status=status)
+        return {"id": article_id, "status": "superseded"}
+    doc = Document.model_validate_json(raw)
+    pipeline.worker = worker
+    try:
+        out, todo = pipeline.reprocess(doc)
+    except ReprocessError as exc:
+        log.warning("cannot reprocess", document_id=article_id, error=str(exc))
+        return {"id": article_id, "status": "refused"}
+    if not todo.changes:
+        return {"id": article_id, "status": "current"}
+    replaced = store.replace_document(article_id, task_id, revision, out.to_json(), out.status,
+                                      worker, todo.to_run)
+    log.info("reprocessed" if replaced else "stored Document moved on; result dropped",
+             document_id=article_id, stages=todo.to_run)
+    return {"id": article_id, "status": "reprocessed" if replaced else "superseded"}

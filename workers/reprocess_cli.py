@@ -1,0 +1,60 @@
+"""``copydesk reprocess --stored`` and the coverage table of ``copydesk queue``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from copydesk.reprocess_cli import print_plan, set_stored_handler
+from rich.console import Console
+from rich.table import Table
+
+err_console = Console(stderr=True)
+
+
+def reprocess_stored(state: Any, status: str, limit: int | None, dry_run: bool,
+                     as_json: bool) -> None:
+    """Plan the stored Documents of ``status`` against the workers' pipeline; unless
+    ``dry_run``, enqueue the ones that would change for the workers to reprocess."""
+    import json
+
+    from copydesk.workers.client import Client, QueueUnavailable
+    from copydesk.workers.reprocess import NoWorkerPipeline
+
+    client = Client(state.settings)
+    try:
+        with err_console.status("planning stored documents…", spinner="dots"):
+            spec, warnings, plans = client.plan_stored(status, limit)
+        for warning in warnings:
+            err_console.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
+        if dry_run:
+            print_plan([p.plan for p in plans], spec, as_json,
+                       f"plan for {len(plans)} stored {status} document(s)")
+            return
+        queued = client.enqueue_reprocess(plans)
+    except (QueueUnavailable, NoWorkerPipeline) as exc:
+        raise click.ClickException(str(exc)) from None
+    refused = [p.id for p in plans if p.plan.needs_source]
+    for article_id in refused:
+        err_console.print(f"[red]error[/red] {article_id}: the stage providing 'text' must "
+                          "run again and the Document came from HTML; submit it again "
+                          "with --force", highlight=False)
+    if as_json:
+        click.echo(json.dumps({"documents": len(plans), "enqueued": queued,
+                               "refused": refused}))
+    else:
+        err_console.print(f"enqueued {queued} of {len(plans)} stored {status} document(s) "
+                          "for reprocessing", highlight=False)
+
+
+def coverage_table(coverage: dict[str, dict[str, int]]) -> Table:
+    """Per stage: stored Documents current, stale, missing and failed."""
+    table = Table("stage", "current", "stale", "missing", "failed",
+                  title="coverage of stored documents (against the workers' pipeline)")
+    for stage, row in coverage.items():
+        table.add_row(stage, *(str(row[k]) for k in ("current", "stale", "missing", "failed")))
+    return table
+
+
+def register() -> None:
+    set_stored_handler(reprocess_stored)
