@@ -142,6 +142,14 @@ def test_scaffolded_plugin_installs_passes_its_tests_and_is_listed(venv: Path,
                           capture_output=True).returncode == 1
 
 
+def test_scaffolded_plugin_passes_ruff(tmp_path: Path) -> None:
+    create("tonecheck", tmp_path, __version__)
+    out = subprocess.run([sys.executable, "-m", "ruff", "check", "--select",
+                          "E,F,W,I,B,UP,SIM,RUF", "--line-length", "100", "."],
+                         cwd=tmp_path / "tonecheck", capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
 @pytest.mark.slow
 def test_scaffolded_plugin_passes_mypy_strict(tmp_path: Path) -> None:
     create("tonecheck", tmp_path, __version__)

@@ -1,4 +1,4 @@
-"""An example external copydesk plugin: word count, reading time and the longest sentences."""
+"""An example external copydesk plugin: word count, reading time and the long sentences."""
 
 from __future__ import annotations
 
@@ -11,30 +11,32 @@ SENTENCE = re.compile(r"[^\s.!?][^.!?]*[.!?]*")
 
 
 class ReadtimeConfig(StageConfig):
+    """Validated from the [stage.readtime] section; an unknown key is an error."""
+
     words_per_minute: int = 230
     long_sentence_words: int = 40
 
 
 class LongSentence(Span):
-    """A sentence over the configured length: drawn as a mark in the views."""
+    """A span (start, end, text): its offsets are checked, and the views mark it."""
 
     label: str = "LONG"
     words: int
 
 
 class ReadtimeLayer(BaseModel):
-    """What the stage writes to ``extensions["readtime"]``."""
+    """What the stage writes to doc.extensions["readtime"]; in `copydesk schema` too."""
 
     words: int
     minutes: float
     long_sentences: list[LongSentence] = []
 
 
-class ReadtimeStage(Stage[ReadtimeConfig]):
+class ReadtimeStage(Stage[ReadtimeConfig]):  # self.config is a ReadtimeConfig
     name = "readtime"
-    requires = ("text",)
-    provides = ("readtime",)
-    Layer = ReadtimeLayer
+    requires = ("text",)  # capabilities it needs: text, entities, numbers, quotes…
+    provides = ("readtime",)  # what it adds; the pipeline orders stages by these
+    Layer = ReadtimeLayer  # validated after every run; dropped if the stage fails
     description = "Word count and minutes to read the cleaned text; marks long sentences."
 
     def process(self, doc: Document) -> None:
