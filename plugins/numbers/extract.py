@@ -126,7 +126,7 @@ SCALE_STOPS = frozenset(".,;:!?()")
 #: Time units of the units table that only build rates; alone they are durations.
 RATE_ONLY_UNITS = frozenset({"s", "min", "h", "d", "wk", "yr"})
 #: Unit names that are also everyday nouns: "a foot" is a unit only in "a foot of snow".
-ARTICLE_AMBIGUOUS = frozenset({"foot", "yard", "stone", "ton", "ounce", "grand", "knot", "cup"})
+ARTICLE_AMBIGUOUS = frozenset({"foot", "yard", "stone", "ton", "grand", "knot", "cup"})
 #: Currency words that after "a" are English words first: "a real problem", "a fen".
 ARTICLE_NOT_MONEY = frozenset({"real", "rand", "dong", "won", "mark", "fen", "ore", "sen", "fils"})
 #: Unit names that after "a" are everyday words: "a bar of soap", "a bit", "a degree".
@@ -877,8 +877,14 @@ class Extractor:
             return Numeral(part * scale, i, j + 1, scale=scale)  # "half a million"
         if hyphen and after in ("century", "centuries"):
             return None  # a cricketer's "half-century" is fifty runs
-        if duration_unit(after) is not None or (
-            toks[j].is_alpha and self.units._match_simple(toks, j) is not None and len(after) > 2
+        if (
+            duration_unit(after) is not None
+            or (not hyphen and self._percent_at(j) is not None)  # "half a percentage point"
+            or (
+                toks[j].is_alpha
+                and self.units._match_simple(toks, j) is not None
+                and len(after) > 2
+            )
         ):
             return Numeral(part, i, i + 1 if hyphen else j, fraction=True, words=True)
         return None
@@ -899,6 +905,8 @@ class Extractor:
             return None
         if duration_unit(word) is not None or self._currency_at(k) is not None:
             return k
+        if self._percent_at(k) is not None:
+            return k  # "a quarter of a percentage point"
         if self.units.match(toks, k, self.text) is not None:
             return k
         return None
