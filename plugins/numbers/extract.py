@@ -524,7 +524,7 @@ class Extractor:
         ):
             return
         skip_to = self._skip_to
-        while limit >= 1000:
+        while limit >= 100:
             k = num.end
             if k + 1 < self.n and toks[k].lower == "and":
                 k += 1  # "1 million and 200 thousand"
@@ -544,8 +544,9 @@ class Extractor:
                 or not 0 < sub.value < limit
             ):
                 break
-            # a bare group ("5 thousand 200") only completes thousands
-            if sub.scale == 1 and (limit != 1000 or not (sub.integer_text or sub.words)):
+            # a bare group only completes thousands or hundreds ("5 thousand 200",
+            # "1 thousand 2 hundred 50"), never millions ("4 million 500" is two numbers)
+            if sub.scale == 1 and (limit > 1000 or not (sub.integer_text or sub.words)):
                 break
             num.value += math.copysign(sub.value, num.value)
             num.end = sub.end
@@ -1360,6 +1361,7 @@ class Extractor:
             cur is not None
             and word not in ARTICLE_NOT_MONEY
             and not toks[cur.end - 1].lower.endswith("s")
+            and not self._modifies_noun(cur.end)  # "a renminbi revaluation"
         ):
             if cur.ambiguous_pound and not self._pound_is_money(j, scaled=False):
                 unit = self.units.by_name.get("pound")
@@ -1374,6 +1376,7 @@ class Extractor:
             and len(word) > 2
             and not word.endswith("s")
             and word not in ARTICLE_NOT_MONEY
+            and not self._modifies_noun(minor.end)
         ):
             return Found(i, minor.end, "money", _num(minor.factor), unit=minor.code)
         # "a kilometre", "a litre of oil", "a tonne", "an acre", "a km": a unit by its
@@ -1808,6 +1811,13 @@ class Extractor:
             items = [*items, (dur[0], sub.value)]
             end = unit_tok + 1
         return end, items
+
+    def _modifies_noun(self, j: int) -> bool:
+        """Whether the word at ``j`` is a noun the word before modifies ("a euro zone",
+        "a dollar crisis"): then "a euro" is no amount."""
+        if j >= self.n or not self.tokens[j].is_alpha or not self.tokens[j].space_before:
+            return False
+        return self.pos(j) in ("NOUN", "PROPN")
 
     def _names_a_thing(self, j: int) -> bool:
         """Whether token ``j`` goes on the number before it as a noun, a unit or a sign
