@@ -121,6 +121,8 @@ def test_scaffolded_plugin_installs_passes_its_tests_and_is_listed(venv: Path,
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "5 passed" in tests.stdout
 
+    checked = copydesk("plugins", "--check")  # exits non-zero on any broken plugin
+    assert "tonecheck" in checked.stdout
     listed = json.loads(copydesk("plugins", "--json").stdout)
     tonecheck = next(p for p in listed["plugins"] if p["name"] == "tonecheck")
     assert tonecheck["distribution"] == "copydesk-tonecheck" and not listed["broken"]

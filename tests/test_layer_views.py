@@ -15,7 +15,9 @@ TEXT = "The minister reportedly resigned after a very long night in Ankara."
 
 def tone_doc() -> Document:
     doc = Document(id="t1", raw_text=TEXT, text=TEXT, status="done")
-    doc.entities.append(Entity(start=61, end=67, text="Ankara", label="GPE", canonical="Ankara"))
+    at = TEXT.index("Ankara")
+    doc.entities.append(Entity(start=at, end=at + 6, text="Ankara", label="GPE",
+                               canonical="Ankara"))
     doc.extensions["tone"] = {
         "score": 0.5,
         "marks": [

@@ -262,3 +262,40 @@ def test_markup_in_labels_titles_urls_and_extensions_runs_nothing(
     shown = browser.find_element(By.CSS_SELECTOR, "pre.extensions").text
     assert json.loads(shown)["x"].startswith("</script>")
     assert browser.title.startswith("<script>")
+
+
+# -- a plugin's layer ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def plugin_layer_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    text = "The minister reportedly resigned after a very long night."
+    doc = Document(id="tone", raw_text=text, text=text, status="done", extensions={"tone": {
+        "marks": [{"start": 13, "end": 23, "text": "reportedly", "label": "HEDGE"}]}})
+    out = tmp_path_factory.mktemp("plugin-layer") / "tone.html"
+    out.write_text(render_html([doc]), encoding="utf-8")
+    return out
+
+
+def test_a_plugin_layer_span_shows_its_label_and_tip(browser: Any,
+                                                     plugin_layer_page: Path) -> None:
+    open_page(browser, plugin_layer_page)
+    mark = browser.find_element(By.ID, "d0-x0-0")
+    badge = browser.execute_script(
+        "return getComputedStyle(arguments[0], '::after').content", mark)
+    assert badge == '"HEDGE"' and mark.text.startswith("reportedly")
+    hover(browser, mark)
+    assert tip_text(browser) == "tone · HEDGE"
+    assert page_errors(browser) == []
+
+
+def test_switching_a_plugin_layer_off_removes_its_marks_but_keeps_the_text(
+    browser: Any, plugin_layer_page: Path
+) -> None:
+    open_page(browser, plugin_layer_page)
+    browser.find_element(By.CSS_SELECTOR, 'input[data-toggle-layer="tone"]').click()
+    mark = browser.find_element(By.ID, "d0-x0-0")
+    badge = browser.execute_script(
+        "return getComputedStyle(arguments[0], '::after').content", mark)
+    assert badge == "none" and mark.text == "reportedly"
+    assert page_errors(browser) == []
