@@ -1,21 +1,28 @@
-"""Throughput of the queue: the same articles in-process, and through Redis by 1 and 2 workers.
+"""Throughput and footprint: in-process, -j 2, and through Redis by 1 and 2 workers; latency,
+bytes per stored article and memory per worker process, all in one run.
 
-    .venv/bin/python bench/throughput.py [--n 200] [--latency-samples 30]
+    .venv/bin/python bench/throughput.py [--n 200] [--latency-samples 30] [--store-n 500]
+                                         [--mem-n 500]
 
 Takes a slice of ../shared/corpus/bbc-news-2005.jsonl and processes it with the default
-pipeline (every installed stage):
+pipeline (every installed stage), printing articles/second and, as ratios in the same run:
 
-(a) in-process, one process, one article at a time (as a worker does);
-(b) through Redis by one ``copydesk worker`` with one pool process, then by two such workers.
+* in-process, one process (as ``copydesk process``) against ``-j 2`` (forked after loading);
+* through Redis: one ``copydesk worker`` with one pool process, without batching
+  (``worker.batch_size`` 1, the default) and with batches of 8, then two such workers, each against
+  the in-process rate;
+* enqueue-to-result latency (submit -> ``Client.wait``) p50/p95 at low load, one article at a
+  time, before and after batching, next to the in-process time per article;
+* bytes per stored article (``--store-n`` Documents written through the store's own scripts)
+  with plain JSON and with zstd: ``MEMORY USAGE`` exact and as Redis estimates by default,
+  the stream and index share, and the growth of ``used_memory``, against the Document JSON;
+* RSS and PSS (/proc/PID/smaps_rollup) of each process of a worker with two pool processes
+  after the slice, with and without preloading before the fork, against spaCy alone.
 
 With ``--http`` (or ``--only-http``) it first times submits/second through ``copydesk serve``
-against direct ``Client`` submits, one per call and in batches, in the same run.
-
-It prints articles/second for each, the ratio (b1)/(a) (the queue's overhead), the scaling
-efficiency from one to two workers (rate2 / (2 × rate1)), and the enqueue-to-result latency
-(submit → ``Client.wait`` returns) p50/p95 at low load, one article at a time, next to the
-in-process time per article. It starts its own ``redis-server`` on a free port unless
-``--redis-url`` is given, and its own workers; model loading is not timed.
+against direct ``Client`` submits. It prints ``uptime`` at the start and the end (the machine
+is shared). It starts its own ``redis-server`` on a free port unless ``--redis-url`` is given,
+and its own workers; model loading is not timed.
 """
 
 from __future__ import annotations
@@ -129,11 +136,14 @@ def in_process(articles: list[dict[str, Any]]) -> tuple[float, list[float], floa
 class Workers:
     """``copydesk worker`` subprocesses on one queue/prefix of their own."""
 
-    def __init__(self, redis_url: str, logdir: Path) -> None:
+    def __init__(self, redis_url: str, logdir: Path, concurrency: int = 1,
+                 **extra_env: str) -> None:
         tag = uuid.uuid4().hex[:8]
         self.prefix, self.queue = f"bench{tag}", f"bench{tag}"
         self.redis_url = redis_url
         self.logdir = logdir
+        self.concurrency = concurrency
+        self.extra_env = extra_env
         self.procs: list[subprocess.Popen[bytes]] = []
 
     def env(self) -> dict[str, str]:
@@ -141,6 +151,7 @@ class Workers:
         env.update({"COPYDESK_REDIS_URL": self.redis_url,
                     "COPYDESK_WORKER__KEY_PREFIX": self.prefix,
                     "COPYDESK_WORKER__QUEUE": self.queue})
+        env.update(self.extra_env)
         return env
 
     def settings(self) -> Settings:
@@ -158,7 +169,7 @@ class Workers:
             node = f"bench{i}@{self.prefix}"
             log = open(self.logdir / f"{self.prefix}-{i}.log", "wb")  # noqa: SIM115
             self.procs.append(subprocess.Popen(
-                [COPYDESK, "worker", "-c", "1", "-n", node, "-l", "WARNING",
+                [COPYDESK, "worker", "-c", str(self.concurrency), "-n", node, "-l", "WARNING",
                  "--worker-log-format", "json", "--without-mingle", "--without-gossip"],
                 env=self.env(), stdout=log, stderr=subprocess.STDOUT))
             nodes.append(node)
@@ -180,10 +191,14 @@ class Workers:
 
 
 def through_redis(articles: list[dict[str, Any]], n_workers: int, redis_url: str,
-                  logdir: Path, redis_pid: int | None) -> tuple[float, float]:
-    """(b): seconds from the first submit to the last result with n single-process workers,
-    and the CPU seconds the workers (main and pool processes) and Redis used meanwhile."""
-    workers = Workers(redis_url, logdir)
+                  logdir: Path, redis_pid: int | None, concurrency: int = 1,
+                  memory: dict[str, Any] | None = None,
+                  **extra_env: str) -> tuple[float, float]:
+    """(b): seconds from the first submit to the last result with n workers of
+    ``concurrency`` pool processes each, and the CPU seconds the workers (main and pool
+    processes) and Redis used meanwhile. With ``memory``, fills it with each worker
+    process's RSS and PSS (kB) after the run."""
+    workers = Workers(redis_url, logdir, concurrency, **extra_env)
     try:
         workers.start(n_workers)
         client = Client(workers.settings())
@@ -215,14 +230,18 @@ def through_redis(articles: list[dict[str, Any]], n_workers: int, redis_url: str
             raise RuntimeError(f"{len(bad)} articles did not finish: {bad[:3]}")
         shares = Counter(s.worker for s in final.values() if s)
         print(f"    articles per worker: {dict(sorted(shares.items()))}")
+        if memory is not None:
+            memory["main"] = [rss_pss(pid) for pid in mains]
+            memory["pool"] = [rss_pss(pid) for pid in pool]
         return elapsed, cpu
     finally:
         workers.stop()
 
 
-def latency(articles: list[dict[str, Any]], redis_url: str, logdir: Path) -> list[float]:
+def latency(articles: list[dict[str, Any]], redis_url: str, logdir: Path,
+            **extra_env: str) -> list[float]:
     """Enqueue-to-result seconds, one article at a time, one single-process worker."""
-    workers = Workers(redis_url, logdir)
+    workers = Workers(redis_url, logdir, 1, **extra_env)
     try:
         workers.start(1)
         client = Client(workers.settings())
@@ -298,6 +317,122 @@ def http_submits(articles: list[dict[str, Any]], redis_url: str, logdir: Path,
         gateway.wait(timeout=15)
 
 
+def rss_pss(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of a process in kB, from /proc/PID/smaps_rollup (PSS counts a page shared
+    by k processes as 1/k: the model pages a fork shares are counted once in the sum)."""
+    values = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        parts = line.split()
+        if parts and parts[0] in ("Rss:", "Pss:"):
+            values[parts[0]] = int(parts[1])
+    return values["Rss:"], values["Pss:"]
+
+
+SPACY_ALONE = """
+import json, sys, time
+from copydesk.nlp import load_model
+from copydesk.settings import Settings
+nlp = load_model(Settings().spacy.model)
+texts = [json.loads(line)["text"] for line in sys.stdin]
+for _ in nlp.pipe(texts, batch_size=32):
+    pass
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def spacy_alone(articles: list[dict[str, Any]]) -> tuple[int, int]:
+    """(RSS, PSS) kB of a process that only loads the spaCy model and parses the articles."""
+    proc = subprocess.Popen([sys.executable, "-c", SPACY_ALONE], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write("".join(json.dumps({"text": a["text"]}) + "\n" for a in articles))
+        proc.stdin.close()
+        if proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("the spaCy-only process failed")
+        return rss_pss(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def in_process_batched(articles: list[dict[str, Any]], jobs: int) -> tuple[float, list[Any]]:
+    """In-process as ``copydesk process -j JOBS`` runs (batches; forked processes when
+    JOBS > 1, models loaded before the fork, not timed): seconds, and the Documents."""
+    from copydesk.parallel import process_parallel
+
+    pipeline = Pipeline.build(Settings())
+    pipeline.setup()
+    pipeline.process(parse_article(articles[0]))  # warm caches
+    parsed = [parse_article(a) for a in articles]
+    started = time.perf_counter()
+    if jobs > 1:
+        docs = list(process_parallel(pipeline, parsed, jobs))
+    else:
+        docs = list(pipeline.iter_process(parsed))
+    return time.perf_counter() - started, docs
+
+
+def stored_bytes(articles: list[dict[str, Any]], docs: list[Any], redis_url: str,
+                 compression: str) -> dict[str, float]:
+    """Bytes per article in Redis once done, storing ``docs`` through the store's own scripts
+    (submit, claim, finish) as a worker would: MEMORY USAGE of the record exactly (SAMPLES 0)
+    and as Redis estimates by default (SAMPLES 5), the stream and done-index share, and the
+    growth of used_memory (what Redis really allocated, allocator overhead included)."""
+    from copydesk.workers.store import Store
+
+    settings = Settings(redis_url=redis_url)
+    settings.worker.key_prefix = settings.worker.queue = f"mem{uuid.uuid4().hex[:8]}"
+    settings.worker.compression = compression  # type: ignore[assignment]
+    store = Store.from_settings(settings)
+    r = store.r
+
+    def store_all(pairs: list[tuple[dict[str, Any], Any]], tag: str = "") -> None:
+        for data, doc in pairs:
+            task_id, article_id = str(uuid.uuid4()), tag + data["id"]
+            store.submit(article_id, data, task_id)
+            r.rpop(store.keys.queue)  # the message: what a worker takes off the queue
+            store.claim(article_id, task_id, "bench@mem", "bench@mem:1", data)
+            store.finish(article_id, task_id, "done", doc.to_json(), None, "bench@mem")
+
+    pairs = list(zip(articles, docs, strict=True))
+    store_all(pairs[:20], "warm-")  # scripts cached, stream and index created: not counted
+    r.execute_command("MEMORY", "PURGE")
+    base = int(r.info("memory")["used_memory"])
+    store_all(pairs)
+    grown = int(r.info("memory")["used_memory"]) - base
+    n = len(articles)
+    keys = [store.keys.article(a["id"]) for a in articles]
+    exact = sum(r.memory_usage(k, samples=0) for k in keys) / n
+    sampled = [r.memory_usage(k) for k in keys]
+    document = sum(len(d.to_json().encode()) for d in docs) / n
+    stored_doc = sum(r.hstrlen(k, "document") for k in keys) / n
+    out = {
+        "document_json": document,
+        "stored_document": stored_doc,
+        "record_exact": exact,
+        "record_default_estimate": sum(sampled) / n,
+        "record_default_estimate_max": max(sampled),
+        "stream": (r.memory_usage(store.keys.events, samples=0) or 0) / n,
+        "index": (r.memory_usage(store.keys.index("done"), samples=0) or 0) / n,
+        "used_memory_growth": grown / n,
+        "fields": r.hlen(keys[0]),
+        "encoding": r.object("encoding", keys[0]),
+    }
+    r.delete(*keys, *(store.keys.article("warm-" + a["id"]) for a in articles[:20]),
+             store.keys.events, store.keys.index("done"))
+    return out
+
+
+#: The worker settings of the batched runs.
+BATCHED = {"COPYDESK_WORKER__BATCH_SIZE": "8", "COPYDESK_WORKER__BATCH_WAIT": "0.005"}
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -307,6 +442,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=200, help="articles in the slice")
     parser.add_argument("--latency-samples", type=int, default=30)
+    parser.add_argument("--mem-n", type=int, default=500,
+                        help="articles a worker processes before its memory is read")
+    parser.add_argument("--store-n", type=int, default=500,
+                        help="articles stored for the bytes-per-article figures")
     parser.add_argument("--redis-url", default=None, help="use this Redis (default: start one)")
     parser.add_argument("--http", action="store_true",
                         help="also time submits through the HTTP gateway vs direct client")
@@ -331,32 +470,95 @@ def main() -> None:
         stages = Pipeline.build(Settings()).names
         print(f"{len(articles)} articles from {CORPUS.name}; stages: {' → '.join(stages)}")
         print(f"cpus: {os.cpu_count()}; logs: {tmp}")
+        print(f"uptime at start: {uptime()}")
         n = len(articles)
-        a_time, per_article, a_cpu = in_process(articles)
-        a_rate = n / a_time
-        print(f"(a) in-process, 1 process:     {a_rate:7.2f} articles/s  ({a_time:.1f}s wall, "
-              f"{1000 * a_cpu / n:.0f} ms CPU/article, {a_cpu / a_time:.2f} CPUs obtained)")
         pid = redis_proc.pid if redis_proc else None
-        b1_time, b1_cpu = through_redis(articles, 1, redis_url, tmp, pid)
+
+        print("-- in-process (copydesk process) --")
+        a_time, docs = in_process_batched(articles, 1)
+        a_rate = n / a_time
+        print(f"(a)  in-process, 1 process:          {a_rate:7.2f} articles/s ({a_time:.1f}s)")
+        j_time, _ = in_process_batched(articles, 2)
+        j_rate = n / j_time
+        print(f"(a2) in-process, -j 2:               {j_rate:7.2f} articles/s ({j_time:.1f}s)")
+        print(f"ratio -j 2 / -j 1:                   {j_rate / a_rate:7.3f}  (aim >= 1.7)")
+
+        print("-- through Redis (copydesk worker, 1 pool process each) --")
+        u_time, u_cpu = through_redis(articles, 1, redis_url, tmp, pid)
+        u_rate = n / u_time
+        print(f"(b1-) 1 worker, not batched:         {u_rate:7.2f} articles/s ({u_time:.1f}s, "
+              f"{1000 * u_cpu / n:.0f} ms CPU/article incl. Redis)")
+        b1_time, b1_cpu = through_redis(articles, 1, redis_url, tmp, pid, **BATCHED)
         b1_rate = n / b1_time
-        print(f"(b) through Redis, 1 worker:   {b1_rate:7.2f} articles/s  ({b1_time:.1f}s wall, "
-              f"{1000 * b1_cpu / n:.0f} ms CPU/article incl. Redis, "
-              f"{b1_cpu / b1_time:.2f} CPUs obtained)")
-        b2_time, b2_cpu = through_redis(articles, 2, redis_url, tmp, pid)
+        print(f"(b1) 1 worker, batch_size 8:        {b1_rate:7.2f} articles/s ({b1_time:.1f}s, "
+              f"{1000 * b1_cpu / n:.0f} ms CPU/article incl. Redis)")
+        b2_time, b2_cpu = through_redis(articles, 2, redis_url, tmp, pid, **BATCHED)
         b2_rate = n / b2_time
-        print(f"(b) through Redis, 2 workers:  {b2_rate:7.2f} articles/s  ({b2_time:.1f}s wall, "
-              f"{1000 * b2_cpu / n:.0f} ms CPU/article incl. Redis, "
-              f"{b2_cpu / b2_time:.2f} CPUs obtained)")
-        print(f"ratio (b, 1 worker) / (a):     {b1_rate / a_rate:7.3f} by wall time; "
-              f"CPU per article {b1_cpu / a_cpu:.3f}× in-process "
-              f"(queue overhead {100 * (b1_cpu / a_cpu - 1):+.1f}% CPU)")
-        print(f"scaling efficiency 1 → 2:      {b2_rate / (2 * b1_rate):7.3f}  "
+        print(f"(b2) 2 workers, batch_size 8:       {b2_rate:7.2f} articles/s ({b2_time:.1f}s, "
+              f"{1000 * b2_cpu / n:.0f} ms CPU/article incl. Redis)")
+        print(f"ratio (b1-) / (a):                   {u_rate / a_rate:7.3f}  (before batching)")
+        print(f"ratio (b1) / (a):                    {b1_rate / a_rate:7.3f}  (aim >= 0.97)")
+        print(f"ratio (b2) / (a):                    {b2_rate / a_rate:7.3f}")
+        print(f"ratio (b2) / (a2):                   {b2_rate / j_rate:7.3f}")
+        print(f"scaling efficiency 1 -> 2 workers:   {b2_rate / (2 * b1_rate):7.3f}  "
               f"(load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
-        lat = latency(load_articles(args.latency_samples, offset=args.n), redis_url, tmp)
-        print(f"latency enqueue→result (low load, n={len(lat)}): "
-              f"p50 {1000 * statistics.median(lat):.0f} ms, p95 {1000 * pct(lat, 0.95):.0f} ms; "
-              f"in-process per article p50 {1000 * statistics.median(per_article):.0f} ms, "
-              f"p95 {1000 * pct(per_article, 0.95):.0f} ms")
+
+        print("-- latency enqueue -> result at low load (one article at a time) --")
+        lat_articles = load_articles(args.latency_samples, offset=args.n)
+        _, per_article, _ = in_process(lat_articles)
+        print(f"in-process per article:              p50 {1000 * statistics.median(per_article):5.0f} ms"
+              f", p95 {1000 * pct(per_article, 0.95):5.0f} ms")
+        for label, env in (("before batching (batch_size 1)", {}),
+                           ("after batching (batch_size 8)", BATCHED)):
+            lat = latency(lat_articles, redis_url, tmp, **env)
+            print(f"{label:36s} p50 {1000 * statistics.median(lat):5.0f} ms, "
+                  f"p95 {1000 * pct(lat, 0.95):5.0f} ms (n={len(lat)})")
+
+        print(f"-- bytes per stored article (done), {args.store_n} articles --")
+        store_articles = load_articles(args.store_n)
+        store_docs = docs[:args.store_n]
+        if len(store_docs) < len(store_articles):
+            _, more = in_process_batched(store_articles[len(store_docs):], 2)
+            store_docs += more
+        before = stored_bytes(store_articles, store_docs, redis_url, "none")
+        after = stored_bytes(store_articles, store_docs, redis_url, "zstd")
+        doc_json = before["document_json"]
+        print(f"Document JSON:                       {doc_json:8.0f} B (record: "
+              f"{before['fields']} fields, {before['encoding']} encoding)")
+        for label, m in (("before (plain JSON)", before), ("after (zstd)", after)):
+            print(f"{label}:")
+            print(f"  document field                     {m['stored_document']:8.0f} B "
+                  f"({m['stored_document'] / doc_json:.3f}x)")
+            print(f"  MEMORY USAGE SAMPLES 0 (exact)     {m['record_exact']:8.0f} B "
+                  f"({m['record_exact'] / doc_json:.3f}x)")
+            print(f"  MEMORY USAGE default (SAMPLES 5)   {m['record_default_estimate']:8.0f} B avg, "
+                  f"{m['record_default_estimate_max']:.0f} B max (an estimate from 5 fields)")
+            print(f"  stream entries + done index        {m['stream'] + m['index']:8.0f} B")
+            print(f"  used_memory growth per article     {m['used_memory_growth']:8.0f} B "
+                  f"({m['used_memory_growth'] / doc_json:.3f}x)  (aim after <= 0.35x)")
+        print(f"ratio stored after / before (used_memory): "
+              f"{after['used_memory_growth'] / before['used_memory_growth']:.3f}")
+
+        mem_articles = load_articles(args.mem_n)
+        print(f"-- memory per worker process after {len(mem_articles)} articles "
+              "(1 worker, 2 pool processes) --")
+        alone = spacy_alone(mem_articles)
+        print(f"spaCy alone (load + parse them):     RSS {alone[0] / 1024:6.0f} MB, "
+              f"PSS {alone[1] / 1024:6.0f} MB")
+        for label, preload in (("preload before fork (default)", "true"),
+                               ("no preload (each process loads)", "false")):
+            mem: dict[str, Any] = {}
+            through_redis(mem_articles, 1, redis_url, tmp, pid, concurrency=2, memory=mem,
+                          COPYDESK_WORKER__PRELOAD=preload)
+            print(f"{label}:")
+            for role in ("main", "pool"):
+                for rss, pss in mem[role]:
+                    print(f"  {role:4s} process: RSS {rss / 1024:6.0f} MB, PSS {pss / 1024:6.0f} MB")
+            total_pss = sum(p for role in ("main", "pool") for _, p in mem[role])
+            total_rss = sum(r for role in ("main", "pool") for r, _ in mem[role])
+            print(f"  whole worker: RSS sum {total_rss / 1024:6.0f} MB, PSS sum "
+                  f"{total_pss / 1024:6.0f} MB ({total_pss / alone[1]:.2f}x spaCy alone)")
+        print(f"uptime at end: {uptime()}")
     finally:
         if redis_proc is not None:
             redis_proc.terminate()

@@ -109,6 +109,17 @@ class WorkerSettings(BaseModel):
         "after each stage, so a retry after a lost worker runs only the stages still missing "
         "(0: after every stage).",
     )
+    batch_size: int = Field(
+        default=1, ge=1, le=256,
+        description="Most queued articles a pool process runs at once through the pipeline's "
+        "batched path (nlp.pipe); each keeps its own lease, ack, retry and result. 1 (the "
+        "default): no batching. Above 1 the worker reserves this many messages per pool "
+        "process (docs/queue.md, Batches, says what that costs).",
+    )
+    batch_wait: float = Field(
+        default=0.005, ge=0, le=5,
+        description="Seconds a batch waits at most for more articles before it starts.",
+    )
     compression: Literal["zstd", "none"] = Field(
         default="zstd",
         description="How Document and article JSON are stored in Redis: zstd frames "

@@ -93,7 +93,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_default_queue": w.queue,
         "task_queues": [Queue(w.queue, Exchange(w.queue), routing_key=w.queue)],
         "task_routes": {TASK_NAME: {"queue": w.queue}},
-        "worker_prefetch_multiplier": w.prefetch_multiplier,
+        "worker_prefetch_multiplier": prefetch_multiplier(settings),
         "worker_send_task_events": False,
         "worker_enable_remote_control": True,
         "worker_hijack_root_logger": True,
@@ -103,6 +103,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_cancel_long_running_tasks_on_connection_loss": False,
         "enable_utc": True,
     }
+
+
+def prefetch_multiplier(settings: Settings) -> int:
+    """Messages a worker reserves per pool process: enough to fill a batch."""
+    return max(settings.worker.prefetch_multiplier, settings.worker.batch_size)
 
 
 def get_app() -> Celery:

@@ -16,8 +16,9 @@ import zstandard
 
 #: zstd's frame magic number 0xFD2FB528, little-endian: the marker of a compressed value.
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-#: Level 3 is zstd's default: about 0.21x on Document JSON, within 2 % of level 19's ratio.
-LEVEL = 3
+#: Level 9: 0.200x on corpus Document JSON (level 3, zstd's default: 0.213x; level 19:
+#: 0.197x) for about 0.2 ms per Document, against some 60 ms to process the article.
+LEVEL = 9
 
 Compression = Literal["zstd", "none"]
 

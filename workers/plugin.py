@@ -119,7 +119,7 @@ def register_commands(cli: click.Group) -> None:
         app = app_module.get_app()
         argv = ["worker", "-Q", settings.worker.queue, "--pool", pool, "-l", loglevel,
                 "-n", hostname or f"copydesk.{os.getpid()}@%h",
-                "--prefetch-multiplier", str(settings.worker.prefetch_multiplier)]
+                "--prefetch-multiplier", str(app_module.prefetch_multiplier(settings))]
         if settings.worker.concurrency:
             argv += ["-c", str(settings.worker.concurrency)]
         argv += list(celery_args)

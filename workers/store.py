@@ -115,8 +115,8 @@ FINISH = _NOW + _MOVE + """
 local st = redis.call('HGET', KEYS[1], 'status')
 if st == 'done' then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[3], 'finished_at', tostring(now),
-  'updated_at', tostring(now), 'worker', ARGV[8], 'owner', '', 'lease_until', '0',
-  'task_id', ARGV[2])
+  'updated_at', tostring(now), 'worker', ARGV[8], 'task_id', ARGV[2])
+redis.call('HDEL', KEYS[1], 'owner', 'lease_until')  -- no lease once finished: two fields less
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'document', ARGV[4]) end
 if ARGV[5] ~= '' then
   redis.call('HSET', KEYS[1], 'error', ARGV[5])

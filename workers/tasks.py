@@ -252,6 +252,8 @@ class ProcessTask(Task):
     """Task class of ``copydesk.process``: late acks, re-queue on worker loss, lease-aware."""
 
     Request = "copydesk.workers.lease:LeaseRequest"
+    #: batches of queued articles per pool process (worker.batch_size; workers/batching.py)
+    Strategy = "copydesk.workers.batching:batching_strategy"
     acks_late = True
     reject_on_worker_lost = True
     acks_on_timeout = False
