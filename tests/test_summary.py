@@ -9,7 +9,7 @@ import re
 import pytest
 from copydesk import Pipeline, Settings
 from copydesk.document import Article, Document, Heading
-from copydesk.plugins.summary import SummaryConfig, SummaryStage
+from copydesk.plugins.summary import SummaryConfig, SummaryStage, features
 from copydesk.plugins.summary.features import candidates, is_furniture, stamp_length
 
 from tests.conftest import shared_path
@@ -271,3 +271,27 @@ def test_summary_beats_a_floor_on_a_slice_of_the_bbc_set(
     # measured 0.52 / 0.43 on these articles (lead-3: 0.49 / 0.37)
     assert sum(r1) / len(r1) > 0.42
     assert sum(r2) / len(r2) > 0.32
+
+
+def test_only_the_first_max_candidates_eligible_sentences_compete(
+    summary_pipeline: Pipeline, sampled: Document
+) -> None:
+    parsed = summary_pipeline.services.parse(sampled)
+    spans = [(h.start, h.end) for h in sampled.headings]
+    every = candidates(parsed, sampled.text, spans)
+    capped = candidates(parsed, sampled.text, spans, max_candidates=4)
+    assert [c.index for c in capped if c.eligible] == [c.index for c in every if c.eligible][:4]
+    assert {c.reason for c in capped if not c.eligible} >= {"beyond the first 4 eligible sentences"}
+
+
+def test_names_and_figures_are_counted_inside_their_own_sentence(
+    summary_pipeline: Pipeline, sampled: Document
+) -> None:
+    parsed = summary_pipeline.services.parse(sampled)
+    for cand in candidates(parsed, sampled.text):
+        if not cand.eligible:
+            continue
+        names = {key for s, e, key in features.entity_mentions(parsed, None)
+                 if s >= cand.start and e <= cand.end}
+        figures = [s for s in features.number_mentions(parsed, None) if cand.start <= s < cand.end]
+        assert cand.entities == names and cand.numbers == len(figures)

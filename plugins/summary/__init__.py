@@ -38,6 +38,12 @@ class SummaryConfig(StageConfig):
     min_words: int = Field(
         default=5, ge=1, description="Shorter sentences are fragments, never picked."
     )
+    max_candidates: int = Field(
+        default=400, ge=1,
+        description="Only the first this many eligible sentences compete (the ranker "
+        "compares every pair; news puts its point first), so a very long text costs "
+        "linear time.",
+    )
     weights: Weights = Field(default_factory=Weights)
 
     @model_validator(mode="after")
@@ -83,8 +89,9 @@ class SummaryStage(Stage[SummaryConfig]):
             entities=doc.entities,
             numbers=doc.numbers,
             min_words=cfg.min_words,
+            max_candidates=cfg.max_candidates,
         )
-        ranked = prepare(cands, self._title_terms(doc))
+        ranked = prepare(cands, self._title_terms(doc), textrank=cfg.weights.textrank != 0)
         if max_words is not None:
             count = None
         elif ratio is not None:

@@ -14,6 +14,7 @@ and a few shape flags (among them a pointer at a photo, "Van Ryn (left) sat ..."
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -274,11 +275,17 @@ def candidates(
     entities: Sequence[Any] | None = None,
     numbers: Sequence[Any] | None = None,
     min_words: int = 5,
+    max_candidates: int | None = None,
 ) -> list[Candidate]:
-    """Every sentence of ``parsed`` (the parse of ``text``) as a candidate, in order."""
+    """Every sentence of ``parsed`` (the parse of ``text``) as a candidate, in order.
+
+    Only the first ``max_candidates`` eligible sentences stay eligible (the ranker
+    compares every pair of them); later ones get the reason ``beyond the first N``."""
     heading_spans = list(headings)
-    names = entity_mentions(parsed, entities)
-    figures = number_mentions(parsed, numbers)
+    names = sorted(entity_mentions(parsed, entities))
+    name_starts = [s for s, _, _ in names]
+    figures = sorted(number_mentions(parsed, numbers))
+    eligible = 0
     out: list[Candidate] = []
     for sent in parsed.sents:
         start, end = _strip_span(text, sent.start_char, sent.end_char)
@@ -304,10 +311,16 @@ def candidates(
                 or ("furniture" if is_furniture(body) else None)
                 or fragment_reason(sent, body, min_words)
             )
+        if cand.eligible and max_candidates is not None and eligible >= max_candidates:
+            cand.reason = f"beyond the first {max_candidates} eligible sentences"
         if cand.eligible:
+            eligible += 1
             cand.terms = term_list(sent)
-            cand.entities = {key for s, e, key in names if s >= start and e <= end}
-            cand.numbers = sum(1 for s in figures if start <= s < end)
+            # the names and figures inside the sentence, found by bisection: linear overall
+            first = bisect_left(name_starts, start)
+            inside = names[first:bisect_left(name_starts, end, lo=first)]
+            cand.entities = {key for s, e, key in inside if e <= end}
+            cand.numbers = bisect_left(figures, end) - bisect_left(figures, start)
             cand.quoted = body[:1] in OPEN_QUOTES or _quoted_share(body) > 0.5
             cand.question = body.rstrip(CLOSERS + " ").endswith("?")
             cand.pictured = bool(_PICTURE_POINTER.search(body))

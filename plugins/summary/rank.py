@@ -165,8 +165,10 @@ def _scale(values: np.ndarray) -> np.ndarray:
     return values / top if top > 0 else np.zeros_like(values)
 
 
-def prepare(candidates: Sequence[Candidate], title_terms: Sequence[str] = ()) -> Ranked:
-    """Features and the sentence-similarity matrix of the eligible candidates."""
+def prepare(candidates: Sequence[Candidate], title_terms: Sequence[str] = (),
+            textrank: bool = True) -> Ranked:
+    """Features and the sentence-similarity matrix of the eligible candidates
+    (``textrank=False``: that feature is zeros, for a weight of 0)."""
     chosen = [c for c in candidates if c.eligible]
     n = len(chosen)
     rows, vocab, idf = tfidf([c.terms for c in chosen])
@@ -192,7 +194,7 @@ def prepare(candidates: Sequence[Candidate], title_terms: Sequence[str] = ()) ->
 
     features = {
         "signature": _scale(signature_scores(chosen)),
-        "textrank": _scale(textrank_scores(chosen)),
+        "textrank": _scale(textrank_scores(chosen)) if textrank else np.zeros(n),
         "rank": np.arange(n, dtype=float),
         "forward": upper,
         "backward": lower,
