@@ -12,6 +12,7 @@ Descriptions ("local officials", "a senior aide") have no canonical name.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from copydesk.document import Entity
@@ -60,6 +61,9 @@ class SpeakerResolver:
         self.entities = sorted(
             (e for e in entities if e.label in SPEAKER_LABELS), key=lambda e: e.start
         )
+        # for bisection: a look-up near an offset costs log(entities), not all of them
+        self._starts = [e.start for e in self.entities]
+        self._longest = max((e.end - e.start for e in self.entities), default=0)
         self.persons: dict[str, Person] = {}
         for ent in self.entities:
             if ent.label in ("PERSON", "PER"):
@@ -110,7 +114,9 @@ class SpeakerResolver:
 
     def entity_at(self, start: int, end: int, head: int | None = None) -> Entity | None:
         """The entity inside the speaker span, preferring persons and the head word."""
-        overlapping = [e for e in self.entities if e.start < end and start < e.end]
+        near = self.entities[bisect_left(self._starts, start - self._longest):
+                             bisect_left(self._starts, end)]
+        overlapping = [e for e in near if e.start < end and start < e.end]
         if not overlapping:
             return None
         if head is not None:
@@ -156,8 +162,8 @@ class SpeakerResolver:
             (s for p in self.persons.values() for s, _ in p.mentions if s < before),
             default=-1,
         )
-        for ent in reversed(self.entities):
-            if ent.start >= before or self._inside_quote(ent.start):
+        for ent in reversed(self.entities[:bisect_left(self._starts, before)]):
+            if self._inside_quote(ent.start):
                 continue
             if before - ent.end > self.WINDOW or ent.start < last_person:
                 return None
