@@ -11,7 +11,9 @@ stage at a time (cleaning, then the shared spaCy parse, then entities, numbers, 
 summary), and the table prints the seconds each took at each size, and ``growth``: how
 much more a character costs at the largest size than at the smallest (time ratio over
 size ratio; 1.0 is linear, 50 at 10k→500k would be quadratic). A stage over ``--budget``
-seconds at one size is not run at the larger sizes (``skip`` in the table).
+seconds at one size is not run at the larger sizes (``skip`` in the table). The parse
+runs without a token limit here; a last table runs the longest article the default
+limits admit through every stage and compares its time with the soft time limit.
 
 The baseline table times spaCy's own tokenizer against the bounded one
 (``copydesk.tokenguard``) on the same runs of marks, in the same process. The machine is
@@ -79,6 +81,7 @@ def time_stages(pipeline: Pipeline, text: str, skip: set[str]) -> dict[str, floa
             started = time.perf_counter()
             pipeline.services.shared_parse.parse_many([doc])
             seconds["parse"] = time.perf_counter() - started
+            seconds["tokens"] = len(pipeline.services.parse(doc))
         if bound.name in skip:
             continue
         started = time.perf_counter()
@@ -111,6 +114,30 @@ def baseline(console: Console, nlp: object) -> None:
     console.print(table)
 
 
+def limits_check(console: Console) -> None:
+    """The longest article the default limits admit, whole pipeline, against the soft
+    limit: prose of ``max_article_chars``, and a dense text just under ``spacy.max_tokens``."""
+    settings = Settings()
+    pipeline = Pipeline.build(settings)
+    pipeline.setup()
+    prose = corpus_prose()[:settings.max_article_chars]
+    dense = _fill("a, ", settings.spacy.max_tokens * 3 // 2 - 300)  # 2 tokens per 3 chars
+    table = Table(title=f"Longest admitted article, every stage (soft limit "
+                        f"{settings.worker.soft_time_limit:.0f} s)")
+    for column in ("article", "chars", "tokens", "seconds", "share of soft limit", "runs"):
+        table.add_column(column, justify="left" if column in ("article", "runs") else "right")
+    for name, text in (("prose at max_article_chars", prose),
+                       ("'a, ' just under spacy.max_tokens", dense)):
+        started = time.perf_counter()
+        doc = pipeline.process(Article(text=text))
+        took = time.perf_counter() - started
+        tokens = len(pipeline.services.nlp.tokenizer(doc.text))
+        runs = " ".join(f"{r.stage}:{r.status}" for r in doc.runs)
+        table.add_row(name, f"{len(text):,}", f"{tokens:,}", f"{took:.1f}",
+                      f"{took / settings.worker.soft_time_limit:.0%}", runs)
+    console.print(table)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)),
@@ -119,10 +146,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=300.0,
                         help="seconds after which a stage is not run at larger sizes")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--no-limits", action="store_true",
+                        help="skip the check of the longest article the defaults admit")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     console = Console()
-    pipeline = Pipeline.build(Settings())
+    # no token limit here: the point is how each stage grows with the text
+    pipeline = Pipeline.build(Settings(spacy={"max_tokens": 10**9}))  # type: ignore[arg-type]
     pipeline.setup()
     time_stages(pipeline, "Warm up: the minister said 3 things in Paris.", set())
     console.print(f"load average before: {os.getloadavg()}")
@@ -141,11 +171,16 @@ def main(argv: list[str] | None = None) -> int:
         skip: set[str] = set()
         for n in sizes:
             results[n] = time_stages(pipeline, all_shapes[name](n), skip)
-            skip |= {stage for stage, s in results[n].items() if s > args.budget}
+            skip |= {stage for stage, s in results[n].items()
+                     if stage != "tokens" and s > args.budget}
             console.print(f"  {name} {n:,}: " + ", ".join(
                 f"{k} {v:.2f}" for k, v in results[n].items()), style="dim")
         stages = list(results[sizes[0]])
         for stage in stages:
+            if stage == "tokens":
+                table.add_row(name, "(tokens)", *[f"{int(results[n].get(stage, 0)):,}"
+                                                  for n in sizes], "")
+                continue
             row = [f"{results[n][stage]:.2f}" if stage in results[n] else "skip" for n in sizes]
             first, last = results[sizes[0]].get(stage), results[sizes[-1]].get(stage)
             growth = "-"
@@ -154,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
             table.add_row(name, stage, *row, growth)
         table.add_section()
     console.print(table)
+    if not args.no_limits:
+        limits_check(console)
     console.print(f"load average after: {os.getloadavg()} ({os.cpu_count()} cores)")
     return 0
 

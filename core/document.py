@@ -30,9 +30,10 @@ SCHEMA_VERSION: Literal[1] = 1
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
 _ID_RE = re.compile(ID_PATTERN)
 
-#: Default ceiling on submitted text or HTML, in characters: about 80,000 words, far above any
-#: news article, and below spaCy's own 1,000,000-character limit (settings may change it).
-DEFAULT_MAX_CHARS = 500_000
+#: Default ceiling on submitted text or HTML, in characters: about 33,000 words, far above any
+#: news article, and short enough that a worker parses it well inside its time limit
+#: (figures in docs/queue.md; settings may change it).
+DEFAULT_MAX_CHARS = 200_000
 
 Status = Literal["queued", "running", "done", "failed"]
 RunStatus = Literal["ok", "failed", "skipped"]

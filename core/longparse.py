@@ -78,31 +78,50 @@ def pieces(text: str, max_chars: int = MAX_PIECE_CHARS) -> list[str]:
     return [text[a:b] for a, b in pairwise(bounds)]
 
 
+class TextTooLong(ValueError):
+    """The text has more tokens than the parse is allowed (``spacy.max_tokens``)."""
+
+
 def parse_texts(
     nlp: Language,
     texts: Iterable[str],
     batch_size: int = 32,
     max_chars: int = MAX_PIECE_CHARS,
+    max_tokens: int | None = None,
 ) -> Iterator[Doc]:
     """``nlp.pipe(texts)``, except that a text over ``max_chars`` is parsed in pieces.
 
-    Short texts are batched as usual; a long text's pieces go through ``nlp.pipe`` a few
+    Short texts are batched as usual; a long text's pieces go through ``nlp.pipe`` one
     at a time, so control comes back to Python (and to signal handlers such as a time
-    limit) every ``max_chars`` characters or so."""
-    short: list[str] = []
+    limit) every ``max_chars`` characters or so. Each text is tokenized first (which
+    costs little); one with more than ``max_tokens`` tokens raises ``TextTooLong``
+    before the costly part of the parse starts."""
+    short: list[Doc] = []
     for text in texts:
         if len(text) <= max_chars:
-            short.append(text)
+            short.append(_tokenized(nlp, [text], max_tokens)[0])
             continue
         # keep the input order: the short texts before this one are parsed first
         yield from nlp.pipe(short, batch_size=batch_size)
         short = []
-        yield _parse_long(nlp, text, max_chars)
+        yield _parse_long(nlp, text, max_chars, max_tokens)
     yield from nlp.pipe(short, batch_size=batch_size)
 
 
-def _parse_long(nlp: Language, text: str, max_chars: int) -> Doc:
+def _tokenized(nlp: Language, parts: list[str], max_tokens: int | None) -> list[Doc]:
+    docs = [nlp.make_doc(part) for part in parts]
+    count = sum(len(d) for d in docs)
+    if max_tokens is not None and count > max_tokens:
+        raise TextTooLong(
+            f"the text has {count:,} tokens, more than spacy.max_tokens ({max_tokens:,}): "
+            "parsing it would outlast the worker's time limit; split the article, or raise "
+            "spacy.max_tokens together with the worker's time limits"
+        )
+    return docs
+
+
+def _parse_long(nlp: Language, text: str, max_chars: int, max_tokens: int | None) -> Doc:
     from spacy.tokens import Doc
 
-    parts = list(nlp.pipe(pieces(text, max_chars), batch_size=1))
+    parts = list(nlp.pipe(_tokenized(nlp, pieces(text, max_chars), max_tokens), batch_size=1))
     return Doc.from_docs(parts, ensure_whitespace=False)

@@ -80,8 +80,10 @@ def _add_paragraph_boundaries(nlp: Language) -> None:
 class SharedParse:
     """One spaCy parse per document per process, shared by all stages."""
 
-    def __init__(self, model_name: str) -> None:
+    def __init__(self, model_name: str, max_tokens: int | None = None) -> None:
         self.model_name = model_name
+        #: A text with more tokens fails its parse with ``TextTooLong`` (None: no limit).
+        self.max_tokens = max_tokens
         self._nlp: Language | None = None
         self._cache: dict[int, tuple[str, SpacyDoc]] = {}
 
@@ -95,7 +97,7 @@ class SharedParse:
         cached = self._cache.get(id(doc))
         if cached is not None and cached[0] == doc.text:
             return cached[1]
-        parsed = next(parse_texts(self.nlp, [doc.text]))
+        parsed = next(parse_texts(self.nlp, [doc.text], max_tokens=self.max_tokens))
         self._cache[id(doc)] = (doc.text, parsed)
         return parsed
 
@@ -105,7 +107,9 @@ class SharedParse:
         if not todo:
             return
         for doc, parsed in zip(
-            todo, parse_texts(self.nlp, [d.text for d in todo], batch_size=batch_size),
+            todo,
+            parse_texts(self.nlp, [d.text for d in todo], batch_size=batch_size,
+                        max_tokens=self.max_tokens),
             strict=True,
         ):
             self._cache[id(doc)] = (doc.text, parsed)

@@ -100,7 +100,7 @@ class Pipeline:
         settings = settings or Settings()
         plugins = plugins or build_plugin_manager(settings)
         entries = plugins.stages()
-        services = Services(SharedParse(settings.spacy.model))
+        services = Services(SharedParse(settings.spacy.model, settings.spacy.max_tokens))
         ordered = resolve_order(entries, settings, plugins)
         bound = []
         for entry in ordered:

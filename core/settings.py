@@ -72,6 +72,12 @@ class SpacySettings(BaseModel):
         default=DEFAULT_SPACY_MODEL,
         description="Name of an installed spaCy pipeline package.",
     )
+    max_tokens: int = Field(
+        default=60_000, ge=1,
+        description="A text with more tokens is not parsed: the stages that need the parse "
+        "fail with the reason (about 300,000 characters of prose; the worker's default time "
+        "limits are set for this many, see docs/queue.md).",
+    )
 
 
 class WorkerSettings(BaseModel):
@@ -82,9 +88,9 @@ class WorkerSettings(BaseModel):
     queue: str = "copydesk"
     concurrency: int | None = Field(default=None, ge=1)
     prefetch_multiplier: int = Field(default=1, ge=1)
-    soft_time_limit: float = Field(default=60.0, gt=0)
-    time_limit: float = Field(default=90.0, gt=0)
-    visibility_timeout: float = Field(default=120.0, gt=0)
+    soft_time_limit: float = Field(default=120.0, gt=0)
+    time_limit: float = Field(default=150.0, gt=0)
+    visibility_timeout: float = Field(default=180.0, gt=0)
     max_retries: int = Field(default=3, ge=0)
     result_ttl: int = Field(default=7 * 24 * 3600, ge=60)
     stream_maxlen: int = Field(default=100_000, ge=100)

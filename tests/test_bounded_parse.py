@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from copydesk.document import Article
-from copydesk.longparse import cut_points, parse_texts, pieces
+from copydesk.longparse import TextTooLong, cut_points, parse_texts, pieces
 from copydesk.nlp import load_model
 from copydesk.settings import DEFAULT_SPACY_MODEL
 from copydesk.tokenguard import MAX_RUN, MAX_SPAN, BoundedTokenizer
@@ -122,3 +122,31 @@ def test_a_wall_of_quote_marks_goes_through_the_whole_pipeline_with_valid_offset
     assert doc.offset_problems() == []
     assert {r.stage: r.status for r in doc.runs}.get("entities") == "ok"
     assert any(e.text == "Istanbul" for e in doc.entities)
+
+
+def test_a_text_over_the_token_limit_is_refused_before_it_is_parsed(nlp) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(TextTooLong, match=r"has [\d,]+ tokens, more than spacy.max_tokens \(100\)"):
+        next(parse_texts(nlp, ["a, " * 200], max_tokens=100))
+    with pytest.raises(TextTooLong):  # a long text, parsed in pieces, is counted whole
+        next(parse_texts(nlp, ["a, " * 2_000], max_chars=1_000, max_tokens=3_000))
+    assert len(next(parse_texts(nlp, ["a, " * 20], max_tokens=100))) == 40
+
+
+def test_over_the_token_limit_the_parse_stages_fail_saying_why_and_the_rest_runs() -> None:
+    from copydesk import Pipeline, Settings
+
+    pipeline = Pipeline.build(Settings(spacy={"max_tokens": 50}))  # type: ignore[arg-type]
+    doc = pipeline.process(Article(text="Officials met in Istanbul, " * 30))
+    runs = {r.stage: r for r in doc.runs}
+    assert doc.status == "done" and runs["cleaning"].status == "ok"
+    assert runs["entities"].status == "failed"
+    assert "spacy.max_tokens (50)" in (runs["entities"].error or "")
+    assert doc.entities == []
+
+
+def test_default_limits_admit_the_longest_ordinary_article_the_size_limit_admits(nlp) -> None:  # type: ignore[no-untyped-def]
+    from copydesk import Settings
+
+    settings = Settings()
+    prose = (PROSE + "\n") * (settings.max_article_chars // (len(PROSE) + 1))
+    assert len(nlp.tokenizer(prose)) < settings.spacy.max_tokens
