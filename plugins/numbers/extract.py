@@ -1305,9 +1305,12 @@ class Extractor:
                 minor = other
         if minor is not None:
             return sub.value * minor.factor, minor.end
-        if sub.end < self.n and (toks[sub.end].is_alpha or toks[sub.end].is_digits):
+        # a bare hundredths count: "$20 43", "20 ringgit and 43", "two pounds fifty";
+        # not a count of something else ("5 dollars 20 people") nor a lone small word
+        # ("5 dollars one of them")
+        if sub.end < self.n and (toks[sub.end].is_digits or self._names_a_thing(sub.end)):
             return None
-        if k == end and not toks[k].is_digits:
+        if k == end and not toks[k].is_digits and not (sub.words and sub.value >= 10):
             return None
         return sub.value / 100, sub.end
 

@@ -71,7 +71,12 @@ PLURAL_SCALES: dict[str, int] = {
     "trillions": 1_000_000_000_000,
     "tens": 10,
     "dozens": 12,
+    "scores": 20,
+    "lakhs": 100_000,
+    "crores": 10_000_000,
 }
+#: Plural scales that are counts only before "of" ("scores of people", not "the scores").
+PLURAL_NEEDS_OF = frozenset({"scores", "tens"})
 ORDINAL_UNITS: dict[str, int] = {
     "zeroth": 0,
     "first": 1,
@@ -401,6 +406,16 @@ def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
             if nxt in GROUPS and nxt not in ("score", "gross"):
                 end = i + 2
                 return WordNumber(GROUPS[nxt], i, end, only_group=True)
+            # "a score of villagers" is twenty; "a score of 3-1", "a score of 90" are not
+            if (
+                nxt == "score"
+                and i + 3 < n
+                and tokens[i + 2].lower == "of"
+                and tokens[i + 3].text.isalpha()
+                and word_kind(tokens[i + 3].lower) is None
+                and tokens[i + 3].lower not in ("a", "an", "the", "zero", "nil")
+            ):
+                return WordNumber(GROUPS[nxt], i, i + 2, only_group=True)
             # "a third of", "a quarter of": a fraction, not "a third time"
             if (
                 nxt in FRACTIONS
@@ -416,6 +431,8 @@ def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
     if first in PLURAL_SCALES:
         value = float(PLURAL_SCALES[first])
         j = i + 1
+        if first in PLURAL_NEEDS_OF and not (j < n and tokens[j].lower == "of"):
+            return None
         # "hundreds of thousands", "tens of millions"
         if (
             j + 1 < n
