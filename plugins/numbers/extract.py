@@ -1268,8 +1268,8 @@ class Extractor:
             money
             or (plural_noun and text != "T")
             or text in ("bn", "mn", "tn", "trn", "bln", "mln", "B", "M")
-            # "1.2G", ".0012G": a decimal names no network generation or product
-            or (text in ("G", "T") and num.value != int(num.value))
+            # ".0012G": a fraction below one names no network generation ("2.5G", "3G")
+            or (text in ("G", "T") and 0 < abs(num.value) < 1)
         ):
             num.value *= factor
             num.scale = factor
