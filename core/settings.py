@@ -208,6 +208,12 @@ class GatewaySettings(BaseModel):
     max_batch: int = Field(default=1000, ge=1, description="Most articles in one POST.")
     max_wait: float = Field(default=60.0, ge=0, description="Longest ?wait=SECONDS allowed.")
     recent: int = Field(default=50, ge=1, le=1000, description="Articles on the index page.")
+    max_event_streams: int = Field(
+        default=1000, ge=1, description="Most open GET /v1/events streams per gateway process "
+        "(they share one Redis reader; one more is answered 503 too_many_streams).")
+    body_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds a client may take to send a whole request "
+        "body; a slower one (a trickled body) is answered 408 body_timeout.")
 
     _split = field_validator("tokens", mode="before")(_split_names)
 

@@ -40,12 +40,15 @@ from copydesk.plugin_manager import PluginManager, build_plugin_manager
 from copydesk.settings import Settings, load_settings
 from copydesk.workers.client import Client, QueueUnavailable
 from copydesk.workers.connection import async_client
+from copydesk.workers.event_hub import EventHub, HubUnavailable, Lagged, TooManySubscribers
+from copydesk.workers.http_headers import SecurityHeaders
 from copydesk.workers.keys import FINISHED, STATUSES, keys_for
 from copydesk.workers.metrics import read_histograms
 from copydesk.workers.protocol import article_payload, new_task_id
 from copydesk.workers.store import SUBMIT, ArticleStatus
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import (
     HTMLResponse,
     JSONResponse,
@@ -176,6 +179,7 @@ class GatewayError(Exception):
 
 def _error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     text = {400: "Malformed body", 401: "Missing or wrong bearer token", 404: "Unknown id",
+            408: "The body took too long to arrive",
             413: "Too large", 415: "Unsupported content type", 422: "Invalid field",
             503: "Redis unavailable"}
     schema = {"$ref": "#/components/schemas/ErrorResponse"}
@@ -215,8 +219,9 @@ def loopback(host: str) -> bool:
     return host in {"127.0.0.1", "::1", "localhost"} or host.startswith("127.")
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it passes ``limit`` bytes."""
+async def read_body(request: Request, limit: int, timeout: float = 30.0) -> bytes:
+    """The request body, refused with 413 as soon as it passes ``limit`` bytes, and with
+    408 when it has not all arrived within ``timeout`` seconds (a trickled body)."""
     declared = request.headers.get("content-length", "")
     too_large = GatewayError(
         413, "body_too_large",
@@ -226,11 +231,18 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise too_large
     size = 0
     chunks = []
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise too_large
+                chunks.append(chunk)
+    except TimeoutError:
+        raise GatewayError(408, "body_timeout",
+                           f"the request body did not arrive within {timeout:g} seconds "
+                           "(setting gateway.body_timeout)",
+                           headers={"Connection": "close"}) from None
     return b"".join(chunks)
 
 
@@ -334,6 +346,7 @@ class Gateway:
         self.client = client or Client(settings)
         self.keys = keys_for(settings)
         self._aredis: aioredis.Redis | None = None
+        self._hub: EventHub | None = None
         self._submit_script: Any = None
         self.http_submitted = 0
         self._counted_to = "0-0"
@@ -363,7 +376,20 @@ class Gateway:
             self._aredis = async_client(self.settings)
         return self._aredis
 
+    @property
+    def hub(self) -> EventHub:
+        """The shared reader of the event stream (``workers.event_hub``), with a client of
+        its own, so event streams and ``?wait`` never take the submissions' connections."""
+        if self._hub is None:
+            self._hub = EventHub(async_client(self.settings), self.aredis, self.keys.events,
+                                 self.settings.gateway.max_event_streams)
+        return self._hub
+
     async def close(self) -> None:
+        if self._hub is not None:
+            await self._hub.close()
+            await self._hub.reader.aclose()
+            self._hub = None
         if self._aredis is not None:
             await self._aredis.aclose()
             self._aredis = None
@@ -430,26 +456,26 @@ class Gateway:
         return str(last[0][0]) if last else "0-0"
 
     async def wait_finished(self, article_id: str, timeout: float) -> None:
-        """Return when the article is done or failed (or unknown), or after ``timeout``."""
-        r = self.aredis
-        record = self.keys.article(article_id)
+        """Return when the article is done or failed (or unknown), or after ``timeout``.
+
+        Listens on the shared reader (subscribed before the record is read, so a finish
+        between the two is not missed) instead of blocking a connection of its own."""
         deadline = time.monotonic() + timeout
         try:
-            cursor = await self.last_event_id()
-            while True:
-                status = await r.hget(record, "status")
+            async with self.hub.subscribe(limited=False) as sub:
+                status = await self.aredis.hget(self.keys.article(article_id), "status")
                 if status is None or status in FINISHED:
                     return
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return
-                block = max(1, int(min(remaining, 5.0) * 1000))
-                got: Any = await r.xread({self.keys.events: cursor}, count=500, block=block)
-                for _stream, entries in got or []:
-                    for event_id, fields in entries:
-                        cursor = event_id
-                        if fields.get("id") == article_id and fields.get("status") in FINISHED:
-                            return
+                while (remaining := deadline - time.monotonic()) > 0:
+                    try:
+                        item = await asyncio.wait_for(sub.queue.get(), timeout=remaining)
+                    except TimeoutError:
+                        return
+                    if isinstance(item, BaseException):  # lagged, or Redis away: the
+                        return  # caller reads the record and answers with what it says
+                    _event_id, fields = item
+                    if fields.get("id") == article_id and fields.get("status") in FINISHED:
+                        return
         except (RedisError, OSError) as exc:
             raise _unavailable(exc) from None
 
@@ -523,6 +549,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
 
     app = FastAPI(
         lifespan=lifespan,
+        # the OpenAPI document and its UI are routes of their own below, behind the token
+        openapi_url=None, docs_url=None, redoc_url=None,
         title="copydesk gateway",
         version=__version__,
         description="Submit news articles to the copydesk queue and read back Documents "
@@ -534,6 +562,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         ],
     )
     app.state.gateway = gw
+    app.add_middleware(SecurityHeaders)
 
     # -- errors as JSON --------------------------------------------------------------------
 
@@ -582,6 +611,16 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
 
     guarded = [Depends(require_token)]
 
+    # -- the API's own description (behind the token, like everything but the probes) ---------
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=guarded)
+    async def openapi_document() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=guarded)
+    async def openapi_ui() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} — API")
+
     # -- articles --------------------------------------------------------------------------
 
     article_ref = {"$ref": "#/components/schemas/Article"}
@@ -589,7 +628,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     @app.post(
         "/v1/articles", status_code=202, tags=["articles"], dependencies=guarded,
         response_model=SubmitResponse,
-        responses=_error_responses(400, 401, 413, 415, 422, 503),
+        responses=_error_responses(400, 401, 408, 413, 415, 422, 503),
         summary="Submit one article, a batch, or JSON Lines",
         openapi_extra={"requestBody": {"required": True, "content": {
             "application/json": {"schema": {"oneOf": [
@@ -611,7 +650,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         gets a ``Location`` header. Submitting an id that is queued, running or done again
         enqueues nothing (outcome ``duplicate``) unless ``force``.
         """
-        body = await read_body(request, limits.max_body_bytes)
+        body = await read_body(request, limits.max_body_bytes, limits.body_timeout)
         articles, batch = parse_articles(body, request.headers.get("content-type", ""),
                                          limits.max_batch, settings.max_article_chars)
         submitted = await gw.submit_all(articles, force)
@@ -717,45 +756,49 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
             raise GatewayError(422, "invalid_request", f"{cursor!r} is not a stream id",
                                [ErrorDetail(path="Last-Event-ID", message="expected a stream "
                                             "id such as 1732560000000-0, '0' or '$'")])
-        try:
-            if cursor == "$":
-                cursor = await gw.last_event_id()
-        except (RedisError, OSError) as exc:
-            raise _unavailable(exc) from None
         wanted = set(ids or ())
+        if gw.hub.open >= limits.max_event_streams:
+            raise GatewayError(503, "too_many_streams",
+                               f"this gateway already serves {limits.max_event_streams} event "
+                               "streams (setting gateway.max_event_streams); retry later or "
+                               "use another gateway", headers={"Retry-After": "5"})
         return StreamingResponse(
             event_stream(request, cursor, wanted, timeout), media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
+    def sse_error(code: str, message: str) -> str:
+        return f"event: error\ndata: {ErrorBody(code=code, message=message).model_dump_json()}\n\n"
+
     async def event_stream(request: Request, cursor: str, wanted: set[str],
                            timeout: float | None) -> AsyncIterator[str]:
-        yield "retry: 2000\n\n"
-        idle_since = time.monotonic()
-        while True:
-            if await request.is_disconnected():
-                return
-            idle = time.monotonic() - idle_since
-            if timeout is not None and idle >= timeout:
-                return
-            block = 15.0 if timeout is None else min(15.0, timeout - idle)
-            try:
-                got: Any = await gw.aredis.xread({gw.keys.events: cursor}, count=200,
-                                            block=max(1, int(block * 1000)))
-            except (RedisError, OSError) as exc:
-                data = ErrorBody(code="redis_unavailable", message=str(exc)).model_dump_json()
-                yield f"event: error\ndata: {data}\n\n"
-                return
-            if not got:
-                yield ": keep-alive\n\n"
-                continue
-            for _stream, entries in got:
-                for event_id, fields in entries:
-                    cursor = event_id
+        idle_since = quiet_since = time.monotonic()
+        after = None if cursor == "$" else cursor  # '$': live entries only, no catch-up read
+        try:
+            async with gw.hub.subscribe() as sub:  # before the first line: nothing is missed
+                yield "retry: 2000\n\n"
+                async for item in gw.hub.entries(sub, after, idle=1.0):
+                    now = time.monotonic()
+                    if item is None:
+                        if await request.is_disconnected():
+                            return
+                        if timeout is not None and now - idle_since >= timeout:
+                            return
+                        if now - quiet_since >= 15.0:
+                            quiet_since = now
+                            yield ": keep-alive\n\n"
+                        continue
+                    event_id, fields = item
                     if wanted and fields.get("id") not in wanted:
                         continue
-                    idle_since = time.monotonic()
+                    idle_since = quiet_since = now
                     data = json.dumps({**fields, "event_id": event_id}, ensure_ascii=False)
                     yield f"id: {event_id}\nevent: status\ndata: {data}\n\n"
+        except TooManySubscribers as exc:
+            yield sse_error("too_many_streams", str(exc))
+        except Lagged as exc:
+            yield sse_error("lagged", str(exc))
+        except (HubUnavailable, RedisError, OSError) as exc:
+            yield sse_error("redis_unavailable", str(exc))
 
     # -- operations ------------------------------------------------------------------------
 
@@ -844,7 +887,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         return referer is None or referer == own or referer.startswith(own + "/")
 
     async def form_fields(request: Request) -> dict[str, str]:
-        body = await read_body(request, limits.max_body_bytes)
+        body = await read_body(request, limits.max_body_bytes, limits.body_timeout)
         parsed = urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
         return {k: v[0] for k, v in parsed.items()}
 

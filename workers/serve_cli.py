@@ -77,6 +77,7 @@ def add_serve_command(cli: click.Group) -> None:
             err_console.print(f"[yellow]{notice}[/yellow]", highlight=False)
         chosen = settings.gateway.port if port is None else port
         err_console.print(f"copydesk gateway on http://{bind}:{chosen} (queue "
-                          f"{settings.worker.queue!r}); API docs at /docs", highlight=False)
+                          f"{settings.worker.queue!r}); API docs at /docs (with the token)",
+                          highlight=False)
         uvicorn.run(app, host=bind, port=chosen, access_log=access_log,
                     log_level=(settings.log_level or "info").lower(), proxy_headers=False)
