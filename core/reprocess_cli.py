@@ -52,28 +52,50 @@ class DocumentLine:
 
 
 def read_documents(paths: Sequence[str]) -> Iterator[DocumentLine]:
-    """Documents from files (``-`` = stdin): a whole-file JSON Document, or JSON Lines."""
+    """Documents from files (``-`` = stdin): JSON Lines, or JSON Documents one after another
+    (``process --format json`` writes one indented Document, or several with ``--indent``)."""
     for path in paths:
         try:
             text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             yield DocumentLine(path, "", error=f"cannot read: {exc}")
             continue
-        stripped = text.strip()
-        if stripped.startswith("{") and "\n" in stripped and _whole_json(stripped):
-            yield _parse(path, stripped)
-            continue
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                yield _parse(f"{path}:{lineno}", line)
+        lines = text.splitlines()
+        first = next((line for line in lines if line.strip()), "")
+        if _is_json_object(first):
+            for lineno, line in enumerate(lines, 1):
+                if line.strip():
+                    yield _parse(f"{path}:{lineno}", line)
+        else:
+            yield from _json_values(path, text)
 
 
-def _whole_json(text: str) -> bool:
+def _is_json_object(line: str) -> bool:
     try:
-        loads(text)
+        return isinstance(loads(line), dict)
     except UnsafeJSON:
         return False
-    return True
+
+
+def _json_values(path: str, text: str) -> Iterator[DocumentLine]:
+    """JSON values one after another, each named by the line it starts on; stops at the
+    first one that is not JSON (nothing after it can be told apart)."""
+    decoder = json.JSONDecoder()
+    pos = 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            return
+        where = f"{path}:{text.count(chr(10), 0, pos) + 1}"
+        try:
+            _, end = decoder.raw_decode(text, pos)
+        except ValueError as exc:
+            yield DocumentLine(where, text[pos:pos + 80], error=f"not JSON: {exc}; the rest of "
+                               "the file is skipped")
+            return
+        yield _parse(where, text[pos:end])
+        pos = end
 
 
 def _parse(where: str, raw: str) -> DocumentLine:

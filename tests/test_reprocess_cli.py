@@ -134,3 +134,15 @@ def test_stored_without_the_queue_plugin_is_a_clear_error(monkeypatch: pytest.Mo
     monkeypatch.setattr(reprocess_cli, "_stored", {})
     result = run("reprocess", "--stored")
     assert result.exit_code == 1 and "needs the queue plugin" in result.output
+
+
+def test_indented_documents_one_after_another_are_each_read(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("Kyiv said on Monday that talks would resume.")
+    b.write_text("Moscow said nothing.")
+    docs = tmp_path / "docs.json"
+    run("--stages", "cleaning", "process", str(a), str(b), "--format", "json", "--indent",
+        "-o", str(docs))
+    result = run("--stages", "cleaning", "reprocess", str(docs))
+    assert result.exit_code == 0, result.output
+    assert [json.loads(x)["text"][:4] for x in result.stdout.splitlines()] == ["Kyiv", "Mosc"]
