@@ -229,10 +229,10 @@ def inspect(raw: bytes | str, tasks: Collection[str]) -> Rejection | None:
         return Rejection("bad_body", f"body is {exc}", _scan_article_id(body), task_id)
     except UnsafeJSON as exc:
         return Rejection("bad_body", f"body is {exc}", task_id=task_id)
-    return _payload_problem(payload, task_id)
+    return _payload_problem(payload, str(headers["task"]), task_id)
 
 
-def _payload_problem(payload: Any, task_id: str | None) -> Rejection | None:
+def _payload_problem(payload: Any, task: str, task_id: str | None) -> Rejection | None:
     shape = "body must be the JSON array [args, kwargs, embed] = [[article], {}, {...}]"
     if not isinstance(payload, list) or len(payload) != 3:
         return Rejection("bad_arguments", shape, task_id=task_id)
@@ -244,10 +244,10 @@ def _payload_problem(payload: Any, task_id: str | None) -> Rejection | None:
     if len(args) != 1 or kwargs:
         extra = f" and keyword arguments {', '.join(map(repr, kwargs))}" if kwargs else ""
         return Rejection("bad_arguments", printable(
-            f"copydesk.process takes exactly one argument, the article object; got "
+            f"{task} takes exactly one argument, an object; got "
             f"{len(args)}{extra}"), article_id, task_id)
     if not isinstance(args[0], dict):
-        return Rejection("bad_arguments", f"the argument must be the article object, not "
+        return Rejection("bad_arguments", f"the argument must be an object, not "
                          f"{_kind(args[0])}", task_id=task_id)
     if embed and any(embed.get(k) not in (None, []) for k in
                      ("callbacks", "errbacks", "chain", "chord")):

@@ -42,6 +42,7 @@ from celery.worker.request import Request
 from copydesk.document import InvalidArticle, parse_article
 from copydesk.logs import get_logger
 from copydesk.settings import Settings
+from copydesk.workers.lost import lost_reason, oom_kills
 from copydesk.workers.store import Store
 
 log = get_logger("copydesk.lease")
@@ -84,6 +85,8 @@ class _MainProcess:
     """The main worker process's store, set when the worker starts."""
 
     store: Store | None = None
+    #: the cgroup's OOM-kill count when the worker started (``workers.lost``)
+    oom_kills: int | None = None
 
 
 main_process = _MainProcess()
@@ -97,7 +100,7 @@ class LeaseRequest(Request):
                    return_ok: bool = False) -> Any:
         exc = getattr(exc_info.exception, "exc", exc_info.exception)
         if isinstance(exc, WorkerLostError | SystemExit | KeyboardInterrupt):
-            self._give_back(f"the worker process was lost ({exc})")
+            self._give_back(lost_reason(str(exc), main_process.oom_kills, oom_kills()))
         return super().on_failure(exc_info, send_failed_event=send_failed_event,
                                   return_ok=return_ok)
 

@@ -30,6 +30,7 @@ from copydesk.pipeline import Pipeline
 from copydesk.plugin_manager import build_plugin_manager
 from copydesk.settings import Settings
 from copydesk.workers.lease import LeaseKeeper, die_with_parent, main_process
+from copydesk.workers.lost import oom_kills
 from copydesk.workers.partial import start_or_resume
 from copydesk.workers.protocol import REPROCESS_TASK_NAME, TASK_NAME, article_payload
 from copydesk.workers.reprocess import reprocess_stored
@@ -87,6 +88,7 @@ def _worker_ready(sender: Any = None, **_: Any) -> None:
     settings = _settings()
     store = Store.from_settings(settings, retries=8)
     main_process.store = store
+    main_process.oom_kills = oom_kills()
     node = getattr(sender, "hostname", None) or "copydesk@unknown"
     pool = getattr(getattr(sender, "controller", None), "pool", None)
     concurrency = getattr(pool, "limit", None) or settings.worker.concurrency

@@ -1,4 +1,5 @@
-"""kombu's Redis transport with an intake check on every message a worker pops.
+"""kombu's Redis transport with an intake check on every message a worker pops, and
+retries at the head of the queue.
 
 kombu parses a popped message inline (``loads`` in ``Channel._brpop_read`` and ``_get``)
 and raises on anything malformed, which stops the whole worker. Rather than re-implement
@@ -6,6 +7,9 @@ those methods, this transport gives its channels a Redis client whose reply to t
 pop commands (``BRPOP`` for the event loop, ``RPOP`` for polling) goes through
 ``workers.intake`` first: a rejected message is recorded there and the reply becomes "no
 message" (kombu's ``Empty``), so kombu and Celery only ever see well-formed messages.
+
+Its QoS puts a message that is given back (re-queued after a lost attempt) at the head of
+the queue, where docs/queue.md says a retry goes.
 
 Selected by ``broker_transport`` in ``workers.app.celery_config`` (``SentinelTransport``
 when Sentinel is configured); the broker URL stays kombu's ``redis://`` or ``sentinel://``.
@@ -21,6 +25,7 @@ import redis
 from copydesk.logs import get_logger
 from copydesk.workers.intake import Intake
 from kombu.transport import redis as kombu_redis
+from kombu.transport import virtual
 
 log = get_logger("copydesk.intake")
 
@@ -76,15 +81,33 @@ def _intake_client(client: Any) -> Any:
     return client
 
 
+class HeadFirstQoS(kombu_redis.QoS):
+    """kombu's Redis QoS, except that a message given back (rejected with ``requeue``: its
+    pool process was lost, it hit the soft time limit, Redis went away mid-task) returns to
+    the head of its queue, the end workers pop from, so its retry starts next instead of
+    waiting behind the whole queue (kombu's own ``reject`` pushes it to the tail)."""
+
+    def reject(self, delivery_tag: Any, requeue: bool = False) -> None:
+        if not requeue:
+            super().reject(delivery_tag, requeue=False)
+            return
+        self.restore_by_tag(delivery_tag, leftmost=False)
+        virtual.QoS.ack(self, delivery_tag)  # forget the delivery, as kombu's reject does
+
+
 class Channel(kombu_redis.Channel):
-    """kombu's Redis channel, popping through ``IntakeRedis``."""
+    """kombu's Redis channel, popping through ``IntakeRedis``; retries go to the head."""
+
+    QoS = HeadFirstQoS
 
     def _get_client(self) -> Any:
         return _intake_client(super()._get_client())
 
 
 class SentinelChannel(kombu_redis.SentinelChannel):
-    """kombu's Sentinel channel, popping through ``IntakeRedis``."""
+    """kombu's Sentinel channel, popping through ``IntakeRedis``; retries go to the head."""
+
+    QoS = HeadFirstQoS
 
     def _get_client(self) -> Any:
         return _intake_client(super()._get_client())

@@ -290,6 +290,7 @@ def test_poison_article_is_dead_lettered_shown_and_resubmittable(cluster: Cluste
     assert status.attempts == 2  # max_retries=1: the first try and one retry
     assert "gave up after 2 attempts" in (status.error or "")
     assert "worker process was lost" in (status.error or "")
+    assert "killed for memory" in (status.error or "") or "OOM killer" in (status.error or "")
     dead = [d for d in client.dead_letters() if d["id"] == article_id]
     assert len(dead) == 1 and dead[0]["article"]["text"].startswith("This article")
     shown = cluster.cli("queue")
