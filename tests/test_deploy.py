@@ -104,6 +104,7 @@ def test_dockerfile_installs_the_package_with_its_model_and_runs_a_worker_as_non
     instructions = parser.structure
     runs = " ".join(i["value"] for i in instructions if i["instruction"] == "RUN")
     assert "pip install ." in runs and "load_model(" in runs
+    assert "copydesk plugins --check" in runs  # an image with a broken plugin does not build
     final_stage = instructions[max(i for i, ins in enumerate(instructions)
                                    if ins["instruction"] == "FROM"):]
     users = [i["value"] for i in final_stage if i["instruction"] == "USER"]
