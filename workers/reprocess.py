@@ -133,7 +133,12 @@ def reprocess_stored(ref: Any, store: Store, pipeline: Any, worker: str) -> dict
         log.info("stored Document moved on; not reprocessed", document_id=article_id,
                  status=status)
         return {"id": article_id, "status": "superseded"}
-    doc = Document.model_validate_json(raw)
+    try:
+        doc = Document.model_validate_json(raw)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        log.warning("stored Document unreadable; not reprocessed", document_id=article_id,
+                    error=str(exc)[:300])
+        return {"id": article_id, "status": "unreadable"}
     pipeline.worker = worker
     try:
         out, todo = pipeline.reprocess(doc)
