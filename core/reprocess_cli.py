@@ -158,7 +158,8 @@ def add_reprocess_command(cli: click.Group) -> None:
                   default=None, help="Write the Documents here (JSON Lines) instead of stdout.")
     @click.option("--dry-run", is_flag=True,
                   help="Print the plan (per stage: current, stale by reason, missing) only.")
-    @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (the plan, with --dry-run).")
+    @click.option("--json", "as_json", is_flag=True,
+                  help="Machine-readable output (the plan, with --dry-run).")
     @click.option("--stored", is_flag=True,
                   help="Reprocess Documents in the Redis store, on the workers (no FILES).")
     @click.option("--status", "status", type=click.Choice(["done", "failed"]), default="done",
