@@ -127,7 +127,8 @@ class Batcher:
         if not self.pending:
             return
         if len(self.pending) < self.size and self.busy() >= self.processes:
-            self._tref = self.timer.call_after(self.wait, self.flush)
+            # a batch that returns flushes at once; this only catches single tasks ending
+            self._tref = self.timer.call_after(max(10 * self.wait, 0.02), self.flush)
             return
         ready = [r for r in self.pending if not r.revoked()]
         self.pending = []
@@ -159,10 +160,12 @@ class Batcher:
                     r.on_success((False, value, runtime))
                 else:
                     r.on_failure(_reject_info(str(value)))
+            self.flush()  # a process is free: what waited for one goes now
 
         def failed(einfo: Any) -> None:
             for r in requests:
                 r.on_failure(einfo)
+            self.flush()
 
         n = len(requests)
         self.pool.apply_async(
