@@ -62,6 +62,7 @@ def build_pipeline(settings: Settings) -> Pipeline:
     """Build the pipeline from installed plugins and load its models (once per process)."""
     pipeline = Pipeline.build(settings, build_plugin_manager(settings))
     pipeline.setup()
+    pipeline.interrupts = (SoftTimeLimitExceeded,)
     log.info("pipeline ready", stages=pipeline.names, pid=os.getpid())
     return pipeline
 
@@ -71,6 +72,8 @@ def preload(pipeline: Pipeline | None = None) -> None:
     if pipeline is None:
         pipeline = build_pipeline(_settings())
     pipeline.setup()  # idempotent: a pipeline passed in may not have loaded its models yet
+    # the soft time limit ends a run, single or batched, instead of failing one stage
+    pipeline.interrupts = (SoftTimeLimitExceeded,)
     proc.pipeline = pipeline
 
 
@@ -199,7 +202,6 @@ def _process(task: Task, article: Any) -> dict[str, Any]:
 
     pipeline.stage_listener = publish_stage
     pipeline.stage_finished = save_partial
-    pipeline.interrupts = (SoftTimeLimitExceeded,)
     pipeline.worker = node
     try:
         partial = store.load_partial(article_id, task_id) if attempt > 1 else None

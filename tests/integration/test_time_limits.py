@@ -36,11 +36,11 @@ def long_prose(chars: int) -> str:
     return "\n\n".join(texts)[:chars]
 
 
-@pytest.fixture
-def spacy_worker(make_cluster) -> Cluster:  # type: ignore[no-untyped-def]
+def start_spacy_worker(make_cluster, **env: str) -> Cluster:  # type: ignore[no-untyped-def]
     if not CORPUS.exists():
         pytest.skip("the shared corpus is not there")
     cluster: Cluster = make_cluster(
+        **env,
         COPYDESK_LOAD_PLUGINS="queue,probe,cleaning,entities",
         COPYDESK_PIPELINE__STAGES="cleaning,entities,probe",
         # the soft limit is far below the parse of the long article; the hard limit
@@ -51,6 +51,11 @@ def spacy_worker(make_cluster) -> Cluster:  # type: ignore[no-untyped-def]
     )
     cluster.start_worker("w1", concurrency=1)
     return cluster
+
+
+@pytest.fixture
+def spacy_worker(make_cluster) -> Cluster:  # type: ignore[no-untyped-def]
+    return start_spacy_worker(make_cluster)
 
 
 def test_article_too_long_for_the_soft_limit_fails_alone_and_the_process_goes_on(
@@ -77,3 +82,21 @@ def test_article_too_long_for_the_soft_limit_fails_alone_and_the_process_goes_on
     assert document.extensions["probe"]["pid"] == pid  # the same pool process
     assert any(e.text == "Geneva" for e in document.entities)
     assert "Hard time limit" not in spacy_worker.log("w1@" + spacy_worker.prefix)
+
+
+def test_in_a_batch_the_too_long_article_fails_by_the_soft_limit_and_the_others_are_done(
+    make_cluster,  # type: ignore[no-untyped-def]
+) -> None:
+    cluster = start_spacy_worker(make_cluster, COPYDESK_WORKER__BATCH_SIZE="4",
+                                 COPYDESK_WORKER__BATCH_WAIT="0.5")
+    client = cluster.client()
+    slow = client.submit({"id": uid("too-long"), "text": long_prose(190_000)})
+    others = [client.submit({"id": uid("short"), "text": f"Talks resume in Geneva on {d} June."})
+              for d in (3, 4)]
+    timed_out = client.wait(slow.id, timeout=240)
+    assert timed_out is not None and timed_out.status == "failed"
+    assert "soft time limit" in (timed_out.error or "")
+    for sub in others:
+        done = client.wait(sub.id, timeout=120)
+        assert done is not None and done.status == "done"
+    assert "Hard time limit" not in cluster.log("w1@" + cluster.prefix)
