@@ -205,6 +205,11 @@ class Client:
         with self._redis("read statuses"):
             return self.store.statuses(list(article_ids))
 
+    def recent(self, limit: int = 20) -> list[ArticleStatus]:
+        """The most recently changed articles (queued, running, done or failed), newest first."""
+        with self._redis("read recent articles"):
+            return self.store.recent(limit)
+
     def result(self, article_id: str) -> Document | None:
         """The finished Document (done, or failed by a required stage), else None."""
         raw = self.result_json(article_id)

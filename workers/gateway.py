@@ -42,7 +42,7 @@ from copydesk.workers.client import Client, QueueUnavailable
 from copydesk.workers.connection import async_client
 from copydesk.workers.event_hub import EventHub, HubUnavailable, Lagged, TooManySubscribers
 from copydesk.workers.http_headers import SecurityHeaders
-from copydesk.workers.keys import FINISHED, STATUSES, keys_for
+from copydesk.workers.keys import FINISHED, keys_for
 from copydesk.workers.metrics import read_histograms
 from copydesk.workers.protocol import article_payload, new_task_id
 from copydesk.workers.store import SUBMIT, ArticleStatus
@@ -499,20 +499,10 @@ class Gateway:
 
     def recent(self, limit: int) -> list[ArticleStatus]:
         """The most recently changed articles of every status, newest first."""
-        store = self.client.store
         try:
-            pipe = store.r.pipeline(transaction=False)
-            for status in STATUSES:
-                pipe.zrevrange(store.keys.index(status), 0, limit - 1, withscores=True)
-            scored: list[tuple[float, str]] = []
-            for rows in pipe.execute():
-                scored.extend((float(score), str(member)) for member, score in rows)
-            ids = [member for _, member in sorted(scored, reverse=True)[:limit]]
-            found = self.client.statuses(ids) if ids else {}
+            return self.client.recent(limit)
         except (RedisError, OSError, QueueUnavailable) as exc:
             raise _unavailable(exc) from None
-        items = [s for s in found.values() if s is not None]
-        return sorted(items, key=lambda s: s.updated_at or 0, reverse=True)
 
     # -- auth ------------------------------------------------------------------------------
 

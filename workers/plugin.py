@@ -172,13 +172,25 @@ def register_commands(cli: click.Group) -> None:
             sys.exit(1)
 
     @cli.command()
-    @click.argument("ids", nargs=-1, required=True)
+    @click.argument("ids", nargs=-1)
     @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+    @click.option("-n", "--recent", "recent", type=click.IntRange(1, 10_000), default=20,
+                  show_default=True, help="Without ids: how many recent articles to list.")
     @click.pass_obj
-    def status(state: Any, ids: tuple[str, ...], as_json: bool) -> None:
-        """Show the status of articles in the queue's result store."""
+    def status(state: Any, ids: tuple[str, ...], as_json: bool, recent: int) -> None:
+        """Show the status of articles in the queue's result store (without ids: the most
+        recently changed ones, newest first)."""
         with _queue_errors():
-            found = _client(state).statuses(list(ids))
+            if ids:
+                found = _client(state).statuses(list(ids))
+            else:
+                listed = _client(state).recent(recent)
+                found = {item.id: item for item in listed}
+                ids = tuple(found)
+                if not ids:
+                    err_console.print("no articles in the result store yet (submit one with "
+                                      "`copydesk submit`)", highlight=False)
+                    return
         missing = False
         if as_json:
             for article_id in ids:
@@ -265,7 +277,9 @@ def register_commands(cli: click.Group) -> None:
                 "queue": info.queue, "depth": info.depth, "unacked": info.unacked,
                 "counts": info.counts,
                 "workers": [{"node": w.node, "alive": w.alive, "last_seen": w.last_seen,
+                             "counts_age_seconds": round(max(0.0, time.time() - w.last_seen), 1),
                              **w.info, "plugins": worker_plugins(w)} for w in info.workers],
+                "heartbeat_interval": state.settings.worker.heartbeat_interval,
                 "plugin_warning": plugin_mismatch(info.workers, info.queue),
                 "dead_letter_count": info.dead_letter_count,
                 "rejected_messages": info.rejected,
@@ -280,13 +294,17 @@ def register_commands(cli: click.Group) -> None:
                       f"delivered and not yet acknowledged", highlight=False)
         console.print("articles: " + ", ".join(f"{k} {v}" for k, v in info.counts.items()),
                       highlight=False)
+        beat = state.settings.worker.heartbeat_interval
         table = Table("worker", "alive", "host", "pid", "processes", "running", "processed",
-                      "last seen", title="workers")
+                      "counts as of", title="workers",
+                      caption=f"running and processed are counted by each worker at its "
+                      f"heartbeat (every {beat:g}s); 'counts as of' is the age of the last one")
+        now = time.time()
         for w in info.workers:
             table.add_row(w.node, "yes" if w.alive else "no", w.info.get("host", ""),
                           w.info.get("pid", ""), w.info.get("concurrency", ""),
                           w.info.get("active", ""), w.info.get("processed", ""),
-                          f"{time.time() - w.last_seen:.0f}s ago")
+                          f"{max(0.0, now - w.last_seen):.0f}s ago")
         if info.workers:
             console.print(table)
         else:

@@ -669,6 +669,19 @@ class Store:
             out[article_id] = ArticleStatus.from_record(article_id, rec)
         return out
 
+    def recent(self, limit: int) -> list[ArticleStatus]:
+        """The ``limit`` most recently changed articles of any status, newest first."""
+        pipe = self.r.pipeline(transaction=False)
+        for status in STATUSES:
+            pipe.zrevrange(self.keys.index(status), 0, limit - 1, withscores=True)
+        scored: list[tuple[float, str]] = []
+        for rows in pipe.execute():
+            scored.extend((float(score), str(member)) for member, score in rows)
+        ids = [member for _, member in sorted(scored, reverse=True)[:limit]]
+        found = self.statuses(ids) if ids else {}
+        items = [s for s in found.values() if s is not None]
+        return sorted(items, key=lambda s: s.updated_at or 0, reverse=True)
+
     def document_json(self, article_id: str) -> str | None:
         """The stored Document as JSON text (decompressed when it is stored compressed)."""
         return self._read_packed(article_id, RecordField.document)
