@@ -106,8 +106,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 
 
 def prefetch_multiplier(settings: Settings) -> int:
-    """Messages a worker reserves per pool process: enough to fill a batch."""
-    return max(settings.worker.prefetch_multiplier, settings.worker.batch_size)
+    """Messages a worker reserves per pool process: with batching, two batches' worth, so
+    the next batch is already reserved when one returns (else the process idles while it
+    is fetched message by message)."""
+    w = settings.worker
+    return max(w.prefetch_multiplier, 2 * w.batch_size if w.batch_size > 1 else 1)
 
 
 def get_app() -> Celery:
