@@ -426,7 +426,7 @@ def stored_bytes(articles: list[dict[str, Any]], docs: list[Any], redis_url: str
 
 
 #: The worker settings of the batched runs.
-BATCHED = {"COPYDESK_WORKER__BATCH_SIZE": "8", "COPYDESK_WORKER__BATCH_WAIT": "0.005"}
+BATCHED = {"COPYDESK_WORKER__BATCH_SIZE": "8"}
 
 
 def uptime() -> str:

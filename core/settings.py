@@ -123,8 +123,10 @@ class WorkerSettings(BaseModel):
         "process (docs/queue.md, Batches, says what that costs).",
     )
     batch_wait: float = Field(
-        default=0.005, ge=0, le=5,
-        description="Seconds a batch waits at most for more articles before it starts.",
+        default=0.0, ge=0, le=5,
+        description="Seconds a batch waits at most for more articles while a pool process is "
+        "free. 0 (the default): it starts at once with what has arrived; batches fill "
+        "while every pool process is busy.",
     )
     compression: Literal["zstd", "none"] = Field(
         default="zstd",

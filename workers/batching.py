@@ -5,9 +5,10 @@ How it fits Celery (the main process, ``batching_strategy``): the task's executi
 is Celery's default one with its last step replaced. Every message still becomes a normal
 ``LeaseRequest``, reserved in the worker's state (so the lease keeper renews it) and with its
 own ack and reject. Instead of sending each request to the pool, the ``Batcher`` holds it until
-``batch_size`` are waiting or ``batch_wait`` seconds passed since the first (longer only while
-every pool process is busy, when waiting costs nothing), then sends the group to one pool
-process as a single job (``run_batch``). The job's pool events are fanned
+``batch_size`` are waiting or ``batch_wait`` seconds (default 0: the current turn of the
+event loop) passed since the first, and longer while every pool process is busy (waiting
+then costs nothing: the batch fills), then sends the group to one pool process as a single
+job (``run_batch``). The job's pool events are fanned
 out to every request in it: accepted (time_start: the lease keeper renews their leases),
 success (each acked with its own outcome), a soft or hard time limit, a lost process
 (each given back and re-queued, as ``reject_on_worker_lost`` does for one).
@@ -128,7 +129,7 @@ class Batcher:
             return
         if len(self.pending) < self.size and self.busy() >= self.processes:
             # a batch that returns flushes at once; this only catches single tasks ending
-            self._tref = self.timer.call_after(max(10 * self.wait, 0.02), self.flush)
+            self._tref = self.timer.call_after(max(10 * self.wait, 0.05), self.flush)
             return
         ready = [r for r in self.pending if not r.revoked()]
         self.pending = []
