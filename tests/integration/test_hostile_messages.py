@@ -140,3 +140,35 @@ def test_a_rejected_message_does_not_fail_an_article_that_is_done(hostile: Clust
     after = client.submit({"id": uid("after"), "text": "Behind the bad copy."})
     assert client.wait(after.id, timeout=60).status == "done"  # type: ignore[union-attr]
     assert client.status(article["id"]).status == "done"  # type: ignore[union-attr]
+
+
+# -- the doors before the queue: submit_many and copydesk submit ---------------------------
+
+DEEP_METADATA = '{"text": "ok", "metadata": ' + '{"a": ' * 100_000 + "1" + "}" * 100_000 + "}"
+
+
+def test_submit_many_refuses_only_the_unencodable_article(hostile: Cluster) -> None:
+    client = hostile.client()
+    ok1, ok2 = ({"id": uid("ok"), "text": f"Fine article {i}."} for i in range(2))
+    results = client.submit_many([ok1, DEEP_METADATA, '{"text": "x \\ud800"}', ok2])
+    assert [r.outcome for r in results] == ["queued", "invalid", "invalid", "queued"]
+    assert "nested too deeply" in (results[1].error or "")
+    assert "lone surrogate" in (results[2].error or "")
+    final = client.wait([ok1["id"], ok2["id"]], timeout=60)
+    assert [s.status for s in final.values() if s] == ["done", "done"]
+
+
+def test_cli_submit_refuses_the_unencodable_files_and_queues_the_rest(
+        hostile: Cluster, tmp_path: Path) -> None:
+    bad, deep, good = tmp_path / "a.json", tmp_path / "deep.json", tmp_path / "ok.json"
+    bad.write_text('{"text": "abc \\ud800 def"}')
+    deep.write_text(DEEP_METADATA)
+    good_id = uid("cli-ok")
+    good.write_text(json.dumps({"id": good_id, "text": "Ministers met in Istanbul."}))
+    done = hostile.cli("submit", str(bad), str(deep), str(good), "--wait", "--timeout", "60")
+    assert done.returncode == 1
+    assert done.stdout.split() == [good_id]
+    assert f"{bad}: text: holds a lone surrogate" in " ".join(done.stderr.split())
+    assert f"{deep}: nested too deeply to parse" in " ".join(done.stderr.split())
+    assert "Traceback" not in done.stderr
+    assert hostile.client().status(good_id).status == "done"  # type: ignore[union-attr]
