@@ -16,8 +16,9 @@ success (each acked with its own outcome), a soft or hard time limit, a lost pro
 A request that is alone when the wait ends, a redelivered message (its last attempt was lost:
 possibly a poison article), or a message that is not one article, goes the ordinary way, one
 task per message. So after a batch is lost to a crash or a time limit, each of its articles is
-retried alone with its own limit, and only the bad one fails. A batch's time limits are the
-per-article limits times its size.
+retried alone with its own limit, and only the bad one fails. A batch has the per-article
+time limits: no article runs longer than its own limit in a batch without being retried
+alone.
 
 In the pool process (``run_batch``): each article is validated and claimed on its own (a
 failed check or claim goes the single-article way, or is skipped); the claimed ones run
@@ -168,13 +169,12 @@ class Batcher:
                 r.on_failure(einfo)
             self.flush()
 
-        n = len(requests)
         self.pool.apply_async(
             run_batch,
             args=([(r.id, r.hostname, r.args[0]) for r in requests],),
             accept_callback=accepted, timeout_callback=timed_out,
             callback=returned, error_callback=failed,
-            soft_timeout=self.soft_limit * n, timeout=self.hard_limit * n,
+            soft_timeout=self.soft_limit, timeout=self.hard_limit,
             correlation_id=requests[0].id,
         )
 
@@ -261,10 +261,9 @@ def run_batch(items: list[tuple[str, str, Any]]) -> list[Outcome]:
                      documents=[c.article.id for c in claimed])
             _run_claimed(claimed, outcomes)
     except SoftTimeLimitExceeded:
-        limit = settings.worker.soft_time_limit * len(items)
         _give_back([c for c in claimed if outcomes[c.index] is None], outcomes,
-                   f"soft time limit of {limit}s exceeded by its batch of {len(items)}; "
-                   "retried alone")
+                   f"soft time limit of {settings.worker.soft_time_limit}s exceeded by its "
+                   f"batch of {len(items)}; retried alone")
     except Exception as exc:
         log.error("batch crashed", error=f"{type(exc).__name__}: {exc}",
                   traceback=traceback.format_exc())
