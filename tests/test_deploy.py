@@ -5,6 +5,7 @@ package index: check-jsonschema (the Compose Specification schema it ships), kub
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,52 @@ def resource(kind: str, name: str) -> dict[str, Any]:
     return found[0]
 
 
+ROUTES = "COPYDESK_PIPELINE__ROUTES"
+
+
+def routes_in(env: dict[str, str]) -> dict[str, str]:
+    """[pipeline.routes] as the environment gives it: one ROUTES__STAGE variable per stage, or
+    ROUTES as a JSON object."""
+    routes: dict[str, str] = dict(json.loads(env[ROUTES])) if ROUTES in env else {}
+    routes.update({k.removeprefix(f"{ROUTES}__").lower(): v for k, v in env.items()
+                   if k.startswith(f"{ROUTES}__")})
+    return routes
+
+
+def queues_served(args: list[str], env: dict[str, str]) -> set[str]:
+    """The queues a `copydesk worker` command line serves: --queues (a comma list, or
+    worker.queues), else the default queue worker.queue."""
+    if "--queues" in args:
+        value = args[args.index("--queues") + 1]
+    else:
+        value = env.get("COPYDESK_WORKER__QUEUES", "")
+    names = {q.strip() for q in value.split(",") if q.strip()}
+    return names or {env.get("COPYDESK_WORKER__QUEUE", WorkerSettings().queue)}
+
+
+def compose_workers(path: Path) -> dict[str, dict[str, Any]]:
+    services = yaml.safe_load(path.read_text())["services"]
+    return {name: s for name, s in services.items() if s.get("command", [""])[0] == "worker"}
+
+
+def worker_deployments() -> dict[str, dict[str, Any]]:
+    return {r["metadata"]["name"]: r for r in k8s_resources()
+            if r["kind"] == "Deployment"
+            and r["spec"]["template"]["spec"]["containers"][0]["args"][0] == "worker"}
+
+
+def container_env(deployment: dict[str, Any]) -> dict[str, str]:
+    """What a Deployment's worker container sees: its ConfigMaps (envFrom), then its own env
+    values (a secret reference counts as set, its value unknown here)."""
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        env.update(resource("ConfigMap", source["configMapRef"]["name"])["data"])
+    for var in container.get("env", []):
+        env[var["name"]] = var.get("value", "<from a reference>")
+    return env
+
+
 @pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: p.name)
 def test_yaml_files_pass_yamllint(path: Path) -> None:
     problems = list(linter.run(path.read_text(), LINT, str(path)))
@@ -64,6 +111,32 @@ def test_compose_has_persistent_redis_and_scalable_workers() -> None:
     assert grace > WorkerSettings().time_limit
 
 
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_every_compose_worker_pool_gets_the_same_routes_and_every_queue_a_pool(
+        path: Path) -> None:
+    workers = compose_workers(path)
+    routes = [routes_in(w["environment"]) for w in workers.values()]
+    assert all(r == routes[0] for r in routes), routes
+    served = set().union(*(queues_served(w["command"], w["environment"])
+                           for w in workers.values()))
+    assert served == {WorkerSettings().queue, *routes[0].values()}
+
+
+def test_compose_runs_a_default_pool_and_a_heavy_pool_with_summary_routed_to_it() -> None:
+    workers = compose_workers(DEPLOY / "compose.yaml")
+    assert set(workers) == {"worker", "worker-heavy"}
+    heavy = workers["worker-heavy"]
+    assert heavy["command"][:3] == ["worker", "--queues", "heavy"]
+    assert "container_name" not in heavy  # scaled on its own: --scale worker-heavy=N
+    assert routes_in(heavy["environment"]) == {"summary": "heavy"}
+    assert queues_served(workers["worker"]["command"], workers["worker"]["environment"]) == {
+        WorkerSettings().queue}
+    grace = int(heavy["stop_grace_period"].rstrip("s"))
+    assert grace > WorkerSettings().time_limit
+    memory = {name: w["deploy"]["resources"]["limits"]["memory"] for name, w in workers.items()}
+    assert int(memory["worker-heavy"].rstrip("g")) > int(memory["worker"].rstrip("g"))
+
+
 @pytest.mark.parametrize("doc", [d for d in k8s_resources()
                                  if not d["apiVersion"].startswith("keda.sh/")],
                          ids=lambda d: f"{d['kind']}/{d['metadata']['name']}")
@@ -72,23 +145,97 @@ def test_kubernetes_manifest_is_valid(doc: dict[str, Any]) -> None:
     kubernetes_validate.validate(doc, kubernetes_validate.latest_version(), strict=True)
 
 
-def test_keda_scaledobject_scales_the_worker_deployment_on_the_queue_list() -> None:
-    scaled = resource("ScaledObject", "copydesk-worker")
+@pytest.mark.parametrize("name", ["copydesk-worker", "copydesk-worker-heavy"])
+def test_each_worker_pool_has_a_scaledobject_on_its_own_queue_list(name: str) -> None:
+    (scaled,) = [r for r in k8s_resources() if r["kind"] == "ScaledObject"
+                 and r["spec"]["scaleTargetRef"]["name"] == name]
     assert scaled["apiVersion"] == "keda.sh/v1alpha1"
-    deployment = resource("Deployment", scaled["spec"]["scaleTargetRef"]["name"])
-    assert deployment["spec"]["template"]["spec"]["containers"][0]["args"][0] == "worker"
+    deployment = resource("Deployment", name)
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
     (trigger,) = scaled["spec"]["triggers"]
     assert trigger["type"] == "redis"
-    assert trigger["metadata"]["listName"] == WorkerSettings().queue
+    # kombu's Redis transport keeps a queue in the Redis list named by the queue
+    assert {trigger["metadata"]["listName"]} == queues_served(container["args"],
+                                                              container_env(deployment))
     assert int(trigger["metadata"]["listLength"]) > 0
     service = resource("Service", "copydesk-redis")
     port = service["spec"]["ports"][0]["port"]
     assert trigger["metadata"]["address"] == f"{service['metadata']['name']}:{port}"
-    assert 1 <= scaled["spec"]["minReplicaCount"] <= scaled["spec"]["maxReplicaCount"]
+    assert 0 <= scaled["spec"]["minReplicaCount"] <= scaled["spec"]["maxReplicaCount"]
 
 
-def test_worker_pods_get_longer_than_the_hard_time_limit_to_stop() -> None:
-    spec = resource("Deployment", "copydesk-worker")["spec"]["template"]["spec"]
+def test_the_default_pool_scales_on_the_default_queue_and_never_to_zero() -> None:
+    scaled = resource("ScaledObject", "copydesk-worker")
+    (trigger,) = scaled["spec"]["triggers"]
+    assert trigger["metadata"]["listName"] == WorkerSettings().queue
+    assert scaled["spec"]["minReplicaCount"] >= 1
+
+
+def test_every_worker_deployment_is_scaled_by_exactly_one_scaledobject() -> None:
+    targets = [r["spec"]["scaleTargetRef"]["name"] for r in k8s_resources()
+               if r["kind"] == "ScaledObject"]
+    assert sorted(targets) == sorted(worker_deployments())
+
+
+def test_keda_reads_the_redis_password_from_the_workers_secret() -> None:
+    secret = resource("Secret", "copydesk-redis-url")
+    for scaled in (r for r in k8s_resources() if r["kind"] == "ScaledObject"):
+        (trigger,) = scaled["spec"]["triggers"]
+        auth = resource("TriggerAuthentication", trigger["authenticationRef"]["name"])
+        (ref,) = auth["spec"]["secretTargetRef"]
+        assert ref["parameter"] == "password"
+        assert ref["name"] == secret["metadata"]["name"]
+        assert ref["key"] in secret["stringData"]
+
+
+def test_the_heavy_deployment_serves_only_the_heavy_queue() -> None:
+    deployment = resource("Deployment", "copydesk-worker-heavy")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    args = container["args"]
+    assert args[0] == "worker" and args[args.index("--queues") + 1] == "heavy"
+    assert queues_served(args, container_env(deployment)) == {"heavy"}
+
+
+def test_both_worker_deployments_get_the_same_routes_with_summary_on_heavy() -> None:
+    routes = {name: routes_in(container_env(d)) for name, d in worker_deployments().items()}
+    assert set(routes) == {"copydesk-worker", "copydesk-worker-heavy"}
+    assert all(r == {"summary": "heavy"} for r in routes.values()), routes
+
+
+def test_every_routed_queue_and_the_default_queue_have_a_kubernetes_pool() -> None:
+    served: set[str] = set()
+    routes: dict[str, str] = {}
+    for deployment in worker_deployments().values():
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        env = container_env(deployment)
+        served |= queues_served(container["args"], env)
+        routes = routes_in(env)
+    assert served == {WorkerSettings().queue, *routes.values()}
+
+
+def test_the_heavy_pool_has_its_own_resources_with_more_memory() -> None:
+    def resources(name: str) -> dict[str, Any]:
+        spec = resource("Deployment", name)["spec"]["template"]["spec"]
+        return dict(spec["containers"][0]["resources"])
+
+    heavy, default = resources("copydesk-worker-heavy"), resources("copydesk-worker")
+    assert {"cpu", "memory"} <= set(heavy["requests"]) and "memory" in heavy["limits"]
+    assert (memory_bytes(heavy["limits"]["memory"])
+            > memory_bytes(default["limits"]["memory"]))
+
+
+def memory_bytes(value: str) -> int:
+    """A memory quantity (Mi, Gi) in bytes."""
+    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
+    for suffix, factor in units.items():
+        if value.endswith(suffix):
+            return int(value.removesuffix(suffix)) * factor
+    return int(value)
+
+
+@pytest.mark.parametrize("name", ["copydesk-worker", "copydesk-worker-heavy"])
+def test_worker_pods_get_longer_than_the_hard_time_limit_to_stop(name: str) -> None:
+    spec = resource("Deployment", name)["spec"]["template"]["spec"]
     assert spec["terminationGracePeriodSeconds"] > WorkerSettings().time_limit
 
 
