@@ -16,6 +16,7 @@ import click
 from copydesk.authoring import add_commands
 from copydesk.document import Article, Document
 from copydesk.globalopts import GlobalOptionsGroup
+from copydesk.extra_fields import report_moved_fields
 from copydesk.inputs import InputError, read_inputs
 from copydesk.jsonsafe import printable
 from copydesk.layers import document_schema
@@ -141,8 +142,9 @@ def process(state: CliState, files: tuple[str, ...], fmt: str | None, output: st
                 pipeline.setup()
         except ModelNotInstalled as exc:
             raise fail(str(exc)) from None
-        items = list(read_inputs(list(files), state.settings.max_article_chars))
+        items = list(read_inputs(list(files), state.settings.article_rules()))
         articles = [a for a in items if isinstance(a, Article)]
+        report_moved_fields(articles, "process", err_console)
         if anchor is not None:
             for article in articles:
                 if article.published_at is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -34,6 +35,12 @@ _ID_RE = re.compile(ID_PATTERN)
 #: news article, and short enough that a worker parses it well inside its time limit
 #: (figures in docs/queue.md; settings may change it).
 DEFAULT_MAX_CHARS = 200_000
+
+#: Default ceiling on submitted HTML, in characters of markup: real news pages carry far more
+#: markup than text (scripts, styles, inline data), so a page gets its own, larger limit; the
+#: text extracted from it is held to ``max_article_chars`` like any other (setting
+#: ``max_html_chars``).
+DEFAULT_MAX_HTML_CHARS = 10_000_000
 
 Status = Literal["queued", "running", "done", "failed"]
 RunStatus = Literal["ok", "failed", "skipped"]
@@ -188,6 +195,14 @@ class Article(BaseModel):
     language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
     metadata: dict[str, Any] = Field(default_factory=dict)
 
+    #: Unknown top-level fields that were moved into ``metadata`` (see ``parse_article``).
+    _moved_fields: tuple[str, ...] = PrivateAttr(default=())
+
+    @property
+    def moved_fields(self) -> tuple[str, ...]:
+        """Names of the unknown fields this article arrived with, now kept in ``metadata``."""
+        return self._moved_fields
+
     @field_validator("text", "html")
     @classmethod
     def _is_text(cls, value: str | None) -> str | None:
@@ -250,17 +265,75 @@ class Article(BaseModel):
             digest.update(b"\x1f")
         return "sha256-" + digest.hexdigest()[:32]
 
-    def check_size(self, max_chars: int) -> None:
-        """Refuse an article whose body is longer than ``max_chars`` characters."""
-        if len(self.body) > max_chars:
+    def check_size(self, max_chars: int, max_html_chars: int = DEFAULT_MAX_HTML_CHARS) -> None:
+        """Refuse text longer than ``max_chars`` or HTML longer than ``max_html_chars``."""
+        if self.text is not None and len(self.text) > max_chars:
             raise InvalidArticle(
-                f"article {self.id}: {len(self.body):,} characters is over the limit of "
+                f"article {self.id}: {len(self.text):,} characters is over the limit of "
                 f"{max_chars:,} (setting max_article_chars)"
+            )
+        if self.html is not None and len(self.html) > max_html_chars:
+            raise InvalidArticle(
+                f"article {self.id}: {len(self.html):,} characters of HTML is over the limit "
+                f"of {max_html_chars:,} (setting max_html_chars)"
             )
 
 
-def parse_article(data: Any, max_chars: int = DEFAULT_MAX_CHARS) -> Article:
-    """Validate a submitted-article object (a dict or a JSON string) with a clear error."""
+@dataclass(frozen=True)
+class ArticleRules:
+    """What a door accepts: size limits and whether unknown fields are refused."""
+
+    max_chars: int = DEFAULT_MAX_CHARS
+    max_html_chars: int = DEFAULT_MAX_HTML_CHARS
+    #: Refuse unknown top-level fields instead of moving them into ``metadata``.
+    strict: bool = False
+
+    def parse(self, data: Any) -> Article:
+        """``parse_article`` under these rules."""
+        return parse_article(data, self.max_chars, max_html_chars=self.max_html_chars,
+                             strict=self.strict)
+
+    def check(self, article: Article) -> None:
+        """Refuse an already-built article that is over these size limits."""
+        article.check_size(self.max_chars, self.max_html_chars)
+
+
+def move_unknown_fields(data: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """``data`` with its unknown top-level fields moved into ``metadata``, and their names.
+
+    Other systems export articles with fields of their own (``category``, ``author``,
+    ``tags``…); they are kept, not refused. A field whose name ``metadata`` already holds
+    with a different value is left where it is, so validation names the clash.
+    """
+    unknown = [key for key in data if key not in Article.model_fields]
+    metadata = data.get("metadata", {})
+    if not unknown or not isinstance(metadata, dict):
+        return data, ()
+    kept = {k: v for k, v in data.items() if k in Article.model_fields}
+    merged = dict(metadata)
+    moved = []
+    for key in unknown:
+        if key in merged and merged[key] != data[key]:
+            kept[key] = data[key]
+            continue
+        merged[key] = data[key]
+        moved.append(key)
+    kept["metadata"] = merged
+    return kept, tuple(moved)
+
+
+def parse_article(
+    data: Any,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    *,
+    max_html_chars: int = DEFAULT_MAX_HTML_CHARS,
+    strict: bool = False,
+) -> Article:
+    """Validate a submitted-article object (a dict or a JSON string) with a clear error.
+
+    Unknown top-level fields are moved into ``metadata`` (``Article.moved_fields`` names
+    them) unless ``strict``, which refuses them as before.
+    """
     from pydantic import ValidationError
 
     if isinstance(data, str | bytes):
@@ -270,20 +343,27 @@ def parse_article(data: Any, max_chars: int = DEFAULT_MAX_CHARS) -> Article:
             raise InvalidArticle(str(exc)) from None
     if not isinstance(data, dict):
         raise InvalidArticle(f"an article must be a JSON object, not {type(data).__name__}")
+    moved: tuple[str, ...] = ()
+    if not strict:
+        data, moved = move_unknown_fields(data)
     try:
         article = Article.model_validate(data)
     except ValidationError as exc:
-        raise InvalidArticle(describe_validation_error(exc)) from None
-    article.check_size(max_chars)
+        raise InvalidArticle(describe_validation_error(exc, strict)) from None
+    article._moved_fields = moved
+    article.check_size(max_chars, max_html_chars)
     return article
 
 
-def describe_validation_error(exc: Any) -> str:
+def describe_validation_error(exc: Any, strict: bool = False) -> str:
     """One line per problem: ``field.path: message``."""
     parts = []
     for err in exc.errors():
         where = printable(".".join(str(p) for p in err.get("loc", ())))
         msg = printable(str(err.get("msg", "invalid")).removeprefix("Value error, "))
+        if err.get("type") == "extra_forbidden" and len(err.get("loc", ())) == 1:
+            msg += (" (strict_articles is on)" if strict else
+                    " (metadata already holds another value under this name)")
         parts.append(f"{where}: {msg}" if where else msg)
     return "; ".join(parts)
 

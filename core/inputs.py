@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from copydesk.document import DEFAULT_MAX_CHARS, Article, InvalidArticle, parse_article
+from copydesk.charset import UndecodableHTML, decode_html
+from copydesk.document import Article, ArticleRules, InvalidArticle
 from copydesk.jsonsafe import UnsafeJSON, loads, printable
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -30,17 +31,18 @@ class InputError:
 
 
 def read_inputs(
-    paths: list[str], max_chars: int = DEFAULT_MAX_CHARS
+    paths: list[str], rules: ArticleRules | None = None
 ) -> Iterator[Article | InputError]:
     """Articles from each path in turn (``-`` is standard input, read as JSONL or text)."""
     for path in paths:
-        yield from read_input(path, max_chars)
+        yield from read_input(path, rules or ArticleRules())
 
 
-def read_input(path: str, max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[Article | InputError]:
+def read_input(path: str, rules: ArticleRules | None = None) -> Iterator[Article | InputError]:
+    rules = rules or ArticleRules()
     if path == "-":
         data = sys.stdin.buffer.read()
-        yield from _from_bytes("<stdin>", data, None, max_chars)
+        yield from _from_bytes("<stdin>", data, None, rules)
         return
     p = Path(path)
     try:
@@ -48,64 +50,79 @@ def read_input(path: str, max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[Articl
             yield InputError(path, "is a directory; give files (e.g. dir/*.txt)")
             return
         size = p.stat().st_size
-        if size > max_chars * 4 + 1024 and p.suffix.lower() not in JSONL_SUFFIXES:
-            yield InputError(path, f"file of {size:,} bytes is over the article size limit "
-                             f"({max_chars:,} characters)")
+        suffix = p.suffix.lower()
+        limit, setting = ((rules.max_html_chars, "max_html_chars") if suffix in HTML_SUFFIXES
+                          else (rules.max_chars, "max_article_chars"))
+        if size > limit * 4 + 1024 and suffix not in JSONL_SUFFIXES | {".json"}:
+            yield InputError(path, f"file of {size:,} bytes is over the size limit "
+                             f"({limit:,} characters, setting {setting})")
             return
         data = p.read_bytes()
     except OSError as exc:
         yield InputError(path, f"cannot read: {exc.strerror or exc}")
         return
-    yield from _from_bytes(path, data, p, max_chars)
+    yield from _from_bytes(path, data, p, rules)
 
 
-def _decode(where: str, data: bytes) -> str | InputError:
-    if b"\x00" in data[:8192]:
+def _decode(where: str, data: bytes, html: bool) -> str | InputError:
+    """Text files are UTF-8; an HTML page is read in the charset it declares (``charset``)."""
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if b"\x00" in data[:8192] and not (html and utf16):
         return InputError(where, "binary data (NUL bytes), not text")
+    if html:
+        try:
+            return decode_html(data)[0]
+        except UndecodableHTML as exc:
+            return InputError(where, str(exc))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return InputError(where, f"not UTF-8 text (byte {exc.start}: {exc.reason})")
 
 
+def _looks_like_html(data: bytes) -> bool:
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:15].lower()
+    return head.startswith((b"<!doctype html", b"<html"))
+
+
 def _from_bytes(
-    where: str, data: bytes, path: Path | None, max_chars: int
+    where: str, data: bytes, path: Path | None, rules: ArticleRules
 ) -> Iterator[Article | InputError]:
-    text = _decode(where, data)
+    suffix = path.suffix.lower() if path else ""
+    html = suffix in HTML_SUFFIXES or (path is None and _looks_like_html(data))
+    text = _decode(where, data, html)
     if isinstance(text, InputError):
         yield text
         return
-    suffix = path.suffix.lower() if path else ""
     stripped = text.lstrip()
     if suffix in JSONL_SUFFIXES or (path is None and stripped.startswith("{")):
-        yield from _jsonl(where, text, max_chars)
+        yield from _jsonl(where, text, rules)
     elif suffix == ".json":
-        yield from _json(where, text, max_chars)
-    elif suffix in HTML_SUFFIXES or (path is None and stripped[:15].lower().startswith(
-            ("<!doctype html", "<html"))):
-        yield _article(where, {"html": text, "source": where}, max_chars)
+        yield from _json(where, text, rules)
+    elif html:
+        yield _article(where, {"html": text, "source": where}, rules)
     else:
-        yield _article(where, {"text": text}, max_chars)
+        yield _article(where, {"text": text}, rules)
 
 
-def _article(where: str, data: dict[str, object], max_chars: int) -> Article | InputError:
+def _article(where: str, data: dict[str, object], rules: ArticleRules) -> Article | InputError:
     try:
-        return parse_article({k: v for k, v in data.items() if v is not None}, max_chars)
+        return rules.parse({k: v for k, v in data.items() if v is not None})
     except InvalidArticle as exc:
         return InputError(where, str(exc))
 
 
-def _jsonl(where: str, text: str, max_chars: int) -> Iterator[Article | InputError]:
+def _jsonl(where: str, text: str, rules: ArticleRules) -> Iterator[Article | InputError]:
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
-            yield parse_article(line, max_chars)
+            yield rules.parse(line)
         except InvalidArticle as exc:
             yield InputError(f"{where}:{lineno}", str(exc))
 
 
-def _json(where: str, text: str, max_chars: int) -> Iterator[Article | InputError]:
+def _json(where: str, text: str, rules: ArticleRules) -> Iterator[Article | InputError]:
     try:
         data = loads(text)
     except UnsafeJSON as exc:
@@ -114,6 +131,6 @@ def _json(where: str, text: str, max_chars: int) -> Iterator[Article | InputErro
     items = data if isinstance(data, list) else [data]
     for i, item in enumerate(items):
         try:
-            yield parse_article(item, max_chars)
+            yield rules.parse(item)
         except InvalidArticle as exc:
             yield InputError(f"{where}[{i}]" if isinstance(data, list) else where, str(exc))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
-from copydesk.document import Article, Document, StageRun
+from copydesk.document import Article, Document, InvalidArticle, StageRun
 from copydesk.layers import LayerError, check_layer
 from copydesk.logs import get_logger
 from copydesk.nlp import SharedParse
@@ -222,7 +222,8 @@ class Pipeline:
         for doc in docs:
             doc.status = "running"
         failed_caps: dict[int, dict[str, str]] = {id(d): {} for d in docs}
-        halted: set[int] = set()
+        #: Documents that cannot go on, with the reason later stages are skipped.
+        halted: dict[int, str] = {}
         for bound in self.stages:
             runnable = []
             for doc in docs:
@@ -285,7 +286,7 @@ class Pipeline:
         bound: BoundStage,
         docs: list[Document],
         failed_caps: dict[int, dict[str, str]],
-        halted: set[int],
+        halted: dict[int, str],
     ) -> list[Document]:
         """Parse the batch once; a document spaCy cannot parse fails this stage alone."""
         shared = self.services.shared_parse
@@ -313,10 +314,10 @@ class Pipeline:
             return parsed
 
     def _skip_reason(
-        self, bound: BoundStage, doc: Document, failed: dict[str, str], halted: set[int]
+        self, bound: BoundStage, doc: Document, failed: dict[str, str], halted: dict[int, str]
     ) -> str | None:
         if id(doc) in halted:
-            return "a required stage failed earlier"
+            return halted[id(doc)]
         for cap in bound.stage.requires:
             if cap in failed:
                 return f"requires {cap!r}, which stage {failed[cap]!r} did not provide"
@@ -329,7 +330,7 @@ class Pipeline:
         bound: BoundStage,
         docs: list[Document],
         failed_caps: dict[int, dict[str, str]],
-        halted: set[int],
+        halted: dict[int, str],
     ) -> None:
         started = time.perf_counter()
         try:
@@ -350,10 +351,10 @@ class Pipeline:
         per_doc = (time.perf_counter() - started) / len(docs)
         for doc in docs:
             problems = self._check_layers(bound, doc)
-            err: Exception | None = None
-            if problems:
+            err: Exception | None = self._text_over_limit(bound, doc)
+            if err is None and problems:
                 err = RuntimeError("wrote invalid offsets: " + "; ".join(problems[:3]))
-            else:
+            elif err is None:
                 try:
                     check_layer(doc, bound.name, bound.stage.Layer)
                 except LayerError as exc:
@@ -362,6 +363,15 @@ class Pipeline:
                 self._fail(bound, doc, per_doc, failed_caps, halted, err)
             else:
                 self._record(doc, bound, "ok", per_doc)
+
+    def _text_over_limit(self, bound: BoundStage, doc: Document) -> InvalidArticle | None:
+        """The text a stage extracted (from HTML) is held to the article size limit."""
+        limit = self.settings.max_article_chars
+        if TEXT not in bound.stage.provides or doc.html is None or len(doc.raw_text) <= limit:
+            return None
+        return InvalidArticle(
+            f"the text extracted from the HTML is {len(doc.raw_text):,} characters, over the "
+            f"limit of {limit:,} (setting max_article_chars)")
 
     def _check_layers(self, bound: BoundStage, doc: Document) -> list[str]:
         if TEXT in bound.stage.provides:
@@ -374,7 +384,7 @@ class Pipeline:
         doc: Document,
         seconds: float,
         failed_caps: dict[int, dict[str, str]],
-        halted: set[int],
+        halted: dict[int, str],
         error: BaseException | None = None,
     ) -> None:
         import sys
@@ -394,7 +404,10 @@ class Pipeline:
         if trace:
             log.debug("stage traceback", document_id=doc.id, stage=bound.name, traceback=trace)
         if bound.required:
-            halted.add(id(doc))
+            halted[id(doc)] = f"required stage {bound.name!r} failed"
+        elif TEXT in bound.stage.provides and doc.html is not None:
+            # an HTML page whose text could not be made has nothing for later stages
+            halted[id(doc)] = f"stage {bound.name!r} could not make text from the HTML"
 
     def _record(
         self,

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from copydesk.document import DEFAULT_MAX_CHARS
+from copydesk.document import DEFAULT_MAX_CHARS, DEFAULT_MAX_HTML_CHARS, ArticleRules
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
@@ -243,7 +243,19 @@ class Settings(BaseSettings):
     log_level: str | None = Field(
         default=None, description="Log level; default WARNING for the CLI, INFO in workers."
     )
-    max_article_chars: int = Field(default=DEFAULT_MAX_CHARS, ge=1)
+    max_article_chars: int = Field(
+        default=DEFAULT_MAX_CHARS, ge=1,
+        description="Longest article text, submitted or extracted from HTML, in characters.",
+    )
+    max_html_chars: int = Field(
+        default=DEFAULT_MAX_HTML_CHARS, ge=1,
+        description="Longest submitted HTML page, in characters of markup.",
+    )
+    strict_articles: bool = Field(
+        default=False,
+        description="Refuse articles with unknown top-level fields (default: keep them in "
+        "metadata).",
+    )
     redis_url: str = "redis://localhost:6379/0"
     sentinel: SentinelSettings = Field(default_factory=SentinelSettings)
     spacy: SpacySettings = Field(default_factory=SpacySettings)
@@ -255,6 +267,10 @@ class Settings(BaseSettings):
     )
 
     _split = field_validator("load_plugins", "disable_plugins", mode="before")(_split_names)
+
+    def article_rules(self) -> ArticleRules:
+        """What every door accepts, from these settings."""
+        return ArticleRules(self.max_article_chars, self.max_html_chars, self.strict_articles)
 
     @classmethod
     def settings_customise_sources(

@@ -6,7 +6,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from copydesk.document import Article
+from copydesk.document import Article, ArticleRules
 from copydesk.workers.gateway import GatewayError, parse_articles, prometheus_text, wants_html
 from copydesk.workers.metrics import StageHistogram
 from copydesk.workers.serve_cli import bind_address
@@ -15,24 +15,24 @@ from copydesk.workers.serve_cli import bind_address
 def refusal(body: bytes, content_type: str = "application/json", max_batch: int = 10,
             max_chars: int = 10_000) -> GatewayError:
     with pytest.raises(GatewayError) as caught:
-        parse_articles(body, content_type, max_batch, max_chars)
+        parse_articles(body, content_type, max_batch, ArticleRules(max_chars))
     return caught.value
 
 
 def test_one_article_object_is_not_a_batch() -> None:
-    articles, batch = parse_articles(b'{"text": "Kyiv said."}', "application/json", 10, 100)
+    articles, batch = parse_articles(b'{"text": "Kyiv said."}', "application/json", 10, ArticleRules(100))
     assert [a.text for a in articles] == ["Kyiv said."] and not batch
 
 
 def test_json_lines_skip_blank_lines_and_keep_order() -> None:
     body = b'{"id": "a", "text": "One."}\n\n{"id": "b", "text": "Two."}\n'
-    articles, batch = parse_articles(body, "application/x-ndjson; charset=utf-8", 10, 100)
+    articles, batch = parse_articles(body, "application/x-ndjson; charset=utf-8", 10, ArticleRules(100))
     assert [a.id for a in articles] == ["a", "b"] and batch
 
 
 def test_plain_text_is_the_text_of_one_article() -> None:
     text = "Ministers met in Istanbul.\n\nThey said little."
-    (article,), batch = parse_articles(text.encode(), "text/plain", 10, 100)
+    (article,), batch = parse_articles(text.encode(), "text/plain", 10, ArticleRules(100))
     assert article == Article(text=text) and not batch
 
 

@@ -21,7 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, overload
 
-from copydesk.document import Article, Document, InvalidArticle, parse_article
+from copydesk.document import Article, Document, InvalidArticle
+from copydesk.extra_fields import log_moved_fields
 from copydesk.jsonsafe import UnsafeJSON, loads, printable, value_problem
 from copydesk.settings import Settings, load_settings
 from copydesk.workers.connection import describe, sync_client
@@ -123,15 +124,17 @@ class Client:
     def _prepare(self, article: Article | dict[str, Any] | str) -> tuple[Article, dict[str, Any]]:
         """The validated article and the JSON object its message will carry; any input that
         cannot become both (invalid, too long, unencodable) raises ``InvalidArticle``."""
+        rules = self.settings.article_rules()
         if isinstance(article, Article):
             # an Article may have been built without validation (model_construct): check again
             problem = value_problem(article.__dict__, "article", strict_types=False)
             if problem:
                 raise InvalidArticle(problem)
-            article.check_size(self.settings.max_article_chars)
+            rules.check(article)
             valid = article
         else:
-            valid = parse_article(article, self.settings.max_article_chars)
+            valid = rules.parse(article)
+        log_moved_fields(valid, "client")
         try:
             return valid, article_payload(valid)
         except (PydanticSerializationError, ValueError) as exc:

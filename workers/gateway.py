@@ -33,7 +33,15 @@ from typing import Annotated, Any, Literal
 
 import redis.asyncio as aioredis
 from copydesk import __version__
-from copydesk.document import ID_PATTERN, Article, Document, InvalidArticle
+from copydesk.document import (
+    ID_PATTERN,
+    Article,
+    ArticleRules,
+    Document,
+    InvalidArticle,
+    move_unknown_fields,
+)
+from copydesk.extra_fields import log_moved_fields
 from copydesk.htmlview import content_security_policy, environment, render_html
 from copydesk.jsonsafe import NestedTooDeep, UnsafeJSON, loads, printable
 from copydesk.plugin_manager import PluginManager, build_plugin_manager
@@ -105,6 +113,10 @@ class Submitted(BaseModel):
         "or done, so nothing was enqueued (add ?force=true to process a done one again).")
     status: str = Field(description="The article's status after the submission.")
     location: str = Field(description="Where to read its status and Document.")
+    moved_to_metadata: list[str] = Field(
+        default_factory=list,
+        description="Unknown fields of the submitted article, kept in its metadata "
+        "(refused instead with the setting strict_articles).")
 
 
 class SubmitResponse(BaseModel):
@@ -247,10 +259,11 @@ async def read_body(request: Request, limit: int, timeout: float = 30.0) -> byte
 
 
 def parse_articles(body: bytes, content_type: str, max_batch: int,
-                   max_chars: int) -> tuple[list[Article], bool]:
+                   rules: ArticleRules) -> tuple[list[Article], bool]:
     """Validate a POST body into articles: all valid, or a ``GatewayError`` naming each problem.
 
-    Returns the articles and whether the body was a batch (array or JSON Lines).
+    Returns the articles and whether the body was a batch (array or JSON Lines). Unknown
+    fields of an article are moved into its ``metadata`` unless ``rules.strict``.
     """
     media = content_type.split(";")[0].strip().lower() or "application/json"
     try:
@@ -308,6 +321,9 @@ def parse_articles(body: bytes, content_type: str, max_batch: int,
                 path=where, message=f"an article must be a JSON object, not "
                 f"{type(item).__name__ if item is not None else 'null'}"))
             continue
+        moved: tuple[str, ...] = ()
+        if not rules.strict:
+            item, moved = move_unknown_fields(item)
         try:
             article = Article.model_validate(item)
         except ValidationError as exc:
@@ -317,16 +333,17 @@ def parse_articles(body: bytes, content_type: str, max_batch: int,
                 message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
                 invalid.append(ErrorDetail(path=where + loc, message=message))
             continue
+        article._moved_fields = moved
         try:
-            article.check_size(max_chars)
+            rules.check(article)
         except InvalidArticle as exc:
             too_long.append(ErrorDetail(path=where, message=str(exc)))
             continue
         articles.append(article)
     if too_long:
         raise GatewayError(413, "article_too_large",
-                           "an article is over the size limit (setting max_article_chars); "
-                           "nothing was submitted", too_long)
+                           "an article is over the size limit (settings max_article_chars, "
+                           "max_html_chars); nothing was submitted", too_long)
     if invalid:
         raise GatewayError(422, "invalid_article",
                            f"{len(invalid)} problem(s) in the submitted article(s); nothing "
@@ -421,7 +438,8 @@ class Gateway:
             assert article.id is not None
             out.append(Submitted(id=article.id,
                                  outcome="queued" if int(created) else "duplicate",
-                                 status=str(status), location=_location(article.id)))
+                                 status=str(status), location=_location(article.id),
+                                 moved_to_metadata=list(article.moved_fields)))
         self.http_submitted += sum(1 for s in out if s.outcome == "queued")
         return out
 
@@ -642,7 +660,9 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         """
         body = await read_body(request, limits.max_body_bytes, limits.body_timeout)
         articles, batch = parse_articles(body, request.headers.get("content-type", ""),
-                                         limits.max_batch, settings.max_article_chars)
+                                         limits.max_batch, settings.article_rules())
+        for article in articles:
+            log_moved_fields(article, "gateway")
         submitted = await gw.submit_all(articles, force)
         headers = {} if batch else {"Location": submitted[0].location}
         return JSONResponse(SubmitResponse(articles=submitted).model_dump(), status_code=202,
@@ -894,7 +914,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         data["text"] = fields.get("text", "").replace("\r\n", "\n")
         try:
             article = Article.model_validate(data)
-            article.check_size(settings.max_article_chars)
+            settings.article_rules().check(article)
         except ValidationError as exc:
             message = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'article'}: "
                                 f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())

@@ -18,6 +18,7 @@ from typing import Any
 import click
 from copydesk import hookimpl
 from copydesk.document import Article
+from copydesk.extra_fields import report_moved_fields
 from copydesk.inputs import InputError, read_inputs
 from copydesk.workers.metrics import document_finished  # noqa: F401  (hook: stage duration histograms)
 from rich.console import Console
@@ -134,9 +135,10 @@ def register_commands(cli: click.Group) -> None:
     def submit(state: Any, files: tuple[str, ...], force: bool, wait_: bool,
                timeout: float | None) -> None:
         """Enqueue articles (.txt, .html, .json, .jsonl or - for stdin); print their ids."""
-        items = list(read_inputs(list(files), state.settings.max_article_chars))
+        items = list(read_inputs(list(files), state.settings.article_rules()))
         errors = [i for i in items if isinstance(i, InputError)]
         articles = [i for i in items if isinstance(i, Article)]
+        report_moved_fields(articles, "submit", err_console)
         for error in errors:
             err_console.print(f"[red]refused[/red] {error}", highlight=False)
         client = _client(state)

@@ -24,7 +24,8 @@ from typing import Any
 
 from celery import Celery, Task, signals
 from celery.exceptions import Reject, SoftTimeLimitExceeded
-from copydesk.document import ID_PATTERN, Document, InvalidArticle, parse_article
+from copydesk.document import ID_PATTERN, Document, InvalidArticle
+from copydesk.extra_fields import log_moved_fields
 from copydesk.logs import get_logger
 from copydesk.pipeline import Pipeline
 from copydesk.plugin_manager import build_plugin_manager
@@ -163,13 +164,14 @@ def _process(task: Task, article: Any) -> dict[str, Any]:
     task_id = str(task.request.id)
     node = str(task.request.hostname or "copydesk@unknown")
     try:
-        valid = parse_article(article, settings.max_article_chars)
+        valid = settings.article_rules().parse(article)
     except InvalidArticle as exc:
         article_id = _fallback_id(article)
         store.finish(article_id, task_id, "failed", None, f"invalid article: {exc}", node)
         log.warning("invalid article refused", document_id=article_id, error=str(exc))
         return {"id": article_id, "status": "failed"}
     assert valid.id is not None
+    log_moved_fields(valid, "worker")
     article_id = valid.id
     claim = store.claim(article_id, task_id, node, f"{node}:{os.getpid()}",
                         article_payload(valid))

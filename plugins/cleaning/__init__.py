@@ -3,7 +3,8 @@
 Stage ``cleaning`` provides ``text`` and ``headings``:
 
 - **HTML** input (``doc.html`` set, ``raw_text`` empty): trafilatura extracts the
-  article body and its metadata (``html``); the extracted text becomes ``raw_text``,
+  article body and its metadata (``html``; deeply nested pages included, ``deep``); a page
+  with no visible text fails the stage with ``EmptyPage``. The extracted text becomes ``raw_text``,
   and title, publication date and author fill ``title``, ``published_at`` and
   ``metadata["author"]`` when the submitter left them out.
 - **Plain text**: furniture rules (``rules.toml``, extensible through
@@ -125,6 +126,7 @@ class CleaningStage(Stage[CleaningConfig]):
             self.setup()
         cleaner = self.text_cleaner
         source = "text"
+        extraction = None
         if doc.html is not None and not doc.raw_text:
             extracted = extract_html(
                 doc.html, url=doc.url, favor=self.config.html_favor,
@@ -137,7 +139,7 @@ class CleaningStage(Stage[CleaningConfig]):
                 doc.metadata.setdefault("author", extracted.author)
             for key, value in extracted.metadata.items():
                 doc.metadata.setdefault(key, value)
-            source = "html"
+            source, extraction = "html", extracted.method
             if not extracted.whole_page:
                 cleaner = self.html_cleaner
         cleaned = cleaner.clean(doc.raw_text, title=doc.title, language=doc.language)
@@ -156,6 +158,9 @@ class CleaningStage(Stage[CleaningConfig]):
             "input": source,
             "classifier_language": cleaned.classifier_language,
         }
+        if extraction is not None:
+            # trafilatura, whole_page (no article found) or tokenizer (nested past lxml)
+            doc.extensions["cleaning"]["extraction"] = extraction
 
 
 @hookimpl
