@@ -271,7 +271,7 @@ class Pipeline:
     # -- internals ---------------------------------------------------------------------
 
     def _carry(self, bound: BoundStage, doc: Document, failed: dict[str, str],
-               halted: set[int]) -> None:
+               halted: dict[int, str]) -> None:
         """A stage kept from an earlier run: what it did not provide still counts."""
         run = latest_runs(doc).get(bound.name)
         if run is None or run.status == "ok":
@@ -279,7 +279,7 @@ class Pipeline:
         for cap in bound.stage.provides:
             failed.setdefault(cap, bound.name)
         if run.status == "failed" and bound.required:
-            halted.add(id(doc))
+            halted[id(doc)] = f"required stage {bound.name!r} failed"
 
     def _parse(
         self,
