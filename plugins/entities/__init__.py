@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 
 from copydesk import Document, Stage, StageConfig, hookimpl
 from copydesk.document import Entity
+from copydesk.nlp import primary_language
 from copydesk.plugins.entities.canonical import Mention, canonicalize
 from copydesk.plugins.entities.filters import (
     NAME_LABELS,
@@ -68,6 +69,10 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc as SpacyDoc
 
 __all__ = ["EntitiesConfig", "EntitiesStage", "register_stages"]
+
+#: Labels of pipelines trained on other schemes, as the OntoNotes labels this stage keeps
+#: (spaCy's French, German, Spanish… pipelines use WikiNER's PER/LOC/ORG/MISC).
+MODEL_LABELS = {"PER": "PERSON"}
 
 
 class EntitiesConfig(StageConfig):
@@ -160,25 +165,38 @@ class EntitiesStage(Stage[EntitiesConfig]):
     description = "Named entities (spaCy NER + patterns + filters) with canonical names."
 
     def setup(self) -> None:
-        nlp = self.services.nlp
         stop_files = [BUILTIN_STOPLISTS]
         if self.config.stoplists_file is not None:
             stop_files.append(self.config.stoplists_file)
         self.stops = StopLists.load(stop_files)
-        self.lexicon = Lexicon.from_nlp(nlp)
-        builtin = load_patterns(BUILTIN_PATTERNS, "builtin") if self.config.builtin_patterns else []
-        user = (
+        self._builtin = (load_patterns(BUILTIN_PATTERNS, "builtin")
+                         if self.config.builtin_patterns else [])
+        self._user = (
             load_patterns(self.config.patterns_file, "user")
             if self.config.patterns_file is not None
             else []
         )
-        self.builtin_matcher = PatternMatcher(nlp, builtin) if builtin else None
-        self.user_matcher = PatternMatcher(nlp, user) if user else None
+        self._tools: dict[str, tuple[Lexicon, PatternMatcher | None, PatternMatcher | None]] = {}
         self.labels = set(self.config.labels)
+        self._use_language("en")
+
+    def _use_language(self, language: str) -> None:
+        """Lexicon and matchers on the vocab of the pipeline that parses ``language``
+        (spaCy matchers work on Docs of their own vocab), built once per language."""
+        key = primary_language(language)
+        if key not in self._tools:
+            nlp = self.services.nlp_for(language)
+            self._tools[key] = (
+                Lexicon.from_nlp(nlp),
+                PatternMatcher(nlp, self._builtin) if self._builtin else None,
+                PatternMatcher(nlp, self._user) if self._user else None,
+            )
+        self.lexicon, self.builtin_matcher, self.user_matcher = self._tools[key]
 
     def process(self, doc: Document) -> None:
         if not hasattr(self, "stops"):
             self.setup()
+        self._use_language(doc.language)
         parsed = self.services.parse(doc)
         candidates = self.find(parsed)
         if self.config.skip_headings and doc.headings:
@@ -205,7 +223,7 @@ class EntitiesStage(Stage[EntitiesConfig]):
         """Entities of a parsed text after trimming, filters, patterns and relabelling."""
         candidates: list[Candidate] = []
         for ent in parsed.ents:
-            label = ent.label_
+            label = MODEL_LABELS.get(ent.label_, ent.label_)
             span = trim(parsed, ent.start, ent.end, label, self.stops)
             if (span is not None and label != "PERSON" and span[1] - span[0] > 1
                     and word_key(parsed[span[0]].text) in self.stops.honorifics

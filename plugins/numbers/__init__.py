@@ -42,6 +42,8 @@ class NumbersStage(Stage[NumbersConfig]):
     optional: ClassVar[tuple[str, ...]] = ("entities",)
     provides: ClassVar[tuple[str, ...]] = ("numbers",)
     uses_parse: ClassVar[bool] = True
+    #: number words, units and calendar words are English data
+    languages: ClassVar[tuple[str, ...] | None] = ("en",)
     description: ClassVar[str] = (
         "Numbers, money, percentages, measures, counts, dates and times with machine values"
     )

@@ -52,6 +52,8 @@ class QuotesStage(Stage[QuotesConfig]):
     requires: ClassVar[tuple[str, ...]] = ("text", "entities")
     provides: ClassVar[tuple[str, ...]] = ("quotes",)
     uses_parse: ClassVar[bool] = True
+    #: speech verbs and cues are English data (cues.toml)
+    languages: ClassVar[tuple[str, ...] | None] = ("en",)
     description: ClassVar[str] = "direct, indirect and according-to quotes with speakers"
 
     lex: Lexicon

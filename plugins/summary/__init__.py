@@ -61,6 +61,8 @@ class SummaryStage(Stage[SummaryConfig]):
     optional = ("entities", "numbers", "headings")
     provides = ("summary",)
     uses_parse = True
+    #: topic terms are scored against English word frequencies
+    languages = ("en",)
     description = "Extractive summary: the article's key sentences, in order, with scores."
 
     def setup(self) -> None:
