@@ -69,6 +69,7 @@ def _stage(entry: StageEntry) -> dict[str, Any]:
         "provides": list(stage.provides),
         "optional": list(stage.optional),
         "uses_parse": stage.uses_parse,
+        "languages": list(stage.languages) if stage.languages is not None else None,
         "config": config_options(stage.Config),
         "config_schema": stage.Config.model_json_schema(),
         "layer": layer.__name__ if layer is not None else None,
@@ -149,6 +150,8 @@ def render(data: dict[str, Any], console: Console) -> None:
                                        ("optional", "optional"))]
             if stage["uses_parse"]:
                 caps.append("reads the shared spaCy parse")
+            if stage["languages"] is not None:
+                caps.append(f"languages: {', '.join(stage['languages'])}")
             if stage["layer"]:
                 caps.append(f"layer: {stage['layer']}")
             line(escape("; ".join(caps)), 4)

@@ -151,3 +151,9 @@ def test_french_text_gets_entities_from_the_french_pipeline() -> None:
     assert {("Emmanuel Macron", "PERSON"), ("Paris", "GPE")} <= found
     assert runs["numbers"].status == "skipped"
     assert doc.offset_problems() == []
+
+
+def test_a_language_pipeline_can_be_set_from_the_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COPYDESK_SPACY__MODELS__FR", "fr_core_news_sm")
+    assert Settings().spacy.pipelines()["fr"] == "fr_core_news_sm"

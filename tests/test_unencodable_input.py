@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from copydesk.cli import cli
-from copydesk.document import Article, InvalidArticle, parse_article
+from copydesk.document import Article, ArticleRules, InvalidArticle, parse_article
 from copydesk.jsonsafe import MAX_DEPTH, NestedTooDeep, UnsafeJSON, loads, printable
 from copydesk.settings import Settings
 from copydesk.workers.client import Client
@@ -134,7 +134,7 @@ def test_client_submit_many_of_only_bad_articles_says_why_for_each() -> None:
 
 def refusal(body: bytes, content_type: str = "application/json") -> GatewayError:
     with pytest.raises(GatewayError) as caught:
-        parse_articles(body, content_type, 10, 10_000)
+        parse_articles(body, content_type, 10, ArticleRules(10_000))
     return caught.value
 
 
