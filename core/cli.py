@@ -15,8 +15,8 @@ from typing import IO, Any
 import click
 from copydesk.authoring import add_commands
 from copydesk.document import Article, Document
-from copydesk.globalopts import GlobalOptionsGroup
 from copydesk.extra_fields import report_moved_fields
+from copydesk.globalopts import GlobalOptionsGroup
 from copydesk.inputs import InputError, read_inputs
 from copydesk.jsonsafe import printable
 from copydesk.layers import document_schema
