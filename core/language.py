@@ -10,6 +10,7 @@ recorded there and logged.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -40,9 +41,10 @@ class Detection:
 
 @lru_cache(maxsize=1)
 def _identifier() -> Any:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    # imported by name: py3langid ships no type information, and a plugin's own mypy
+    # --strict run follows copydesk's imports
+    langid = importlib.import_module("py3langid.langid")
+    return langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
 
 
 def warm_up() -> None:
