@@ -41,10 +41,18 @@ class Detection:
 
 @lru_cache(maxsize=1)
 def _identifier() -> Any:
-    # imported by name: py3langid ships no type information, and a plugin's own mypy
-    # --strict run follows copydesk's imports
-    langid = importlib.import_module("py3langid.langid")
-    return langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
+    """py3langid's identifier, or None (said once in the log) when it cannot be loaded: the
+    articles then keep their given language, or English, as without detection."""
+    try:
+        # imported by name: py3langid ships no type information, and a plugin's own mypy
+        # --strict run follows copydesk's imports
+        langid = importlib.import_module("py3langid.langid")
+        return langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
+    except (ImportError, OSError) as exc:
+        log.warning("language detection is off: py3langid cannot be loaded "
+                    "(pip install py3langid, or set detect_language = false)",
+                    error=f"{type(exc).__name__}: {exc}")
+        return None
 
 
 def warm_up() -> None:
@@ -57,7 +65,10 @@ def detect(text: str) -> Detection | None:
     sample = text[:SAMPLE_CHARS]
     if sum(ch.isalpha() for ch in sample) < MIN_LETTERS:
         return None
-    language, probability = _identifier().classify(sample)
+    identifier = _identifier()
+    if identifier is None:
+        return None
+    language, probability = identifier.classify(sample)
     if language == NO_LANGUAGE or probability < MIN_CONFIDENCE:
         return None
     return Detection(str(language), round(float(probability), 3))

@@ -77,6 +77,27 @@ def test_detection_can_be_switched_off() -> None:
     assert doc.language == "en" and doc.extensions["language"]["detected"] is None
 
 
+def test_without_py3langid_articles_keep_the_default_language_and_nothing_crashes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from copydesk import language
+
+    real_import = language.importlib.import_module
+
+    def no_langid(name: str) -> object:
+        if name.startswith("py3langid"):
+            raise ModuleNotFoundError("No module named 'py3langid'")
+        return real_import(name)
+
+    language._identifier.cache_clear()
+    monkeypatch.setattr(language.importlib, "import_module", no_langid)
+    try:
+        doc = build(AnyLanguage).process(Article(text=GERMAN))
+    finally:
+        language._identifier.cache_clear()
+    assert doc.status == "done" and doc.language == "en"
+    assert doc.extensions["language"]["source"] == "default"
+
+
 def test_the_language_is_settled_on_the_text_extracted_from_html() -> None:
     pipeline = Pipeline.build(Settings(pipeline={"stages": ["cleaning"]}))
     doc = pipeline.process(Article(html=f"<html><body><article><p>{GERMAN}</p></article>"
