@@ -96,16 +96,9 @@ def sync_client(settings: Settings, retries: int = 3, connect_timeout: float = 5
         return redis.Redis.from_url(
             settings.redis_url, decode_responses=decode_responses, retry=retry,
             retry_on_error=errors, **_common(settings, connect_timeout))
-    user, password, db = _url_parts(settings.redis_url)
-    sentinel = Sentinel(
-        sentinel_hosts(settings),
-        sentinel_kwargs=_sentinel_kwargs(settings, connect_timeout),
-        socket_connect_timeout=connect_timeout,
-    )
-    client: redis.Redis = sentinel.master_for(
-        settings.sentinel.master, username=user, password=password, db=db,
-        decode_responses=decode_responses, retry=retry, retry_on_error=errors,
-        **_common(settings, connect_timeout))
+    client: redis.Redis = _master(
+        Sentinel, settings, connect_timeout, decode_responses=decode_responses, retry=retry,
+        retry_on_error=errors, **_common(settings, connect_timeout))
     return client
 
 
@@ -120,16 +113,23 @@ def async_client(settings: Settings, connect_timeout: float = 5.0,
         return aioredis.Redis.from_url(
             settings.redis_url, decode_responses=True, socket_connect_timeout=connect_timeout,
             retry=retry, **extra)
+    client: aioredis.Redis = _master(AsyncSentinel, settings, connect_timeout,
+                                     decode_responses=True, retry=retry, **extra)
+    return client
+
+
+def _master(sentinel_class: Any, settings: Settings, connect_timeout: float,
+            **client_kwargs: Any) -> Any:
+    """A client of the current master, as the sentinels name it (sync or asyncio, after
+    ``sentinel_class``); the master's password and database come from ``redis_url``."""
     user, password, db = _url_parts(settings.redis_url)
-    sentinel = AsyncSentinel(
+    sentinel = sentinel_class(
         sentinel_hosts(settings),
         sentinel_kwargs=_sentinel_kwargs(settings, connect_timeout),
         socket_connect_timeout=connect_timeout,
     )
-    client: aioredis.Redis = sentinel.master_for(
-        settings.sentinel.master, username=user, password=password, db=db,
-        decode_responses=True, retry=retry, **extra)
-    return client
+    return sentinel.master_for(settings.sentinel.master, username=user, password=password,
+                               db=db, **client_kwargs)
 
 
 def _sentinel_kwargs(settings: Settings, connect_timeout: float) -> dict[str, Any]:

@@ -154,13 +154,19 @@ def process_article(task: Task, article: Any) -> dict[str, Any]:
         raise Reject(f"Redis unavailable: {exc}", requeue=True) from None
 
 
-def _process(task: Task, article: Any) -> dict[str, Any]:
-    settings = _settings()
+def _ready(settings: Settings) -> tuple[Store, Pipeline]:
+    """This process's store and pipeline, made on first use (a pool process normally has
+    both from ``worker_process_init``)."""
     if proc.store is None:
         proc.store = Store.from_settings(settings, retries=8)
     if proc.pipeline is None:
         proc.pipeline = build_pipeline(settings)
-    store, pipeline = proc.store, proc.pipeline
+    return proc.store, proc.pipeline
+
+
+def _process(task: Task, article: Any) -> dict[str, Any]:
+    settings = _settings()
+    store, pipeline = _ready(settings)
     task_id = str(task.request.id)
     node = str(task.request.hostname or "copydesk@unknown")
     try:
@@ -276,13 +282,9 @@ def register(app: Celery) -> Any:
 
     @app.task(name=REPROCESS_TASK_NAME, bind=True, base=ReprocessTask)
     def reprocess(self: Task, ref: Any) -> dict[str, Any]:
-        settings = _settings()
-        if proc.store is None:
-            proc.store = Store.from_settings(settings, retries=8)
-        if proc.pipeline is None:
-            proc.pipeline = build_pipeline(settings)
+        store, pipeline = _ready(_settings())
         node = str(self.request.hostname or "copydesk@unknown")
-        return reprocess_stored(ref, proc.store, proc.pipeline, node)
+        return reprocess_stored(ref, store, pipeline, node)
 
     return process
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
 
-from tests.integration.conftest import REDIS_SERVER, Cluster, free_port, new_cluster
+from tests.integration.conftest import Cluster, free_port, new_cluster, start_redis_server
 
 pytestmark = pytest.mark.integration
 
@@ -18,21 +16,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def lru_redis(tmp_path: Path) -> Iterator[str]:
     """A redis-server of its own, started with ``--maxmemory-policy allkeys-lru``."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(tmp_path), "--maxmemory", "100mb",
-         "--maxmemory-policy", "allkeys-lru"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
+    proc, url = start_redis_server(tmp_path, "--maxmemory", "100mb",
+                                   "--maxmemory-policy", "allkeys-lru")
     yield url
     proc.terminate()
     proc.wait(timeout=10)

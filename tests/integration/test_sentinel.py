@@ -6,14 +6,13 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
 from copydesk.settings import Settings
 from copydesk.workers.client import Client, NotReplicated
 
-from tests.integration.conftest import REDIS_SERVER, free_port
+from tests.integration.conftest import REDIS_SERVER, free_port, start_redis_server
 
 pytestmark = pytest.mark.integration
 
@@ -31,19 +30,11 @@ def _wait_ping(port: int) -> None:
 
 @pytest.fixture(scope="module")
 def sentinel_group(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
-    if not Path(REDIS_SERVER).exists():
-        pytest.skip("redis-server is not installed")
     work = tmp_path_factory.mktemp("sentinel")
     ports = {"master": free_port(), "replica": free_port(), "sentinel": free_port()}
-    common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(work)]
-    procs = [subprocess.Popen([REDIS_SERVER, "--port", str(ports["master"]), *common],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    _wait_ping(ports["master"])
-    procs.append(subprocess.Popen(
-        [REDIS_SERVER, "--port", str(ports["replica"]), *common,
-         "--replicaof", "127.0.0.1", str(ports["master"])],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    _wait_ping(ports["replica"])
+    procs = [start_redis_server(work, port=ports["master"])[0]]
+    procs.append(start_redis_server(work, "--replicaof", "127.0.0.1", str(ports["master"]),
+                                    port=ports["replica"])[0])
     master = redis.Redis("127.0.0.1", ports["master"], decode_responses=True)
     deadline = time.monotonic() + 30
     while "online" not in str(master.info("replication").get("slave0", "")):

@@ -244,13 +244,18 @@ def start_redis(host: Host, name: str, *extra: str) -> Any:
     proc = host.popen([REDIS_SERVER, "--port", str(REDIS_PORT), "--bind", host.address,
                        "--protected-mode", "no", "--save", "", "--appendonly", "no",
                        "--dir", str(workdir), *extra], env={}, log=name)
+    _wait_for_ping(host, REDIS_PORT, "redis")
+    return proc
+
+
+def _wait_for_ping(host: Host, port: int, what: str) -> None:
     for _ in range(100):
         try:
-            redis.Redis(host.address, REDIS_PORT, socket_timeout=1).ping()
-            return proc
+            redis.Redis(host.address, port, socket_timeout=1).ping()
+            return
         except (redis.ConnectionError, redis.TimeoutError):
             time.sleep(0.05)
-    raise RuntimeError(f"redis on {host.name} did not start")
+    raise RuntimeError(f"{what} on {host.name} did not start")
 
 
 def start_sentinel(host: Host, master: Host, name: str) -> Any:
@@ -263,13 +268,8 @@ def start_sentinel(host: Host, master: Host, name: str) -> Any:
         "sentinel failover-timeout copydesk 5000\n"
         "sentinel parallel-syncs copydesk 1\n", encoding="utf-8")
     proc = host.popen([REDIS_SERVER, str(conf), "--sentinel"], env={}, log=name)
-    for _ in range(100):
-        try:
-            redis.Redis(host.address, SENTINEL_PORT, socket_timeout=1).ping()
-            return proc
-        except (redis.ConnectionError, redis.TimeoutError):
-            time.sleep(0.05)
-    raise RuntimeError(f"sentinel on {host.name} did not start")
+    _wait_for_ping(host, SENTINEL_PORT, "sentinel")
+    return proc
 
 
 @pytest.fixture
