@@ -77,7 +77,7 @@ class Pipeline:
         self.services = services
         self.settings = settings
         self.plugins = plugins
-        self._ready = False
+        self._ready_stages: set[str] = set()
         #: Called with (stage name, documents) just before a stage runs on them;
         #: workers use it to publish the stage an article is in. Must not raise.
         self.stage_listener: Callable[[str, Sequence[Document]], None] | None = None
@@ -155,21 +155,24 @@ class Pipeline:
         """Which stages of this pipeline ``doc`` needs re-run, and why (``provenance.plan``)."""
         return plan(doc, self.spec)
 
-    def setup(self) -> None:
-        """Run every stage's ``setup()`` once (models load here); idempotent."""
-        if self._ready:
+    def setup(self, only: Iterable[str] | None = None) -> None:
+        """Run every stage's ``setup()`` once (models load here); idempotent. With ``only``,
+        just those stages (a worker serving routed queues loads no other stage's models)."""
+        wanted = [b for b in self.stages
+                  if b.name not in self._ready_stages and (only is None or b.name in set(only))]
+        if not wanted:
             return
-        if any(b.stage.uses_parse for b in self.stages):
+        if any(b.stage.uses_parse for b in wanted):
             # load every configured model before any stage needs one
             self.services.shared_parse.load_all()
         if self.settings.detect_language:
             language.warm_up()
-        for bound in self.stages:
+        for bound in wanted:
             started = time.perf_counter()
             bound.stage.setup()
+            self._ready_stages.add(bound.name)
             log.debug("stage ready", stage=bound.name,
                       duration_ms=round((time.perf_counter() - started) * 1000, 1))
-        self._ready = True
 
     def process(self, article: Article | Document) -> Document:
         """Run every stage on one article and return the finished document."""
@@ -215,15 +218,32 @@ class Pipeline:
                                *[k for k in doc.extensions if k not in before]]}
         return list(zip(docs, plans, strict=True))
 
+    def run_segment(self, doc: Document, names: Iterable[str], final: bool) -> list[str]:
+        """Run the stages ``names`` (one routed segment) on ``doc`` where it has no current
+        run of them, after removing exactly their layers; every other layer stays. Only a
+        ``final`` segment counts as the document finishing (``document_finished``). Returns
+        the stages that ran."""
+        wanted = set(names)
+        todo = [n for n in self.plan(doc).to_run if n in wanted]
+        if todo:
+            clear_layers(doc, [b.spec for b in self.stages
+                               if b.spec is not None and b.name in set(todo)], self.spec)
+            doc.runs = [r for r in doc.runs if r.stage not in set(todo)]
+        self._run([doc], {id(doc): set(todo)}, final=final)
+        order = {name: i for i, name in enumerate(self.names)}
+        doc.runs.sort(key=lambda r: order.get(r.stage, len(order)))
+        return todo
+
     def resume(self, doc: Document) -> Document:
         """Finish a partial Document (saved by a worker between stages): run the stages it
         has no current run of, keep the rest."""
         return self.reprocess(doc)[0]
 
-    def _run(self, docs: list[Document], todo: dict[int, set[str]] | None) -> list[Document]:
+    def _run(self, docs: list[Document], todo: dict[int, set[str]] | None,
+             final: bool = True) -> list[Document]:
         """Run the stages on ``docs``; with ``todo``, only the named stages per document
         (the others keep their runs, which still count for what later stages need)."""
-        self.setup()
+        self.setup(None if todo is None else {n for names in todo.values() for n in names})
         for doc in docs:
             doc.status = "running"
         failed_caps: dict[int, dict[str, str]] = {id(d): {} for d in docs}
@@ -259,7 +279,7 @@ class Pipeline:
         for doc in docs:
             self.services.shared_parse.release(doc)
             doc.status = "failed" if id(doc) in halted else "done"
-            if self.plugins is not None:
+            if self.plugins is not None and (final or doc.status == "failed"):
                 self.plugins.document_finished(doc, self.settings)
         return docs
 

@@ -62,8 +62,22 @@ class PipelineSettings(BaseModel):
         description="Stages whose failure fails the document (others are recorded in runs).",
     )
     batch_size: int = Field(default=32, ge=1, le=10_000)
+    routes: dict[str, str] = Field(
+        default_factory=dict,
+        description=("Stage name -> queue: the stage runs on workers of that queue "
+                     "(`copydesk worker --queues NAME`); others stay on worker.queue."),
+    )
 
     _split = field_validator("stages", "disabled", "required", mode="before")(_split_names)
+
+    @field_validator("routes")
+    @classmethod
+    def _queue_names(cls, routes: dict[str, str]) -> dict[str, str]:
+        for stage, queue in routes.items():
+            if not queue or not all(c.isalnum() or c in "_.-" for c in queue):
+                raise ValueError(f"route of stage {stage!r}: {queue!r} is not a queue name "
+                                 "(letters, digits, '_', '.', '-')")
+        return routes
 
 
 class SpacySettings(BaseModel):
@@ -106,6 +120,11 @@ class WorkerSettings(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     queue: str = "copydesk"
+    queues: NameList = Field(
+        default_factory=list,
+        description=("Queues this worker consumes (`--queues`); default: worker.queue. With "
+                     "pipeline.routes it loads and runs only the stages routed to them."),
+    )
     concurrency: int | None = Field(default=None, ge=1)
     prefetch_multiplier: int = Field(default=1, ge=1)
     soft_time_limit: float = Field(default=120.0, gt=0)
@@ -163,6 +182,8 @@ class WorkerSettings(BaseModel):
         description="Start a worker even when an installed plugin fails to load (it would "
         "write Documents without that plugin's stages); default: refuse, naming it.",
     )
+
+    _split_queues = field_validator("queues", mode="before")(_split_names)
 
     @model_validator(mode="after")
     def _limits_ordered(self) -> WorkerSettings:

@@ -91,7 +91,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_soft_time_limit": w.soft_time_limit,
         "task_time_limit": w.time_limit,
         "task_default_queue": w.queue,
-        "task_queues": [Queue(w.queue, Exchange(w.queue), routing_key=w.queue)],
+        "task_queues": [Queue(q, Exchange(q), routing_key=q) for q in _queue_names(settings)],
         "task_routes": {TASK_NAME: {"queue": w.queue}},
         "worker_prefetch_multiplier": prefetch_multiplier(settings),
         "worker_send_task_events": False,
@@ -111,6 +111,13 @@ def prefetch_multiplier(settings: Settings) -> int:
     is fetched message by message)."""
     w = settings.worker
     return max(w.prefetch_multiplier, 2 * w.batch_size if w.batch_size > 1 else 1)
+
+
+def _queue_names(settings: Settings) -> list[str]:
+    """The default queue, the ones this worker serves and every routed one."""
+    names = [settings.worker.queue, *settings.worker.queues,
+             *settings.pipeline.routes.values()]
+    return list(dict.fromkeys(names))
 
 
 def get_app() -> Celery:

@@ -19,6 +19,7 @@ docs/queue.md documents the same table for systems in other languages; change bo
 | ``P:metrics:stage_seconds`` | hash | per-stage duration histograms (``workers.metrics``) |
 | ``P:pipelines`` | hash | per worker node, its pipeline as ``PipelineSpec`` JSON |
 | ``P:partial:{id}`` | hash | a partial Document saved between stages (``workers.partial``) |
+| ``P:route_queues`` | set | the queues routed stages run on (``pipeline.routes``) |
 | ``P:replication_fence`` | string | a counter submitters bump before ``WAIT`` (Sentinel setups) |
 | ``P:rejected`` | list | malformed messages rejected at intake, newest first, raw kept (capped) |
 | ``P:metrics:rejected`` | hash | how many messages were rejected, per reason code |
@@ -52,6 +53,8 @@ class RecordField(StrEnum):
     document = "document"  # Document JSON (when done, or failed by a required stage)
     article = "article"  # the submitted-article JSON, kept until it is finished
     completions = "completions"  # how many times it reached done/failed (1 in a healthy system)
+    queue = "queue"  # with pipeline.routes: the queue of the segment it is in (or waits for)
+    segment = "segment"  # with pipeline.routes: that segment, e.g. "2/2 heavy: summary"
     revision = "revision"  # how many times the stored Document was reprocessed (absent: 0)
     reprocessed_at = "reprocessed_at"  # epoch seconds of the last reprocess
 
@@ -109,6 +112,11 @@ class Keys:
     def stage_metrics(self) -> str:
         """The hash of per-stage duration histograms that workers add to (``workers.metrics``)."""
         return f"{self.prefix}:metrics:stage_seconds"
+
+    @property
+    def route_queues(self) -> str:
+        """The queues of routed segments (``pipeline.routes``), as workers announce them."""
+        return f"{self.prefix}:route_queues"
 
     @property
     def replication_fence(self) -> str:

@@ -58,6 +58,9 @@ def register_commands(cli: click.Group) -> None:
 
     @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
     @click.option("-Q", "--queue", default=None, help="Queue to consume (default: worker.queue).")
+    @click.option("--queues", "queues", multiple=True, metavar="NAME[,NAME]",
+                  help="Routed queues to serve (pipeline.routes): the worker loads and runs "
+                  "only the stages routed to them. Repeat or comma-separate.")
     @click.option("-c", "--concurrency", type=int, default=None,
                   help="Pool processes (default: worker.concurrency, else CPU count).")
     @click.option("-n", "--hostname", default=None,
@@ -78,7 +81,8 @@ def register_commands(cli: click.Group) -> None:
                   "(worker.allow_broken_plugins).")
     @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
     @click.pass_obj
-    def worker(state: Any, queue: str | None, concurrency: int | None, hostname: str | None,
+    def worker(state: Any, queue: str | None, queues: tuple[str, ...],
+               concurrency: int | None, hostname: str | None,
                pool: str, log_format: str | None, loglevel: str, show_config: bool,
                allow_eviction: bool | None, allow_broken_plugins: bool | None,
                celery_args: tuple[str, ...]) -> None:
@@ -86,10 +90,14 @@ def register_commands(cli: click.Group) -> None:
         from copydesk.nlp import ModelNotInstalled
         from copydesk.workers import app as app_module
         from copydesk.workers import tasks
+        from copydesk.workers.routing import RoutingError, served_queues
 
         settings = state.settings
         if queue:
             settings.worker.queue = queue
+        if queues:
+            settings.worker.queues = [q.strip() for part in queues for q in part.split(",")
+                                      if q.strip()]
         if concurrency:
             settings.worker.concurrency = concurrency
         app_module.configure(settings)
@@ -112,13 +120,22 @@ def register_commands(cli: click.Group) -> None:
             settings.worker.allow_eviction = True
         refuse_evicting_redis(settings, "the worker")
         pipeline = state.pipeline()  # a build error stops here, with its message
+        try:
+            routing = tasks.routing_for(pipeline, settings)
+        except RoutingError as exc:
+            raise click.ClickException(str(exc)) from None
+        if settings.worker.queues and routing is None:
+            raise click.ClickException(
+                "--queues serves routed stages, but pipeline.routes is empty: route a stage "
+                "first (e.g. [pipeline.routes] summary = \"heavy\"), or use -Q to rename "
+                "the one queue")
         if settings.worker.preload and pool == "prefork":
             try:
                 tasks.preload(pipeline)
             except ModelNotInstalled as exc:
                 raise click.ClickException(str(exc)) from None
         app = app_module.get_app()
-        argv = ["worker", "-Q", settings.worker.queue, "--pool", pool, "-l", loglevel,
+        argv = ["worker", "-Q", ",".join(served_queues(settings)), "--pool", pool, "-l", loglevel,
                 "-n", hostname or f"copydesk.{os.getpid()}@%h",
                 "--prefetch-multiplier", str(app_module.prefetch_multiplier(settings))]
         if settings.worker.concurrency:

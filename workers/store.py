@@ -66,7 +66,7 @@ return {1, 'queued'}
 #       stored_article (article_json as ``workers.compact`` packs it)
 CLAIM = _NOW + _MOVE + """
 local rec = redis.call('HMGET', KEYS[1], 'status', 'task_id', 'attempts', 'lease_until',
-  'error')
+  'error', 'segment')
 local has_article = redis.call('HEXISTS', KEYS[1], 'article') == 1
 local st, tid = rec[1], rec[2]
 local attempts = tonumber(rec[3] or '0') or 0
@@ -83,7 +83,10 @@ if not st then
   redis.call('HSET', KEYS[1], 'submitted_at', tostring(now), 'completions', '0')
 end
 if attempts >= tonumber(ARGV[6]) then
-  local reason = 'gave up after ' .. attempts .. ' attempts; the last one ended with: ' ..
+  local where = ''
+  if rec[6] and rec[6] ~= '' then where = ' in segment ' .. rec[6] end
+  local reason = 'gave up after ' .. attempts .. ' attempts' .. where ..
+    '; the last one ended with: ' ..
     (rec[5] or 'the worker processing it was lost (killed, out of memory or timed out)')
   redis.call('HSET', KEYS[1], 'status', 'failed', 'finished_at', tostring(now),
     'updated_at', tostring(now), 'error', reason, 'owner', '', 'lease_until', '0')
@@ -175,6 +178,28 @@ local function back_to_queue(id, task_id, reason, maxlen)
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'id', id, 'status', 'queued',
     'at', tostring(now), 'task_id', task_id, 'error', reason, 'retry', '1')
 end
+"""
+
+# The end of one routed segment: save the partial Document, put the record back to queued
+# for the next segment (its attempts start again: each segment has its own retries) and push
+# the next segment's message, all at once, only while this submission still holds it.
+# KEYS: record, events, idx_queued, idx_running, partial, next queue
+# ARGV: id, task_id, document, ttl, last stage, message, queue name, segment label, maxlen
+HANDOFF = _NOW + _MOVE + """
+local rec = redis.call('HMGET', KEYS[1], 'status', 'task_id')
+if rec[1] ~= 'running' or rec[2] ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[5], 'task_id', ARGV[2], 'attempt', '0', 'document', ARGV[3],
+  'stage', ARGV[5], 'saved_at', tostring(now))
+redis.call('EXPIRE', KEYS[5], ARGV[4])
+redis.call('HSET', KEYS[1], 'status', 'queued', 'attempts', '0', 'owner', '',
+  'lease_until', '0', 'updated_at', tostring(now), 'queue', ARGV[7], 'segment', ARGV[8],
+  'stage', '')
+redis.call('HDEL', KEYS[1], 'error')
+move(ARGV[1], KEYS[3], now, {KEYS[4]})
+redis.call('LPUSH', KEYS[6], ARGV[6])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[9], '*', 'id', ARGV[1], 'status', 'queued',
+  'at', tostring(now), 'task_id', ARGV[2], 'queue', ARGV[7], 'segment', ARGV[8])
+return 1
 """
 
 # KEYS: record, events, idx_queued, idx_running
@@ -272,6 +297,8 @@ class ArticleStatus:
     lease_until: float | None = None
     completions: int = 0
     has_document: bool = False
+    #: with pipeline.routes: the segment it is in or waits for ("2/2 heavy: summary")
+    segment: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -305,6 +332,7 @@ class ArticleStatus:
             lease_until=num(RecordField.lease_until),
             completions=int(rec.get(RecordField.completions.value) or 0),
             has_document=RecordField.document.value in rec,
+            segment=rec.get(RecordField.segment.value) or None,
         )
 
 
@@ -360,6 +388,7 @@ class Store:
         self._requeue = client.register_script(REQUEUE_ORPHAN)
         self._requeue_lost = client.register_script(REQUEUE_LOST)
         self._save_partial = client.register_script(SAVE_PARTIAL)
+        self._hand_off = client.register_script(HANDOFF)
         self._reject = client.register_script(REJECT)
         self._replace = client.register_script(REPLACE)
 
@@ -428,6 +457,11 @@ class Store:
                 self._pack(plain)]
         action, detail = self._claim(keys=keys, args=args)
         return ClaimResult(str(action), str(detail))
+
+    def set_segment(self, article_id: str, label: str, queue: str) -> None:
+        """Publish the routed segment an article is in (``copydesk status`` shows it)."""
+        self.r.hset(self.keys.article(article_id),
+                    mapping={RecordField.segment.value: label, RecordField.queue.value: queue})
 
     def set_stage(self, article_ids: Iterable[str], stage: str) -> None:
         pipe = self.r.pipeline(transaction=False)
@@ -514,6 +548,24 @@ class Store:
                                saved_at=float(raw.get("saved_at") or 0),
                                document_json=raw["document"])
 
+    def announce_route_queues(self, queues: Iterable[str]) -> None:
+        """Record the queues routed segments use (sweeps look for lost messages there)."""
+        names = [q for q in queues if q != self.keys.queue]
+        if names:
+            self.r.sadd(self.keys.route_queues, *names)
+
+    def hand_off(self, article_id: str, task_id: str, document: Document, last_stage: str,
+                 article_json: dict[str, Any], queue: str, segment: str) -> bool:
+        """Pass an article on to its next routed segment: its partial Document saved, its
+        record ``queued`` on ``queue`` and that queue's message pushed, in one script (False,
+        nothing done, when this submission no longer holds the article)."""
+        message = build_message(article_json, queue, task_id)
+        keys = [self.keys.article(article_id), self.keys.events, self.keys.index("queued"),
+                self.keys.index("running"), self.keys.partial(article_id), queue]
+        args: list[Any] = [article_id, task_id, document.to_json(), self.cfg.result_ttl,
+                           last_stage, message, queue, segment, self.cfg.stream_maxlen]
+        return bool(self._hand_off(keys=keys, args=args))
+
     def drop_partial(self, article_id: str) -> None:
         self.r.delete(self.keys.partial(article_id))
 
@@ -552,16 +604,17 @@ class Store:
         requeued = []
         for article_id in stale:
             rec = self.r.hmget(self.keys.article(article_id),
-                               ["status", "lease_until", "task_id"])
-            status, lease, task_id = rec
+                               ["status", "lease_until", "task_id", "queue"])
+            status, lease, task_id, queue = rec
+            queue = queue or self.keys.queue  # a routed segment's own queue
             article = self._read_packed(article_id, RecordField.article)
             if status != "running" or article is None or lease is None:
                 if status is None:  # expired record: drop the dangling index entry
                     self.r.zrem(self.keys.index("running"), article_id)
                 continue
-            message = build_message(json.loads(article), self.keys.queue, task_id)
+            message = build_message(json.loads(article), queue, task_id)
             keys = [self.keys.article(article_id), self.keys.events, self.keys.index("queued"),
-                    self.keys.index("running"), self.keys.queue]
+                    self.keys.index("running"), queue]
             reason = "the worker holding it stopped renewing its lease and its message was lost"
             if self._requeue(keys=keys, args=[article_id, lease, message, reason,
                                               self.cfg.stream_maxlen]):
@@ -578,8 +631,9 @@ class Store:
                                      start=0, num=limit)
         if not stale or self.r.llen(self.keys.queue) > max_scan:
             return []
+        queues = {q for q in self.r.smembers(self.keys.route_queues)} | {self.keys.queue}
         present = set()
-        for raw in [*self.r.lrange(self.keys.queue, 0, max_scan),
+        for raw in [*(m for q in sorted(queues) for m in self.r.lrange(q, 0, max_scan)),
                     *self.r.hvals(self.keys.unacked)]:
             try:
                 payload = json.loads(raw)
@@ -590,16 +644,17 @@ class Store:
                 continue
         requeued = []
         for article_id in stale:
-            status, task_id, updated = self.r.hmget(
-                self.keys.article(article_id), ["status", "task_id", "updated_at"])
+            status, task_id, updated, queue = self.r.hmget(
+                self.keys.article(article_id), ["status", "task_id", "updated_at", "queue"])
+            queue = queue or self.keys.queue
             article = self._read_packed(article_id, RecordField.article)
             if status is None:
                 self.r.zrem(self.keys.index("queued"), article_id)
                 continue
             if status != "queued" or task_id in present or article is None:
                 continue
-            message = build_message(json.loads(article), self.keys.queue, task_id)
-            keys = [self.keys.article(article_id), self.keys.index("queued"), self.keys.queue]
+            message = build_message(json.loads(article), queue, task_id)
+            keys = [self.keys.article(article_id), self.keys.index("queued"), queue]
             if self._requeue_lost(keys=keys, args=[article_id, task_id, updated, message]):
                 requeued.append(article_id)
         return requeued

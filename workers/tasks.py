@@ -24,7 +24,7 @@ from typing import Any
 
 from celery import Celery, Task, signals
 from celery.exceptions import Reject, SoftTimeLimitExceeded
-from copydesk.document import ID_PATTERN, Document, InvalidArticle
+from copydesk.document import ID_PATTERN, Article, Document, InvalidArticle
 from copydesk.extra_fields import log_moved_fields
 from copydesk.logs import get_logger
 from copydesk.pipeline import Pipeline
@@ -35,7 +35,16 @@ from copydesk.workers.lost import oom_kills
 from copydesk.workers.partial import start_or_resume
 from copydesk.workers.protocol import REPROCESS_TASK_NAME, TASK_NAME, article_payload
 from copydesk.workers.reprocess import reprocess_stored
+from copydesk.workers.routing import (
+    Segment,
+    check_worker_queues,
+    next_step,
+    segments,
+    served_queues,
+    stages_served,
+)
 from copydesk.workers.store import Store
+from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -48,6 +57,8 @@ class _ProcessState:
     pipeline: Pipeline | None = None
     store: Store | None = None
     keeper: LeaseKeeper | None = None
+    #: with pipeline.routes: the pipeline's segments and the queues this worker serves
+    routing: tuple[list[Segment], list[str]] | None = None
 
 
 proc = _ProcessState()
@@ -59,12 +70,35 @@ def _settings() -> Settings:
     return current_settings()
 
 
+def routing_for(pipeline: Pipeline, settings: Settings) -> tuple[list[Segment], list[str]] | None:
+    """The segments and served queues when ``pipeline.routes`` is set (else None: the whole
+    pipeline runs in one task, as without routing); ``RoutingError`` when they do not fit."""
+    if not settings.pipeline.routes:
+        return None
+    segs = segments(pipeline, settings)
+    queues = served_queues(settings)
+    check_worker_queues(segs, queues)
+    return segs, queues
+
+
+def _setup(pipeline: Pipeline, settings: Settings) -> None:
+    """Load the models of the stages this worker runs: all of them, or with routes only
+    those of its own queues."""
+    routing = routing_for(pipeline, settings)
+    proc.routing = routing
+    if routing is None:
+        pipeline.setup()
+    else:
+        pipeline.setup(only=stages_served(*routing))
+
+
 def build_pipeline(settings: Settings) -> Pipeline:
     """Build the pipeline from installed plugins and load its models (once per process)."""
     pipeline = Pipeline.build(settings, build_plugin_manager(settings))
-    pipeline.setup()
+    _setup(pipeline, settings)
     pipeline.interrupts = (SoftTimeLimitExceeded,)
-    log.info("pipeline ready", stages=pipeline.names, pid=os.getpid())
+    log.info("pipeline ready", stages=pipeline.names, pid=os.getpid(),
+             runs=stages_served(*proc.routing) if proc.routing else pipeline.names)
     return pipeline
 
 
@@ -72,7 +106,7 @@ def preload(pipeline: Pipeline | None = None) -> None:
     """Build (or adopt) the pipeline in the main process, before the pool forks."""
     if pipeline is None:
         pipeline = build_pipeline(_settings())
-    pipeline.setup()  # idempotent: a pipeline passed in may not have loaded its models yet
+    _setup(pipeline, _settings())  # idempotent: a pipeline passed in may not be set up yet
     # the soft time limit ends a run, single or batched, instead of failing one stage
     pipeline.interrupts = (SoftTimeLimitExceeded,)
     proc.pipeline = pipeline
@@ -99,6 +133,8 @@ def _worker_ready(sender: Any = None, **_: Any) -> None:
     proc.keeper = LeaseKeeper(store, node, settings, concurrency, _plugin_versions(settings))
     proc.keeper.start()
     _publish_pipeline(store, node, settings)
+    if settings.pipeline.routes:
+        store.announce_route_queues(settings.pipeline.routes.values())
     log.info("worker ready", worker=node, queue=settings.worker.queue)
 
 
@@ -211,9 +247,13 @@ def _process(task: Task, article: Any) -> dict[str, Any]:
     pipeline.stage_listener = publish_stage
     pipeline.stage_finished = save_partial
     pipeline.worker = node
+    then: Segment | None = None
     try:
-        partial = store.load_partial(article_id, task_id) if attempt > 1 else None
-        doc = start_or_resume(pipeline, valid, partial)
+        if proc.routing is None:
+            partial = store.load_partial(article_id, task_id) if attempt > 1 else None
+            doc = start_or_resume(pipeline, valid, partial)
+        else:
+            doc, then = _run_routed(store, pipeline, valid, task_id, proc.routing)
     except SoftTimeLimitExceeded:
         _timed_out(store, article_id, task_id, settings, f"in stage {current['stage']!r}")
         raise  # unreachable: _timed_out raises Reject
@@ -230,6 +270,15 @@ def _process(task: Task, article: Any) -> dict[str, Any]:
                       if r.error and r.error.startswith("SoftTimeLimitExceeded")), None)
     if timed_out is not None:
         _timed_out(store, article_id, task_id, settings, f"in stage {timed_out.stage!r}")
+    if then is not None and doc.status != "failed":
+        last = doc.runs[-1].stage if doc.runs else ""
+        if not store.hand_off(article_id, task_id, doc, last, article_payload(valid),
+                              then.queue, then.label):
+            log.warning("article not handed on: another submission holds it",
+                        document_id=article_id)
+        log.info("article handed on", document_id=article_id, queue=then.queue,
+                 segment=then.label)
+        return {"id": article_id, "status": "queued", "queue": then.queue}
     error: str | None = None
     if doc.status == "failed":
         failed = [r for r in doc.runs if r.status == "failed"]
@@ -238,6 +287,33 @@ def _process(task: Task, article: Any) -> dict[str, Any]:
     store.finish(article_id, task_id, doc.status, doc.to_json(), error, node,
                  _log_tracebacks(doc))
     return {"id": article_id, "status": doc.status}
+
+
+def _run_routed(store: Store, pipeline: Pipeline, article: Article, task_id: str,
+                routing: tuple[list[Segment], list[str]]) -> tuple[Document, Segment | None]:
+    """Run the segments of this worker's queues that are due on ``article`` (from its
+    partial Document, if an earlier segment or attempt saved one); return the Document and
+    the segment it goes to next (None when it is finished)."""
+    segs, queues = routing
+    assert article.id is not None
+    partial = store.load_partial(article.id, task_id)
+    doc: Document | None = None
+    if partial is not None:
+        try:
+            doc = partial.document()
+        except ValidationError as exc:
+            log.warning("partial Document unreadable; starting over", document_id=article.id,
+                        error=str(exc)[:200])
+    if doc is None or doc.id != article.id:
+        doc = Document.from_article(article)
+    step = next_step(pipeline, doc, segs, queues)
+    if not step.run and step.then is None:  # nothing left to run: a finished Document
+        doc.status = "done"
+    if step.run:
+        store.set_segment(article.id, step.run[0].label, step.run[0].queue)
+        names = [name for seg in step.run for name in seg.stages]
+        pipeline.run_segment(doc, names, final=step.then is None)
+    return doc, step.then
 
 
 def _log_tracebacks(doc: Document) -> str | None:
