@@ -218,17 +218,21 @@ def register_commands(cli: click.Group) -> None:
                 click.echo(json.dumps(item.to_dict() if item else
                                       {"id": article_id, "status": "unknown"}))
         else:
-            table = Table("id", "status", "stage", "attempts", "worker", "finished (UTC)")
+            routed = any(v is not None and v.segment for v in found.values())
+            columns = ["id", "status", *(["segment"] if routed else []), "stage", "attempts",
+                       "worker", "finished (UTC)"]
+            table = Table(*columns)
             errors = []
             traces: list[tuple[str, str]] = []
             for article_id in ids:
                 item = found.get(article_id)
                 if item is None:
                     missing = True
-                    table.add_row(article_id, "unknown", "", "", "", "")
+                    table.add_row(article_id, "unknown", *[""] * (len(columns) - 2))
                     continue
-                table.add_row(item.id, item.status, item.stage or "", str(item.attempts),
-                              item.worker or "", _when(item.finished_at))
+                segment = [item.segment or ""] if routed else []
+                table.add_row(item.id, item.status, *segment, item.stage or "",
+                              str(item.attempts), item.worker or "", _when(item.finished_at))
                 if item.error:
                     errors.append(f"{item.id}: {item.error}")
                 if item.traceback:
