@@ -4,7 +4,6 @@ worker of some queues runs next on a Document."""
 from __future__ import annotations
 
 import pytest
-
 from copydesk import Article, Pipeline
 from copydesk.settings import Settings
 from copydesk.workers.routing import (

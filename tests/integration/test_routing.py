@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 import redis
-
 from copydesk import Pipeline
 from copydesk.document import Article
 from copydesk.settings import Settings
+
 from tests.integration.conftest import Cluster
 from tests.integration.test_scaling import corpus_articles
 
