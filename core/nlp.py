@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from copydesk.logs import get_logger
 from copydesk.longparse import parse_texts
 from copydesk.tokenguard import bound_tokenizer
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from copydesk.document import Document
     from spacy.language import Language
     from spacy.tokens import Doc as SpacyDoc
+
+log = get_logger("copydesk.nlp")
 
 #: The language of the default pipeline (``spacy.model``) and of an article nothing says
 #: otherwise about.
@@ -144,6 +147,34 @@ class SharedParse:
 
     def release(self, doc: Document) -> None:
         self._cache.pop(id(doc), None)
+
+    def pack(self, doc: Document) -> bytes | None:
+        """The parse of ``doc`` as a spaCy ``DocBin`` (None when it has none now), so another
+        process can adopt it instead of parsing again."""
+        from spacy.tokens import DocBin
+
+        cached = self._cache.get(id(doc))
+        if cached is None or cached[0] != doc.text:
+            return None
+        data: bytes = DocBin(docs=[cached[1]], store_user_data=False).to_bytes()
+        return data
+
+    def adopt(self, doc: Document, data: bytes) -> bool:
+        """Use a parse ``pack`` made elsewhere for ``doc``: only if it is of the same text
+        (anything else, or bytes that do not read, is ignored and parsed again)."""
+        from spacy.tokens import DocBin
+
+        try:
+            nlp = self.nlp_for(doc.language)
+            [parsed] = list(DocBin().from_bytes(data).get_docs(nlp.vocab))
+        except Exception as exc:  # a stale or foreign parse costs a parse, never a failure
+            log.warning("carried parse unreadable; parsing again", document_id=doc.id,
+                        error=f"{type(exc).__name__}: {exc}")
+            return False
+        if parsed.text != doc.text:
+            return False
+        self._cache[id(doc)] = (doc.text, parsed)
+        return True
 
 
 def primary_language(code: str) -> str:

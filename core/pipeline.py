@@ -221,7 +221,8 @@ class Pipeline:
     def run_segment(self, doc: Document, names: Iterable[str], final: bool) -> list[str]:
         """Run the stages ``names`` (one routed segment) on ``doc`` where it has no current
         run of them, after removing exactly their layers; every other layer stays. Only a
-        ``final`` segment counts as the document finishing (``document_finished``). Returns
+        ``final`` segment counts as the document finishing (``document_finished``); after
+        any other the shared parse is kept, for the caller to carry on or release. Returns
         the stages that ran."""
         wanted = set(names)
         todo = [n for n in self.plan(doc).to_run if n in wanted]
@@ -229,7 +230,7 @@ class Pipeline:
             clear_layers(doc, [b.spec for b in self.stages
                                if b.spec is not None and b.name in set(todo)], self.spec)
             doc.runs = [r for r in doc.runs if r.stage not in set(todo)]
-        self._run([doc], {id(doc): set(todo)}, final=final)
+        self._run([doc], {id(doc): set(todo)}, final=final, keep_parse=not final)
         order = {name: i for i, name in enumerate(self.names)}
         doc.runs.sort(key=lambda r: order.get(r.stage, len(order)))
         return todo
@@ -240,7 +241,7 @@ class Pipeline:
         return self.reprocess(doc)[0]
 
     def _run(self, docs: list[Document], todo: dict[int, set[str]] | None,
-             final: bool = True) -> list[Document]:
+             final: bool = True, keep_parse: bool = False) -> list[Document]:
         """Run the stages on ``docs``; with ``todo``, only the named stages per document
         (the others keep their runs, which still count for what later stages need)."""
         self.setup(None if todo is None else {n for names in todo.values() for n in names})
@@ -277,7 +278,8 @@ class Pipeline:
         if todo is None:  # a reprocessed Document keeps the language it has
             self._settle_languages(docs, halted)
         for doc in docs:
-            self.services.shared_parse.release(doc)
+            if not keep_parse:
+                self.services.shared_parse.release(doc)
             doc.status = "failed" if id(doc) in halted else "done"
             if self.plugins is not None and (final or doc.status == "failed"):
                 self.plugins.document_finished(doc, self.settings)

@@ -93,3 +93,41 @@ def test_a_segment_run_leaves_the_other_stages_to_their_own_queue() -> None:
     assert doc.summary == fresh.summary and doc.entities == fresh.entities
     assert [r.stage for r in doc.runs] == DEFAULT
     assert next_step(pipeline, doc, segs, ["copydesk"]).run == ()
+
+
+def test_a_carried_parse_is_adopted_instead_of_parsing_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from copydesk import nlp
+    from copydesk.document import Document
+
+    pipeline, _ = routed(summary="heavy")
+    shared = pipeline.services.shared_parse
+    doc = Document.from_article(Article(text="Kyiv said on Monday. Ankara waited."))
+    parsed = shared.get(doc)
+    carried = shared.pack(doc)
+    assert carried is not None
+    elsewhere = Document.from_article(Article(text=doc.text))
+
+    def no_parsing(*_: object, **__: object) -> object:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(nlp, "parse_texts", no_parsing)
+    assert shared.adopt(elsewhere, carried)
+    adopted = shared.get(elsewhere)
+    assert [(t.text, t.idx, t.dep_, t.ent_type_) for t in adopted] == [
+        (t.text, t.idx, t.dep_, t.ent_type_) for t in parsed]
+    assert [s.text for s in adopted.sents] == [s.text for s in parsed.sents]
+
+
+def test_a_carried_parse_of_another_text_is_refused() -> None:
+    from copydesk.document import Document
+
+    pipeline, _ = routed(summary="heavy")
+    shared = pipeline.services.shared_parse
+    doc = Document.from_article(Article(text="Kyiv said on Monday."))
+    shared.get(doc)
+    carried = shared.pack(doc)
+    assert carried is not None
+    other = Document.from_article(Article(text="Moscow said nothing."))
+    assert not shared.adopt(other, carried)
+    assert not shared.adopt(other, b"not a DocBin")

@@ -1001,8 +1001,11 @@ def prometheus_text(counts: dict[str, int], info: Any, hists: list[Any],
            [("", counts["requeued"])])
     metric("copydesk_gateway_submitted_total", "counter",
            "Articles this gateway process enqueued.", [("", http_submitted)])
-    metric("copydesk_queue_depth", "gauge", "Messages waiting in the queue.",
-           [(f'{{queue="{_label(info.queue)}"}}', info.depth)])
+    per_queue = info.queues or {info.queue: {"depth": info.depth, "workers": 0}}
+    metric("copydesk_queue_depth", "gauge", "Messages waiting, per queue (routed ones too).",
+           [(f'{{queue="{_label(q)}"}}', v["depth"]) for q, v in per_queue.items()])
+    metric("copydesk_queue_workers", "gauge", "Live workers consuming each queue.",
+           [(f'{{queue="{_label(q)}"}}', v["workers"]) for q, v in per_queue.items()])
     metric("copydesk_queue_unacked", "gauge", "Messages delivered to a worker, not yet acked.",
            [(f'{{queue="{_label(info.queue)}"}}', info.unacked)])
     metric("copydesk_articles", "gauge", "Article records in the result store, by status.",

@@ -189,7 +189,8 @@ class LeaseKeeper(threading.Thread):
             "reserved": len(requests),
             "processed": worker_state.all_total_count[0],
             "started_at": self.started_at,
-            "queue": self.settings.worker.queue,
+            # the queues it consumes, comma-separated (several with --queues)
+            "queue": ",".join(self.settings.worker.queues or [self.settings.worker.queue]),
             "plugins": json.dumps(self.plugins),
         }, ttl=3 * self.interval)
         self._beats += 1

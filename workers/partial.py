@@ -46,6 +46,8 @@ class PartialDocument:
     stage: str
     saved_at: float
     document_json: str
+    #: the spaCy parse as a DocBin, carried to a routed segment that reads it
+    parse: bytes | None = None
 
     def document(self) -> Document:
         return Document.model_validate_json(self.document_json)

@@ -298,7 +298,7 @@ def register_commands(cli: click.Group) -> None:
         if as_json:
             data = {
                 "queue": info.queue, "depth": info.depth, "unacked": info.unacked,
-                "counts": info.counts,
+                "queues": info.queues, "counts": info.counts,
                 "workers": [{"node": w.node, "alive": w.alive, "last_seen": w.last_seen,
                              "counts_age_seconds": round(max(0.0, time.time() - w.last_seen), 1),
                              **w.info, "plugins": worker_plugins(w)} for w in info.workers],
@@ -315,6 +315,10 @@ def register_commands(cli: click.Group) -> None:
         console = Console()
         console.print(f"queue [b]{info.queue}[/b]: {info.depth} waiting, {info.unacked} "
                       f"delivered and not yet acknowledged", highlight=False)
+        if len(info.queues) > 1:  # routed stages: every queue on its own line
+            for name, each in info.queues.items():
+                console.print(f"  queue [b]{name}[/b]: {each['depth']} waiting, "
+                              f"{each['workers']} live workers", highlight=False)
         console.print("articles: " + ", ".join(f"{k} {v}" for k, v in info.counts.items()),
                       highlight=False)
         beat = state.settings.worker.heartbeat_interval

@@ -13,6 +13,7 @@ dead-letter list instead of being run again.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Iterable, Sequence
@@ -184,12 +185,18 @@ end
 # for the next segment (its attempts start again: each segment has its own retries) and push
 # the next segment's message, all at once, only while this submission still holds it.
 # KEYS: record, events, idx_queued, idx_running, partial, next queue
-# ARGV: id, task_id, document, ttl, last stage, message, queue name, segment label, maxlen
+# ARGV: id, task_id, document, ttl, last stage, message, queue name, segment label, maxlen,
+#       parse (base64 DocBin, or '' when the next segment does not read the parse)
 HANDOFF = _NOW + _MOVE + """
 local rec = redis.call('HMGET', KEYS[1], 'status', 'task_id')
 if rec[1] ~= 'running' or rec[2] ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[5], 'task_id', ARGV[2], 'attempt', '0', 'document', ARGV[3],
   'stage', ARGV[5], 'saved_at', tostring(now))
+if ARGV[10] ~= '' then
+  redis.call('HSET', KEYS[5], 'parse', ARGV[10])
+else
+  redis.call('HDEL', KEYS[5], 'parse')
+end
 redis.call('EXPIRE', KEYS[5], ARGV[4])
 redis.call('HSET', KEYS[1], 'status', 'queued', 'attempts', '0', 'owner', '',
   'lease_until', '0', 'updated_at', tostring(now), 'queue', ARGV[7], 'segment', ARGV[8],
@@ -367,6 +374,8 @@ class QueueInfo:
     dead_letter_count: int
     #: malformed messages rejected at intake so far, per reason code (``workers.intake``)
     rejected: dict[str, int] = field(default_factory=dict)
+    #: per queue (the default one and every routed one): messages waiting, live workers
+    queues: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 # -- the store -------------------------------------------------------------------------
@@ -546,7 +555,9 @@ class Store:
                                attempt=int(raw.get("attempt") or 0),
                                stage=raw.get("stage", ""),
                                saved_at=float(raw.get("saved_at") or 0),
-                               document_json=raw["document"])
+                               document_json=raw["document"],
+                               parse=base64.b64decode(raw["parse"]) if raw.get("parse")
+                               else None)
 
     def announce_route_queues(self, queues: Iterable[str]) -> None:
         """Record the queues routed segments use (sweeps look for lost messages there)."""
@@ -555,15 +566,18 @@ class Store:
             self.r.sadd(self.keys.route_queues, *names)
 
     def hand_off(self, article_id: str, task_id: str, document: Document, last_stage: str,
-                 article_json: dict[str, Any], queue: str, segment: str) -> bool:
-        """Pass an article on to its next routed segment: its partial Document saved, its
-        record ``queued`` on ``queue`` and that queue's message pushed, in one script (False,
-        nothing done, when this submission no longer holds the article)."""
+                 article_json: dict[str, Any], queue: str, segment: str,
+                 parse: bytes | None = None) -> bool:
+        """Pass an article on to its next routed segment: its partial Document (and the
+        spaCy parse, when the next segment reads it) saved, its record ``queued`` on
+        ``queue`` and that queue's message pushed, in one script (False, nothing done, when
+        this submission no longer holds the article)."""
         message = build_message(article_json, queue, task_id)
         keys = [self.keys.article(article_id), self.keys.events, self.keys.index("queued"),
                 self.keys.index("running"), self.keys.partial(article_id), queue]
         args: list[Any] = [article_id, task_id, document.to_json(), self.cfg.result_ttl,
-                           last_stage, message, queue, segment, self.cfg.stream_maxlen]
+                           last_stage, message, queue, segment, self.cfg.stream_maxlen,
+                           base64.b64encode(parse).decode("ascii") if parse else ""]
         return bool(self._hand_off(keys=keys, args=args))
 
     def drop_partial(self, article_id: str) -> None:
@@ -801,4 +815,24 @@ class Store:
             workers=workers, dead_letters=[json.loads(x) for x in dead_raw],
             dead_letter_count=int(dead_count),
             rejected={k: int(v) for k, v in out[9].items()},
+            queues=self._per_queue(depth, workers),
         )
+
+    def _per_queue(self, depth: int, workers: Sequence[WorkerInfo]) -> dict[str, dict[str, int]]:
+        """Depth and live workers of the default queue and of every routed one."""
+        routed = sorted(q for q in self.r.smembers(self.keys.route_queues) if q != self.keys.queue)
+        depths = [depth, *(int(n) for n in self._depths(routed))]
+        out: dict[str, dict[str, int]] = {}
+        for name, waiting in zip([self.keys.queue, *routed], depths, strict=True):
+            alive = sum(1 for w in workers if w.alive
+                        and name in (w.info.get("queue") or "").split(","))
+            out[name] = {"depth": waiting, "workers": alive}
+        return out
+
+    def _depths(self, queues: Sequence[str]) -> list[int]:
+        if not queues:
+            return []
+        pipe = self.r.pipeline(transaction=False)
+        for name in queues:
+            pipe.llen(name)
+        return [int(n) for n in pipe.execute()]

@@ -248,12 +248,13 @@ def _process(task: Task, article: Any) -> dict[str, Any]:
     pipeline.stage_finished = save_partial
     pipeline.worker = node
     then: Segment | None = None
+    carried: bytes | None = None
     try:
         if proc.routing is None:
             partial = store.load_partial(article_id, task_id) if attempt > 1 else None
             doc = start_or_resume(pipeline, valid, partial)
         else:
-            doc, then = _run_routed(store, pipeline, valid, task_id, proc.routing)
+            doc, then, carried = _run_routed(store, pipeline, valid, task_id, proc.routing)
     except SoftTimeLimitExceeded:
         _timed_out(store, article_id, task_id, settings, f"in stage {current['stage']!r}")
         raise  # unreachable: _timed_out raises Reject
@@ -273,7 +274,7 @@ def _process(task: Task, article: Any) -> dict[str, Any]:
     if then is not None and doc.status != "failed":
         last = doc.runs[-1].stage if doc.runs else ""
         if not store.hand_off(article_id, task_id, doc, last, article_payload(valid),
-                              then.queue, then.label):
+                              then.queue, then.label, carried):
             log.warning("article not handed on: another submission holds it",
                         document_id=article_id)
         log.info("article handed on", document_id=article_id, queue=then.queue,
@@ -290,10 +291,12 @@ def _process(task: Task, article: Any) -> dict[str, Any]:
 
 
 def _run_routed(store: Store, pipeline: Pipeline, article: Article, task_id: str,
-                routing: tuple[list[Segment], list[str]]) -> tuple[Document, Segment | None]:
+                routing: tuple[list[Segment], list[str]]
+                ) -> tuple[Document, Segment | None, bytes | None]:
     """Run the segments of this worker's queues that are due on ``article`` (from its
-    partial Document, if an earlier segment or attempt saved one); return the Document and
-    the segment it goes to next (None when it is finished)."""
+    partial Document, if an earlier segment or attempt saved one); return the Document, the
+    segment it goes to next (None when it is finished) and, when that segment reads the
+    spaCy parse, the parse to carry to it (a DocBin: far cheaper than parsing again)."""
     segs, queues = routing
     assert article.id is not None
     partial = store.load_partial(article.id, task_id)
@@ -306,6 +309,9 @@ def _run_routed(store: Store, pipeline: Pipeline, article: Article, task_id: str
                         error=str(exc)[:200])
     if doc is None or doc.id != article.id:
         doc = Document.from_article(article)
+    shared = pipeline.services.shared_parse
+    if partial is not None and partial.parse and doc.id == partial.article_id:
+        shared.adopt(doc, partial.parse)
     step = next_step(pipeline, doc, segs, queues)
     if not step.run and step.then is None:  # nothing left to run: a finished Document
         doc.status = "done"
@@ -313,7 +319,16 @@ def _run_routed(store: Store, pipeline: Pipeline, article: Article, task_id: str
         store.set_segment(article.id, step.run[0].label, step.run[0].queue)
         names = [name for seg in step.run for name in seg.stages]
         pipeline.run_segment(doc, names, final=step.then is None)
-    return doc, step.then
+    carried = None
+    if step.then is not None and _reads_parse(pipeline, step.then):
+        carried = shared.pack(doc)
+    shared.release(doc)
+    return doc, step.then, carried
+
+
+def _reads_parse(pipeline: Pipeline, segment: Segment) -> bool:
+    wanted = set(segment.stages)
+    return any(b.stage.uses_parse for b in pipeline.stages if b.name in wanted)
 
 
 def _log_tracebacks(doc: Document) -> str | None:

@@ -58,6 +58,11 @@ def test_each_worker_runs_only_the_stages_of_its_queue(make_cluster) -> None:  #
     assert status["segment"] == f"2/2 {heavy}: fragile"
     table = cluster.cli("status", ids[0]).stdout
     assert "segment" in table and "2/2" in table
+    queues = json.loads(cluster.cli("queue", "--json").stdout)["queues"]
+    assert queues == {cluster.queue: {"depth": 0, "workers": 1},
+                      heavy: {"depth": 0, "workers": 1}}
+    shown = cluster.cli("queue").stdout
+    assert f"queue {heavy}: 0 waiting, 1 live workers" in " ".join(shown.split())
 
 
 def test_a_routed_first_stage_is_handed_on_and_back_and_a_killed_worker_loses_nothing(
