@@ -246,6 +246,23 @@ def test_worker_configmap_settings_are_valid_worker_settings() -> None:
     WorkerSettings(**values)  # raises if the limits are out of order
 
 
+def test_the_routes_of_the_configmap_read_as_settings_and_fit_the_default_pipeline(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from copydesk import Pipeline
+    from copydesk.settings import Settings
+    from copydesk.workers.routing import check_worker_queues, segments
+
+    data = resource("ConfigMap", "copydesk-worker")["data"]
+    for key, value in data.items():
+        if key.startswith(ROUTES):
+            monkeypatch.setenv(key, value)
+    settings = Settings()
+    assert settings.pipeline.routes == {"summary": "heavy"}
+    segs = segments(Pipeline.build(settings), settings)
+    check_worker_queues(segs, ["heavy"])  # the heavy pool has a stage to run
+    assert segs[-1].stages == ("summary",)
+
+
 def test_dockerfile_installs_the_package_with_its_model_and_runs_a_worker_as_non_root() -> None:
     parser = DockerfileParser(path=str(DEPLOY / "Dockerfile"))
     instructions = parser.structure
