@@ -92,7 +92,7 @@ def test_stage_histograms_are_cumulative_and_end_with_the_count() -> None:
                           count=6)
     info = SimpleNamespace(queue="copydesk", depth=3, unacked=1, workers=[],
                            counts={"queued": 3, "running": 1, "done": 5, "failed": 0},
-                           dead_letter_count=0)
+                           dead_letter_count=0, queues={})
     counts = {"submitted": 9, "done": 5, "failed": 0, "requeued": 0}
     text = prometheus_text(counts, info, [hist], 2)
     lines = dict(line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
@@ -104,9 +104,22 @@ def test_stage_histograms_are_cumulative_and_end_with_the_count() -> None:
     assert "# TYPE copydesk_stage_duration_seconds histogram" in text
 
 
+def test_metrics_report_depth_and_live_workers_per_routed_queue() -> None:
+    info = SimpleNamespace(queue="copydesk", depth=3, unacked=0, workers=[], counts={},
+                           dead_letter_count=0, rejected={},
+                           queues={"copydesk": {"depth": 3, "workers": 2},
+                                   "heavy": {"depth": 7, "workers": 1}})
+    counts = {"submitted": 0, "done": 0, "failed": 0, "requeued": 0}
+    lines = prometheus_text(counts, info, [], 0).splitlines()
+    assert 'copydesk_queue_depth{queue="heavy"} 7' in lines
+    assert 'copydesk_queue_workers{queue="heavy"} 1' in lines
+    assert 'copydesk_queue_workers{queue="copydesk"} 2' in lines
+
+
 def test_rejected_messages_are_counted_per_reason() -> None:
     info = SimpleNamespace(queue="copydesk", depth=0, unacked=0, workers=[], counts={},
-                           dead_letter_count=0, rejected={"not_json": 3, "bad_body": 1})
+                           dead_letter_count=0, rejected={"not_json": 3, "bad_body": 1},
+                           queues={})
     counts = {"submitted": 0, "done": 0, "failed": 0, "requeued": 0}
     text = prometheus_text(counts, info, [], 0)
     assert 'copydesk_messages_rejected_total{reason="not_json"} 3' in text.splitlines()
@@ -116,7 +129,7 @@ def test_rejected_messages_are_counted_per_reason() -> None:
 def test_metrics_report_stored_documents_per_stage_and_state() -> None:
     info = SimpleNamespace(queue="copydesk", depth=0, unacked=0, workers=[],
                            counts={"queued": 0, "running": 0, "done": 4, "failed": 0},
-                           dead_letter_count=0)
+                           dead_letter_count=0, queues={})
     counts = {"submitted": 4, "done": 4, "failed": 0, "requeued": 0}
     coverage = {"summary": {"current": 1, "stale": 3, "missing": 0, "failed": 0}}
     text = prometheus_text(counts, info, [], 0, coverage)
