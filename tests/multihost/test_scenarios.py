@@ -94,6 +94,8 @@ def test_a_partitioned_worker_host_loses_nothing_and_takes_work_again_after(
     assert after_heal, "the partitioned host never took work again after its link came back"
     final = dep.report("partition", held, 0)
     assert final.done == len(held)
+    taken_over = {i for i, _ in finished_by(dep, held, "w3")}
+    assert not taken_over, "an article held by the cut-off host waited for it to come back"
 
 
 def stop_workers(dep: Deployment) -> None:
