@@ -118,8 +118,8 @@ def test_latency_on_every_link_costs_throughput_but_loses_nothing(
     finish, ack), so a slow link divides what one pool process does; more pool processes
     per worker hide it."""
     dep = deployment(stage_delay=0.02)
-    everything = articles(400)
-    fast, slow, wide = everything[:150], everything[150:300], everything[300:]
+    everything = articles(240)
+    fast, slow, wide = everything[:100], everything[100:160], everything[160:]
 
     dep.start_workers()
     fast_s = run_batch(dep, fast, tmp_path / "fast.jsonl", len(fast))
