@@ -26,7 +26,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # a message is one line, however long
 
 
 def _client(state: Any) -> Any:

@@ -9,7 +9,7 @@ from copydesk.reprocess_cli import print_plan, set_stored_handler
 from rich.console import Console
 from rich.table import Table
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # a message is one line, however long
 
 
 def reprocess_stored(state: Any, status: str, limit: int | None, dry_run: bool,

@@ -13,7 +13,7 @@ import click
 from pydantic import SecretStr
 from rich.console import Console
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # a message is one line, however long
 
 
 def bind_address(host: str | None, has_tokens: bool) -> tuple[str, str | None]:
