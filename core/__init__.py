@@ -7,7 +7,8 @@ Plugin authors need only this::
 plus the annotation types a stage reads or writes (``Entity``, ``NumberMention``,
 ``Quote``, ``Speaker``, ``Summary``, ``Heading``, ``Removal``, ``StageRun``, and
 ``Span``, the base of any span in a plugin's own layer). ``copydesk.testing`` runs
-one stage in a test.
+one stage in a test. Stages that look across articles keep what they remember in
+``SharedState`` spaces (``copydesk.state``), reached as ``self.services.state``.
 """
 
 from copydesk.document import (
@@ -19,9 +20,13 @@ from copydesk.document import (
     NumberMention,
     Quote,
     Removal,
+    Reuse,
+    ReusedPassage,
+    ReuseSource,
     Span,
     Speaker,
     StageRun,
+    Story,
     Summary,
     parse_article,
 )
@@ -29,6 +34,7 @@ from copydesk.hookspecs import hookimpl
 from copydesk.pipeline import Pipeline, PipelineError
 from copydesk.settings import Settings, load_settings
 from copydesk.stage import Services, Stage, StageConfig
+from copydesk.state import SharedState, StateSpace
 
 __version__ = "0.1.0"
 
@@ -43,13 +49,19 @@ __all__ = [
     "PipelineError",
     "Quote",
     "Removal",
+    "Reuse",
+    "ReuseSource",
+    "ReusedPassage",
     "Services",
     "Settings",
+    "SharedState",
     "Span",
     "Speaker",
     "Stage",
     "StageConfig",
     "StageRun",
+    "StateSpace",
+    "Story",
     "Summary",
     "__version__",
     "hookimpl",

@@ -142,6 +142,48 @@ class Summary(BaseModel):
     sentences: list[SummarySentence] = Field(default_factory=list)
 
 
+class ReusedPassage(Span):
+    """A stretch of this Document's text that also stands in an earlier article."""
+
+    source_start: int = Field(ge=0, description="Where it starts in the source's text.")
+    source_end: int = Field(ge=0, description="Where it ends in the source's text.")
+
+
+class ReuseSource(BaseModel):
+    """An earlier article whose text this one reuses, and the passages it shares."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="The earlier article's id.")
+    similarity: float = Field(ge=0, le=1, description="Share of this article's words that "
+                              "stand in passages taken from that article (0-1).")
+    passages: list[ReusedPassage] = Field(default_factory=list)
+
+
+class Reuse(BaseModel):
+    """What this article shares with earlier ones (the reuse stage)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    duplicate_of: str | None = Field(
+        default=None, description="The earliest article with the same text once whitespace, "
+        "quotes and case are normalised; null when this one is the first (the origin).")
+    sources: list[ReuseSource] = Field(default_factory=list)
+
+
+class Story(BaseModel):
+    """The story (event) this article belongs to (the stories stage)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="The story's id; a merged story's old id redirects.")
+    label: str = Field(description="A few words naming the story.")
+    size: int = Field(ge=1, description="Articles in the story when this one joined it.")
+    first_seen: datetime | None = Field(
+        default=None, description="Publication time of the story's first article (null when "
+        "its articles carry none).")
+
+
 class StageRun(BaseModel):
     """What happened when one stage ran on this document."""
 
@@ -395,12 +437,27 @@ class Document(BaseModel):
     numbers: list[NumberMention] = Field(default_factory=list)
     quotes: list[Quote] = Field(default_factory=list)
     summary: Summary | None = None
+    reuse: Reuse | None = Field(
+        default=None, description="Earlier articles this one duplicates or reuses passages of.")
+    story: Story | None = Field(default=None, description="The story this article is part of.")
     runs: list[StageRun] = Field(default_factory=list)
     extensions: dict[str, Any] = Field(default_factory=dict)
     status: Status = "queued"
 
     #: The submitted HTML, for the stage that extracts text from it; not serialized.
     _html: str | None = PrivateAttr(default=None)
+    #: When the article reached this process (seconds since the epoch), for articles without
+    #: ``published_at``: the order cross-article stages see them in (``copydesk.state``).
+    _arrived_at: float | None = PrivateAttr(default=None)
+
+    @property
+    def arrived_at(self) -> float | None:
+        """When the article arrived (not serialized); see ``copydesk.state.article_time``."""
+        return self._arrived_at
+
+    @arrived_at.setter
+    def arrived_at(self, value: float | None) -> None:
+        self._arrived_at = value
 
     @classmethod
     def from_article(cls, article: Article) -> Document:
@@ -446,6 +503,7 @@ class Document(BaseModel):
     def _layers(self) -> list[tuple[str, str, list[Any]]]:
         speakers = [q.speaker for q in self.quotes if q.speaker is not None]
         summary = self.summary.sentences if self.summary else []
+        passages = [p for src in self.reuse.sources for p in src.passages] if self.reuse else []
         return [
             ("removed", self.raw_text, list(self.removed)),
             ("headings", self.text, list(self.headings)),
@@ -454,6 +512,7 @@ class Document(BaseModel):
             ("quotes", self.text, list(self.quotes)),
             ("quotes", self.text, speakers),
             ("summary", self.text, list(summary)),
+            ("reuse", self.text, passages),
         ]
 
     def heading_at(self, start: int, end: int) -> Heading | None:

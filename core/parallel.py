@@ -7,6 +7,11 @@ finished Documents the other. Slices are handed out as children free up, and the
 yields the Documents in input order as soon as every earlier one is in, so the output is
 the same as one process's and a caller can write it as it comes.
 
+Cross-article stages (``Stage.cross_article``, and the stages that read what they
+provide) do not run in the children: the parent runs them on the Documents in input order
+as they come back, so what they remember (``copydesk.state``) and what they write is
+exactly what one process gives, whatever N.
+
 Children ignore SIGINT: Ctrl-C (which the terminal sends to the whole process group)
 reaches the parent alone, which stops the children and keeps what it already wrote.
 """
@@ -56,7 +61,7 @@ def _run_slice(bounds: tuple[int, int]) -> tuple[int, list[Document]]:
     pipeline = _shared.pipeline
     assert pipeline is not None, "the pipeline is set before the children fork"
     start, stop = bounds
-    return start, pipeline.process_many(list(_shared.articles[start:stop]))
+    return start, pipeline.process_many(list(_shared.articles[start:stop]), defer=True)
 
 
 def process_parallel(pipeline: Pipeline, articles: Sequence[Article], jobs: int,
@@ -86,7 +91,7 @@ def process_parallel(pipeline: Pipeline, articles: Sequence[Article], jobs: int,
             while next_start in pending:
                 ready = pending.pop(next_start)
                 next_start += len(ready)
-                yield from ready
+                yield from pipeline.run_deferred(ready)
         pool.close()
         pool.join()
     finally:

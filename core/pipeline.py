@@ -178,10 +178,37 @@ class Pipeline:
         """Run every stage on one article and return the finished document."""
         return self.process_many([article])[0]
 
-    def process_many(self, articles: Sequence[Article | Document]) -> list[Document]:
-        """Run the stages on a batch: each stage sees the whole batch at once."""
+    def process_many(self, articles: Sequence[Article | Document],
+                     defer: bool = False) -> list[Document]:
+        """Run the stages on a batch: each stage sees the whole batch at once. With
+        ``defer``, the ``deferred`` stages are left out (they are not recorded at all) and
+        the documents are not yet finished: ``run_deferred`` completes them."""
         docs = [a if isinstance(a, Document) else Document.from_article(a) for a in articles]
-        return self._run(docs, None)
+        skip = set(self.deferred) if defer else set()
+        return self._run(docs, None, final=not skip, skip=skip)
+
+    @property
+    def deferred(self) -> list[str]:
+        """The cross-article stages and every stage that reads what they provide, in order:
+        what ``process -j N`` runs in the parent, on articles in input order."""
+        out: list[str] = []
+        for bound, upstream in zip(self.stages, stage_upstream(self.stages), strict=True):
+            if bound.stage.cross_article or any(u in out for u in upstream):
+                out.append(bound.name)
+        return out
+
+    def run_deferred(self, docs: Sequence[Document]) -> list[Document]:
+        """Finish documents that ``process_many(..., defer=True)`` left: run the deferred
+        stages on them (in the order given) and count them as finished."""
+        later = set(self.deferred)
+        docs = list(docs)
+        if not later:
+            return docs
+        self._run(docs, {id(d): set(later) for d in docs})
+        order = {name: i for i, name in enumerate(self.names)}
+        for doc in docs:
+            doc.runs.sort(key=lambda r: order.get(r.stage, len(order)))
+        return docs
 
     def reprocess(self, doc: Document) -> tuple[Document, Plan]:
         """Re-run only what ``plan(doc)`` says must run; see ``reprocess_many``."""
@@ -241,9 +268,11 @@ class Pipeline:
         return self.reprocess(doc)[0]
 
     def _run(self, docs: list[Document], todo: dict[int, set[str]] | None,
-             final: bool = True, keep_parse: bool = False) -> list[Document]:
+             final: bool = True, keep_parse: bool = False,
+             skip: set[str] | frozenset[str] = frozenset()) -> list[Document]:
         """Run the stages on ``docs``; with ``todo``, only the named stages per document
-        (the others keep their runs, which still count for what later stages need)."""
+        (the others keep their runs, which still count for what later stages need); the
+        stages in ``skip`` are passed over without a trace (``run_deferred`` runs them)."""
         self.setup(None if todo is None else {n for names in todo.values() for n in names})
         for doc in docs:
             doc.status = "running"
@@ -251,6 +280,8 @@ class Pipeline:
         #: Documents that cannot go on, with the reason later stages are skipped.
         halted: dict[int, str] = {}
         for bound in self.stages:
+            if bound.name in skip:
+                continue
             if TEXT not in bound.stage.provides and todo is None:
                 self._settle_languages(docs, halted)  # the text is final from here on
             runnable = []
@@ -535,11 +566,15 @@ def _clear_layers(doc: Document, provides: Sequence[str]) -> None:
             doc.summary = None
         elif cap == "headings":
             doc.headings = []
+        elif cap == "reuse":
+            doc.reuse = None
+        elif cap == "story":
+            doc.story = None
     if doc.offset_problems():
         # a text stage broke the offsets of earlier layers: restore a consistent state
         doc.text = doc.raw_text
         doc.removed, doc.headings, doc.entities, doc.numbers, doc.quotes = [], [], [], [], []
-        doc.summary = None
+        doc.summary = doc.reuse = None
 
 
 def resolve_order(

@@ -282,8 +282,8 @@ def clear_layers(doc: Document, stages: Iterable[StageSpec | StageRun],
                 doc.removed = []
             elif cap in _LIST_LAYERS:
                 setattr(doc, cap, [])
-            elif cap == "summary":
-                doc.summary = None
+            elif cap in ("summary", "reuse", "story"):
+                setattr(doc, cap, None)
         for key in keys:
             doc.extensions.pop(key, None)
     doc.runs = [r for r in doc.runs if r.stage not in names]

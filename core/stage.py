@@ -14,6 +14,10 @@ the pipeline validates that layer after the stage runs and checks its spans' off
 Stages that read the linguistic parse set ``uses_parse = True`` and call
 ``self.services.parse(doc)``: the pipeline parses each document once, in batches,
 and every stage shares that parse.
+Stages that look across articles (duplicates, stories) set ``cross_article = True`` and
+keep what they remember in ``self.services.state`` (``copydesk.state``): in-process it
+lives in memory, on the queue in the Redis every worker shares. They see articles in
+input order (``process -j N`` runs them in the parent, after the other stages).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing_extensions import TypeVar
 if TYPE_CHECKING:
     from copydesk.document import Document
     from copydesk.nlp import SharedParse
+    from copydesk.state import SharedState
     from spacy.tokens import Doc as SpacyDoc
 
 
@@ -42,10 +47,15 @@ ConfigT = TypeVar("ConfigT", bound=StageConfig, default=StageConfig, covariant=T
 
 
 class Services:
-    """What the core offers every stage: the shared parse, and room for more."""
+    """What the core offers every stage: the shared parse and the shared state."""
 
-    def __init__(self, parse: SharedParse) -> None:
+    def __init__(self, parse: SharedParse, state: SharedState | None = None) -> None:
+        from copydesk.state import SharedState
+
         self.shared_parse = parse
+        #: State shared across articles (``copydesk.state``): in memory in-process; workers
+        #: replace its backend with Redis.
+        self.state: SharedState = state or SharedState()
 
     def parse(self, doc: Document) -> SpacyDoc:
         """The spaCy ``Doc`` of ``doc.text``, parsed once per document per process, by the
@@ -85,6 +95,9 @@ class Stage(Generic[ConfigT]):
     Layer: ClassVar[type[BaseModel] | None] = None
     #: True when the stage reads the shared spaCy parse.
     uses_parse: ClassVar[bool] = False
+    #: True when the stage reads or writes ``services.state`` (what earlier articles left):
+    #: it sees articles in input order, and ``process -j N`` runs it in the parent process.
+    cross_article: ClassVar[bool] = False
     #: Language codes the stage handles (``en`` also covers ``en-GB``); None: any language.
     #: On an article in another language it is skipped with a reason, not run.
     languages: ClassVar[tuple[str, ...] | None] = None

@@ -29,6 +29,8 @@ from copydesk.document import (
     Heading,
     NumberMention,
     Quote,
+    Reuse,
+    Story,
     Summary,
     describe_validation_error,
 )
@@ -46,7 +48,8 @@ __all__ = ["StageFailed", "assert_valid_document", "run_stage"]
 #: lives in ``extensions``.
 FIELD_LAYERS: dict[str, Any] = {
     "headings": list[Heading], "entities": list[Entity], "numbers": list[NumberMention],
-    "quotes": list[Quote], "summary": Summary | None,
+    "quotes": list[Quote], "summary": Summary | None, "reuse": Reuse | None,
+    "story": Story | None,
 }
 _GIVEN = "given_layers"
 

@@ -1,0 +1,428 @@
+"""Shared state for stages that look across articles (duplicates, reuse, stories).
+
+A stage that needs to remember earlier articles sets ``cross_article = True`` and reaches
+the state through its services::
+
+    space = self.services.state.space("tone", window=timedelta(days=3))
+    at = self.services.state.article_time(doc)
+    space.add({"word:" + w: [doc.id] for w in words}, at=at)     # keyed sets
+    seen = space.members(*("word:" + w for w in words))          # {key: [member, ...]}
+    space.incr("articles", at=at)                                 # counters
+    space.update("story:7", incr={"size": 1}, least={"first": at}, at=at)  # maps
+    space.put("text:" + doc.id, doc.text, at=at)                  # values
+    origin, when = space.first("hash:" + digest, doc.id, at=at)   # the earliest claimant
+
+Every write is atomic (one Lua script on Redis) and carries the article's time ``at``.
+A space forgets what is older than its window: each space keeps a watermark, the latest
+``at`` written to it, and a key (or a set member) whose latest write is older than
+``watermark - window`` expires. Time is article time (``article_time``: the publication
+time when given, else when the article arrived), so a backfill of old articles is bounded
+the same way as a live stream.
+
+Two backends implement ``StateBackend``: ``MemoryState`` here, for ``copydesk process``
+(one process; with ``-j N`` the cross-article stages run in the parent, in input order),
+and the Redis backend the workers supply (``copydesk.workers.queue.state``). Stages see
+only ``SharedState`` and ``StateSpace``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import re
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from copydesk.document import Document
+
+#: Space names and keys go into Redis key names: a safe alphabet, no braces.
+_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_KEY_MAX = 512
+
+
+class StateError(ValueError):
+    """A state call that cannot be done as asked (bad name, key or window)."""
+
+
+def check_name(name: str) -> str:
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise StateError(f"state space name {name!r} must be 1-64 letters, digits, '_', '.' "
+                         "or '-'")
+    return name
+
+
+def check_key(key: str) -> str:
+    if not isinstance(key, str) or not key or len(key) > _KEY_MAX:
+        raise StateError(f"state key {key!r:.80} must be a non-empty string of at most "
+                         f"{_KEY_MAX} characters")
+    return key
+
+
+class StateBackend(ABC):
+    """The primitive operations; each call is atomic. ``window`` is in seconds."""
+
+    @abstractmethod
+    def add(self, space: str, window: float, members: Mapping[str, Sequence[str]],
+            at: float) -> None:
+        """Add members (stamped ``at``) to keyed sets."""
+
+    @abstractmethod
+    def members(self, space: str, window: float, keys: Sequence[str]) -> dict[str, list[str]]:
+        """Live members of each keyed set, oldest first (ties by member)."""
+
+    @abstractmethod
+    def remove(self, space: str, window: float, members: Mapping[str, Sequence[str]],
+               at: float) -> None:
+        """Remove members from keyed sets."""
+
+    @abstractmethod
+    def incr(self, space: str, window: float, amounts: Mapping[str, float],
+             at: float) -> dict[str, float]:
+        """Add to counters; their new values."""
+
+    @abstractmethod
+    def counts(self, space: str, window: float, keys: Sequence[str]) -> dict[str, float]:
+        """Counter values (0 when absent)."""
+
+    @abstractmethod
+    def update(self, space: str, window: float, key: str, at: float,
+               set_: Mapping[str, str], incr: Mapping[str, float],
+               least: Mapping[str, float], greatest: Mapping[str, float]) -> dict[str, str]:
+        """Change fields of a map at once; the whole map afterwards."""
+
+    @abstractmethod
+    def read(self, space: str, window: float, keys: Sequence[str]) -> dict[str, dict[str, str]]:
+        """Maps by key (only those that exist)."""
+
+    @abstractmethod
+    def put(self, space: str, window: float, values: Mapping[str, str], at: float) -> None:
+        """Store values."""
+
+    @abstractmethod
+    def get(self, space: str, window: float, keys: Sequence[str]) -> dict[str, str]:
+        """Stored values by key (only those that exist)."""
+
+    @abstractmethod
+    def first(self, space: str, window: float, key: str, member: str,
+              at: float) -> tuple[str, float]:
+        """Register ``member`` at ``at`` under ``key``; the earliest claimant (least ``at``,
+        ties by member) and its time."""
+
+    @abstractmethod
+    def delete(self, space: str, keys: Sequence[str]) -> None:
+        """Forget keys of any kind."""
+
+    @abstractmethod
+    def watermark(self, space: str) -> float | None:
+        """The latest article time written to the space (None before any write)."""
+
+    @abstractmethod
+    def size(self, space: str) -> int:
+        """How many keys the space holds (for bounds checks and benchmarks)."""
+
+
+class StateSpace:
+    """One named corner of the shared state with its window; what a stage holds."""
+
+    def __init__(self, backend: StateBackend, name: str, window: timedelta) -> None:
+        if window.total_seconds() <= 0:
+            raise StateError(f"state space {name!r}: the window must be positive, "
+                             f"got {window}")
+        self.backend = backend
+        self.name = check_name(name)
+        self.window = window
+        self._seconds = window.total_seconds()
+
+    # -- keyed sets ---------------------------------------------------------------------
+    def add(self, members: Mapping[str, Iterable[str]], at: float) -> None:
+        """Add each key's members, stamped ``at``; a member's stamp is its latest add."""
+        batch = {check_key(k): [str(m) for m in v] for k, v in members.items()}
+        if batch:
+            self.backend.add(self.name, self._seconds, batch, float(at))
+
+    def members(self, *keys: str) -> dict[str, list[str]]:
+        """Each key's live members, oldest first; a key without any maps to ``[]``."""
+        if not keys:
+            return {}
+        found = self.backend.members(self.name, self._seconds, [check_key(k) for k in keys])
+        return {k: found.get(k, []) for k in keys}
+
+    def discard(self, members: Mapping[str, Iterable[str]], at: float) -> None:
+        """Remove each key's members."""
+        batch = {check_key(k): [str(m) for m in v] for k, v in members.items()}
+        if batch:
+            self.backend.remove(self.name, self._seconds, batch, float(at))
+
+    # -- counters -----------------------------------------------------------------------
+    def incr(self, key: str | Mapping[str, float], amount: float = 1, *,
+             at: float) -> dict[str, float]:
+        """Add ``amount`` to counter ``key`` (or to each counter of a mapping); new values."""
+        amounts = {key: amount} if isinstance(key, str) else dict(key)
+        if not amounts:
+            return {}
+        return self.backend.incr(self.name, self._seconds,
+                                 {check_key(k): float(v) for k, v in amounts.items()},
+                                 float(at))
+
+    def counts(self, *keys: str) -> dict[str, float]:
+        """Counter values, 0 for a counter never incremented (or expired)."""
+        if not keys:
+            return {}
+        return self.backend.counts(self.name, self._seconds, [check_key(k) for k in keys])
+
+    # -- maps ---------------------------------------------------------------------------
+    def update(self, key: str, *, at: float, set: Mapping[str, str] | None = None,
+               incr: Mapping[str, float] | None = None,
+               least: Mapping[str, float] | None = None,
+               greatest: Mapping[str, float] | None = None) -> dict[str, str]:
+        """Change a map's fields in one atomic step: ``set`` them, ``incr`` them, keep the
+        ``least`` or the ``greatest`` of old and given. Returns the whole map after it
+        (values as strings, numbers as Redis writes them)."""
+        return self.backend.update(
+            self.name, self._seconds, check_key(key), float(at),
+            {str(k): str(v) for k, v in (set or {}).items()},
+            {str(k): float(v) for k, v in (incr or {}).items()},
+            {str(k): float(v) for k, v in (least or {}).items()},
+            {str(k): float(v) for k, v in (greatest or {}).items()})
+
+    def read(self, *keys: str) -> dict[str, dict[str, str]]:
+        """The maps at ``keys`` that exist."""
+        if not keys:
+            return {}
+        return self.backend.read(self.name, self._seconds, [check_key(k) for k in keys])
+
+    # -- values -------------------------------------------------------------------------
+    def put(self, values: Mapping[str, str], at: float) -> None:
+        """Store string values under keys (replacing what was there)."""
+        batch = {check_key(k): str(v) for k, v in values.items()}
+        if batch:
+            self.backend.put(self.name, self._seconds, batch, float(at))
+
+    def get(self, *keys: str) -> dict[str, str]:
+        """The values at ``keys`` that exist."""
+        if not keys:
+            return {}
+        return self.backend.get(self.name, self._seconds, [check_key(k) for k in keys])
+
+    # -- earliest claimant --------------------------------------------------------------
+    def first(self, key: str, member: str, at: float) -> tuple[str, float]:
+        """Register ``member`` under ``key`` at ``at`` and return the earliest claimant so
+        far (least time, ties broken by member), whatever order the claims came in."""
+        return self.backend.first(self.name, self._seconds, check_key(key), str(member),
+                                  float(at))
+
+    # -- housekeeping -------------------------------------------------------------------
+    def forget(self, *keys: str) -> None:
+        """Delete keys of any kind."""
+        if keys:
+            self.backend.delete(self.name, [check_key(k) for k in keys])
+
+    def watermark(self) -> float | None:
+        """The latest article time written to this space."""
+        return self.backend.watermark(self.name)
+
+    def size(self) -> int:
+        """How many keys this space holds now."""
+        return self.backend.size(self.name)
+
+
+class SharedState:
+    """What ``services.state`` is: spaces on one backend, and each article's time."""
+
+    def __init__(self, backend: StateBackend | None = None) -> None:
+        self.backend: StateBackend = backend or MemoryState()
+        self._clock = _ArrivalClock()
+
+    def space(self, name: str, window: timedelta = timedelta(days=3)) -> StateSpace:
+        """The space ``name`` (stages usually use their own name) with ``window``."""
+        return StateSpace(self.backend, name, window)
+
+    def article_time(self, doc: Document) -> float:
+        """The article's time in seconds since the epoch: its ``published_at`` (UTC when it
+        has no zone), else when it arrived (stamped once, strictly increasing in this
+        process, so articles without a date keep their input order)."""
+        if doc.published_at is not None:
+            when = doc.published_at
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            return when.timestamp()
+        stamp = doc.arrived_at
+        if stamp is None:
+            stamp = self._clock.next()
+            doc.arrived_at = stamp
+        return stamp
+
+
+class _ArrivalClock:
+    """Wall-clock seconds, made strictly increasing."""
+
+    def __init__(self) -> None:
+        self._last = 0.0
+
+    def next(self) -> float:
+        now = time.time()
+        self._last = max(now, self._last + 1e-6)
+        return self._last
+
+
+def stamp_arrivals(docs: Iterable[Document], clock: _ArrivalClock | None = None) -> None:
+    """Stamp undated Documents that have no arrival time yet, in the order given."""
+    clock = clock or _CLOCK
+    for doc in docs:
+        if doc.published_at is None and doc.arrived_at is None:
+            doc.arrived_at = clock.next()
+
+
+_CLOCK = _ArrivalClock()
+
+
+# -- the in-process backend -------------------------------------------------------------
+
+@dataclass
+class _Space:
+    sets: dict[str, dict[str, float]] = field(default_factory=dict)
+    counters: dict[str, float] = field(default_factory=dict)
+    maps: dict[str, dict[str, str]] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict)
+    firsts: dict[str, tuple[float, str]] = field(default_factory=dict)
+    #: key -> latest write time; the heap holds (time, key) entries, some stale
+    touched: dict[str, float] = field(default_factory=dict)
+    heap: list[tuple[float, str]] = field(default_factory=list)
+    mark: float | None = None
+
+
+class MemoryState(StateBackend):
+    """The in-process backend: dictionaries, expired as the watermark moves."""
+
+    def __init__(self) -> None:
+        self._spaces: dict[str, _Space] = {}
+
+    def _space(self, name: str) -> _Space:
+        return self._spaces.setdefault(name, _Space())
+
+    def _write(self, name: str, window: float, keys: Iterable[str], at: float) -> _Space:
+        space = self._space(name)
+        if space.mark is None or at > space.mark:
+            space.mark = at
+        for key in keys:
+            if at >= space.touched.get(key, float("-inf")):
+                space.touched[key] = at
+                heapq.heappush(space.heap, (at, key))
+        self._expire(space, window)
+        return space
+
+    def _expire(self, space: _Space, window: float) -> None:
+        if space.mark is None:
+            return
+        cutoff = space.mark - window
+        while space.heap and space.heap[0][0] < cutoff:
+            at, key = heapq.heappop(space.heap)
+            if space.touched.get(key) == at:
+                self._drop(space, [key])
+
+    @staticmethod
+    def _drop(space: _Space, keys: Iterable[str]) -> None:
+        for key in keys:
+            for table in (space.sets, space.counters, space.maps, space.values, space.firsts,
+                          space.touched):
+                table.pop(key, None)
+
+    def add(self, space: str, window: float, members: Mapping[str, Sequence[str]],
+            at: float) -> None:
+        s = self._write(space, window, members, at)
+        cutoff = float("-inf") if s.mark is None else s.mark - window
+        for key, items in members.items():
+            current = s.sets.setdefault(key, {})
+            for m in items:
+                current[m] = max(at, current.get(m, at))
+            for m in [m for m, t in current.items() if t < cutoff]:  # expired members
+                del current[m]
+
+    def members(self, space: str, window: float, keys: Sequence[str]) -> dict[str, list[str]]:
+        s = self._space(space)
+        cutoff = float("-inf") if s.mark is None else s.mark - window
+        out = {}
+        for key in keys:
+            items = s.sets.get(key)
+            if items:
+                out[key] = [m for m, t in sorted(items.items(), key=lambda x: (x[1], x[0]))
+                            if t >= cutoff]
+        return out
+
+    def remove(self, space: str, window: float, members: Mapping[str, Sequence[str]],
+               at: float) -> None:
+        s = self._space(space)
+        for key, items in members.items():
+            current = s.sets.get(key)
+            if current is None:
+                continue
+            for m in items:
+                current.pop(m, None)
+            if not current:
+                self._drop(s, [key])
+
+    def incr(self, space: str, window: float, amounts: Mapping[str, float],
+             at: float) -> dict[str, float]:
+        s = self._write(space, window, amounts, at)
+        for key, amount in amounts.items():
+            s.counters[key] = s.counters.get(key, 0.0) + amount
+        return {k: s.counters[k] for k in amounts}
+
+    def counts(self, space: str, window: float, keys: Sequence[str]) -> dict[str, float]:
+        s = self._space(space)
+        return {k: s.counters.get(k, 0.0) for k in keys}
+
+    def update(self, space: str, window: float, key: str, at: float,
+               set_: Mapping[str, str], incr: Mapping[str, float],
+               least: Mapping[str, float], greatest: Mapping[str, float]) -> dict[str, str]:
+        s = self._write(space, window, [key], at)
+        current = s.maps.setdefault(key, {})
+        current.update(set_)
+        for f, amount in incr.items():
+            current[f] = _num(float(current.get(f, "0")) + amount)
+        for f, value in least.items():
+            current[f] = _num(min(value, float(current[f])) if f in current else value)
+        for f, value in greatest.items():
+            current[f] = _num(max(value, float(current[f])) if f in current else value)
+        return dict(current)
+
+    def read(self, space: str, window: float, keys: Sequence[str]) -> dict[str, dict[str, str]]:
+        s = self._space(space)
+        return {k: dict(s.maps[k]) for k in keys if k in s.maps}
+
+    def put(self, space: str, window: float, values: Mapping[str, str], at: float) -> None:
+        s = self._write(space, window, values, at)
+        s.values.update(values)
+
+    def get(self, space: str, window: float, keys: Sequence[str]) -> dict[str, str]:
+        s = self._space(space)
+        return {k: s.values[k] for k in keys if k in s.values}
+
+    def first(self, space: str, window: float, key: str, member: str,
+              at: float) -> tuple[str, float]:
+        s = self._write(space, window, [key], at)
+        claim = (at, member)
+        best = s.firsts.get(key)
+        if best is None or claim < best:
+            s.firsts[key] = best = claim
+        return best[1], best[0]
+
+    def delete(self, space: str, keys: Sequence[str]) -> None:
+        self._drop(self._space(space), keys)
+
+    def watermark(self, space: str) -> float | None:
+        return self._space(space).mark
+
+    def size(self, space: str) -> int:
+        s = self._space(space)
+        return len(set(itertools.chain(s.sets, s.counters, s.maps, s.values, s.firsts)))
+
+
+def _num(value: float) -> str:
+    """A number as a map stores it: integral values without a fraction (as Redis does)."""
+    return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
