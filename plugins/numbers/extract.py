@@ -11,7 +11,6 @@ in which a number is no quantity.
 from __future__ import annotations
 
 import bisect
-import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -116,13 +115,8 @@ ONE_MODALS = frozenset({"could", "can", "must", "should", "might", "would", "may
 ENTITY_SKIP = frozenset(
     {"ORG", "PRODUCT", "WORK_OF_ART", "FAC", "LAW", "EVENT", "PERSON", "PER", "MISC"}
 )
-#: Marks that stand for feet/inches or for minutes/seconds of arc.
-PRIMES = frozenset({"'", "′", "’", '"', "″", "”"})
 #: Words after which a bracketed amount is an accounting negative ("loss was ($5m)").
 ACCOUNTING_BEFORE = frozenset({"is", "was", "were", "are", "be", "been", "of", ":", "="})
-#: Scale names that give a bare degree its unit when they follow it closely.
-DEGREE_SCALES = {"celsius": "°C", "centigrade": "°C", "fahrenheit": "°F", "kelvin": "K"}
-SCALE_STOPS = frozenset(".,;:!?()")
 #: Time units of the units table that only build rates; alone they are durations.
 RATE_ONLY_UNITS = frozenset({"s", "min", "h", "d", "wk", "yr"})
 #: Unit names that are also everyday nouns: "a foot" is a unit only in "a foot of snow".
@@ -509,7 +503,7 @@ class Extractor:
 
     def _compound(self, num: Numeral) -> None:
         """Join the smaller groups that go on a number closed by a scale word: "1 million
-        200 thousand", "2 billion 300 million", "7 million two hundred thousand", "5
+        200 thousand", "2 billion 300 million", "7 million four hundred thousand", "5
         thousand 200". Each group must be smaller than the scale before it, so at most
         one pass per scale word: linear in the text."""
         toks = self.tokens
@@ -777,7 +771,7 @@ class Extractor:
                 value = float(f"{int(value)}.{toks[end + 1].text}")
                 end += 2
                 integer_text = False
-            # scientific notation: "4e14", "1e-3", "2.48×10−5", "8x2^10"
+            # scientific notation: "3e8", "5e-4", "6.02×10^23"
             value, end = self._exponent(value, end)
             end = self._skip_uncertainty(end)
             if not self._glued_letters_ok(end):
@@ -990,7 +984,7 @@ class Extractor:
         n = self.n
         if end < n and not toks[end].space_before:
             t = toks[end]
-            # "4e14" tokenizes as "4", "e", "14"; "1e-3" as "1", "e", "-", "3"
+            # "3e8" tokenizes as "3", "e", "8"; "5e-4" as "5", "e", "-", "4"
             if t.text in ("e", "E") and end + 1 < n and not toks[end + 1].space_before:
                 k = end + 1
                 sign = 1
@@ -1016,9 +1010,9 @@ class Extractor:
                 if (
                     k < n
                     and toks[k].text.isdigit()
-                    and int(toks[k].text) <= (300 if base == 10 else 1000)
+                    and int(toks[k].text) <= 300
                     and not toks[k].space_before
-                    and base in (2, 10)
+                    and base == 10
                 ):
                     return value * float(base) ** (sign * int(toks[k].text)), k + 1
         return value, end
@@ -1125,10 +1119,6 @@ class Extractor:
             item = self._article_unit(i)
             if item is not None:
                 return item
-        # a fixed quantity named in words: "absolute zero"
-        named = self.units.named(toks, i)
-        if named is not None:
-            return self._qualify(self._quantity(i, named.end, named.value, named.unit))
         self._skip_to = 0
         num = self.read_numeral(i)
         if num is None:
@@ -1218,7 +1208,7 @@ class Extractor:
             return None
         self._apply_weak(num, money=True)
         code = self._dollar(money.code, toks[i].text)
-        value, end = self._with_cents(num, num.end, code)  # "$20 43"
+        value, end = self._with_cents(num, num.end, code)  # "$15 60"
         item = Found(i, end, "money", _num(value), unit=code)
         item = self._range(item, num, unit_kind="money")
         return self._qualify(item)
@@ -1268,8 +1258,6 @@ class Extractor:
             money
             or (plural_noun and text != "T")
             or text in ("bn", "mn", "tn", "trn", "bln", "mln", "B", "M")
-            # ".0012G": a fraction below one names no network generation ("2.5G", "3G")
-            or (text in ("G", "T") and 0 < abs(num.value) < 1)
         ):
             num.value *= factor
             num.scale = factor
@@ -1285,7 +1273,7 @@ class Extractor:
         return num.value + cents[0], cents[1]
 
     def _cents_after(self, end: int, code: str, num: Numeral) -> tuple[float, int] | None:
-        """ "20 dollars 43 cents", "3 GBP 1 pence", "$20 43", "20 ringgit and 43c"."""
+        """ "12 dollars 35 cents", "4 EUR 5 cents", "$15 60", "8 rand and 30c"."""
         toks = self.tokens
         if not num.integer_text and not num.words:
             return None
@@ -1305,7 +1293,7 @@ class Extractor:
                 minor = other
         if minor is not None:
             return sub.value * minor.factor, minor.end
-        # a bare hundredths count: "$20 43", "20 ringgit and 43", "two pounds fifty";
+        # a bare hundredths count: "$15 60", "8 rand and 30", "two pounds fifty";
         # not a count of something else ("5 dollars 20 people") nor a lone small word
         # ("5 dollars one of them")
         if sub.end < self.n and (toks[sub.end].is_digits or self._names_a_thing(sub.end)):
@@ -1420,7 +1408,7 @@ class Extractor:
         return item
 
     def _pound_is_money(self, j: int, scaled: bool) -> bool:
-        """ "20 million pounds" is sterling; "six pounds of meat" is weight."""
+        """ "30 million pounds" is sterling; "six pounds of flour" is weight."""
         toks = self.tokens
         if scaled:
             return True
@@ -1747,7 +1735,7 @@ class Extractor:
             and not toks[end + 1].space_before
         ):
             end += 2  # "a 25-year-old": an age, the span covers it
-        # "one hour and half", "1 hour and thirty", "2 years, 3 months", "an hour and 45 minutes"
+        # "two hours and half", "3 hours and twenty", "4 years, 5 months", "an hour and 25 minutes"
         end, items = self._more_duration(end, items)
         parts = duration_parts(items)
         item = Found(
@@ -1796,7 +1784,7 @@ class Extractor:
             ):
                 dur = ("M", 60.0)  # "2h30m": after hours, a glued "m" is minutes
             if dur is None:
-                # "1 hour and thirty", "2 hours 30": the next smaller unit is meant
+                # "3 hours and twenty", "2 hours 30": the next smaller unit is meant
                 smaller = {"H": "M", "M": "S"}.get(items[-1][0])
                 if (
                     smaller is not None
@@ -1856,23 +1844,10 @@ class Extractor:
             return self._qualify(found)
         return None
 
-    def _degree_scale(self, end: int) -> Unit | None:
-        """The scale named just after a bare degree: "−273.15° on the Celsius scale"."""
-        for k in range(end, min(end + 4, self.n)):
-            tok = self.tokens[k]
-            if tok.is_digits or tok.text in SCALE_STOPS:
-                return None
-            code = DEGREE_SCALES.get(tok.lower)
-            if code is not None:
-                return self.units.units[code]
-        return None
-
     def _measure(self, num: Numeral, unit: Unit, end: int) -> Found | list[Found] | None:
         toks = self.tokens
         value = num.value
-        if unit.code == "°":
-            unit = self._degree_scale(end) or unit
-        # compound measures: "7 feet, 10 inches", "2 km and 1 meter", "5 ft 10 in"
+        # compound measures: "6 feet, 2 inches", "3 km and 400 metres", "5 ft 10 in"
         total_si = unit.to_si(value)
         last_unit = unit
         k = end
@@ -2274,33 +2249,6 @@ class Extractor:
         self._resolve_times(found)
         self._inherit_qualifiers(found)
         self._accounting_negatives(found)
-        self._arc_marks(found)
-
-    def _arc_marks(self, found: list[Found]) -> None:
-        """Prime marks are feet and inches, or minutes and seconds of arc: "2½′ (150″)"
-        converts at 60 to 1, so it is an angle (feet to inches would be 12 to 1)."""
-        toks = self.tokens
-        for a, b in itertools.pairwise(found):
-            if not (
-                a.kind == b.kind == "quantity"
-                and (a.unit, b.unit) in (("ft", "in"), ("in", "ft"))
-                and a.value_max is None
-                and b.value_max is None
-                and isinstance(a.value, int | float)
-                and isinstance(b.value, int | float)
-                and a.end < self.n
-                and toks[a.end].text == "("
-                and b.start == a.end + 1
-                and toks[a.end - 1].text in PRIMES
-                and toks[b.end - 1].text in PRIMES
-            ):
-                continue
-            minutes, seconds = (a, b) if a.unit == "ft" else (b, a)
-            if math.isclose(float(seconds.value or 0), 60 * float(minutes.value or 0)):
-                for item, code in ((minutes, "arcmin"), (seconds, "arcsec")):
-                    unit = self.units.units[code]
-                    item.unit = code
-                    item.normalized = (unit.to_si(float(item.value or 0)), unit.si)
 
     def _accounting_negatives(self, found: list[Found]) -> None:
         """ "Net income was ($99.99)": in accounts, an amount in parentheses of its own

@@ -120,12 +120,6 @@ class CurrencyTable:
                     if alias:
                         key = (attr, alias[0] if exact else alias[0].lower())
                         self._first.setdefault(key, []).append((alias, cur.code))
-            # a name of several words also written as one ("saudiriyal", "usdollars")
-            for name in list(cur.names):
-                joined = "".join(name)
-                if len(name) > 1 and joined.isalpha() and (joined,) not in cur.names:
-                    cur.names.append((joined,))
-                    self._first.setdefault(("names", joined), []).append(((joined,), cur.code))
             for name in cur.names:
                 self.name_index.setdefault(" ".join(name), cur.code)
             self.name_index.setdefault(cur.code.lower(), cur.code)

@@ -59,23 +59,11 @@ class UnitMatch:
     end: int  # token index after the unit phrase
 
 
-@dataclass(frozen=True)
-class NamedQuantity:
-    """A fixed quantity written as words alone ("absolute zero" is 0 K)."""
-
-    value: float
-    unit: Unit
-    end: int  # token index after the phrase
-
-
 class UnitTable:
     """Every unit alias, indexed by its first token for longest-match lookup."""
 
-    def __init__(
-        self, entries: list[dict[str, object]], named: Sequence[dict[str, object]] = ()
-    ) -> None:
+    def __init__(self, entries: list[dict[str, object]]) -> None:
         self.units: dict[str, Unit] = {}
-        self._named: dict[str, list[tuple[tuple[str, ...], float, str]]] = {}
         self._names: dict[str, list[tuple[tuple[str, ...], Unit]]] = {}
         self._symbols: dict[str, list[tuple[tuple[str, ...], Unit]]] = {}
         self.by_name: dict[str, Unit] = {}
@@ -98,22 +86,6 @@ class UnitTable:
         for table in (self._names, self._symbols):
             for options in table.values():
                 options.sort(key=lambda item: -len(item[0]))
-        for entry in named:
-            toks = tuple(t.lower() for t in phrase_tokens(str(entry["phrase"])))
-            if str(entry["unit"]) not in self.units:
-                raise ValueError(f"named quantity {entry['phrase']!r}: unknown unit")
-            value = float(entry["value"])  # type: ignore[arg-type]
-            self._named.setdefault(toks[0], []).append((toks, value, str(entry["unit"])))
-
-    def named(self, tokens: Sequence[Token], i: int) -> NamedQuantity | None:
-        """A named quantity ("absolute zero") starting at token ``i``, if any."""
-        for toks, value, code in self._named.get(tokens[i].lower, []):
-            end = i + len(toks)
-            if end <= len(tokens) and all(
-                tokens[i + k].lower == toks[k] for k in range(1, len(toks))
-            ):
-                return NamedQuantity(value, self.units[code], end)
-        return None
 
     def _match_simple(self, tokens: Sequence[Token], i: int) -> tuple[Unit, int, bool] | None:
         """Longest alias at token ``i``: (unit, end, matched_by_symbol)."""
@@ -251,4 +223,4 @@ def _quote_marks(text: str, mark: str, start: int, end: int) -> int:
 def unit_table() -> UnitTable:
     with (DATA / "units.toml").open("rb") as fh:
         data = tomllib.load(fh)
-    return UnitTable(list(data["unit"]), list(data.get("named", [])))
+    return UnitTable(list(data["unit"]))

@@ -1,9 +1,9 @@
-"""Number words to values: "twenty-one" → 21, "two and a half million" → 2500000.
+"""Number words to values: "forty-six" → 46, "three and a half million" → 3500000.
 
 The lexicon is small and closed (English cardinals, ordinals, scales and fraction
 words), so it lives here as tables. ``read_word_number`` reads the longest number
 phrase that starts at a token and stops where a new number would begin, so lists
-such as "one, two and three" come out as three numbers, not one.
+such as "four, five and six" come out as three numbers, not one.
 """
 
 from __future__ import annotations
@@ -208,17 +208,6 @@ class WordNumber:
     scale: float = 1.0
 
 
-#: Tens and unit written as one word ("twentyfifth", "fortytwo") → their two parts.
-GLUED: dict[str, tuple[str, str]] = {
-    tens + rest: (tens, rest) for tens in TENS for rest in (*UNITS, *ORDINAL_UNITS)
-}
-
-
-def split_glued(word: str) -> tuple[str, str] | None:
-    """Split "twentyfifth" or "fortysecond" into its tens and unit parts."""
-    return GLUED.get(word)
-
-
 def word_kind(word: str) -> str | None:
     """The lexical class of a lower-cased word, or None when it is no number word."""
     if word in UNITS and word not in ("nil",):
@@ -237,8 +226,6 @@ def word_kind(word: str) -> str | None:
         return "scale"
     if word in ORDINAL_UNITS or word in ORDINAL_TENS or word in ORDINAL_SCALES:
         return "ordinal"
-    if split_glued(word) is not None:
-        return "glued"
     return None
 
 
@@ -385,10 +372,10 @@ def _bare_half(tokens: Sequence[Tok], i: int) -> WordNumber | None:
 def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
     """Read a number written in words starting at token ``i`` (or None).
 
-    Handles cardinals ("seven hundred twenty-one thousand twelve"), Indian scales
-    ("three cr twelve lac"), "a hundred", "a dozen", "two dozen", "two and a half
-    million", fractions ("two-thirds", "three quarters"), ordinals ("thirty-first",
-    "twentyfifth") and vague plurals ("thousands", "hundreds of thousands").
+    Handles cardinals ("nine hundred forty-two thousand six"), Indian scales
+    ("four crore six lakh"), "a hundred", "a dozen", "two dozen", "three and a half
+    million", fractions ("two-thirds", "three quarters"), ordinals ("sixty-fourth")
+    and vague plurals ("thousands", "hundreds of thousands").
     """
     n = len(tokens)
     if i >= n:
@@ -458,7 +445,7 @@ def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
         ):
             nxt = tokens[j + 1].lower if j + 1 < n else ""
             nkind = word_kind(nxt)
-            if nkind in ("unit", "teen", "tens", "glued") or (
+            if nkind in ("unit", "teen", "tens") or (
                 nkind == "ordinal" and nxt in ORDINAL_UNITS
             ):
                 group.last = "and"
@@ -471,7 +458,7 @@ def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
             and j + 1 < n
             and word_kind(tokens[j + 1].lower) in ("unit", "teen", "tens")
         ):
-            # "three million, two hundred & forty": only when a smaller group follows
+            # "five million, three hundred & ten": only when a smaller group follows
             k = j + 1
             probe = _Group()
             while k < n and word_kind(tokens[k].lower) in ("unit", "teen", "tens", "hundred"):
@@ -485,20 +472,6 @@ def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
                 j += 1
                 continue
             break
-        if kind == "glued":
-            tens_word, rest = split_glued(word) or ("", "")
-            if not group.accepts("tens", TENS[tens_word]):
-                break
-            group.add("tens", TENS[tens_word])
-            if rest in ORDINAL_UNITS:
-                group.current += ORDINAL_UNITS[rest]
-                ordinal = True
-                end = j + 1
-                break
-            group.add("unit", UNITS[rest])
-            end = j + 1
-            j = _hyphen_next(tokens, j + 1)
-            continue
         if kind == "ordinal":
             if word in ORDINAL_SCALES:
                 if group.last not in ("unit", "teen", "tens", "hundred", None):
