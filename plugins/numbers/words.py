@@ -445,9 +445,7 @@ def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
         ):
             nxt = tokens[j + 1].lower if j + 1 < n else ""
             nkind = word_kind(nxt)
-            if nkind in ("unit", "teen", "tens") or (
-                nkind == "ordinal" and nxt in ORDINAL_UNITS
-            ):
+            if nkind in ("unit", "teen", "tens") or (nkind == "ordinal" and nxt in ORDINAL_UNITS):
                 group.last = "and"
                 j += 1
                 continue
