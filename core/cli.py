@@ -27,6 +27,7 @@ from copydesk.pipeline import Pipeline, PipelineError
 from copydesk.plugin_manager import PluginManager, build_plugin_manager
 from copydesk.reprocess_cli import add_reprocess_command
 from copydesk.settings import ConfigFileError, Settings, load_settings
+from copydesk.sinks import SinkSetupError, SinkUnavailable, SinkWriter, build_sinks
 from pydantic_core import PydanticSerializationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -128,11 +129,29 @@ def cli(ctx: click.Context, config_file: str | None, log_format: str | None,
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
               help="Processes to run the pipeline on (0: one per core); models load once, "
               "before they fork, and the output keeps the input order.")
+@click.option("--sink", "sink_names", multiple=True, metavar="NAME",
+              help="Also write each Document to this configured sink ([sinks.NAME]); "
+              "repeatable.")
 @click.pass_obj
 def process(state: CliState, files: tuple[str, ...], fmt: str | None, output: str | None,
-            indent: bool | None, published_at: str | None, debug: bool, jobs: int) -> None:
+            indent: bool | None, published_at: str | None, debug: bool, jobs: int,
+            sink_names: tuple[str, ...]) -> None:
     """Run the pipeline in-process (no Redis) on FILES: .txt, .html, .json, .jsonl or -."""
     anchor = _parse_datetime(published_at) if published_at else None
+    try:
+        writer = SinkWriter(build_sinks(sink_names, state.settings, state.plugins))
+        writer.__enter__()
+    except (SinkSetupError, SinkUnavailable) as exc:
+        raise fail(str(exc)) from None
+    try:
+        _process(state, files, fmt, output, indent, anchor, debug, jobs, writer)
+    finally:
+        writer.__exit__(None, None, None)
+
+
+def _process(state: CliState, files: tuple[str, ...], fmt: str | None, output: str | None,
+             indent: bool | None, anchor: datetime | None, debug: bool, jobs: int,
+             writer: SinkWriter) -> None:
     out_stream: IO[str] = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
     try:
         fmt = fmt or ("text" if out_stream.isatty() else "json")
@@ -160,8 +179,13 @@ def process(state: CliState, files: tuple[str, ...], fmt: str | None, output: st
             for doc in _emit(writable, fmt, out_stream, indent, single=len(articles) == 1,
                              plugins=state.plugins):
                 docs.append(doc)
+                writer.add(doc)
+            writer.flush()
+        except SinkUnavailable as exc:
+            raise fail(f"{exc} ({sum(writer.written.values())} write(s) done)") from None
         except KeyboardInterrupt:
             out_stream.flush()
+            writer.flush()
             err_console.print(f"interrupted: {len(docs)} of {len(articles)} document(s) "
                               "written", highlight=False)
             sys.exit(130)
@@ -175,7 +199,12 @@ def process(state: CliState, files: tuple[str, ...], fmt: str | None, output: st
     _report_tracebacks(docs, debug or state.settings.debug)
     if output:
         err_console.print(f"wrote {len(docs)} document(s) to {output}")
-    if errors or failed or unwritable:
+    for sink_name, refusal in writer.refused:
+        err_console.print(f"[red]not archived[/red] {refusal.document_id} in sink {sink_name!r}: "
+                          f"{printable(refusal.reason)}", highlight=False)
+    for sink_name, count in writer.written.items():
+        err_console.print(f"archived {count} document(s) in sink {sink_name!r}", highlight=False)
+    if errors or failed or unwritable or writer.refused:
         sys.exit(1)
 
 

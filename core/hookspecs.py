@@ -9,8 +9,8 @@ It implements any of the hooks below with the ``@hookimpl`` decorator::
     def register_stages():
         return [MyStage]
 
-Built-in plugins (cleaning, entities, numbers, quotes, summary, queue) are loaded the
-same way, from copydesk's own ``pyproject.toml``.
+Built-in plugins (cleaning, entities, numbers, quotes, summary, queue, and the sinks
+postgres, parquet and jsonl) are loaded the same way, from copydesk's own ``pyproject.toml``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import click
     from copydesk.document import Document
     from copydesk.settings import Settings
+    from copydesk.sinks import Sink
     from copydesk.stage import Stage
 
 PROJECT = "copydesk"
@@ -38,6 +39,40 @@ def register_stages() -> list[type[Stage]]:  # type: ignore[empty-body]
     Each is a subclass of ``copydesk.Stage`` declaring ``name``, ``requires``,
     ``provides`` and ``Config``. A malformed declaration is reported with the
     plugin's name and the plugin is skipped, not the whole program.
+    """
+
+
+@hookspec
+def register_sinks() -> list[type[Sink[Any]]]:  # type: ignore[empty-body]
+    """Return the sink classes this plugin contributes: places finished Documents are kept.
+
+    Each is a subclass of ``copydesk.sinks.Sink`` declaring ``name`` and a pydantic
+    ``Config`` (``class MySink(Sink[MyConfig])``), validated from the settings table
+    ``[sinks.NAME]`` (environment ``COPYDESK_SINKS__NAME__FIELD``); the sink is on when that
+    table is set. ``open()`` connects, ``write(documents)`` stores a batch and commits,
+    returning the Documents it can never store (``Refusal``, dead-lettered with the reason),
+    and raises ``SinkUnavailable``, naming the setting, when it cannot take the batch now::
+
+        class CsvConfig(SinkConfig):
+            path: Path
+
+        class CsvSink(Sink[CsvConfig]):
+            name = "csv"
+
+            def write(self, documents):
+                with self.config.path.open("a") as out:
+                    for doc in documents:
+                        out.write(f"{doc.id},{len(doc.entities)}\n")
+                return []
+
+        @hookimpl
+        def register_sinks():
+            return [CsvSink]
+
+    ``copydesk process FILES --sink csv`` writes to it in-process; on the queue,
+    ``copydesk sink csv`` drains the outbox into it (at least once: a batch may come again
+    after a crash, so a write should replace a Document's rows by its id). A malformed
+    declaration is reported with the plugin's name and the plugin is skipped.
     """
 
 

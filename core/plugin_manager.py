@@ -16,6 +16,8 @@ from typing import Any
 import pluggy
 from copydesk import hookspecs
 from copydesk.logs import get_logger
+from copydesk.sinks import Sink
+from copydesk.sinks import declaration_problems as sink_problems
 from copydesk.stage import Stage, declaration_problems
 
 log = get_logger("copydesk.plugins")
@@ -39,6 +41,14 @@ class StageEntry:
     version: str
 
 
+@dataclass(frozen=True)
+class SinkEntry:
+    """A sink class with the plugin that contributed it."""
+
+    sink: type[Sink[Any]]
+    plugin: str
+
+
 @dataclass
 class PluginInfo:
     name: str
@@ -47,6 +57,7 @@ class PluginInfo:
     module: str
     hooks: list[str] = field(default_factory=list)
     stages: list[str] = field(default_factory=list)
+    sinks: list[str] = field(default_factory=list)
 
 
 class PluginManager:
@@ -65,6 +76,7 @@ class PluginManager:
         self.broken: list[BrokenPlugin] = []
         self.info: dict[str, PluginInfo] = {}
         self._stages: list[StageEntry] | None = None
+        self._sinks: list[SinkEntry] | None = None
         if trace:
             self.pm.add_hookcall_monitoring(_trace_before, _trace_after)
 
@@ -118,6 +130,7 @@ class PluginManager:
             ),
         )
         self._stages = None
+        self._sinks = None
 
     def _mark_broken(self, name: str, error: str, distribution: str | None = None) -> None:
         log.warning("plugin skipped", plugin=name, error=error)
@@ -172,6 +185,33 @@ class PluginManager:
                 if plugin_name in self.info:
                     self.info[plugin_name].stages.append(stage.name)
         self._stages = entries
+        return entries
+
+    def sinks(self) -> list[SinkEntry]:
+        """Every sink class contributed by a working plugin, validated."""
+        if self._sinks is not None:
+            return self._sinks
+        entries: list[SinkEntry] = []
+        names: dict[str, str] = {}
+        for plugin_name, contributed in self.per_plugin("register_sinks"):
+            if contributed is None:
+                continue
+            if not isinstance(contributed, list | tuple):
+                self._mark_broken(plugin_name, "register_sinks must return a list of Sink "
+                                  f"classes, got {type(contributed).__name__}")
+                continue
+            problems = [p for sink in contributed for p in sink_problems(sink)]
+            problems += [f"sink name {s.name!r} is already taken by plugin {names[s.name]!r}"
+                         for s in contributed if not problems and s.name in names]
+            if problems:
+                self._mark_broken(plugin_name, "bad sink declaration: " + "; ".join(problems))
+                continue
+            for sink in contributed:
+                names[sink.name] = plugin_name
+                entries.append(SinkEntry(sink=sink, plugin=plugin_name))
+                if plugin_name in self.info:
+                    self.info[plugin_name].sinks.append(sink.name)
+        self._sinks = entries
         return entries
 
     def document_finished(self, document: Any, settings: Any) -> None:

@@ -5,7 +5,8 @@ provides, optional capabilities, config options with their JSON Schema), the bro
 plugins and the resolved stage order, as plain data for ``--json``. ``render`` prints it
 for a person without a table, so nothing is truncated on a narrow terminal. ``check``
 lists what would stop the configured pipeline from running: a broken plugin, a pipeline
-that cannot be built, a stage (or the shared spaCy model) whose ``setup()`` fails.
+that cannot be built, a stage (or the shared spaCy model) whose ``setup()`` fails, a
+configured sink that is misconfigured or cannot be reached.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import typing
 from typing import Any
 
 from copydesk.pipeline import Pipeline, PipelineError, resolve_order
-from copydesk.plugin_manager import PluginManager, StageEntry
+from copydesk.plugin_manager import PluginManager, SinkEntry, StageEntry
 from copydesk.settings import Settings
+from copydesk.sinks import check_sinks, configured_names
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticSerializationError, to_jsonable_python
@@ -76,9 +78,17 @@ def _stage(entry: StageEntry) -> dict[str, Any]:
     }
 
 
+def _sink(entry: SinkEntry, on: bool) -> dict[str, Any]:
+    return {"name": entry.sink.name, "description": entry.sink.description,
+            "configured": on, "config": config_options(entry.sink.Config),
+            "config_schema": entry.sink.Config.model_json_schema()}
+
+
 def describe(manager: PluginManager, settings: Settings) -> dict[str, Any]:
-    """Installed plugins, their stages, broken plugins and the resolved order, as data."""
+    """Installed plugins, their stages and sinks, broken plugins and the resolved order."""
     entries = manager.stages()
+    sinks = manager.sinks()
+    on = set(configured_names(settings))
     try:
         order = [e.stage.name for e in resolve_order(entries, settings, manager)]
         order_error = None
@@ -88,7 +98,8 @@ def describe(manager: PluginManager, settings: Settings) -> dict[str, Any]:
         "plugins": [
             {"name": i.name, "distribution": i.distribution, "version": i.version,
              "module": i.module, "hooks": i.hooks,
-             "stages": [_stage(e) for e in entries if e.plugin == i.name]}
+             "stages": [_stage(e) for e in entries if e.plugin == i.name],
+             "sinks": [_sink(e, e.sink.name in on) for e in sinks if e.plugin == i.name]}
             for i in manager.info.values()
         ],
         "broken": [{"name": b.name, "error": b.error, "distribution": b.distribution}
@@ -103,7 +114,10 @@ def check(manager: PluginManager, settings: Settings, setup: bool = True) -> lis
     stage (empty when it can). With ``setup``, every stage's ``setup()`` runs too (models
     load), so a stage that cannot start is found before the first document."""
     manager.stages()  # a malformed declaration marks its plugin broken
+    manager.sinks()
     problems = [f"plugin {b.name!r} is broken: {b.error}" for b in manager.broken]
+    if setup:
+        problems += check_sinks(settings, manager)
     try:
         pipeline = Pipeline.build(settings, manager)
     except PipelineError as exc:
@@ -140,8 +154,18 @@ def render(data: dict[str, Any], console: Console) -> None:
         hooks = ", ".join(plugin["hooks"]) or "none"
         line(f"[b]{escape(plugin['name'])}[/b] {escape(plugin['version'])} "
              f"({escape(plugin['module'])}); hooks: {escape(hooks)}")
-        if not plugin["stages"]:
+        if not plugin["stages"] and not plugin.get("sinks"):
             line("no stages", 2)
+        for sink in plugin.get("sinks", []):
+            described = f": {escape(sink['description'])}" if sink["description"] else ""
+            state = "on" if sink["configured"] else f"off (set [sinks.{sink['name']}])"
+            line(f"sink [b]{escape(sink['name'])}[/b]{described}; {escape(state)}", 2)
+            line(escape(f"config [sinks.{sink['name']}]:"), 4)
+            for option in sink["config"]:
+                default = ("required" if option["required"]
+                           else f"default {json.dumps(option['default'])}")
+                about = f": {option['description']}" if option["description"] else ""
+                line(escape(f"{option['name']} ({option['type']}, {default}){about}"), 6)
         for stage in plugin["stages"]:
             described = f": {escape(stage['description'])}" if stage["description"] else ""
             line(f"stage [b]{escape(stage['name'])}[/b]{described}", 2)

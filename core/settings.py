@@ -261,6 +261,29 @@ class GatewaySettings(BaseModel):
     _split = field_validator("tokens", mode="before")(_split_names)
 
 
+class SinksSettings(BaseModel):
+    """``[sinks]``: one table per sink that is on (``[sinks.postgres] url = "…"``), each
+    validated by that sink's own config model when the sink is built (``copydesk.sinks``).
+    Settings of all sinks together are fields of this model; any other key must be a table.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    @model_validator(mode="after")
+    def _tables(self) -> SinksSettings:
+        for name, value in (self.model_extra or {}).items():
+            if not isinstance(value, dict):
+                raise ValueError(f"sinks.{name} must be a table of that sink's settings "
+                                 f"([sinks.{name}]), got {value!r}")
+            if not name.isidentifier():
+                raise ValueError(f"sinks.{name}: a sink name is an identifier")
+        return self
+
+    def tables(self) -> dict[str, dict[str, Any]]:
+        """The sinks that are on, by name, with their raw settings."""
+        return {k: v for k, v in (self.model_extra or {}).items() if isinstance(v, dict)}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="COPYDESK_",
@@ -310,6 +333,11 @@ class Settings(BaseSettings):
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     stage: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-stage config sections, by stage name."
+    )
+    sinks: SinksSettings = Field(
+        default_factory=SinksSettings,
+        description="Where finished Documents are kept: one table per sink, [sinks.NAME] "
+        "(copydesk.sinks); a sink is on when its table is set.",
     )
 
     _split = field_validator("load_plugins", "disable_plugins", mode="before")(_split_names)

@@ -46,3 +46,19 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not available")
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server():  # type: ignore[no-untyped-def]
+    """A private PostgreSQL server for the session (tests/postgres_server.py)."""
+    from tests.postgres_server import PostgresServer
+
+    server = PostgresServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def pg_url(postgres_server) -> str:  # type: ignore[no-untyped-def]
+    """The URL of a fresh, empty database on the session's PostgreSQL."""
+    return str(postgres_server.new_database())

@@ -397,3 +397,65 @@ def test_plugins_check_passes_with_an_installed_working_third_party_plugin(site:
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "readtime" in out.stdout
+
+
+def _csv_sink_plugin(written: list[str]):  # type: ignore[no-untyped-def]
+    """A third party's sink, as the ``register_sinks`` docstring shows it."""
+    from copydesk.sinks import Sink, SinkConfig
+
+    class CsvConfig(SinkConfig):
+        path: Path
+
+    class CsvSink(Sink[CsvConfig]):
+        name = "csv"
+
+        def write(self, documents):  # type: ignore[no-untyped-def]
+            with self.config.path.open("a") as out:
+                for doc in documents:
+                    out.write(f"{doc.id},{len(doc.entities)}\n")
+                    written.append(doc.id)
+            return []
+
+    class SinkPlugin:
+        @hookimpl
+        def register_sinks(self):  # type: ignore[no-untyped-def]
+            return [CsvSink]
+
+    return SinkPlugin()
+
+
+def test_hook_register_sinks_contributes_a_sink_built_from_its_settings_table(
+        tmp_path: Path) -> None:
+    from copydesk.sinks import SinkWriter, build_sinks
+
+    written: list[str] = []
+    manager = PluginManager(load=[])
+    manager.register(Plugin(TextStage), "text")
+    manager.register(_csv_sink_plugin(written), "csvsink")
+    assert [e.sink.name for e in manager.sinks()] == ["csv"]
+    assert manager.info["csvsink"].sinks == ["csv"]
+    settings = Settings(sinks={"csv": {"path": str(tmp_path / "out.csv"), "batch_size": 2}})
+    docs = Pipeline.build(settings, manager).process_many(
+        [Article(id=f"a{i}", text="x") for i in range(3)])
+    with SinkWriter(build_sinks(["csv"], settings, manager)) as writer:
+        for doc in docs:
+            writer.add(doc)
+        assert written == ["a0", "a1"]  # one batch of batch_size so far
+        writer.flush()
+    assert (tmp_path / "out.csv").read_text() == "a0,0\na1,0\na2,0\n"
+
+
+def test_hook_register_sinks_a_malformed_sink_marks_its_plugin_broken() -> None:
+    class NotASink:
+        name = "nope"
+
+    class BadPlugin:
+        @hookimpl
+        def register_sinks(self):  # type: ignore[no-untyped-def]
+            return [NotASink]
+
+    manager = PluginManager(load=[])
+    manager.register(BadPlugin(), "bad")
+    assert manager.sinks() == []
+    assert [b.name for b in manager.broken] == ["bad"]
+    assert "is not a subclass of copydesk.sinks.Sink" in manager.broken[0].error
