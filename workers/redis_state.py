@@ -11,7 +11,7 @@ Every call is one Lua script, so each update is atomic however many workers writ
 | ``P:state:{S}:m:{key}`` | hash | a map |
 | ``P:state:{S}:v:{key}`` | string | a value |
 | ``P:state:{S}:f:{key}`` | sorted set | the earliest claimant (one member, score = its time) |
-| ``P:state:{S}:_expiry`` | sorted set | every data key above -> the article time of its latest write |
+| ``P:state:{S}:_expiry`` | sorted set | each data key -> article time of its latest write |
 | ``P:state:{S}:_mark`` | string | the space's watermark: the latest article time written |
 
 Expiry: each call first moves the watermark and deletes (at most ``SWEEP`` per call) the
