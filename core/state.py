@@ -72,8 +72,10 @@ class StateBackend(ABC):
         """Add members (stamped ``at``) to keyed sets."""
 
     @abstractmethod
-    def members(self, space: str, window: float, keys: Sequence[str]) -> dict[str, list[str]]:
-        """Live members of each keyed set, oldest first (ties by member)."""
+    def members(self, space: str, window: float, keys: Sequence[str],
+                at: float | None) -> dict[str, list[str]]:
+        """Live members of each keyed set, oldest first (ties by member). With ``at``, the
+        watermark first moves up to ``at`` (so does every read below)."""
 
     @abstractmethod
     def remove(self, space: str, window: float, members: Mapping[str, Sequence[str]],
@@ -86,7 +88,8 @@ class StateBackend(ABC):
         """Add to counters; their new values."""
 
     @abstractmethod
-    def counts(self, space: str, window: float, keys: Sequence[str]) -> dict[str, float]:
+    def counts(self, space: str, window: float, keys: Sequence[str],
+               at: float | None) -> dict[str, float]:
         """Counter values (0 when absent)."""
 
     @abstractmethod
@@ -96,7 +99,8 @@ class StateBackend(ABC):
         """Change fields of a map at once; the whole map afterwards."""
 
     @abstractmethod
-    def read(self, space: str, window: float, keys: Sequence[str]) -> dict[str, dict[str, str]]:
+    def read(self, space: str, window: float, keys: Sequence[str],
+             at: float | None) -> dict[str, dict[str, str]]:
         """Maps by key (only those that exist)."""
 
     @abstractmethod
@@ -104,7 +108,8 @@ class StateBackend(ABC):
         """Store values."""
 
     @abstractmethod
-    def get(self, space: str, window: float, keys: Sequence[str]) -> dict[str, str]:
+    def get(self, space: str, window: float, keys: Sequence[str],
+            at: float | None) -> dict[str, str]:
         """Stored values by key (only those that exist)."""
 
     @abstractmethod
@@ -145,11 +150,15 @@ class StateSpace:
         if batch:
             self.backend.add(self.name, self._seconds, batch, float(at))
 
-    def members(self, *keys: str) -> dict[str, list[str]]:
-        """Each key's live members, oldest first; a key without any maps to ``[]``."""
+    def members(self, *keys: str, at: float | None = None) -> dict[str, list[str]]:
+        """Each key's live members, oldest first; a key without any maps to ``[]``.
+
+        Every read takes ``at``, the time of the article asking: the space's watermark moves
+        up to it first, so what is older than the window *of that article* is gone."""
         if not keys:
             return {}
-        found = self.backend.members(self.name, self._seconds, [check_key(k) for k in keys])
+        found = self.backend.members(self.name, self._seconds, [check_key(k) for k in keys],
+                                     _time(at))
         return {k: found.get(k, []) for k in keys}
 
     def discard(self, members: Mapping[str, Iterable[str]], at: float) -> None:
@@ -169,11 +178,12 @@ class StateSpace:
                                  {check_key(k): float(v) for k, v in amounts.items()},
                                  float(at))
 
-    def counts(self, *keys: str) -> dict[str, float]:
+    def counts(self, *keys: str, at: float | None = None) -> dict[str, float]:
         """Counter values, 0 for a counter never incremented (or expired)."""
         if not keys:
             return {}
-        return self.backend.counts(self.name, self._seconds, [check_key(k) for k in keys])
+        return self.backend.counts(self.name, self._seconds, [check_key(k) for k in keys],
+                                   _time(at))
 
     # -- maps ---------------------------------------------------------------------------
     def update(self, key: str, *, at: float, set: Mapping[str, str] | None = None,
@@ -190,11 +200,12 @@ class StateSpace:
             {str(k): float(v) for k, v in (least or {}).items()},
             {str(k): float(v) for k, v in (greatest or {}).items()})
 
-    def read(self, *keys: str) -> dict[str, dict[str, str]]:
+    def read(self, *keys: str, at: float | None = None) -> dict[str, dict[str, str]]:
         """The maps at ``keys`` that exist."""
         if not keys:
             return {}
-        return self.backend.read(self.name, self._seconds, [check_key(k) for k in keys])
+        return self.backend.read(self.name, self._seconds, [check_key(k) for k in keys],
+                                 _time(at))
 
     # -- values -------------------------------------------------------------------------
     def put(self, values: Mapping[str, str], at: float) -> None:
@@ -203,11 +214,12 @@ class StateSpace:
         if batch:
             self.backend.put(self.name, self._seconds, batch, float(at))
 
-    def get(self, *keys: str) -> dict[str, str]:
+    def get(self, *keys: str, at: float | None = None) -> dict[str, str]:
         """The values at ``keys`` that exist."""
         if not keys:
             return {}
-        return self.backend.get(self.name, self._seconds, [check_key(k) for k in keys])
+        return self.backend.get(self.name, self._seconds, [check_key(k) for k in keys],
+                                _time(at))
 
     # -- earliest claimant --------------------------------------------------------------
     def first(self, key: str, member: str, at: float) -> tuple[str, float]:
@@ -229,6 +241,10 @@ class StateSpace:
     def size(self) -> int:
         """How many keys this space holds now."""
         return self.backend.size(self.name)
+
+
+def _time(at: float | None) -> float | None:
+    return None if at is None else float(at)
 
 
 class SharedState:
@@ -305,6 +321,9 @@ class MemoryState(StateBackend):
     def _space(self, name: str) -> _Space:
         return self._spaces.setdefault(name, _Space())
 
+    def _advance(self, name: str, window: float, at: float | None) -> _Space:
+        return self._write(name, window, (), at) if at is not None else self._space(name)
+
     def _write(self, name: str, window: float, keys: Iterable[str], at: float) -> _Space:
         space = self._space(name)
         if space.mark is None or at > space.mark:
@@ -343,8 +362,9 @@ class MemoryState(StateBackend):
             for m in [m for m, t in current.items() if t < cutoff]:  # expired members
                 del current[m]
 
-    def members(self, space: str, window: float, keys: Sequence[str]) -> dict[str, list[str]]:
-        s = self._space(space)
+    def members(self, space: str, window: float, keys: Sequence[str],
+                at: float | None) -> dict[str, list[str]]:
+        s = self._advance(space, window, at)
         cutoff = float("-inf") if s.mark is None else s.mark - window
         out = {}
         for key in keys:
@@ -373,8 +393,9 @@ class MemoryState(StateBackend):
             s.counters[key] = s.counters.get(key, 0.0) + amount
         return {k: s.counters[k] for k in amounts}
 
-    def counts(self, space: str, window: float, keys: Sequence[str]) -> dict[str, float]:
-        s = self._space(space)
+    def counts(self, space: str, window: float, keys: Sequence[str],
+               at: float | None) -> dict[str, float]:
+        s = self._advance(space, window, at)
         return {k: s.counters.get(k, 0.0) for k in keys}
 
     def update(self, space: str, window: float, key: str, at: float,
@@ -391,16 +412,18 @@ class MemoryState(StateBackend):
             current[f] = _num(max(value, float(current[f])) if f in current else value)
         return dict(current)
 
-    def read(self, space: str, window: float, keys: Sequence[str]) -> dict[str, dict[str, str]]:
-        s = self._space(space)
+    def read(self, space: str, window: float, keys: Sequence[str],
+             at: float | None) -> dict[str, dict[str, str]]:
+        s = self._advance(space, window, at)
         return {k: dict(s.maps[k]) for k in keys if k in s.maps}
 
     def put(self, space: str, window: float, values: Mapping[str, str], at: float) -> None:
         s = self._write(space, window, values, at)
         s.values.update(values)
 
-    def get(self, space: str, window: float, keys: Sequence[str]) -> dict[str, str]:
-        s = self._space(space)
+    def get(self, space: str, window: float, keys: Sequence[str],
+            at: float | None) -> dict[str, str]:
+        s = self._advance(space, window, at)
         return {k: s.values[k] for k in keys if k in s.values}
 
     def first(self, space: str, window: float, key: str, member: str,

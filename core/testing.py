@@ -9,7 +9,8 @@
         assert doc.extensions["tone"]["hedges"][0]["text"] == "reportedly"
         assert_valid_document(doc)
 
-``run_stage`` builds a pipeline of just that stage and what it needs: each capability
+``run_stream`` runs a stage on several articles in order (a cross-article stage sees the
+earlier ones). ``run_stage`` builds a pipeline of just that stage and what it needs: each capability
 it ``requires`` comes from ``layers`` when the test passes it in, else from an installed
 stage that provides it (and, in turn, what that one requires). A stage class that is not
 installed (yet) may be passed instead of a name. When a stage fails, the exception it
@@ -42,7 +43,7 @@ from copydesk.settings import Settings
 from copydesk.stage import Stage
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-__all__ = ["StageFailed", "assert_valid_document", "run_stage"]
+__all__ = ["StageFailed", "assert_valid_document", "run_stage", "run_stream"]
 
 #: Capabilities that are fields of the Document, with their types; any other capability
 #: lives in ``extensions``.
@@ -85,6 +86,41 @@ def run_stage(
     ``article`` takes further ``Article`` fields (``title``, ``published_at``…).
     """
     given = dict(layers or {})
+    pipeline = _pipeline_for(stage, given, config, settings)
+    raised = _capture_exceptions(pipeline)
+    source = text if isinstance(text, Article) else Article(text=text, **article)
+    doc = Document.from_article(source)
+    _put_layers(doc, given)
+    doc = pipeline.process(doc)
+    _raise_first_failure(doc, raised)
+    return doc
+
+
+def run_stream(
+    stage: str | type[Stage],
+    articles: Sequence[str | Article],
+    *,
+    config: Mapping[str, Any] | None = None,
+    settings: Settings | None = None,
+) -> list[Document]:
+    """Run ``stage`` (and what it requires) on several articles in order, in one pipeline,
+    and return the finished Documents: a cross-article stage sees the earlier ones in
+    ``services.state``. A text is an article of its own; an ``Article`` gives its fields
+    (``id``, ``published_at``…). The first failure is raised as in ``run_stage``."""
+    pipeline = _pipeline_for(stage, {}, config, settings)
+    raised = _capture_exceptions(pipeline)
+    docs = []
+    for item in articles:
+        doc = pipeline.process(item if isinstance(item, Article) else Article(text=item))
+        _raise_first_failure(doc, raised)
+        docs.append(doc)
+    return docs
+
+
+def _pipeline_for(stage: str | type[Stage], given: Mapping[str, Any],
+                  config: Mapping[str, Any] | None, settings: Settings | None) -> Pipeline:
+    """A pipeline of ``stage`` and one provider of each capability it needs that is not
+    ``given``."""
     base = settings or Settings()
     manager = build_plugin_manager(base)
     name = stage if isinstance(stage, str) else stage.name
@@ -111,13 +147,7 @@ def run_stage(
     if config is not None:
         run_settings.stage[name] = dict(config)
     pipeline = Pipeline.build(run_settings, manager)
-    raised = _capture_exceptions(pipeline)
-    source = text if isinstance(text, Article) else Article(text=text, **article)
-    doc = Document.from_article(source)
-    _put_layers(doc, given)
-    doc = pipeline.process(doc)
-    _raise_first_failure(doc, raised)
-    return doc
+    return pipeline
 
 
 def _with_requirements(

@@ -129,3 +129,13 @@ def test_an_empty_key_is_refused(make_state: MakeState) -> None:
 def test_a_window_must_be_positive(make_state: MakeState) -> None:
     with pytest.raises(StateError, match="window must be positive"):
         make_state().space("t", window=timedelta(0))
+
+
+def test_a_read_at_a_later_time_sees_only_the_window_before_it(make_state: MakeState) -> None:
+    space = make_state().space("t", window=timedelta(days=1))
+    space.add({"k": ["old"]}, at=T0)
+    space.put({"v": "old"}, at=T0)
+    assert space.members("k", at=T0 + DAY / 2) == {"k": ["old"]}
+    assert space.members("k", at=T0 + 2 * DAY) == {"k": []}
+    assert space.get("v", at=T0 + 2 * DAY) == {}
+    assert space.watermark() == T0 + 2 * DAY

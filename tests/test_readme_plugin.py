@@ -22,6 +22,13 @@ def test_readme_shows_the_example_plugin_files_whole() -> None:
         assert blocks[path] == (ROOT / path).read_text(encoding="utf-8"), path
 
 
+def test_readme_shows_the_cross_article_example_whole() -> None:
+    path = "examples/copydesk_followups/copydesk_followups/__init__.py"
+    assert example_blocks()[path] == (ROOT / path).read_text(encoding="utf-8")
+    section = README[README.index("### A stage that looks across articles"):]
+    assert "cross_article = True" in section and "services.state" in section
+
+
 def test_readme_test_excerpt_is_the_example_tests_verbatim() -> None:
     path = "examples/copydesk_readtime/tests/test_readtime.py"
     excerpt = example_blocks()[path]

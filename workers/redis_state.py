@@ -66,7 +66,7 @@ end
 return 1
 """
 
-#: ARGV: "" (no write), window
+#: ARGV: the reader's time ("" for none), window
 _MEMBERS = _PRELUDE + """
 local out = {}
 for k = 3, #KEYS do
@@ -192,8 +192,9 @@ class RedisState(StateBackend):
             args += [len(items), *items]
         self._run("add", space, "s", list(members), at, window, *args)
 
-    def members(self, space: str, window: float, keys: Sequence[str]) -> dict[str, list[str]]:
-        found = self._run("members", space, "s", keys, _NO_WRITE, window)
+    def members(self, space: str, window: float, keys: Sequence[str],
+                at: float | None) -> dict[str, list[str]]:
+        found = self._run("members", space, "s", keys, _at(at), window)
         return {k: [_text(m) for m in v] for k, v in zip(keys, found, strict=True) if v}
 
     def remove(self, space: str, window: float, members: Mapping[str, Sequence[str]],
@@ -210,8 +211,9 @@ class RedisState(StateBackend):
                            *(repr(float(amounts[k])) for k in keys))
         return {k: float(v) for k, v in zip(keys, values, strict=True)}
 
-    def counts(self, space: str, window: float, keys: Sequence[str]) -> dict[str, float]:
-        values = self._run("counts", space, "c", keys, _NO_WRITE, window)
+    def counts(self, space: str, window: float, keys: Sequence[str],
+               at: float | None) -> dict[str, float]:
+        values = self._run("counts", space, "c", keys, _at(at), window)
         return {k: float(v) for k, v in zip(keys, values, strict=True)}
 
     def update(self, space: str, window: float, key: str, at: float,
@@ -227,16 +229,18 @@ class RedisState(StateBackend):
         flat = self._run("update", space, "m", [key], at, window, *args)
         return _pairs(flat)
 
-    def read(self, space: str, window: float, keys: Sequence[str]) -> dict[str, dict[str, str]]:
-        found = self._run("read", space, "m", keys, _NO_WRITE, window)
+    def read(self, space: str, window: float, keys: Sequence[str],
+             at: float | None) -> dict[str, dict[str, str]]:
+        found = self._run("read", space, "m", keys, _at(at), window)
         return {k: _pairs(v) for k, v in zip(keys, found, strict=True) if v}
 
     def put(self, space: str, window: float, values: Mapping[str, str], at: float) -> None:
         keys = list(values)
         self._run("put", space, "v", keys, at, window, *(values[k] for k in keys))
 
-    def get(self, space: str, window: float, keys: Sequence[str]) -> dict[str, str]:
-        found = self._run("get", space, "v", keys, _NO_WRITE, window)
+    def get(self, space: str, window: float, keys: Sequence[str],
+            at: float | None) -> dict[str, str]:
+        found = self._run("get", space, "v", keys, _at(at), window)
         return {k: _text(v) for k, v in zip(keys, found, strict=True) if v is not None}
 
     def first(self, space: str, window: float, key: str, member: str,
@@ -266,6 +270,11 @@ class RedisState(StateBackend):
                                           + "*", count=1000):
             total += int(self.client.memory_usage(name, samples=0) or 0)
         return total
+
+
+def _at(at: float | None) -> float | str:
+    """A read's time: moves the watermark when given, else ``""`` (leave it)."""
+    return _NO_WRITE if at is None else float(at)
 
 
 def _text(value: Any) -> str:

@@ -83,14 +83,14 @@ class ReuseStage(Stage[ReuseConfig]):
     def _sources(self, space, doc: Document, mine, bands: list[str],
                  at: float) -> list[ReuseSource]:
         shared: dict[str, int] = {}
-        for members in space.members(*bands).values():
+        for members in space.members(*bands, at=at).values():
             for other in members:
                 if other != doc.id:
                     shared[other] = shared.get(other, 0) + 1
         if not shared:
             return []
         ranked = sorted(shared, key=lambda o: (-shared[o], o))[:self.config.max_candidates]
-        stored = space.get(*("doc:" + o for o in ranked))
+        stored = space.get(*("doc:" + o for o in ranked), at=at)
         sources = []
         for other in ranked:
             value = stored.get("doc:" + other)
