@@ -28,6 +28,7 @@ from copydesk.plugin_manager import PluginManager, build_plugin_manager
 from copydesk.reprocess_cli import add_reprocess_command
 from copydesk.settings import ConfigFileError, Settings, load_settings
 from copydesk.sinks import SinkSetupError, SinkUnavailable, SinkWriter, build_sinks
+from copydesk.stories_cli import add_stories_command
 from pydantic_core import PydanticSerializationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -347,6 +348,7 @@ def schema(state: CliState, article: bool) -> None:
 
 add_commands(cli)
 add_reprocess_command(cli)
+add_stories_command(cli)
 _plugins.register_commands(cli)
 
 

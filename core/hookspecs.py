@@ -147,3 +147,15 @@ def layer_panel(name: str, layer: Any, document: Document, view: str) -> Any:
 
     A panel that raises is logged with the plugin's name and the default panel is drawn.
     """
+
+
+@hookspec(firstresult=True)
+def shared_state(settings: Settings) -> Any:
+    """The ``copydesk.state.StateBackend`` that workers share, or ``None``.
+
+    Cross-article stages keep what they remember in ``services.state``; in-process it lives
+    in memory. The queue plugin answers with its Redis backend: workers install it in
+    their pipeline, and readers of that state (``copydesk stories``, the gateway) use it.
+    ``copydesk process`` never asks (its state stays in the process). The first plugin to
+    return a backend wins.
+    """

@@ -34,6 +34,7 @@ from copydesk.provenance import (
 )
 from copydesk.settings import Settings
 from copydesk.stage import Services, Stage
+from copydesk.storyindex import StoryIndex
 from pydantic import ValidationError
 
 log = get_logger("copydesk.pipeline")
@@ -312,6 +313,8 @@ class Pipeline:
             if not keep_parse:
                 self.services.shared_parse.release(doc)
             doc.status = "failed" if id(doc) in halted else "done"
+            if final and doc.story is not None:
+                self._index_story(doc)
             if self.plugins is not None and (final or doc.status == "failed"):
                 self.plugins.document_finished(doc, self.settings)
         return docs
@@ -331,6 +334,16 @@ class Pipeline:
             yield from self.process_many(batch)
 
     # -- internals ---------------------------------------------------------------------
+
+    def _index_story(self, doc: Document) -> None:
+        """Count a finished document in the story index (never fails the document)."""
+        try:
+            StoryIndex(self.services.state).record(doc)
+        except self.interrupts:
+            raise
+        except Exception as exc:
+            log.warning("could not record the story", document_id=doc.id,
+                        error=f"{type(exc).__name__}: {exc}")
 
     def _carry(self, bound: BoundStage, doc: Document, failed: dict[str, str],
                halted: dict[int, str]) -> None:

@@ -245,6 +245,10 @@ class PluginManager:
     def register_commands(self, cli: Any) -> None:
         self.per_plugin("register_commands", cli=cli)
 
+    def shared_state(self, settings: Any) -> Any:
+        """The shared-state backend a plugin offers (the queue's Redis), or None."""
+        return self.pm.hook.shared_state(settings=settings)
+
     def layer_panel(self, name: str, layer: Any, document: Any, view: str) -> Any:
         """A plugin's own panel for the layer ``extensions[name]`` in ``view``, or None
         (also when the hook raised: that is logged, and the view draws its default)."""

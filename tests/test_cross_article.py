@@ -3,10 +3,10 @@ parent, so what they write is the same for any number of processes."""
 
 from __future__ import annotations
 
-from copydesk import Article, Document, Stage
+from copydesk import Article, Document, Pipeline, Stage
 from copydesk.parallel import process_parallel
 
-from tests.helpers import TextStage, build
+from tests.helpers import Plugin, TextStage, build
 
 
 class SeenStage(Stage):
@@ -79,3 +79,31 @@ def test_a_deferred_run_keeps_the_pipeline_order_of_runs() -> None:
     [doc] = pipeline.run_deferred(pipeline.process_many(articles(1), defer=True))
     assert [r.stage for r in doc.runs] == ["strip", "seen", "after_seen"]
     assert doc.status == "done"
+
+
+def test_hook_shared_state_is_the_backend_workers_give_cross_article_stages() -> None:
+    from copydesk import Settings, hookimpl
+    from copydesk.plugin_manager import PluginManager
+    from copydesk.state import MemoryState
+    from copydesk.stories_cli import shared_index
+    from copydesk.workers.tasks import share_state
+
+    shared = MemoryState()
+
+    class SharedStatePlugin:
+        @hookimpl
+        def shared_state(self, settings: Settings) -> MemoryState:
+            return shared
+
+    manager = PluginManager(load=[])
+    manager.register(SharedStatePlugin(), "shared")
+    manager.register(Plugin(SeenStage), "test")
+    pipeline = Pipeline.build(Settings(), manager)
+    share_state(pipeline, pipeline.settings)
+    pipeline.process(Article(id="x1", text="Rain again."))
+    assert shared.size("seen") == 1  # the stage wrote to the plugin's backend
+
+    class State:
+        plugins, settings = manager, pipeline.settings
+
+    assert shared_index(State()).state.backend is shared

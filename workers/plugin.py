@@ -430,3 +430,12 @@ def _redact(url: str) -> str:
     from copydesk.workers.connection import redact_url
 
     return redact_url(url)
+
+
+@hookimpl
+def shared_state(settings):
+    """The Redis backend of the shared state, on the queue's Redis (``copydesk.state``)."""
+    from copydesk.workers.connection import sync_client
+    from copydesk.workers.redis_state import RedisState
+
+    return RedisState(sync_client(settings, retries=3), settings.worker.key_prefix)

@@ -30,6 +30,7 @@ from copydesk.logs import get_logger
 from copydesk.pipeline import Pipeline
 from copydesk.plugin_manager import build_plugin_manager
 from copydesk.settings import Settings
+from copydesk.state import SharedState
 from copydesk.workers.lease import LeaseKeeper, die_with_parent, main_process
 from copydesk.workers.lost import oom_kills
 from copydesk.workers.partial import start_or_resume
@@ -95,11 +96,21 @@ def _setup(pipeline: Pipeline, settings: Settings) -> None:
 def build_pipeline(settings: Settings) -> Pipeline:
     """Build the pipeline from installed plugins and load its models (once per process)."""
     pipeline = Pipeline.build(settings, build_plugin_manager(settings))
+    share_state(pipeline, settings)
     _setup(pipeline, settings)
     pipeline.interrupts = (SoftTimeLimitExceeded,)
     log.info("pipeline ready", stages=pipeline.names, pid=os.getpid(),
              runs=stages_served(*proc.routing) if proc.routing else pipeline.names)
     return pipeline
+
+
+def share_state(pipeline: Pipeline, settings: Settings) -> None:
+    """Give the pipeline's cross-article stages the state all workers share (Redis, from
+    the ``shared_state`` hook), with a connection of this process's own."""
+    plugins = pipeline.plugins or build_plugin_manager(settings)
+    backend = plugins.shared_state(settings)
+    if backend is not None:
+        pipeline.services.state = SharedState(backend)
 
 
 def preload(pipeline: Pipeline | None = None) -> None:
@@ -119,6 +130,8 @@ def _pool_process_init(**_: Any) -> None:
     proc.store = Store.from_settings(settings, retries=8)
     if proc.pipeline is None:
         proc.pipeline = build_pipeline(settings)
+    else:  # preloaded before the fork: a Redis connection of this process's own
+        share_state(proc.pipeline, settings)
 
 
 @signals.worker_ready.connect

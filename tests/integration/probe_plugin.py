@@ -8,6 +8,7 @@ It is installed for worker subprocesses by ``conftest.py`` as a distribution wit
   (config ``[stage.probe] delay``), and SIGKILLs its own process when the text contains
   ``KILL-THE-WORKER``: a poison article; with ``IGNORE-THE-SOFT-LIMIT`` it swallows the
   soft time limit and runs on until the hard limit kills it.
+* ``tagstory`` puts an article in the story its ``metadata["story"]`` names (shared state).
 * ``fragile`` raises when the text contains ``BREAK-THE-STAGE``.
 * ``killonce`` (after ``probe``) SIGKILLs its own process the first time it sees an article
   whose text contains ``KILL-ONCE`` (a marker file per article id in ``[stage.killonce]
@@ -21,7 +22,7 @@ import os
 import signal
 import time
 
-from copydesk import Document, Stage, StageConfig, hookimpl
+from copydesk import Document, Stage, StageConfig, Story, hookimpl
 
 KILL_MARK = "KILL-THE-WORKER"
 BREAK_MARK = "BREAK-THE-STAGE"
@@ -86,6 +87,25 @@ class KillOnceStage(Stage):
         doc.extensions["killonce"] = {"pid": os.getpid()}
 
 
+class TagStoryStage(Stage):
+    """Puts an article in the story its ``metadata["story"]`` names, counting each story's
+    articles in the shared state (a cross-article stage, as a third party writes one)."""
+
+    name = "tagstory"
+    requires = ("text",)
+    provides = ("story",)
+    cross_article = True
+
+    def process(self, doc: Document) -> None:
+        story = doc.metadata.get("story")
+        if not isinstance(story, str):
+            return
+        state = self.services.state
+        size = state.space("tagstory").incr("size:" + story, at=state.article_time(doc))
+        doc.story = Story(id=story, label=f"story {story}", size=int(size["size:" + story]),
+                          first_seen=doc.published_at)
+
+
 @hookimpl
 def register_stages() -> list[type[Stage]]:
-    return [ProbeStage, FragileStage, KillOnceStage]
+    return [ProbeStage, FragileStage, KillOnceStage, TagStoryStage]
