@@ -37,7 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from copydesk.plugins.numbers.money import currency_table  # noqa: E402
+from copydesk.plugins.numbers.currencies import currency_table  # noqa: E402
 from copydesk.plugins.numbers.units import Unit, unit_table  # noqa: E402
 
 

@@ -44,8 +44,9 @@ DEFAULT_MAX_HTML_CHARS = 10_000_000
 
 Status = Literal["queued", "running", "done", "failed"]
 RunStatus = Literal["ok", "failed", "skipped"]
+#: "age" (added by issue 24): "a 30-year-old", "aged 52"; value the count, unit "year"…
 NumberKind = Literal[
-    "cardinal", "ordinal", "money", "percent", "quantity", "time", "duration", "date"
+    "cardinal", "ordinal", "money", "percent", "quantity", "time", "duration", "date", "age"
 ]
 Qualifier = Literal["at_least", "more_than", "less_than", "at_most", "approximately"]
 QuoteKind = Literal["direct", "indirect", "according_to"]

@@ -61,7 +61,10 @@ class NumbersStage(Stage[NumbersConfig]):
             dollar=config.dollar,
             counted_nouns=config.counted_nouns,
         )
-        doc.numbers = [NumberMention(**record) for record in records]
+        doc.numbers = [
+            NumberMention(**{k: v for k, v in record.items() if k != "rule"})
+            for record in records
+        ]
 
 
 @hookimpl

@@ -1,231 +1,230 @@
-"""Currencies as data (``data/currencies.toml``): symbols and codes before or after an
-amount, currency names after it, and minor units (cents, pence, kopiykas).
-
-Every lookup returns the ISO 4217 code and the token index after the match, so the
-extractor can build the mention's span. Symbols and codes match exactly as written;
-names match case-insensitively.
+"""Rules for money: a currency written before the amount ("$7 billion", "US$2.5bn",
+"Rs 5 crore", "CHF 42"), named before it ("rupees 500"), after it ("5 million rubles",
+"100€", "75 cents", "85p"), an article as the amount ("a dollar", "a penny"), cents
+after a sum ("12 dollars 35 cents", "two pounds fifty") and accounting negatives
+("net loss was ($4.2m)").
 """
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
-
-from copydesk.plugins.numbers.tokens import Token, phrase_tokens
-
-DATA = Path(__file__).parent / "data"
-
-#: Words after an amount that show "pounds" is weight, not sterling.
-WEIGHT_WORDS = frozenset(
-    {
-        "weigh",
-        "weighs",
-        "weighed",
-        "weighing",
-        "weight",
-        "heavy",
-        "heavier",
-        "lighter",
-        "lbs",
-        "lb",
-        "pounder",
-        "bag",
-        "sack",
-        "box",
-        "fish",
-        "baby",
-        "meat",
-        "flour",
-        "rice",
-        "beans",
-        "coal",
-        "sugar",
-        "butter",
-        "potatoes",
-        "ounces",
-        "stone",
-    }
+from copydesk.plugins.numbers.currencies import CurrencyMatch
+from copydesk.plugins.numbers.found import Found, Numeral, as_number
+from copydesk.plugins.numbers.lexicon import (
+    ACCOUNTING_BEFORE,
+    ARTICLE_NOT_MONEY,
+)
+from copydesk.plugins.numbers.measures import measure
+from copydesk.plugins.numbers.numerals import Reader
+from copydesk.plugins.numbers.ranges import range_after
+from copydesk.plugins.numbers.words import (
+    word_kind,
 )
 
 
-@dataclass
-class Currency:
-    """One currency's aliases, as token tuples, from ``data/currencies.toml``."""
-
-    code: str
-    prefixes: list[tuple[str, ...]] = field(default_factory=list)
-    suffixes: list[tuple[str, ...]] = field(default_factory=list)
-    names: list[tuple[str, ...]] = field(default_factory=list)
-    minor: list[tuple[str, ...]] = field(default_factory=list)
-    minor_words: dict[str, float] = field(default_factory=dict)
+def currency_before_amount(x: Reader, i: int) -> Found | None:
+    """A symbol or code before the amount: "$7 billion", "US$2.5bn", "€10", "CHF 42"."""
+    money = x.money.prefix(x.tokens, i)
+    return prefixed_money(x, i, money) if money is not None else None
 
 
-@dataclass(frozen=True)
-class CurrencyMatch:
-    """A currency found in the text: its code and the token index after it."""
-
-    code: str
-    end: int
-    #: How the currency was written: "prefix", "suffix", "name" or "minor".
-    how: str
-    #: For minor units: the part of the major unit one of them is worth.
-    factor: float = 1.0
-    #: The bare word "pound(s)", which may be a weight.
-    ambiguous_pound: bool = False
+def currency_named_before_amount(x: Reader, i: int) -> Found | None:
+    """A currency named before the amount: "rupees 5 lakh", "ringgit 35"."""
+    spelled = currency_name_before(x, i)
+    return prefixed_money(x, i, spelled) if spelled is not None else None
 
 
-def _matches(
-    tokens: Sequence[Token], i: int, alias: tuple[str, ...], exact: bool, tight: bool
-) -> bool:
-    if i + len(alias) > len(tokens):
-        return False
-    for k, part in enumerate(alias):
-        tok = tokens[i + k]
-        if (tok.text if exact else tok.lower) != part:
-            return False
-        if k and tight and tok.space_before and not alias[k - 1].isalpha():
-            return False
-    return True
-
-
-class CurrencyTable:
-    """Lookup of currency symbols, codes, names and minor units."""
-
-    def __init__(self, entries: list[dict[str, object]]) -> None:
-        self.currencies: list[Currency] = []
-        self.codes: frozenset[str] = frozenset(str(entry["code"]) for entry in entries)
-        self.name_index: dict[str, str] = {}
-        #: (attr, first token) → [(alias, code)], in data order
-        self._first: dict[tuple[str, str], list[tuple[tuple[str, ...], str]]] = {}
-        for entry in entries:
-            cur = Currency(code=str(entry["code"]))
-            cur.prefixes = [phrase_tokens(p) for p in entry.get("prefixes", [])]  # type: ignore[attr-defined]
-            cur.suffixes = [phrase_tokens(p) for p in entry.get("suffixes", [])]  # type: ignore[attr-defined]
-            cur.names = [
-                tuple(t.lower() for t in phrase_tokens(p))
-                for p in entry.get("names", [])  # type: ignore[attr-defined]
-            ]
-            cur.minor = [
-                tuple(t.lower() for t in phrase_tokens(p))
-                for p in entry.get("minor", [])  # type: ignore[attr-defined]
-            ]
-            for item in entry.get("minor_words", []):  # type: ignore[attr-defined]
-                word, _, factor = str(item).partition(":")
-                cur.minor_words[word] = float(factor)
-            for attr, exact in (("prefixes", True), ("suffixes", True), ("names", False)):
-                for alias in getattr(cur, attr):
-                    if alias:
-                        key = (attr, alias[0] if exact else alias[0].lower())
-                        self._first.setdefault(key, []).append((alias, cur.code))
-            for name in cur.names:
-                self.name_index.setdefault(" ".join(name), cur.code)
-            self.name_index.setdefault(cur.code.lower(), cur.code)
-            self.currencies.append(cur)
-
-    def _best(
-        self, tokens: Sequence[Token], i: int, attr: str, exact: bool, how: str
-    ) -> CurrencyMatch | None:
-        if i >= len(tokens):
-            return None
-        key = tokens[i].text if exact else tokens[i].lower
-        best: CurrencyMatch | None = None
-        for alias, code in self._first.get((attr, key), ()):
-            if best is not None and i + len(alias) <= best.end:
-                continue
-            if _matches(tokens, i, alias, exact, tight=True):
-                best = CurrencyMatch(
-                    code,
-                    i + len(alias),
-                    how,
-                    ambiguous_pound=(how == "name" and alias in (("pound",), ("pounds",))),
-                )
-        return best
-
-    def prefix(self, tokens: Sequence[Token], i: int) -> CurrencyMatch | None:
-        """A symbol or code written before an amount ("US$", "€", "Rs.", "EUR")."""
-        return self._best(tokens, i, "prefixes", exact=True, how="prefix")
-
-    def suffix(self, tokens: Sequence[Token], i: int) -> CurrencyMatch | None:
-        """A symbol or code written after an amount ("20€", "3 CNY", "20Rs", "50usd"):
-        the listed suffixes, then any prefix form, then a code in lower case glued to
-        the amount."""
-        found = self._best(tokens, i, "suffixes", exact=True, how="suffix")
-        if found is None:
-            found = self._best(tokens, i, "prefixes", exact=True, how="suffix")
-        if found is None and i < len(tokens) and not tokens[i].space_before:
-            word = tokens[i].text
-            if len(word) == 3 and word.islower() and word.upper() in self.codes:
-                found = CurrencyMatch(word.upper(), i + 1, "suffix")
-        if found is None:
-            return None
-        alias_is_symbol = not tokens[i].text[0].isalpha()
-        if alias_is_symbol and tokens[i].space_before and tokens[i].text in ("$", "£"):
-            return None  # "10 $" is rare; "10 $20" is two amounts
-        # a code glued to a following word is not a code ("3 USDA")
-        nxt = tokens[found.end] if found.end < len(tokens) else None
-        if nxt is not None and not nxt.space_before and nxt.is_alpha:
-            return None
+def article_currency(x: Reader, i: int) -> Found | None:
+    """ "a dollar", "a rouble", "an indian rupee": a currency named in the singular, not
+    a word that is English first ("a real problem") nor a noun modifier ("a euro zone");
+    "a pound" is a weight unless the context says money."""
+    if not x.article_stands_for_one(i):
+        return None
+    toks = x.tokens
+    j = i + 1
+    cur = x.money.name(toks, j)
+    if (
+        cur is None
+        or toks[j].lower in ARTICLE_NOT_MONEY
+        or toks[cur.end - 1].lower.endswith("s")
+        or x.modifies_noun(cur.end)
+    ):
+        return None
+    if cur.ambiguous_pound and not x.pound_is_money(j, scaled=False):
+        found = x.qualify(x.quantity(i, j + 1, 1.0, x.units.by_name["pound"]))
+        found.rule = "article_pound_weight"
         return found
+    return x.qualify(Found(i, cur.end, "money", 1, unit=cur.code))
 
-    def name(self, tokens: Sequence[Token], i: int) -> CurrencyMatch | None:
-        """A currency named in words after an amount ("dollars", "kuwaiti dinar")."""
-        return self._best(tokens, i, "names", exact=False, how="name")
 
-    def minor(self, tokens: Sequence[Token], i: int, code: str | None) -> CurrencyMatch | None:
-        """A minor unit after an amount: of ``code`` when given, else any ("10 cents")."""
-        if i >= len(tokens):
+def article_minor_unit(x: Reader, i: int) -> Found | None:
+    """ "a penny", "a cent", "a dime", "a kopek": a minor unit spelt out."""
+    if not x.article_stands_for_one(i):
+        return None
+    toks = x.tokens
+    j = i + 1
+    word = toks[j].lower
+    minor = x.money.minor(toks, j, None)
+    if (
+        minor is None
+        or len(word) <= 2
+        or word.endswith("s")
+        or word in ARTICLE_NOT_MONEY
+        or x.modifies_noun(minor.end)
+    ):
+        return None
+    return Found(i, minor.end, "money", as_number(minor.factor), unit=minor.code)
+
+
+def prefixed_money(x: Reader, i: int, money: CurrencyMatch) -> Found | None:
+    """The amount after a currency written first (at token ``money.end``)."""
+    toks = x.tokens
+    j = money.end
+    if j >= x.n:
+        return None
+    num = x.read_numeral(j, after_prefix=True)
+    if num is None or num.ordinal:
+        return None
+    if (
+        toks[j].space_before
+        and toks[money.end - 1].text in ("$", "£", "€")
+        and toks[j].is_alpha
+    ):
+        return None
+    x.apply_weak(num, money=True)
+    code = x.dollar_code(money.code, toks[i].text)
+    value, end = with_cents(x, num, num.end, code)  # "$15 60"
+    item = Found(i, end, "money", as_number(value), unit=code)
+    item = range_after(x, item, num, unit_kind="money")
+    return x.qualify(item)
+
+
+def currency_name_before(x: Reader, i: int) -> CurrencyMatch | None:
+    """A currency name right before a written amount ("Rupees 5 lakh", "ringgit 35",
+    "dollars 10"), but not a name that is an English word first, a pound that may
+    be weight, the second half of "5 dollars 20", "Euro 2004" or "the euro 2% up"."""
+    toks = x.tokens
+    if not toks[i].is_alpha:
+        return None
+    cur = x.money.name(toks, i)
+    if cur is None or cur.ambiguous_pound or cur.end >= x.n:
+        return None
+    if toks[i].lower in ARTICLE_NOT_MONEY or toks[i].lower in ("sterling", "quid"):
+        return None
+    j = cur.end
+    if not toks[j].is_digits or not toks[j].space_before:
+        return None
+    if i > 0 and (toks[i - 1].is_digits or word_kind(toks[i - 1].lower) is not None):
+        return None
+    num = x.read_numeral(j, compound=False)
+    if num is None or num.ordinal or num.fraction:
+        return None
+    if num.integer_text and 1900 <= num.value <= 2100 and num.end - j == 1:
+        return None  # "Euro 2004", "the pound 2005 outlook"
+    if x.measure_at(num.end) and x.currency_at(num.end) is None:
+        return None  # "the euro 2% higher", "dollars 10 years ago"
+    code = cur.code
+    if code == "USD" and toks[i].lower in ("dollar", "dollars"):
+        code = x.dollar
+    return CurrencyMatch(code, j, "prefix")
+
+
+def with_cents(x: Reader, num: Numeral, end: int, code: str) -> tuple[float, int]:
+    """Value and end of the sum `num` in `code` (written up to `end`) plus any cents after."""
+    cents = cents_after(x, end, code, num)
+    if cents is None:
+        return num.value, end
+    return num.value + cents[0], cents[1]
+
+
+def cents_after(x: Reader, end: int, code: str, num: Numeral) -> tuple[float, int] | None:
+    """ "12 dollars 35 cents", "4 EUR 5 cents", "$15 60", "8 rand and 30c"."""
+    toks = x.tokens
+    if not num.integer_text and not num.words:
+        return None
+    k = end
+    if k < x.n and toks[k].lower == "and":
+        k += 1
+    if k >= x.n:
+        return None
+    sub = x.read_numeral(k)
+    if sub is None or sub.ordinal or sub.value != int(sub.value) or not 0 < sub.value < 100:
+        return None
+    minor = x.money.minor(toks, sub.end, code)
+    if minor is None:
+        # a hundredth named by another currency's word: "3 francs 20 cents"
+        other = x.money.minor(toks, sub.end, None)
+        if other is not None and other.factor == 0.01 and toks[sub.end].is_alpha:
+            minor = other
+    if minor is not None:
+        return sub.value * minor.factor, minor.end
+    # a bare hundredths count: "$15 60", "8 rand and 30", "two pounds fifty";
+    # not a count of something else ("5 dollars 20 people") nor a lone small word
+    # ("5 dollars one of them")
+    if sub.end < x.n and (toks[sub.end].is_digits or x.names_a_thing(sub.end)):
+        return None
+    if k == end and not toks[k].is_digits and not (sub.words and sub.value >= 10):
+        return None
+    return sub.value / 100, sub.end
+
+
+def amount_then_currency(x: Reader, num: Numeral) -> Found | None:
+    """A currency after the amount: "5 million rubles", "100€", "75 cents", "85p",
+    "millions of pounds" (at least); "six pounds of flour" is a weight."""
+    toks = x.tokens
+    j = num.end
+    scaled = False
+    if num.weak_scale is not None:
+        ws = num.weak_scale[0] + 1
+        if x.currency_at(ws) is not None:
+            x.apply_weak(num, money=True)
+            j = num.end
+            scaled = True
+    cur = x.currency_at(j)
+    if cur is None:
+        return None
+    if cur.how == "minor":
+        if num.vague:
             return None
-        word = tokens[i].lower
-        if len(word) > 1 and tokens[i].text[0].isupper() and tokens[i].text != word.upper():
-            return None  # "50 Cent" the rapper, "Il Sole 24 Ore": names
-        for cur in self.currencies:
-            if code is not None and cur.code != code:
-                continue
-            for alias in cur.minor:
-                if len(alias) > 1 and _matches(tokens, i, alias, exact=False, tight=False):
-                    return CurrencyMatch(cur.code, i + len(alias), "minor", factor=0.01)
-                if len(alias) == 1 and alias[0] == word:
-                    if len(word) == 1 and tokens[i].text != alias[0]:
-                        continue  # "-10C" is Celsius, "43c" cents
-                    if len(word) == 1 or word == "¢":
-                        # "873p", "43c", "10¢": a one-letter minor unit is glued
-                        if tokens[i].space_before and word != "¢":
-                            continue
-                        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-                        if nxt is not None and not nxt.space_before and nxt.is_alpha:
-                            continue
-                    return CurrencyMatch(cur.code, i + 1, "minor", factor=0.01)
-            if word in cur.minor_words:
-                return CurrencyMatch(cur.code, i + 1, "minor", factor=cur.minor_words[word])
-        return None
-
-    def code_for_name(self, name: str) -> str | None:
-        """The code for a written currency name or code ("Dollar" → USD, "euro" → EUR)."""
-        key = " ".join(t.lower() for t in phrase_tokens(name))
-        if key in self.name_index:
-            return self.name_index[key]
-        if key + "s" in self.name_index:
-            return self.name_index[key + "s"]
-        return None
-
-    def minor_factor(self, name: str) -> tuple[str, float] | None:
-        """(code, factor) for a minor unit name ("cent" → USD 0.01, "dime" → USD 0.1)."""
-        key = name.lower()
-        for cur in self.currencies:
-            for alias in cur.minor:
-                if alias == (key,) or alias == (key + "s",):
-                    return cur.code, 0.01
-            for word, factor in cur.minor_words.items():
-                if word in (key, key + "s"):
-                    return cur.code, factor
-        return None
+        value = num.value * cur.factor
+        item = Found(num.start, cur.end, "money", as_number(value), unit=cur.code)
+        return x.qualify(range_after(x, item, num, unit_kind="money", factor=cur.factor))
+    if cur.ambiguous_pound and not x.pound_is_money(j, scaled=scaled or num.value >= 1e6):
+        weight = measure(x, num, x.units.by_name["pound"], cur.end)
+        weight.rule = "pound_weight"
+        return weight
+    code = cur.code
+    if code == "USD" and cur.how == "name" and toks[j].lower in ("dollar", "dollars"):
+        code = x.dollar
+    value, end = with_cents(x, num, cur.end, code)
+    item = Found(num.start, end, "money", as_number(value), unit=code)
+    item.extra["vague"] = num.vague
+    item.extra["scale"] = num.scale
+    if num.vague:
+        item.qualifier = "at_least"
+    return x.qualify(range_after(x, item, num, unit_kind="money"))
 
 
-@lru_cache(maxsize=1)
-def currency_table() -> CurrencyTable:
-    with (DATA / "currencies.toml").open("rb") as fh:
-        data = tomllib.load(fh)
-    return CurrencyTable(list(data["currency"]))
+def accounting_negatives(x: Reader, found: list[Found]) -> None:
+    """ "Net income was ($99.99)": in accounts, an amount in parentheses of its own
+    is negative. A bracketed amount right after another amount ("€6bn ($7bn)") is
+    a conversion and keeps its sign."""
+    toks = x.tokens
+    ends = {item.end for item in found}
+    for item in found:
+        s, e = item.start, item.end
+        if (
+            item.kind == "money"
+            and item.value_max is None
+            and isinstance(item.value, int | float)
+            and item.value > 0
+            and s >= 1
+            and e < x.n
+            and toks[s - 1].text == "("
+            and toks[e].text == ")"
+            and (s - 1) not in ends
+            and (s < 2 or toks[s - 2].lower in ACCOUNTING_BEFORE)
+        ):
+            item.value = -item.value
+            item.start, item.end = s - 1, e + 1
+            if item.normalized is not None:
+                item.normalized = (-item.normalized[0], item.normalized[1])

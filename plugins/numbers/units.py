@@ -87,7 +87,7 @@ class UnitTable:
             for options in table.values():
                 options.sort(key=lambda item: -len(item[0]))
 
-    def _match_simple(self, tokens: Sequence[Token], i: int) -> tuple[Unit, int, bool] | None:
+    def match_simple(self, tokens: Sequence[Token], i: int) -> tuple[Unit, int, bool] | None:
         """Longest alias at token ``i``: (unit, end, matched_by_symbol)."""
         if i >= len(tokens):
             return None
@@ -112,7 +112,7 @@ class UnitTable:
 
     def match(self, tokens: Sequence[Token], i: int, text: str) -> UnitMatch | None:
         """The unit written at token ``i`` right after a number, if any."""
-        found = self._match_simple(tokens, i)
+        found = self.match_simple(tokens, i)
         if found is None:
             return None
         unit, end, by_symbol = found
@@ -130,7 +130,7 @@ class UnitTable:
                 )
             ):
                 break
-            second = self._match_simple(tokens, end + 1)
+            second = self.match_simple(tokens, end + 1)
             if second is None or second[0].dimension in (last.dimension, unit.dimension):
                 break
             other = second[0]

@@ -1,25 +1,18 @@
-"""Dates, times of day and durations, resolved against the article's ``published_at``.
-
-Reading and resolving are separate: a reader turns tokens into a ``DateSpec`` or a
-``ClockTime`` (what the text says), and ``resolve_date`` turns a spec into an ISO
-8601 value using the anchor date and the tense of the sentence. Whatever needs an
-anchor and has none, or stays ambiguous, resolves to ``None``: never a guess.
-Calendar arithmetic is done with ``dateutil.relativedelta``.
+"""Dates: reading a date expression into a ``DateSpec`` (what the text says) and
+resolving it against the article's ``published_at`` into an ISO 8601 value, using the
+tense of the sentence. Whatever needs an anchor and has none, or stays ambiguous,
+resolves to ``None``: never a guess. Calendar arithmetic is ``dateutil.relativedelta``.
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 
+from copydesk.plugins.numbers.isotime import time_data
 from copydesk.plugins.numbers.tokens import Token
 from dateutil.relativedelta import relativedelta
-
-DATA = Path(__file__).parent / "data"
 
 RELATIVE_DAYS = {"today": 0, "yesterday": -1, "tomorrow": 1, "tonight": 0}
 PARTS_OF_DAY = frozenset({"morning", "afternoon", "evening", "night"})
@@ -64,7 +57,7 @@ YEAR_CONTEXT = frozenset(
         "vintage",
     }
 )
-ISO_DESIGNATORS = ("Y", "MO", "W", "D", "H", "M", "S")
+
 FULL_MONTHS = frozenset(
     {
         "january",
@@ -103,264 +96,6 @@ MONTH_CONTEXT = frozenset(
         "after",
     }
 )
-
-
-@dataclass(frozen=True)
-class TimeData:
-    """The word lists of ``data/times.toml``: months, weekdays, duration units, zones."""
-
-    months: dict[str, int]
-    weekdays: dict[str, int]
-    durations: dict[str, tuple[str, float]]
-    zones: dict[str, int]
-
-
-@lru_cache(maxsize=1)
-def time_data() -> TimeData:
-    with (DATA / "times.toml").open("rb") as fh:
-        data = tomllib.load(fh)
-    return TimeData(
-        months=dict(data["months"]),
-        weekdays=dict(data["weekdays"]),
-        durations={k: (str(v[0]), float(v[1])) for k, v in data["durations"].items()},
-        zones=dict(data["zones"]),
-    )
-
-
-# ---------------------------------------------------------------- durations
-
-
-def duration_unit(word: str) -> tuple[str, float] | None:
-    """(designator, seconds) for a duration unit word ("hours" → ("H", 3600))."""
-    return time_data().durations.get(word.lower())
-
-
-def _canonical(designator: str, amount: float) -> tuple[str, float]:
-    """Fortnights, decades and centuries as weeks and years."""
-    if designator == "W2":
-        return "W", amount * 2
-    if designator == "Y10":
-        return "Y", amount * 10
-    if designator == "Y100":
-        return "Y", amount * 100
-    return designator, amount
-
-
-def duration_parts(items: Sequence[tuple[str, float]]) -> dict[str, float]:
-    """Sum (designator, amount) pairs into ISO parts, carrying fractions downwards."""
-    parts: dict[str, float] = {}
-    for designator, amount in items:
-        key, value = _canonical(designator, amount)
-        parts[key] = parts.get(key, 0.0) + value
-    carry = {
-        "Y": ("MO", 12),
-        "MO": ("D", 30),
-        "W": ("D", 7),
-        "D": ("H", 24),
-        "H": ("M", 60),
-        "M": ("S", 60),
-    }
-    for key in ISO_DESIGNATORS[:-1]:
-        got = parts.get(key)
-        if got is None or got == int(got):
-            continue
-        value = got
-        whole = int(value)
-        lower, factor = carry[key]
-        parts[key] = whole
-        parts[lower] = parts.get(lower, 0.0) + (value - whole) * factor
-        if whole == 0:
-            del parts[key]
-    if "W" in parts and len(parts) > 1:  # ISO allows weeks only on their own
-        parts["D"] = parts.get("D", 0.0) + parts.pop("W") * 7
-    return parts
-
-
-def iso_duration(parts: dict[str, float]) -> str:
-    """ISO 8601 duration: {"Y": 1, "D": 2, "H": 3, "S": 4} → "P1Y2DT3H4S"."""
-
-    def fmt(value: float) -> str:
-        return str(int(value)) if value == int(value) else f"{round(value, 6):g}"
-
-    date_part = "".join(
-        f"{fmt(parts[k])}{'M' if k == 'MO' else k}" for k in ("Y", "MO", "W", "D") if k in parts
-    )
-    time_part = "".join(f"{fmt(parts[k])}{k}" for k in ("H", "M", "S") if k in parts)
-    if not date_part and not time_part:
-        return "PT0S"
-    return "P" + date_part + ("T" + time_part if time_part else "")
-
-
-def duration_seconds(parts: dict[str, float]) -> float:
-    """Length in seconds (a month counts 30 days, a year 365)."""
-    secs = {"Y": 31536000, "MO": 2592000, "W": 604800, "D": 86400, "H": 3600, "M": 60, "S": 1}
-    return float(sum(secs[k] * v for k, v in parts.items()))
-
-
-# ---------------------------------------------------------------- times of day
-
-
-@dataclass
-class ClockTime:
-    """A time of day as written: hour 0-23, minute, UTC offset in minutes if stated."""
-
-    hour: int
-    minute: int
-    offset: int | None
-    start: int
-    end: int
-    local: bool = False  # "local time" was written
-
-    def iso(self, day: date | None = None, offset: int | None = None) -> str:
-        off = self.offset if self.offset is not None else offset
-        clock = f"{self.hour:02d}:{self.minute:02d}"
-        zone = ""
-        if off is not None:
-            zone = (
-                "Z"
-                if off == 0
-                else f"{'+' if off > 0 else '-'}{abs(off) // 60:02d}:{abs(off) % 60:02d}"
-            )
-        if day is not None:
-            return f"{day.isoformat()}T{clock}{zone}"
-        return f"{clock}{zone}"
-
-
-def _zone_at(tokens: Sequence[Token], j: int) -> tuple[int | None, int, bool]:
-    """A time zone or "local time" at token ``j``: (offset, end, local)."""
-    n = len(tokens)
-    if j < n and tokens[j].text in time_data().zones:
-        end = j + 1
-        # "GMT+3", "UTC+05:30"
-        if (
-            end + 1 < n
-            and tokens[end].text in "+-−"
-            and tokens[end + 1].is_digits
-            and not tokens[end].space_before
-            and not tokens[end + 1].space_before
-        ):
-            sign = 1 if tokens[end].text == "+" else -1
-            hours = tokens[end + 1].text
-            extra = 0
-            end += 2
-            if (
-                end + 1 < n
-                and tokens[end].text == ":"
-                and tokens[end + 1].is_digits
-                and not tokens[end].space_before
-            ):
-                extra = int(tokens[end + 1].text)
-                end += 2
-            if hours.isdigit() and int(hours) <= 14:
-                return sign * (int(hours) * 60 + extra), end, False
-        return time_data().zones[tokens[j].text], end, False
-    if j + 1 < n and tokens[j].lower == "local" and tokens[j + 1].lower == "time":
-        return None, j + 2, True
-    return None, j, False
-
-
-def _meridiem(tokens: Sequence[Token], j: int) -> tuple[str, int] | None:
-    """ "am"/"pm"/"a.m."/"p.m." at ``j``: ("am"|"pm", end)."""
-    n = len(tokens)
-    if j >= n:
-        return None
-    word = tokens[j].lower
-    if word in ("am", "pm"):
-        nxt = tokens[j + 1] if j + 1 < n else None
-        if (
-            nxt is not None
-            and nxt.text == "."
-            and j + 2 < n
-            and tokens[j + 2].is_alpha
-            and not nxt.space_before
-            and tokens[j + 2].text[0].islower()
-        ):
-            return word, j + 2
-        return word, j + 1
-    if (
-        word in ("a", "p")
-        and j + 3 < n
-        and tokens[j + 1].text == "."
-        and tokens[j + 2].lower == "m"
-        and not tokens[j + 1].space_before
-        and not tokens[j + 2].space_before
-    ):
-        end = j + 3
-        if end < n and tokens[end].text == "." and not tokens[end].space_before:
-            end += 1
-        return word + "m", end
-    return None
-
-
-def read_clock(tokens: Sequence[Token], i: int) -> ClockTime | None:
-    """A time of day at token ``i``: "1:00 PM", "13:45", "2pm", "2.17pm", "1000 GMT",
-    "noon", "midnight", each with an optional zone or "local time"."""
-    n = len(tokens)
-    if i >= n:
-        return None
-    tok = tokens[i]
-    hour: int | None = None
-    minute = 0
-    j = i + 1
-    if tok.lower in ("noon", "midday", "midnight"):
-        if i > 0 and tokens[i - 1].lower in ("after", "before", "by", "until", "at", "from"):
-            hour = 12 if tok.lower != "midnight" else 0
-        else:
-            return None
-    elif tok.is_digits:
-        text = tok.text
-        if (
-            j + 1 < n
-            and tokens[j].text == ":"
-            and tokens[j + 1].is_digits
-            and not tokens[j].space_before
-            and not tokens[j + 1].space_before
-            and len(tokens[j + 1].text) == 2
-            and text.isdigit()
-            and int(text) < 24
-            and int(tokens[j + 1].text) < 60
-        ):
-            hour, minute = int(text), int(tokens[j + 1].text)
-            j += 2
-        elif "." in text and text.count(".") == 1:
-            h, m = text.split(".")
-            if not (len(m) == 2 and h.isdigit() and int(h) <= 23 and int(m) < 60):
-                return None
-            if _meridiem(tokens, j) is not None and int(h) <= 12:
-                hour, minute = int(h), int(m)
-            elif _zone_at(tokens, j)[1] > j and tokens[j].text in time_data().zones:
-                hour, minute = int(h), int(m)  # "10.30 GMT"
-            else:
-                return None
-        elif text.isdigit() and len(text) <= 2 and int(text) <= 12:
-            if _meridiem(tokens, j) is None and not (j < n and tokens[j].lower == "o'clock"):
-                return None
-            hour = int(text)
-        elif text.isdigit() and len(text) == 4:
-            # "1000 GMT", "0930 local time": four digits need a zone
-            hh, mm = int(text[:2]), int(text[2:])
-            offset, end, local = _zone_at(tokens, j)
-            if end == j or hh > 23 or mm > 59:
-                return None
-            return ClockTime(hh, mm, offset, tok.start, tokens[end - 1].end, local)
-        else:
-            return None
-    else:
-        return None
-    mer = _meridiem(tokens, j)
-    if mer is not None:
-        if hour == 0 or hour > 12:
-            return None
-        which, j = mer
-        if which == "pm" and hour != 12:
-            hour += 12
-        elif which == "am" and hour == 12:
-            hour = 0
-    offset, end, local = _zone_at(tokens, j)
-    return ClockTime(hour, minute, offset, tok.start, tokens[end - 1].end, local)
-
-
-# ---------------------------------------------------------------- dates
 
 
 @dataclass
