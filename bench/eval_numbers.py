@@ -16,7 +16,15 @@ and numerizer on the same cases. Scoring follows ``../shared/eval/README.md``:
 
 Kinds for quantulum3 cases come from the expected unit: dimensionless → cardinal,
 currencies → money, percentage → percent, time units → duration, others → quantity.
-Run: ``.venv/bin/python bench/eval_numbers.py [--limit N] [--show-failures]``.
+
+Per rule: every case is also credited to the copydesk rule (``plugins/numbers/rules.py``)
+whose mention was right, or else to the rule that read it wrongly ("(nothing read)"
+when none did), so a rule's line says how often what it reads is right.
+
+Both sets are development data (``../shared/eval``); the rules were written against
+them, so these figures are no measure of unseen text (``--halves`` compares the odd and
+even items, a consistency check only).
+Run: ``.venv/bin/python bench/eval_numbers.py [--limit N] [--show-failures] [--no-peers]``.
 """
 
 from __future__ import annotations
@@ -73,6 +81,7 @@ class Pred:
     unit: str | None = None  # copydesk unit code, or the peer's unit name
     qualifier: str | None = None
     si: tuple[float, str] | None = None
+    rule: str | None = None  # copydesk's rule that made the mention (rules.py)
 
 
 # ------------------------------------------------------------------ unit resolution
@@ -204,11 +213,12 @@ def qualifier_ok(pred: Pred, gold: str | None) -> bool:
     return True
 
 
-def duckling_hit(case: dict[str, Any], preds: list[Pred]) -> bool:
+def duckling_match(case: dict[str, Any], preds: list[Pred]) -> Pred | None:
+    """The first prediction that has the case's value (None when none has)."""
     target = resolve(case.get("unit"))
     kind = case["kind"]
     if target is None:
-        return False
+        return None
     for pred in preds:
         if not kind_ok(pred, kind, target) or not qualifier_ok(pred, case.get("qualifier")):
             continue
@@ -221,12 +231,16 @@ def duckling_hit(case: dict[str, Any], preds: list[Pred]) -> bool:
                 and close(lo, case["low"])
                 and close(hi, case["high"])
             ):
-                return True
+                return pred
             continue
         got = pred_amount(pred, target)
         if got is not None and close(got, float(case["value"])):
-            return True
-    return False
+            return pred
+    return None
+
+
+def duckling_hit(case: dict[str, Any], preds: list[Pred]) -> bool:
+    return duckling_match(case, preds) is not None
 
 
 def quantulum_kind(unit: str) -> str:
@@ -242,10 +256,11 @@ def quantulum_kind(unit: str) -> str:
     }[res[0]]
 
 
-def quantulum_hit(expected: dict[str, Any], preds: list[Pred]) -> bool:
+def quantulum_match(expected: dict[str, Any], preds: list[Pred]) -> Pred | None:
+    """The first prediction that has the expected value and unit (None when none has)."""
     target = resolve(expected["unit"])
     if target is None:
-        return False
+        return None
     want = float(expected["value"])
     for pred in preds:
         if target[0] == "none":
@@ -257,7 +272,7 @@ def quantulum_hit(expected: dict[str, Any], preds: list[Pred]) -> bool:
                     and re.fullmatch(r"\d{4}", pred.value)
                     and close(float(pred.value), want)
                 ):
-                    return True
+                    return pred
                 continue
             if pred.kind is None and resolve(pred.unit) != ("none", None):
                 continue
@@ -267,10 +282,14 @@ def quantulum_hit(expected: dict[str, Any], preds: list[Pred]) -> bool:
         if pred.value_max is not None:
             hi = pred_amount(pred, target, "value_max")
             if hi is not None and close((lo + hi) / 2, want):
-                return True
+                return pred
         if close(lo, want):
-            return True
-    return False
+            return pred
+    return None
+
+
+def quantulum_hit(expected: dict[str, Any], preds: list[Pred]) -> bool:
+    return quantulum_match(expected, preds) is not None
 
 
 def counts_as_number(pred: Pred) -> bool:
@@ -281,9 +300,13 @@ def counts_as_number(pred: Pred) -> bool:
 
 
 def copydesk_system() -> Callable[[list[str]], list[list[Pred]]]:
+    """The numbers stage alone in a pipeline; each mention is given the name of the rule
+    that made it, by reading the same text and parse again with ``extract_numbers`` (the
+    Document layer carries no rule names)."""
     from copydesk import Pipeline, Settings
     from copydesk.document import Article
     from copydesk.logs import configure_logging
+    from copydesk.plugins.numbers.extract import extract_numbers
 
     configure_logging(level="WARNING")
     pipeline = Pipeline.build(
@@ -295,10 +318,13 @@ def copydesk_system() -> Callable[[list[str]], list[list[Pred]]]:
         docs = pipeline.process_many([Article(text=t) for t in texts])
         out = []
         for doc in docs:
+            records = extract_numbers(doc.text, parse=pipeline.services.parse(doc))
+            rules = {(r["start"], r["end"], r["kind"]): r["rule"] for r in records}
             preds = []
             for m in doc.numbers:
                 si = (m.normalized.value, m.normalized.unit) if m.normalized else None
-                preds.append(Pred(m.kind, m.value, m.value_max, m.unit, m.qualifier, si))
+                rule = rules.get((m.start, m.end, m.kind))
+                preds.append(Pred(m.kind, m.value, m.value_max, m.unit, m.qualifier, si, rule))
             out.append(preds)
         return out
 
@@ -383,71 +409,104 @@ def load(name: str, limit: int | None, half: str | None = None) -> list[dict[str
     return rows[:limit] if limit else rows
 
 
+#: The "set/kind" key under which ``evaluate`` files per-rule tallies of copydesk.
+RULES_KEY = "copydesk rules"
+
+
+def _rule_of(match: Pred | None, got: list[Pred]) -> str:
+    """The rule a case is credited to: the one that made the right mention, else the one
+    that made the first mention reported (the rule that read it wrongly), else none."""
+    if match is not None:
+        return match.rule or "(unnamed)"
+    named = [p for p in got if p.kind not in ("date", "time") or p.rule]
+    return (named[0].rule or "(unnamed)") if named else "(nothing read)"
+
+
 def evaluate(
     systems: dict[str, Callable[[list[str]], list[list[Pred]]]],
     limit: int | None = None,
     show_failures: bool = False,
     half: str | None = None,
 ) -> dict[str, dict[str, tuple[int, int]]]:
-    """{system: {"set/kind": (right, total)}}."""
+    """{system: {"set/kind": (right, total)}}, and for copydesk {RULES_KEY: {"set/rule":
+    (right, total)}}: each case credited to the rule that answered it."""
     duck = load("duckling-en.jsonl", limit, half)
     quant = load("quantulum3-tests.jsonl", limit, half)
     scores: dict[str, dict[str, tuple[int, int]]] = {}
     for name, system in systems.items():
         tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        by_rule: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+
+        def count(
+            key: str,
+            rule_key: str,
+            hit: bool,
+            tally: dict[str, list[int]] = tally,
+            by_rule: dict[str, list[int]] = by_rule,
+        ) -> None:
+            tally[key][0] += hit
+            tally[key][1] += 1
+            by_rule[rule_key][0] += hit
+            by_rule[rule_key][1] += 1
+
         preds = system([c["text"] for c in duck])
         for case, got in zip(duck, preds, strict=True):
             if name == "numerizer" and case["kind"] not in ("cardinal", "ordinal"):
                 continue
-            key = f"duckling/{case['kind']}"
-            hit = duckling_hit(case, got)
-            tally[key][0] += hit
-            tally[key][1] += 1
-            if show_failures and name == "copydesk" and not hit:
+            match = duckling_match(case, got)
+            count(f"duckling/{case['kind']}", f"duckling/{_rule_of(match, got)}", match is not None)
+            if show_failures and name == "copydesk" and match is None:
                 print(
                     f"  miss duckling {case['kind']}: {case['text']!r} → "
-                    f"{[(p.kind, p.value, p.value_max, p.unit, p.qualifier) for p in got]}"
+                    f"{[(p.kind, p.value, p.value_max, p.unit, p.qualifier, p.rule) for p in got]}"
                 )
         preds = system([c["text"] for c in quant])
         for case, got in zip(quant, preds, strict=True):
             if case["kind"] == "spellout":
                 for value in case["expected"]:
-                    hit = any(
-                        p.kind in (None, "cardinal")
+                    found = [
+                        p
+                        for p in got
+                        if p.kind in (None, "cardinal")
                         and isinstance(p.value, int | float)
                         and close(float(p.value), float(value))
-                        for p in got
-                    )
-                    tally["quantulum3/spellout"][0] += hit
-                    tally["quantulum3/spellout"][1] += 1
-                    if show_failures and name == "copydesk" and not hit:
+                    ]
+                    match = found[0] if found else None
+                    rule_key = f"quantulum3/{_rule_of(match, got)}"
+                    count("quantulum3/spellout", rule_key, match is not None)
+                    if show_failures and name == "copydesk" and match is None:
                         print(f"  miss spellout {value}: {case['text']!r}")
                 continue
             if name == "numerizer":
                 continue
             if not case["expected"]:
-                hit = not any(counts_as_number(p) for p in got)
-                tally["quantulum3/nothing"][0] += hit
-                tally["quantulum3/nothing"][1] += 1
-                if show_failures and name == "copydesk" and not hit:
+                wrong = [p for p in got if counts_as_number(p)]
+                rule_key = f"quantulum3/{wrong[0].rule if wrong else '(nothing read)'}"
+                count("quantulum3/nothing", rule_key, not wrong)
+                if show_failures and name == "copydesk" and wrong:
                     print(f"  miss nothing: {case['text']!r} → {[(p.kind, p.value) for p in got]}")
                 continue
             for expected in case["expected"]:
+                match = quantulum_match(expected, got)
                 key = f"quantulum3/{quantulum_kind(expected['unit'])}"
-                hit = quantulum_hit(expected, got)
-                tally[key][0] += hit
-                tally[key][1] += 1
-                if show_failures and name == "copydesk" and not hit:
+                count(key, f"quantulum3/{_rule_of(match, got)}", match is not None)
+                if show_failures and name == "copydesk" and match is None:
                     print(
                         f"  miss {key}: {expected['surface']!r} {expected['value']} "
                         f"{expected['unit']} in {case['text'][:80]!r} → "
-                        f"{[(p.kind, p.value, p.value_max, p.unit) for p in got]}"
+                        f"{[(p.kind, p.value, p.value_max, p.unit, p.rule) for p in got]}"
                     )
         scores[name] = {k: (v[0], v[1]) for k, v in tally.items()}
+        if name.startswith("copydesk"):
+            scores.setdefault(RULES_KEY, {})
+            for key, (right, total) in by_rule.items():
+                scores[RULES_KEY][key] = (right, total)
     return scores
 
 
 def print_table(scores: dict[str, dict[str, tuple[int, int]]]) -> None:
+    """Accuracy per set and kind, one column per system; then copydesk's per rule."""
+    rules = scores.pop(RULES_KEY, None)
     keys = sorted({k for s in scores.values() for k in s})
     names = list(scores)
     print(f"{'set/kind':28}" + "".join(f"{n:>18}" for n in names))
@@ -466,6 +525,31 @@ def print_table(scores: dict[str, dict[str, tuple[int, int]]]) -> None:
             right, total = sum(p[0] for p in parts), sum(p[1] for p in parts)
             row += f"{'n/a':>18}" if not total else f"{right:>6}/{total:<4} {right / total:6.1%}"
         print(row)
+    if rules:
+        print_rules(rules)
+
+
+def print_rules(rules: dict[str, tuple[int, int]]) -> None:
+    """copydesk per rule: each case is credited to the rule whose mention was right, or
+    else to the rule that read it wrongly ("(nothing read)" when no rule did)."""
+    from copydesk.plugins.numbers.rules import RULE_NAMES
+
+    names = sorted({k.split("/", 1)[1] for k in rules}, key=_rule_order(RULE_NAMES))
+    print()
+    print(f"{'copydesk rule':32}{'duckling':>18}{'quantulum3':>18}")
+    for rule in names:
+        row = f"{rule:32}"
+        for prefix in ("duckling", "quantulum3"):
+            got = rules.get(f"{prefix}/{rule}")
+            row += f"{'':>18}" if got is None else f"{got[0]:>6}/{got[1]:<4} {got[0] / got[1]:6.1%}"
+        print(row)
+
+
+def _rule_order(declared: tuple[str, ...]) -> Callable[[str], tuple[int, str]]:
+    def key(rule: str) -> tuple[int, str]:
+        return (declared.index(rule) if rule in declared else len(declared), rule)
+
+    return key
 
 
 def main(argv: list[str] | None = None) -> int:

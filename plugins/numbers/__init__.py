@@ -62,8 +62,7 @@ class NumbersStage(Stage[NumbersConfig]):
             counted_nouns=config.counted_nouns,
         )
         doc.numbers = [
-            NumberMention(**{k: v for k, v in record.items() if k != "rule"})
-            for record in records
+            NumberMention(**{k: v for k, v in record.items() if k != "rule"}) for record in records
         ]
 
 

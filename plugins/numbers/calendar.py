@@ -156,95 +156,120 @@ def resolve_date(spec: DateSpec, anchor: datetime | None, past: bool | None) -> 
 
 def _resolve_one(spec: DateSpec, anchor: datetime | None, past: bool | None) -> str | None:
     """The ISO 8601 value of ``spec`` ("2025-06-02", "2025-05", "2022", "2025-W22",
-    "2025-05-31/2025-06-01"), or None when it cannot be resolved without guessing."""
-    today = anchor.date() if anchor is not None else None
-    if spec.year is not None and spec.year_to is not None:
+    "2025-05-31/2025-06-01"), or None when it cannot be resolved without guessing: a
+    date with its year needs no anchor, every other is read from the anchor's day."""
+    if spec.year is not None:
+        return _with_year(spec)
+    if anchor is None:
+        return None
+    today = anchor.date()
+    if spec.special is not None:
+        return _special_day(spec.special, anchor, past)
+    if spec.ago is not None:
+        return _ago(spec.ago, today)
+    if spec.unit is not None and spec.relative is not None:
+        return _relative_unit(spec.unit, spec.relative, today)
+    if spec.weekday is not None:
+        return _weekday(spec.weekday, spec.relative, today, past)
+    if spec.month is not None:
+        return _month_day(spec.month, spec.day, spec.relative, today, past)
+    return None
+
+
+def _with_year(spec: DateSpec) -> str | None:
+    """ "2004/2005", "2004-12-31", "2004-12", "2004"."""
+    assert spec.year is not None
+    if spec.year_to is not None:
         return f"{spec.year}/{spec.year_to}"
-    if spec.year is not None and spec.month is not None and spec.day is not None:
+    if spec.month is not None and spec.day is not None:
         try:
             return date(spec.year, spec.month, spec.day).isoformat()
         except ValueError:
             return None
-    if spec.year is not None and spec.month is not None:
-        return f"{spec.year:04d}-{spec.month:02d}"
-    if spec.year is not None:
-        return f"{spec.year:04d}"
-    if today is None:
-        return None
-    if spec.special is not None:
-        if spec.special == "overnight":
-            if past is False and anchor is not None and anchor.hour >= 12:
-                first = today
-            else:
-                first = today - timedelta(days=1)
-            return f"{first.isoformat()}/{(first + timedelta(days=1)).isoformat()}"
-        return (today + timedelta(days=RELATIVE_DAYS[spec.special])).isoformat()
-    if spec.ago is not None:
-        amount, designator = spec.ago
-        if amount != int(amount):
-            return None
-        k = int(amount)
-        if designator == "D":
-            return (today - timedelta(days=k)).isoformat()
-        if designator == "W":
-            return (today - timedelta(weeks=k)).isoformat()
-        if designator == "MO":
-            then = today - relativedelta(months=k)
-            return f"{then.year:04d}-{then.month:02d}"
-        if designator == "Y":
-            return f"{today.year - k:04d}"
-        if designator == "Y10":
-            return f"{today.year - 10 * k:04d}"
-        return None
-    if spec.unit is not None and spec.relative is not None:
-        step = spec.relative
-        if spec.unit == "year":
-            return f"{today.year + step:04d}"
-        if spec.unit == "month":
-            then = today + relativedelta(months=step)
-            return f"{then.year:04d}-{then.month:02d}"
-        if spec.unit == "week":
-            iso = (today + timedelta(weeks=step)).isocalendar()
-            return f"{iso[0]:04d}-W{iso[1]:02d}"
-        if spec.unit == "quarter":
-            q = (today.month - 1) // 3 + step
-            year = today.year + q // 4
-            first_month = (q % 4) * 3 + 1
-            last = date(year, first_month, 1) + relativedelta(months=3, days=-1)
-            return f"{year:04d}-{first_month:02d}/{last.year:04d}-{last.month:02d}"
-        return None
-    if spec.weekday is not None:
-        delta = spec.weekday - today.weekday()
-        direction = spec.relative
-        if direction is None:
-            direction = -1 if past else 1
-        if direction > 0:
-            delta = delta % 7
-            if spec.relative == 1 and delta == 0:
-                delta = 7
-        elif direction < 0:
-            delta = -((-delta) % 7)
-            if spec.relative == -1 and delta == 0:
-                delta = -7
-        else:  # "this Monday": within the current week (Monday first)
-            delta = spec.weekday - today.weekday()
-        return (today + timedelta(days=delta)).isoformat()
     if spec.month is not None:
-        direction = spec.relative if spec.relative is not None else (-1 if past else 1)
-        year = today.year
-        if direction < 0 and spec.month > today.month:
-            year -= 1
-        elif direction > 0 and spec.month < today.month:
-            year += 1
-        elif direction == 0:
-            year = today.year
-        if spec.day is not None:
-            try:
-                return date(year, spec.month, spec.day).isoformat()
-            except ValueError:
-                return None
-        return f"{year:04d}-{spec.month:02d}"
+        return f"{spec.year:04d}-{spec.month:02d}"
+    return f"{spec.year:04d}"
+
+
+def _special_day(special: str, anchor: datetime, past: bool | None) -> str:
+    """ "today", "yesterday", "tomorrow", "tonight"; "overnight" is the night before the
+    anchor's day, or the coming one in an afternoon article in the future tense."""
+    today = anchor.date()
+    if special == "overnight":
+        first = today if past is False and anchor.hour >= 12 else today - timedelta(days=1)
+        return f"{first.isoformat()}/{(first + timedelta(days=1)).isoformat()}"
+    return (today + timedelta(days=RELATIVE_DAYS[special])).isoformat()
+
+
+def _ago(ago: tuple[float, str], today: date) -> str | None:
+    """ "3 days ago" (a day), "2 months ago" (a month), "5 years ago" (a year)."""
+    amount, designator = ago
+    if amount != int(amount):
+        return None
+    k = int(amount)
+    if designator == "D":
+        return (today - timedelta(days=k)).isoformat()
+    if designator == "W":
+        return (today - timedelta(weeks=k)).isoformat()
+    if designator == "MO":
+        then = today - relativedelta(months=k)
+        return f"{then.year:04d}-{then.month:02d}"
+    if designator in ("Y", "Y10"):
+        return f"{today.year - (10 if designator == 'Y10' else 1) * k:04d}"
     return None
+
+
+def _relative_unit(unit: str, step: int, today: date) -> str | None:
+    """ "last year", "next month", "this week" (an ISO week), "last quarter"."""
+    if unit == "year":
+        return f"{today.year + step:04d}"
+    if unit == "month":
+        then = today + relativedelta(months=step)
+        return f"{then.year:04d}-{then.month:02d}"
+    if unit == "week":
+        iso = (today + timedelta(weeks=step)).isocalendar()
+        return f"{iso[0]:04d}-W{iso[1]:02d}"
+    if unit == "quarter":
+        q = (today.month - 1) // 3 + step
+        year = today.year + q // 4
+        first_month = (q % 4) * 3 + 1
+        last = date(year, first_month, 1) + relativedelta(months=3, days=-1)
+        return f"{year:04d}-{first_month:02d}/{last.year:04d}-{last.month:02d}"
+    return None
+
+
+def _weekday(weekday: int, relative: int | None, today: date, past: bool | None) -> str:
+    """ "Monday": the last one in a past-tense sentence, else the next; "last Monday",
+    "next Monday" a week apart from today's when it is one; "this Monday" this week."""
+    delta = weekday - today.weekday()
+    direction = relative if relative is not None else (-1 if past else 1)
+    if direction > 0:
+        delta = delta % 7
+        if relative == 1 and delta == 0:
+            delta = 7
+    elif direction < 0:
+        delta = -((-delta) % 7)
+        if relative == -1 and delta == 0:
+            delta = -7
+    return (today + timedelta(days=delta)).isoformat()
+
+
+def _month_day(
+    month: int, day: int | None, relative: int | None, today: date, past: bool | None
+) -> str | None:
+    """ "3 March", "in December": this year's, or the last or next one by the tense."""
+    direction = relative if relative is not None else (-1 if past else 1)
+    year = today.year
+    if direction < 0 and month > today.month:
+        year -= 1
+    elif direction > 0 and month < today.month:
+        year += 1
+    if day is None:
+        return f"{year:04d}-{month:02d}"
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
 
 
 # ---------------------------------------------------------------- reading dates
@@ -280,171 +305,201 @@ def read_date(
 ) -> DateSpec | None:
     """A date expression starting at token ``i`` (see ``DateSpec``), or None.
 
+    The first word decides which reader reads it: a day of the month, a month, a
+    weekday, a relative day ("yesterday"), a relative period ("last month") or a year.
     ``pos(i)`` gives the spaCy part of speech of token ``i`` when a parse exists; it
     keeps the verb "may" from being read as the month. ``measure_at(j)`` says whether a
     unit, currency or counted noun starts at token ``j``: "to 2000 tonnes" is no year.
     """
-    n = len(tokens)
-    if i >= n:
+    if i >= len(tokens):
         return None
     tok = tokens[i]
     lower = tok.lower
     data = time_data()
-    prev = tokens[i - 1].lower if i > 0 else ""
-
-    # "31 December 2004", "1st of May"
-    day = _day_at(tokens, i)
-    if day is not None:
-        d, j = day
-        d_to = None
-        if (
-            j + 1 < n
-            and tokens[j].text in "-–"
-            and not tokens[j].space_before
-            and not tokens[j + 1].space_before
-        ):
-            second = _day_at(tokens, j + 1)
-            if second is not None and second[0] > d:
-                d_to, j = second  # "16-18 December"
-        if j < n and tokens[j].lower == "of" and j + 1 < n:
-            j += 1
-        if j < n and tokens[j].lower in data.months:
-            month = month_of(tokens[j].text, tokens[j], pos(j))
-            if month is not None:
-                end = j + 1
-                if end < n and tokens[end].text == "." and not tokens[end].space_before:
-                    end += 0 if tokens[j].lower in FULL_MONTHS else 1
-                year = _year_at(tokens, end)
-                if year is None and end + 1 < n and tokens[end].text == ",":
-                    year = _year_at(tokens, end + 1)
-                    if year is not None:
-                        end += 1
-                if year is not None:
-                    return DateSpec(i, end + 1, year=year, month=month, day=d, day_to=d_to)
-                return DateSpec(i, end, month=month, day=d, day_to=d_to)
-        return None
-
-    # "December 31, 2004", "December 2004", "December", "Dec. 31"
+    if _day_at(tokens, i) is not None:
+        return _day_first(tokens, i, pos)
     month = month_of(tok.text, tok, pos(i)) if lower in data.months else None
     if month is not None:
-        j = i + 1
-        abbreviated = lower not in FULL_MONTHS
-        if abbreviated and j < n and tokens[j].text == "." and not tokens[j].space_before:
-            j += 1
-        if abbreviated and not (_day_at(tokens, j) or _year_at(tokens, j) or prev in MONTH_CONTEXT):
-            return None  # "Ant and Dec."
-        if lower == "may" and not (
-            _day_at(tokens, j)
-            or _year_at(tokens, j)
-            or prev in YEAR_CONTEXT | {"on", "last", "next", "this"}
-        ):
-            return None
-        day = _day_at(tokens, j)
-        if day is not None:
-            d, end = day
-            nxt_year = None
-            k = end
-            if k < n and tokens[k].text == ",":
-                k += 1
-            nxt_year = _year_at(tokens, k)
-            if nxt_year is not None:
-                return DateSpec(i, k + 1, year=nxt_year, month=month, day=d)
-            return DateSpec(i, end, month=month, day=d)
-        year = _year_at(tokens, j)
-        if year is not None:
-            return DateSpec(i, j + 1, year=year, month=month)
-        rel = RELATIVE_WORDS.get(prev)
-        start = i - 1 if rel is not None and prev != "past" else i
-        return DateSpec(start, j, month=month, relative=rel if start < i else None)
-
-    # weekdays: "Monday", "last Friday", "next Tuesday night"
+        return _month_first(tokens, i, month)
     if lower in data.weekdays and tok.text[0].isupper():
-        abbreviated = not lower.endswith("day")
-        if abbreviated and not (
-            i + 1 < n and tokens[i + 1].text == "." and not tokens[i + 1].space_before
-        ):
-            return None  # "Sat", "Sun", "Wed" are words too; "Wed." is a date
-        rel = RELATIVE_WORDS.get(prev)
-        start = i - 1 if rel is not None and prev not in ("past",) else i
-        end = i + 1
-        if end < n and tokens[end].lower in PARTS_OF_DAY:
-            end += 1
-        return DateSpec(
-            start, end, weekday=data.weekdays[lower], relative=rel if start < i else None
-        )
+        return _weekday_at(tokens, i)
+    if lower in RELATIVE_DAYS or lower == "overnight":
+        return _relative_day(tokens, i)
+    nxt = tokens[i + 1].lower if i + 1 < len(tokens) else ""
+    if lower in ("this", "last") and nxt in PARTS_OF_DAY:
+        which = "today" if lower == "this" or nxt != "night" else "yesterday"
+        return DateSpec(i, i + 2, special=which)
+    if lower in RELATIVE_WORDS and nxt in CALENDAR_UNITS:
+        return _relative_period(tokens, i)
+    return _year_reading(tokens, i, measure_at)
 
-    # "today", "yesterday", "tomorrow", "tonight", "overnight"
+
+def _day_first(
+    tokens: Sequence[Token], i: int, pos: Callable[[int], str | None]
+) -> DateSpec | None:
+    """ "31 December 2004", "1st of May", "16-18 December", "3 Dec., 2004"."""
+    n = len(tokens)
+    day = _day_at(tokens, i)
+    assert day is not None
+    d, j = day
+    d_to = None
     if (
-        lower in RELATIVE_DAYS
-        and tok.text[0].isupper()
-        and i > 0
-        and (tokens[i - 1].text not in ".!?\"'“‘:" and "\n" not in tokens[i - 1].text)
+        j + 1 < n
+        and tokens[j].text in "-–"
+        and not tokens[j].space_before
+        and not tokens[j + 1].space_before
     ):
-        return None  # "Radio 4's Today programme": a name
-    if lower in RELATIVE_DAYS:
-        end = i + 1
-        if (
-            lower in ("yesterday", "today", "tomorrow")
-            and end < n
-            and (tokens[end].lower in PARTS_OF_DAY)
-        ):
+        second = _day_at(tokens, j + 1)
+        if second is not None and second[0] > d:
+            d_to, j = second
+    if j < n and tokens[j].lower == "of" and j + 1 < n:
+        j += 1
+    if j >= n or tokens[j].lower not in time_data().months:
+        return None
+    month = month_of(tokens[j].text, tokens[j], pos(j))
+    if month is None:
+        return None
+    end = j + 1
+    if end < n and tokens[end].text == "." and not tokens[end].space_before:
+        end += 0 if tokens[j].lower in FULL_MONTHS else 1
+    year = _year_at(tokens, end)
+    if year is None and end + 1 < n and tokens[end].text == ",":
+        year = _year_at(tokens, end + 1)
+        if year is not None:
             end += 1
-        return DateSpec(i, end, special=lower)
+    if year is not None:
+        return DateSpec(i, end + 1, year=year, month=month, day=d, day_to=d_to)
+    return DateSpec(i, end, month=month, day=d, day_to=d_to)
+
+
+def _month_first(tokens: Sequence[Token], i: int, month: int) -> DateSpec | None:
+    """ "December 31, 2004", "December 2004", "last December", "Dec. 31"; an abbreviated
+    month ("Ant and Dec.") and "May" need a day, a year or a word that shows a date."""
+    n = len(tokens)
+    lower = tokens[i].lower
+    prev = tokens[i - 1].lower if i > 0 else ""
+    j = i + 1
+    abbreviated = lower not in FULL_MONTHS
+    if abbreviated and j < n and tokens[j].text == "." and not tokens[j].space_before:
+        j += 1
+    dated = _day_at(tokens, j) is not None or _year_at(tokens, j) is not None
+    if abbreviated and not (dated or prev in MONTH_CONTEXT):
+        return None
+    if lower == "may" and not (dated or prev in YEAR_CONTEXT | {"on", "last", "next", "this"}):
+        return None
+    day = _day_at(tokens, j)
+    if day is not None:
+        d, end = day
+        k = end + 1 if end < n and tokens[end].text == "," else end
+        year = _year_at(tokens, k)
+        if year is not None:
+            return DateSpec(i, k + 1, year=year, month=month, day=d)
+        return DateSpec(i, end, month=month, day=d)
+    year = _year_at(tokens, j)
+    if year is not None:
+        return DateSpec(i, j + 1, year=year, month=month)
+    rel = RELATIVE_WORDS.get(prev)
+    start = i - 1 if rel is not None and prev != "past" else i
+    return DateSpec(start, j, month=month, relative=rel if start < i else None)
+
+
+def _weekday_at(tokens: Sequence[Token], i: int) -> DateSpec | None:
+    """ "Monday", "last Friday", "next Tuesday night", "Wed." ("Wed" alone is a word)."""
+    n = len(tokens)
+    lower = tokens[i].lower
+    prev = tokens[i - 1].lower if i > 0 else ""
+    abbreviated = not lower.endswith("day")
+    if abbreviated and not (
+        i + 1 < n and tokens[i + 1].text == "." and not tokens[i + 1].space_before
+    ):
+        return None
+    rel = RELATIVE_WORDS.get(prev)
+    start = i - 1 if rel is not None and prev != "past" else i
+    end = i + 1
+    if end < n and tokens[end].lower in PARTS_OF_DAY:
+        end += 1
+    weekday = time_data().weekdays[lower]
+    return DateSpec(start, end, weekday=weekday, relative=rel if start < i else None)
+
+
+def _relative_day(tokens: Sequence[Token], i: int) -> DateSpec | None:
+    """ "today", "yesterday morning", "tomorrow", "tonight", "overnight"; a capitalised
+    "Today" inside a sentence is a name ("the Today programme")."""
+    tok = tokens[i]
+    lower = tok.lower
     if lower == "overnight":
         return DateSpec(i, i + 1, special="overnight")
-    if lower in ("this", "last") and i + 1 < n and tokens[i + 1].lower in PARTS_OF_DAY:
-        which = "today" if lower == "this" or tokens[i + 1].lower != "night" else "yesterday"
-        return DateSpec(i, i + 2, special=which)
+    if (
+        tok.text[0].isupper()
+        and i > 0
+        and tokens[i - 1].text not in ".!?\"'“‘:"
+        and "\n" not in tokens[i - 1].text
+    ):
+        return None
+    end = i + 1
+    if (
+        lower in ("yesterday", "today", "tomorrow")
+        and end < len(tokens)
+        and tokens[end].lower in PARTS_OF_DAY
+    ):
+        end += 1
+    return DateSpec(i, end, special=lower)
 
-    # "last month", "next year", "this week", "earlier this year"
-    if lower in RELATIVE_WORDS and i + 1 < n and tokens[i + 1].lower in CALENDAR_UNITS:
-        if lower == "past":
-            return None  # "the past year" is a duration, read elsewhere
-        if i > 0 and tokens[i - 1].lower in ("the",):
-            return None  # "the next year" is vague
-        return DateSpec(i, i + 2, relative=RELATIVE_WORDS[lower], unit=tokens[i + 1].lower)
 
-    # years: "in 2022", "2004-05", "the 1990s", "2004's"
+def _relative_period(tokens: Sequence[Token], i: int) -> DateSpec | None:
+    """ "last month", "next year", "this week" (not "the past year", a duration, nor
+    "the next year", which is vague)."""
+    lower = tokens[i].lower
+    if lower == "past" or (i > 0 and tokens[i - 1].lower == "the"):
+        return None
+    return DateSpec(i, i + 2, relative=RELATIVE_WORDS[lower], unit=tokens[i + 1].lower)
+
+
+def _year_span(tokens: Sequence[Token], i: int, year: int) -> DateSpec | None:
+    """ "the 1990s", "2004-05", "2004/2005": a decade or a span of years."""
+    n = len(tokens)
+    j = i + 1
+    if j < n and tokens[j].lower == "s" and not tokens[j].space_before and year % 10 == 0:
+        return DateSpec(i, j + 1, year=year, year_to=year + 9)
+    if (
+        j + 1 < n
+        and tokens[j].text in "-–/"
+        and not tokens[j].space_before
+        and tokens[j + 1].text.isdigit()
+        and not tokens[j + 1].space_before
+    ):
+        tail = tokens[j + 1].text
+        if len(tail) == 2 and int(tail) == (year + 1) % 100:
+            return DateSpec(i, j + 2, year=year, year_to=year + 1)
+        if len(tail) == 4 and year < int(tail) <= 2100:
+            return DateSpec(i, j + 2, year=year, year_to=int(tail))
+    return None
+
+
+def _year_reading(
+    tokens: Sequence[Token], i: int, measure_at: Callable[[int], bool] | None
+) -> DateSpec | None:
+    """ "in 2022", "since 1999", "2004's", "the 1600s", "2004-05": a year where the
+    words around it show one (not "2000 tonnes", not "2004XL")."""
+    n = len(tokens)
     year = _year_at(tokens, i)
-    if (
-        year is not None
-        and year % 100 == 0
-        and i + 1 < n
-        and tokens[i + 1].lower == "s"
-        and not tokens[i + 1].space_before
+    if year is None:
+        return None
+    glued = i + 1 < n and not tokens[i + 1].space_before
+    if year % 100 == 0 and glued and tokens[i + 1].lower == "s":
+        return DateSpec(i, i + 2, year=year, year_to=year + 99)
+    if not 1800 <= year <= 2100 or (
+        glued and tokens[i + 1].is_alpha and tokens[i + 1].lower != "s"
     ):
-        return DateSpec(i, i + 2, year=year, year_to=year + 99)  # "the 1600s"
-    if (
-        year is not None
-        and 1800 <= year <= 2100
-        and not (
-            i + 1 < n
-            and not tokens[i + 1].space_before
-            and tokens[i + 1].is_alpha
-            and tokens[i + 1].lower not in ("s",)
-        )
-    ):
-        j = i + 1
-        if j < n and tokens[j].lower == "s" and not tokens[j].space_before and year % 10 == 0:
-            return DateSpec(i, j + 1, year=year, year_to=year + 9)
-        if (
-            j + 1 < n
-            and tokens[j].text in "-–/"
-            and not tokens[j].space_before
-            and tokens[j + 1].text.isdigit()
-            and not tokens[j + 1].space_before
-        ):
-            tail = tokens[j + 1].text
-            if len(tail) == 2 and int(tail) == (year + 1) % 100:
-                return DateSpec(i, j + 2, year=year, year_to=year + 1)
-            if len(tail) == 4 and year < int(tail) <= 2100:
-                return DateSpec(i, j + 2, year=year, year_to=int(tail))
-        if measure_at is not None and measure_at(j):
-            return None
-        if (
-            prev in YEAR_CONTEXT
-            or (i > 0 and tokens[i - 1].text in ("-", "(") and prev != "")
-            or (j < n and tokens[j].text in ("'", "’") and j + 1 < n and tokens[j + 1].lower == "s")
-        ):
-            return DateSpec(i, j, year=year)
+        return None
+    span = _year_span(tokens, i, year)
+    if span is not None:
+        return span
+    j = i + 1
+    if measure_at is not None and measure_at(j):
+        return None
+    prev = tokens[i - 1].lower if i > 0 else ""
+    possessive = j + 1 < n and tokens[j].text in ("'", "’") and tokens[j + 1].lower == "s"
+    if prev in YEAR_CONTEXT or (i > 0 and tokens[i - 1].text in ("-", "(")) or possessive:
+        return DateSpec(i, j, year=year)
     return None

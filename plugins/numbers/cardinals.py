@@ -211,12 +211,7 @@ def _counted(x: Reader, num: Numeral, item: Found) -> Found | None:
         lemma, noun_end, _plural = noun
         item.unit = lemma
         item.end = max(item.end, noun_end)
-    elif (
-        year_like
-        and not num.words
-        and "," not in x.tokens[num.start].text
-        and num.value != 2000
-    ):
+    elif year_like and not num.words and "," not in x.tokens[num.start].text and num.value != 2000:
         return _year(num)  # a bare "2005" with nothing counted is a year
     item.extra["scale"] = num.scale
     return x.qualify(item)

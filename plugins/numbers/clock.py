@@ -107,58 +107,15 @@ def _meridiem(tokens: Sequence[Token], j: int) -> tuple[str, int] | None:
 def read_clock(tokens: Sequence[Token], i: int) -> ClockTime | None:
     """A time of day at token ``i``: "1:00 PM", "13:45", "2pm", "2.17pm", "1000 GMT",
     "noon", "midnight", each with an optional zone or "local time"."""
-    n = len(tokens)
-    if i >= n:
+    if i >= len(tokens):
         return None
     tok = tokens[i]
-    hour: int | None = None
-    minute = 0
-    j = i + 1
-    if tok.lower in ("noon", "midday", "midnight"):
-        if i > 0 and tokens[i - 1].lower in ("after", "before", "by", "until", "at", "from"):
-            hour = 12 if tok.lower != "midnight" else 0
-        else:
-            return None
-    elif tok.is_digits:
-        text = tok.text
-        if (
-            j + 1 < n
-            and tokens[j].text == ":"
-            and tokens[j + 1].is_digits
-            and not tokens[j].space_before
-            and not tokens[j + 1].space_before
-            and len(tokens[j + 1].text) == 2
-            and text.isdigit()
-            and int(text) < 24
-            and int(tokens[j + 1].text) < 60
-        ):
-            hour, minute = int(text), int(tokens[j + 1].text)
-            j += 2
-        elif "." in text and text.count(".") == 1:
-            h, m = text.split(".")
-            if not (len(m) == 2 and h.isdigit() and int(h) <= 23 and int(m) < 60):
-                return None
-            if _meridiem(tokens, j) is not None and int(h) <= 12:
-                hour, minute = int(h), int(m)
-            elif _zone_at(tokens, j)[1] > j and tokens[j].text in time_data().zones:
-                hour, minute = int(h), int(m)  # "10.30 GMT"
-            else:
-                return None
-        elif text.isdigit() and len(text) <= 2 and int(text) <= 12:
-            if _meridiem(tokens, j) is None and not (j < n and tokens[j].lower == "o'clock"):
-                return None
-            hour = int(text)
-        elif text.isdigit() and len(text) == 4:
-            # "1000 GMT", "0930 local time": four digits need a zone
-            hh, mm = int(text[:2]), int(text[2:])
-            offset, end, local = _zone_at(tokens, j)
-            if end == j or hh > 23 or mm > 59:
-                return None
-            return ClockTime(hh, mm, offset, tok.start, tokens[end - 1].end, local)
-        else:
-            return None
-    else:
+    if tok.is_digits and tok.text.isdigit() and len(tok.text) == 4:
+        return _four_digits(tokens, i)
+    start = _noon(tokens, i) if not tok.is_digits else _hour_digits(tokens, i)
+    if start is None:
         return None
+    hour, minute, j = start
     mer = _meridiem(tokens, j)
     if mer is not None:
         if hour == 0 or hour > 12:
@@ -170,3 +127,56 @@ def read_clock(tokens: Sequence[Token], i: int) -> ClockTime | None:
             hour = 0
     offset, end, local = _zone_at(tokens, j)
     return ClockTime(hour, minute, offset, tok.start, tokens[end - 1].end, local)
+
+
+def _noon(tokens: Sequence[Token], i: int) -> tuple[int, int, int] | None:
+    """ "noon", "midday", "midnight" after "at", "by", "until"…: (hour, minute, end)."""
+    word = tokens[i].lower
+    if word not in ("noon", "midday", "midnight"):
+        return None
+    if i > 0 and tokens[i - 1].lower in ("after", "before", "by", "until", "at", "from"):
+        return (12 if word != "midnight" else 0), 0, i + 1
+    return None
+
+
+def _hour_digits(tokens: Sequence[Token], i: int) -> tuple[int, int, int] | None:
+    """ "13:45", "2.17pm", "10.30 GMT", "2pm", "7 o'clock": (hour, minute, end)."""
+    n = len(tokens)
+    text = tokens[i].text
+    j = i + 1
+    if (
+        j + 1 < n
+        and tokens[j].text == ":"
+        and tokens[j + 1].is_digits
+        and not tokens[j].space_before
+        and not tokens[j + 1].space_before
+        and len(tokens[j + 1].text) == 2
+        and text.isdigit()
+        and int(text) < 24
+        and int(tokens[j + 1].text) < 60
+    ):
+        return int(text), int(tokens[j + 1].text), j + 2
+    if "." in text and text.count(".") == 1:
+        h, m = text.split(".")
+        if not (len(m) == 2 and h.isdigit() and int(h) <= 23 and int(m) < 60):
+            return None
+        if _meridiem(tokens, j) is not None and int(h) <= 12:
+            return int(h), int(m), j
+        if _zone_at(tokens, j)[1] > j and tokens[j].text in time_data().zones:
+            return int(h), int(m), j  # "10.30 GMT"
+        return None
+    if text.isdigit() and len(text) <= 2 and int(text) <= 12:
+        if _meridiem(tokens, j) is None and not (j < n and tokens[j].lower == "o'clock"):
+            return None
+        return int(text), 0, j
+    return None
+
+
+def _four_digits(tokens: Sequence[Token], i: int) -> ClockTime | None:
+    """ "1000 GMT", "0930 local time": four digits are a time only with a zone."""
+    tok = tokens[i]
+    hh, mm = int(tok.text[:2]), int(tok.text[2:])
+    offset, end, local = _zone_at(tokens, i + 1)
+    if end == i + 1 or hh > 23 or mm > 59:
+        return None
+    return ClockTime(hh, mm, offset, tok.start, tokens[end - 1].end, local)

@@ -49,11 +49,7 @@ def date_found(x: Reader, spec: DateSpec) -> Found:
             ):
                 value = None  # the text contradicts itself: no guess
             return Found(spec.start, after.end, "date", value, date_spec=after)
-    key = (
-        (spec.month, spec.day)
-        if spec.month and spec.year is None and not spec.relative
-        else None
-    )
+    key = (spec.month, spec.day) if spec.month and spec.year is None and not spec.relative else None
     if key is not None and key in x.resolved:
         value = x.resolved[key]  # the same "19 December" twice is the same day
     else:

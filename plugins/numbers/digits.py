@@ -65,11 +65,15 @@ class DigitReader(Context):
             value += 0.5
             end = half
             integer_text = False
-        if integer_text and end + 1 < n and toks[end].lower == "point":
-            if toks[end + 1].text.isdigit():  # "1 point 5"
-                value = float(f"{int(value)}.{toks[end + 1].text}")
-                end += 2
-                integer_text = False
+        if (
+            integer_text
+            and end + 1 < n
+            and toks[end].lower == "point"
+            and toks[end + 1].text.isdigit()
+        ):  # "1 point 5"
+            value = float(f"{int(value)}.{toks[end + 1].text}")
+            end += 2
+            integer_text = False
         value, end = self._exponent(value, end)
         end = self._skip_uncertainty(end)
         if not self._glued_letters_ok(end):

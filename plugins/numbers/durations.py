@@ -75,7 +75,7 @@ def _hyphen_then_word(x: Reader, j: int) -> bool:
 def age(x: Reader, num: Numeral) -> Found | None:
     """An age: "a 30-year-old", "16-year-olds", "a six-month-old calf", "40 years old",
     "aged 52". The value is the count, the unit the time unit ("year")."""
-    if num.ordinal or num.fraction or num.vague or num.value != int(num.value):
+    if num.ordinal or num.fraction or num.vague or not float(num.value).is_integer():
         return None
     return _hyphenated_age(x, num) or _spaced_age(x, num) or _aged(x, num)
 
@@ -128,9 +128,7 @@ def _duration_unit_at(x: Reader, num: Numeral) -> int | None:
     toks = x.tokens
     n = x.n
     j = num.end
-    if j < n and toks[j].text in HYPHENS and _hyphen_then_word(x, j):
-        j += 1
-    elif j < n and toks[j].lower in DURATION_FILLERS:
+    if j < n and (_hyphen_then_word(x, j) or toks[j].lower in DURATION_FILLERS):
         j += 1
     if (
         j + 1 < n
@@ -262,8 +260,7 @@ def _part_unit(x: Reader, unit_tok: int, last: str) -> tuple[str, float] | None:
         return None
     dur = duration_unit(toks[unit_tok].lower)
     if dur is None and last == "H" and toks[unit_tok].text == "m":
-        if not toks[unit_tok].space_before:
-            return ("M", 60.0)  # "2h30m"
+        return None if toks[unit_tok].space_before else ("M", 60.0)  # "2h30m"
     return dur
 
 

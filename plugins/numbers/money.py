@@ -84,11 +84,7 @@ def prefixed_money(x: Reader, i: int, money: CurrencyMatch) -> Found | None:
     num = x.read_numeral(j, after_prefix=True)
     if num is None or num.ordinal:
         return None
-    if (
-        toks[j].space_before
-        and toks[money.end - 1].text in ("$", "£", "€")
-        and toks[j].is_alpha
-    ):
+    if toks[j].space_before and toks[money.end - 1].text in ("$", "£", "€") and toks[j].is_alpha:
         return None
     x.apply_weak(num, money=True)
     code = x.dollar_code(money.code, toks[i].text)

@@ -318,9 +318,7 @@ class Reader(DigitReader):
             duration_unit(after) is not None
             or (not hyphen and self.percent_at(j) is not None)  # "half a percentage point"
             or (
-                toks[j].is_alpha
-                and self.units.match_simple(toks, j) is not None
-                and len(after) > 2
+                toks[j].is_alpha and self.units.match_simple(toks, j) is not None and len(after) > 2
             )
         ):
             return Numeral(part, i, i + 1 if hyphen else j, fraction=True, words=True)

@@ -55,16 +55,16 @@ class QualifierTable:
         return None
 
     def after(self, tokens: Sequence[Token], i: int) -> QualifierMatch | None:
-        """ "or so", "or more", "plus" after a number ("20 or so", "500-plus")."""
+        """ "or so", "or more", "or under", "plus" after a number ("20 or so", "500-plus")."""
         n = len(tokens)
         if i + 1 < n and tokens[i].lower == "or":
             word = tokens[i + 1].lower
             if word == "so":
                 return QualifierMatch("approximately", i + 2)
-            if word == "more":
-                return QualifierMatch("at_least", i + 2)
-            if word in ("less", "fewer"):
-                return QualifierMatch("at_most", i + 2)
+            if word in ("more", "over", "above", "older"):
+                return QualifierMatch("at_least", i + 2)  # "65 or over"
+            if word in ("less", "fewer", "under", "below", "younger"):
+                return QualifierMatch("at_most", i + 2)  # "aged 18 or under"
         if i < n and tokens[i].text == "+" and not tokens[i].space_before:
             return QualifierMatch("at_least", i + 1)
         if (

@@ -72,8 +72,9 @@ NUMERAL_RULES: Final[tuple[NumeralRule, ...]] = (
 )
 
 #: Every rule name, for reports: the position rules, then the numeral rules.
-RULE_NAMES: Final[tuple[str, ...]] = tuple(
-    r.name for r in (*POSITION_RULES, *NUMERAL_RULES)
+RULE_NAMES: Final[tuple[str, ...]] = (
+    *(r.name for r in POSITION_RULES),
+    *(n.name for n in NUMERAL_RULES),
 )
 
 

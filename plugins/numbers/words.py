@@ -375,119 +375,157 @@ def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
     Handles cardinals ("nine hundred forty-two thousand six"), Indian scales
     ("four crore six lakh"), "a hundred", "a dozen", "two dozen", "three and a half
     million", fractions ("two-thirds", "three quarters"), ordinals ("sixty-fourth")
-    and vague plurals ("thousands", "hundreds of thousands").
+    and vague plurals ("thousands", "hundreds of thousands"). The named readers below
+    are tried by the first word: an article, "half", a plural scale, else a phrase of
+    number words (``_read_group``) and what may close it (``_after_group``).
     """
-    n = len(tokens)
-    if i >= n:
+    if i >= len(tokens):
         return None
     first = tokens[i].lower
-    # "a hundred", "a million", "a dozen", "a couple of", "a pair", "a half", "a third"
     if first in ("a", "an"):
-        if i + 1 < n:
-            nxt = tokens[i + 1].lower
-            if nxt == "hundred" or nxt in SCALES:
-                inner = read_word_number(tokens, i + 1)
-                if inner is not None:
-                    inner.start = i
-                    return inner
-            if nxt in GROUPS and nxt not in ("score", "gross"):
-                end = i + 2
-                return WordNumber(GROUPS[nxt], i, end, only_group=True)
-            # "a score of villagers" is twenty; "a score of 3-1", "a score of 90" are not
-            if (
-                nxt == "score"
-                and i + 3 < n
-                and tokens[i + 2].lower == "of"
-                and tokens[i + 3].text.isalpha()
-                and word_kind(tokens[i + 3].lower) is None
-                and tokens[i + 3].lower not in ("a", "an", "the", "zero", "nil")
-            ):
-                return WordNumber(GROUPS[nxt], i, i + 2, only_group=True)
-            # "a third of", "a quarter of": a fraction, not "a third time"
-            if (
-                nxt in FRACTIONS
-                and nxt not in ("half", "halves")
-                and not nxt.endswith("s")
-                and i + 2 < n
-                and tokens[i + 2].lower == "of"
-            ):
-                return WordNumber(1 / FRACTIONS[nxt], i, i + 2, fraction=True)
-        return None
+        return _article_led(tokens, i)
     if first == "half":
         return _bare_half(tokens, i)
     if first in PLURAL_SCALES:
-        value = float(PLURAL_SCALES[first])
-        j = i + 1
-        if first in PLURAL_NEEDS_OF and not (j < n and tokens[j].lower == "of"):
-            return None
-        # "hundreds of thousands", "tens of millions"
-        if (
-            j + 1 < n
-            and tokens[j].lower == "of"
-            and tokens[j + 1].lower in PLURAL_SCALES
-            and PLURAL_SCALES[tokens[j + 1].lower] > value
-        ):
-            value *= PLURAL_SCALES[tokens[j + 1].lower]
-            j += 2
-        return WordNumber(value, i, j, vague_plural=True)
+        return _vague_plural(tokens, i)
+    read = _read_group(tokens, i)
+    if read is None:
+        return None
+    group, end, ordinal = read
+    if ordinal:
+        return WordNumber(group.value, i, end, ordinal=True)
+    return _after_group(tokens, i, group, end)
 
+
+def _article_led(tokens: Sequence[Tok], i: int) -> WordNumber | None:
+    """ "a hundred", "a million", "a dozen", "a couple", "a pair", "a score of
+    villagers" (not "a score of 90"), "a third of" (not "a third time")."""
+    n = len(tokens)
+    if i + 1 >= n:
+        return None
+    nxt = tokens[i + 1].lower
+    if nxt == "hundred" or nxt in SCALES:
+        inner = read_word_number(tokens, i + 1)
+        if inner is not None:
+            inner.start = i
+            return inner
+    if nxt in GROUPS and nxt not in ("score", "gross"):
+        return WordNumber(GROUPS[nxt], i, i + 2, only_group=True)
+    if (
+        nxt == "score"
+        and i + 3 < n
+        and tokens[i + 2].lower == "of"
+        and tokens[i + 3].text.isalpha()
+        and word_kind(tokens[i + 3].lower) is None
+        and tokens[i + 3].lower not in ("a", "an", "the", "zero", "nil")
+    ):
+        return WordNumber(GROUPS[nxt], i, i + 2, only_group=True)
+    if (
+        nxt in FRACTIONS
+        and nxt not in ("half", "halves")
+        and not nxt.endswith("s")
+        and i + 2 < n
+        and tokens[i + 2].lower == "of"
+    ):
+        return WordNumber(1 / FRACTIONS[nxt], i, i + 2, fraction=True)
+    return None
+
+
+def _vague_plural(tokens: Sequence[Tok], i: int) -> WordNumber | None:
+    """ "thousands", "hundreds of thousands", "tens of millions", "scores of" (the
+    value is the lower bound)."""
+    n = len(tokens)
+    first = tokens[i].lower
+    value = float(PLURAL_SCALES[first])
+    j = i + 1
+    if first in PLURAL_NEEDS_OF and not (j < n and tokens[j].lower == "of"):
+        return None
+    if (
+        j + 1 < n
+        and tokens[j].lower == "of"
+        and tokens[j + 1].lower in PLURAL_SCALES
+        and PLURAL_SCALES[tokens[j + 1].lower] > value
+    ):
+        value *= PLURAL_SCALES[tokens[j + 1].lower]
+        j += 2
+    return WordNumber(value, i, j, vague_plural=True)
+
+
+def _and_goes_on(tokens: Sequence[Tok], j: int, group: _Group) -> bool:
+    """ "two hundred and six", "four score and seven": "and" before a smaller group."""
+    if tokens[j].lower not in ("and", "&") or group.last not in ("hundred", "scale", "multiplier"):
+        return False
+    nxt = tokens[j + 1].lower if j + 1 < len(tokens) else ""
+    nkind = word_kind(nxt)
+    return nkind in ("unit", "teen", "tens") or (nkind == "ordinal" and nxt in ORDINAL_UNITS)
+
+
+def _comma_goes_on(tokens: Sequence[Tok], j: int, group: _Group) -> bool | None:
+    """ "five million, three hundred & ten": a comma after a scale word goes on only when
+    a smaller group with "hundred" or "and" follows (True), else the phrase ends
+    (False); None when this is no comma after a scale word."""
+    n = len(tokens)
+    if not (
+        tokens[j].lower == ","
+        and group.last == "scale"
+        and j + 1 < n
+        and word_kind(tokens[j + 1].lower) in ("unit", "teen", "tens")
+    ):
+        return None
+    k = j + 1
+    probe = _Group()
+    while k < n and word_kind(tokens[k].lower) in ("unit", "teen", "tens", "hundred"):
+        kind = word_kind(tokens[k].lower) or ""
+        if not probe.accepts(kind, 0):
+            break
+        probe.add(kind, float(UNITS.get(tokens[k].lower, TEENS.get(tokens[k].lower, 0))))
+        k += 1
+    return probe.last == "hundred" or (k < n and tokens[k].lower in ("&", "and"))
+
+
+def _add_ordinal(group: _Group, word: str) -> bool:
+    """Close ``group`` with the ordinal ``word`` ("forty-second", "hundredth"); False
+    when it cannot close it ("zeroth" stands alone)."""
+    if word in ORDINAL_SCALES:
+        if group.last not in ("unit", "teen", "tens", "hundred", None):
+            return False
+        group.current = (group.current or 1) * ORDINAL_SCALES[word]
+        return True
+    if word in ORDINAL_TENS:
+        if not group.accepts("tens", ORDINAL_TENS[word]):
+            return False
+        group.current += ORDINAL_TENS[word]
+        return True
+    if word == "zeroth" and group.last is not None:
+        return False
+    if not group.accepts("unit" if ORDINAL_UNITS[word] < 10 else "teen", 0):
+        return False
+    group.current += ORDINAL_UNITS[word]
+    return True
+
+
+def _read_group(tokens: Sequence[Tok], i: int) -> tuple[_Group, int, bool] | None:
+    """The number words from ``i`` on, as long as each may follow the one before:
+    (the group, token end, whether an ordinal closes it), or None when there are none."""
+    n = len(tokens)
     group = _Group()
-    j = i
-    end = i
-    ordinal = False
+    j = end = i
     while j < n:
         word = tokens[j].lower
         kind = word_kind(word)
-        if (
-            kind is None
-            and word in ("and", "&")
-            and group.last in ("hundred", "scale", "multiplier")
-        ):
-            nxt = tokens[j + 1].lower if j + 1 < n else ""
-            nkind = word_kind(nxt)
-            if nkind in ("unit", "teen", "tens") or (nkind == "ordinal" and nxt in ORDINAL_UNITS):
-                group.last = "and"
-                j += 1
-                continue
-        if (
-            kind is None
-            and word == ","
-            and group.last == "scale"
-            and j + 1 < n
-            and word_kind(tokens[j + 1].lower) in ("unit", "teen", "tens")
-        ):
-            # "five million, three hundred & ten": only when a smaller group follows
-            k = j + 1
-            probe = _Group()
-            while k < n and word_kind(tokens[k].lower) in ("unit", "teen", "tens", "hundred"):
-                kk = word_kind(tokens[k].lower) or ""
-                if not probe.accepts(kk, 0):
-                    break
-                probe.add(kk, float(UNITS.get(tokens[k].lower, TEENS.get(tokens[k].lower, 0))))
-                k += 1
-            if probe.last == "hundred" or (k < n and tokens[k].lower in ("&", "and")):
-                group.last = "and"
-                j += 1
-                continue
-            break
+        if kind is None and _and_goes_on(tokens, j, group):
+            group.last = "and"
+            j += 1
+            continue
+        comma = _comma_goes_on(tokens, j, group) if kind is None else None
+        if comma:
+            group.last = "and"
+            j += 1
+            continue
         if kind == "ordinal":
-            if word in ORDINAL_SCALES:
-                if group.last not in ("unit", "teen", "tens", "hundred", None):
-                    break
-                group.current = (group.current or 1) * ORDINAL_SCALES[word]
-            elif word in ORDINAL_TENS:
-                if not group.accepts("tens", ORDINAL_TENS[word]):
-                    break
-                group.current += ORDINAL_TENS[word]
-            else:
-                if word == "zeroth" and group.last is not None:
-                    break  # "zeroth" stands alone
-                if not group.accepts("unit" if ORDINAL_UNITS[word] < 10 else "teen", 0):
-                    break
-                group.current += ORDINAL_UNITS[word]
-            ordinal = True
-            end = j + 1
-            break
+            if not _add_ordinal(group, word):
+                break
+            return group, j + 1, True
         if kind is None:
             break
         if kind in ("multiplier", "glued_multiplier"):
@@ -496,10 +534,8 @@ def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
             if nxt in SCORE_NOUNS or not group.accepts(kind, value):
                 break
             group.add(kind, value)
-            # the multiplier closes the phrase unless "and" adds the rest ("… and seven")
-            group.last = "multiplier"
-            end = j + 1
-            j += 1
+            group.last = "multiplier"  # it closes the phrase unless "and" adds the rest
+            end = j = j + 1
             continue
         value = float(UNITS.get(word, TEENS.get(word, TENS.get(word, SCALES.get(word, 100)))))
         if not group.accepts(kind, value):
@@ -507,12 +543,16 @@ def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
         group.add(kind, value)
         end = j + 1
         j = _hyphen_next(tokens, j + 1)
-    if end == i or (group.words == 0 and not ordinal):
+    if end == i or group.words == 0:
         return None
+    return group, end, False
+
+
+def _after_group(tokens: Sequence[Tok], i: int, group: _Group, end: int) -> WordNumber:
+    """What may close a phrase of number words: "and a half" (then perhaps a scale),
+    "dozen", a fraction word ("two-thirds", "three halves"), else the phrase itself."""
+    n = len(tokens)
     value = group.value
-    if ordinal:
-        return WordNumber(value, i, end, ordinal=True)
-    # "and a half" / "and three quarters" (then a scale may still follow)
     if end < n and tokens[end].lower == "and":
         frac = _fraction_after(tokens, end + 1)
         if frac is not None:
@@ -523,20 +563,20 @@ def read_word_number(tokens: Sequence[Tok], i: int) -> WordNumber | None:
                     return WordNumber((value + part) * SCALES[scale_after], i, after + 1)
                 return WordNumber(value + part, i, after)
             if group.last == "scale":
-                scale_value = group.last_scale
-                return WordNumber(value + part * scale_value, i, after)
-    # "two dozen", "200 dozens" is handled by the caller for digits
+                return WordNumber(value + part * group.last_scale, i, after)
     if end < n and tokens[end].lower in ("dozen", "dozens") and group.total == 0:
         return WordNumber(value * 12, i, end + 1)
-    # fractions: "two-thirds", "one sixth", "three halves", "two thirds of"
     if group.total == 0 and group.current < 20 and end < n:
         k = end
         if tokens[k].text in HYPHENS and not tokens[k].space_before and k + 1 < n:
             k += 1
         word = tokens[k].lower
-        if word in FRACTIONS and word != "second" and not (word == "quarter" and value != 1):
-            denominator = FRACTIONS[word]
-            if value == 1 or word.endswith("s") or word == "half":
-                return WordNumber(value / denominator, i, k + 1, fraction=True)
+        if (
+            word in FRACTIONS
+            and word != "second"
+            and not (word == "quarter" and value != 1)
+            and (value == 1 or word.endswith("s") or word == "half")
+        ):
+            return WordNumber(value / FRACTIONS[word], i, k + 1, fraction=True)
     closing = group.last_scale if group.last == "scale" else 1.0
     return WordNumber(value, i, end, scale=closing)
