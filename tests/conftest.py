@@ -1,4 +1,11 @@
-"""Shared fixtures: the frozen sample article, settings and a built pipeline."""
+"""Shared fixtures: the frozen sample article, settings and a built pipeline.
+
+Every test under ``integration/``, ``multihost/`` and ``browser/`` starts real processes
+(Redis, workers, a gateway, Chromium, network namespaces) and is marked ``slow`` here, so
+``pytest -m "not slow"`` is the fast subset a contributor runs before each commit (README,
+"Two commands"); a test elsewhere that takes more than a second or two is marked ``slow``
+where it is defined.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +17,19 @@ from copydesk import Pipeline, Settings
 from copydesk.document import Article, Document
 
 DATA = Path(__file__).parent / "data"
+#: Folders whose every test starts real processes: all of them are ``slow``.
+PROCESS_FOLDERS = ("integration", "multihost", "browser")
 #: ../shared next to the repository, or COPYDESK_SHARED_DIR (a worktree elsewhere).
 SHARED = Path(os.environ.get("COPYDESK_SHARED_DIR")
               or Path(__file__).resolve().parents[1].parent / "shared")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        parts = item.path.relative_to(here).parts if item.path.is_relative_to(here) else ()
+        if parts and parts[0] in PROCESS_FOLDERS:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

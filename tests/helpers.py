@@ -110,3 +110,16 @@ def install_fixture_plugin(site: Any, fixture: Any) -> None:
                                    f"Version: {project['version']}\n")
     points = "".join(f"{k} = {v}\n" for k, v in project["entry-points"]["copydesk"].items())
     (dist / "entry_points.txt").write_text("[copydesk]\n" + points)
+
+
+def copy_project(source: Any, dest: Any) -> Any:
+    """A copy of the project folder ``source`` at ``dest`` (symlinks kept, no build output,
+    caches or virtual environments), for pip to build from: a build writes ``build/`` and
+    ``*.egg-info`` into the folder it builds, which two test processes must not share."""
+    import shutil
+    from pathlib import Path
+
+    shutil.copytree(Path(source), Path(dest), symlinks=True, ignore=shutil.ignore_patterns(
+        ".venv", "venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".mypy_cache",
+        ".pytest_cache", ".ruff_cache", "tests", "bench"))
+    return Path(dest)

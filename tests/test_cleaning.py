@@ -405,6 +405,7 @@ def _eval_module() -> ModuleType:
     return eval_cleaning
 
 
+@pytest.mark.slow
 def test_page_text_f1_floor() -> None:
     """Measured F1 on the 91 whole-page texts: 0.925, recall 0.935 (keeping all: 0.673)."""
     bench = _eval_module()
@@ -415,6 +416,7 @@ def test_page_text_f1_floor() -> None:
     assert counts.recall >= 0.90
 
 
+@pytest.mark.slow
 def test_html_f1_floor() -> None:
     """Measured F1 on the 91 HTML pages: 0.978 (trafilatura alone: 0.964)."""
     bench = _eval_module()

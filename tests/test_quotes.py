@@ -446,6 +446,7 @@ def test_stage_reads_the_shared_parse_and_never_parses_again() -> None:
     assert doc.quotes
 
 
+@pytest.mark.slow
 def test_stage_runs_cleanly_on_corpus_articles(stage: QuotesStage) -> None:
     import json
 

@@ -253,6 +253,7 @@ def test_article_without_prose_gets_an_empty_summary(summary_pipeline: Pipeline)
     assert doc.summary.sentences == [] and doc.summary.text == ""
 
 
+@pytest.mark.slow
 def test_summary_beats_a_floor_on_a_slice_of_the_bbc_set(
     stage: SummaryStage, summary_pipeline: Pipeline
 ) -> None:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import copy_project
+
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "examples" / "istanbul-peace-talks.txt"
 
@@ -20,8 +22,10 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
+    # built from a copy: a build writes build/ and copydesk.egg-info where it runs
+    source = copy_project(REPO, tmp_path_factory.mktemp("source") / "copydesk")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                    "--no-build-isolation", "--wheel-dir", str(out), str(REPO)],
+                    "--no-build-isolation", "--wheel-dir", str(out), str(source)],
                    check=True, capture_output=True, timeout=600)
     [built] = out.glob("copydesk-*.whl")
     return built

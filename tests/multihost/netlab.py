@@ -2,8 +2,10 @@
 
 Each ``Host`` is a network namespace with one veth link to a private bridge and an address
 from the 198.18.0.0/15 benchmarking range. Nothing has a default route, so no packet can
-leave the bridge; the bridge itself holds 198.18.0.1, the "observer" the test process uses
-to read Redis. Faults are made on the links:
+leave the bridge; the bridge itself holds 198.18.N.1, the "observer" the test process uses
+to read Redis. Each lab takes a /24 (N) that no interface of the machine holds, so labs of
+test processes running side by side (pytest-xdist, two checkouts) never share a subnet.
+Faults are made on the links:
 
 * ``host.partition()`` / ``host.heal()``: the host's veth goes down / up;
 * latency: ``tc netem`` on every host's link when the kernel has it, otherwise each host
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -28,8 +31,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SUBNET = "198.18.0.0/24"
-OBSERVER = "198.18.0.1"
+#: The labs' /24s are 198.18.N.0/24 for N in this range (198.18.0.0/15 is for benchmarks).
+SUBNETS = range(1, 255)
 HERE = Path(__file__).parent
 
 
@@ -117,11 +120,25 @@ class Lab:
         self.hosts: dict[str, Host] = {}
         self.processes: list[subprocess.Popen[bytes]] = []
         self._made_bridge = False
+        self.net = 0  # the third octet of the lab's /24, chosen when it is built
+
+    @property
+    def observer(self) -> str:
+        """The bridge's own address: where the test process reaches the hosts from."""
+        return f"198.18.{self.net}.1"
 
     def __enter__(self) -> Lab:
         _ip("link", "add", self.bridge, "type", "bridge")
         self._made_bridge = True
-        _ip("addr", "add", f"{OBSERVER}/24", "dev", self.bridge)
+        for _ in range(20):
+            self.net = random.choice([n for n in SUBNETS if n not in _subnets_in_use()])
+            _ip("addr", "add", f"{self.observer}/24", "dev", self.bridge)
+            # another lab may have taken the same /24 at the same moment: then take another
+            if sum(1 for n in _subnets_in_use(all_addresses=True) if n == self.net) == 1:
+                break
+            _ip("addr", "del", f"{self.observer}/24", "dev", self.bridge)
+        else:
+            raise RuntimeError("no free 198.18.N.0/24 for the lab's bridge")
         _ip("link", "set", self.bridge, "up")
         return self
 
@@ -132,7 +149,7 @@ class Lab:
         index = len(self.hosts)
         ns = f"cd-{self.tag}-{name}"
         veth = f"cd{self.tag}{index:02d}"
-        address = f"198.18.0.{last_octet}"
+        address = f"198.18.{self.net}.{last_octet}"
         _ip("netns", "add", ns)
         host = Host(self, name, ns, address, veth)
         self.hosts[name] = host
@@ -168,6 +185,16 @@ class Lab:
             _ip("netns", "del", host.ns, check=False)
         if self._made_bridge:
             _ip("link", "del", self.bridge, check=False)
+
+
+def _subnets_in_use(all_addresses: bool = False) -> list[int]:
+    """The N of every 198.18.N.x address on the machine's interfaces (namespaces' own are
+    not listed: every lab's bridge holds its /24's first address), once per address when
+    ``all_addresses``, else once per N."""
+    out = _ip("-o", "-4", "addr", "show").stdout
+    nets = [int(word.split(".")[2]) for word in out.split()
+            if word.startswith("198.18.") and "/" in word]
+    return nets if all_addresses else sorted(set(nets))
 
 
 def python_argv(module_file: Path, *args: str) -> list[str]:
