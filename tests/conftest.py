@@ -1,10 +1,10 @@
 """Shared fixtures: the frozen sample article, settings and a built pipeline.
 
-Every test under ``integration/``, ``multihost/`` and ``browser/`` starts real processes
-(Redis, workers, a gateway, Chromium, network namespaces) and is marked ``slow`` here, so
-``pytest -m "not slow"`` is the fast subset a contributor runs before each commit (README,
-"Two commands"); a test elsewhere that takes more than a second or two is marked ``slow``
-where it is defined.
+Every test that starts servers (those under ``integration/``, ``multihost/`` and
+``browser/``: Redis, workers, a gateway, Chromium, network namespaces; and every test of a
+real PostgreSQL) is marked ``slow`` here, so ``pytest -m "not slow"`` is the fast subset a
+contributor runs before each commit (README, "Two commands"); any other test that takes
+more than a second or two is marked ``slow`` where it is defined.
 """
 
 from __future__ import annotations
@@ -28,7 +28,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
         parts = item.path.relative_to(here).parts if item.path.is_relative_to(here) else ()
-        if parts and parts[0] in PROCESS_FOLDERS:
+        starts_servers = ((bool(parts) and parts[0] in PROCESS_FOLDERS)
+                          or item.get_closest_marker("postgres") is not None
+                          or "postgres_server" in getattr(item, "fixturenames", ()))
+        if starts_servers:
             item.add_marker(pytest.mark.slow)
 
 
