@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from copydesk.settings import Settings  # noqa: E402
-from copydesk.workers.client import Client  # noqa: E402
+from copydesk.workers.queue.client import Client  # noqa: E402
 
 from bench.throughput import (  # noqa: E402
     COPYDESK,

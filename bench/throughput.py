@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 from copydesk import Pipeline, Settings  # noqa: E402
 from copydesk.document import parse_article  # noqa: E402
 from copydesk.logs import configure_logging  # noqa: E402
-from copydesk.workers.client import Client  # noqa: E402
+from copydesk.workers.queue.client import Client  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "bbc-news-2005.jsonl"
 COPYDESK = str(Path(sys.executable).with_name("copydesk"))
@@ -380,7 +380,7 @@ def stored_bytes(articles: list[dict[str, Any]], docs: list[Any], redis_url: str
     (submit, claim, finish) as a worker would: MEMORY USAGE of the record exactly (SAMPLES 0)
     and as Redis estimates by default (SAMPLES 5), the stream and done-index share, and the
     growth of used_memory (what Redis really allocated, allocator overhead included)."""
-    from copydesk.workers.store import Store
+    from copydesk.workers.queue.store import Store
 
     settings = Settings(redis_url=redis_url)
     settings.worker.key_prefix = settings.worker.queue = f"mem{uuid.uuid4().hex[:8]}"

@@ -231,7 +231,7 @@ class SentinelSettings(BaseModel):
 
 
 class GatewaySettings(BaseModel):
-    """HTTP gateway settings (``copydesk serve``); read by ``workers.gateway`` only."""
+    """HTTP gateway settings (``copydesk serve``); read by ``workers.gateway.app`` only."""
 
     model_config = ConfigDict(extra="forbid")
 

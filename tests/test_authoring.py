@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from copydesk import __version__
 from copydesk.cli import cli
-from copydesk.scaffold import PluginNames, ScaffoldError, create, render
+from copydesk.cli.scaffold import PluginNames, ScaffoldError, create, render
 
 REPO = Path(__file__).resolve().parents[1]
 

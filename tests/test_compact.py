@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import zstandard
-from copydesk.workers.compact import ZSTD_MAGIC, is_packed, pack, unpack
+from copydesk.workers.queue.compact import ZSTD_MAGIC, is_packed, pack, unpack
 
 DOC = json.dumps({"id": "a-1", "text": "Ministers met in Istanbul. " * 40, "entities": []})
 

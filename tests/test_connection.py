@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 from copydesk.settings import Settings
-from copydesk.workers.app import celery_config
-from copydesk.workers.connection import (
+from copydesk.workers.queue.connection import (
     broker_transport_options,
     broker_url,
     describe,
     sentinel_hosts,
 )
+from copydesk.workers.worker.app import celery_config
 
 
 def sentinel_settings(**extra: object) -> Settings:

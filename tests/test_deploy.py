@@ -250,7 +250,7 @@ def test_the_routes_of_the_configmap_read_as_settings_and_fit_the_default_pipeli
         monkeypatch: pytest.MonkeyPatch) -> None:
     from copydesk import Pipeline
     from copydesk.settings import Settings
-    from copydesk.workers.routing import check_worker_queues, segments
+    from copydesk.workers.worker.routing import check_worker_queues, segments
 
     data = resource("ConfigMap", "copydesk-worker")["data"]
     for key, value in data.items():

@@ -7,9 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 from copydesk.document import Article, ArticleRules
-from copydesk.workers.gateway import GatewayError, parse_articles, prometheus_text, wants_html
-from copydesk.workers.metrics import StageHistogram
-from copydesk.workers.serve_cli import bind_address
+from copydesk.workers.commands.serve import bind_address
+from copydesk.workers.gateway.app import GatewayError, parse_articles, prometheus_text, wants_html
+from copydesk.workers.queue.metrics import StageHistogram
 
 
 def refusal(body: bytes, content_type: str = "application/json", max_batch: int = 10,

@@ -12,7 +12,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 from copydesk.document import Article, Document, Entity, NumberMention, Quote, Speaker
-from copydesk.htmlview import Mark, Token, csp_hash, nest, render_html
+from copydesk.views.html import Mark, Token, csp_hash, nest, render_html
 
 from tests.helpers import copy_project
 from tests.viewdocs import FTSE_SENTENCE, annotated_sample, find, hostile_document
@@ -146,7 +146,7 @@ def test_random_overlapping_spans_nest_and_each_covers_exactly_its_characters() 
 
 
 def test_nesting_keeps_every_character_of_the_text_in_order(doc: Document) -> None:
-    from copydesk.htmlview import text_marks
+    from copydesk.views.html import text_marks
 
     tokens = nest(doc.text, text_marks(doc, "d0"))
     assert "".join(t.text for t in tokens if t.kind == "text") == doc.text
@@ -355,13 +355,13 @@ def test_templates_ship_in_the_wheel(tmp_path: Path) -> None:
     wheel = next((tmp_path / "dist").glob("copydesk-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for asset in ("base.html.j2", "view.html.j2", "document.html.j2", "view.css", "view.js"):
-        assert f"copydesk/templates/{asset}" in names
+        assert f"copydesk/views/templates/{asset}" in names
     for asset in ("index.html.j2", "status.html.j2"):
-        assert f"copydesk/workers/templates/{asset}" in names
+        assert f"copydesk/workers/gateway/templates/{asset}" in names
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
                     str(site), str(wheel)], check=True, capture_output=True)
-    script = ("import copydesk, copydesk.htmlview as v; from copydesk.document import Document; "
+    script = ("import copydesk, copydesk.views.html as v; from copydesk.document import Document; "
               "print(copydesk.__file__); "
               "print(len(v.render_html([Document(id='a', raw_text='x', text='x')])))")
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=True,

@@ -1,4 +1,4 @@
-"""Intake of raw queue messages (``workers.intake.inspect``): what passes, and the reason
+"""Intake of raw queue messages (``workers.worker.intake.inspect``): what passes, and the reason
 code of each thing that does not. The end-to-end check with a real worker is
 tests/integration/test_hostile_messages.py."""
 
@@ -8,8 +8,8 @@ import base64
 import json
 
 import pytest
-from copydesk.workers.intake import Rejection, inspect, rejected_entry
-from copydesk.workers.protocol import build_message
+from copydesk.workers.queue.protocol import build_message
+from copydesk.workers.worker.intake import Rejection, inspect, rejected_entry
 
 TASKS = {"copydesk.process"}
 ARTICLE = {"id": "a-1", "text": "The talks ended on Sunday."}

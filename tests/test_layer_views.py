@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import lxml.html
 from copydesk import Document, Entity, hookimpl
-from copydesk.htmlview import render_html
 from copydesk.plugin_manager import PluginManager
-from copydesk.terminal import render_document
+from copydesk.views.html import render_html
+from copydesk.views.terminal import render_document
 from markupsafe import Markup
 from rich.console import Console
 
@@ -124,7 +124,7 @@ def test_terminal_lists_a_plugin_layers_spans_with_labels_and_fields() -> None:
 
 
 def test_terminal_styles_plugin_spans_on_the_text() -> None:
-    from copydesk.terminal import LAYER_STYLES
+    from copydesk.views.terminal import LAYER_STYLES
 
     group = render_document(tone_doc())
     text = group.renderables[0].renderable  # type: ignore[attr-defined]

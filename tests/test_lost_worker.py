@@ -1,11 +1,11 @@
-"""The reason recorded when a pool process dies (``workers.lost``): a SIGKILL says the
+"""The reason recorded when a pool process dies (``workers.worker.lost``): a SIGKILL says the
 process was probably killed for memory, and says so as a fact when the cgroup counted it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from copydesk.workers.lost import lost_reason, oom_kills
+from copydesk.workers.worker.lost import lost_reason, oom_kills
 
 SIGKILL = "Worker exited prematurely: signal 9 (SIGKILL) Job: 3."
 

@@ -360,7 +360,7 @@ def test_example_plugin_tests_pass_against_the_installed_plugin(site: Path, tmp_
 
 def test_check_names_a_stage_whose_setup_fails() -> None:
     from copydesk import Stage
-    from copydesk.plugin_report import check
+    from copydesk.cli.plugin_report import check
 
     class NeedsWeights(Stage):
         name = "weights"
@@ -381,7 +381,7 @@ def test_check_names_a_stage_whose_setup_fails() -> None:
 
 
 def test_check_is_empty_for_a_pipeline_that_can_run() -> None:
-    from copydesk.plugin_report import check
+    from copydesk.cli.plugin_report import check
 
     manager = PluginManager(load=[])
     manager.register(Plugin(TextStage, CapitalsStage), "caps")

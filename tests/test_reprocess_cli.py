@@ -129,7 +129,7 @@ def test_an_indented_single_document_file_is_read_whole(tmp_path: Path) -> None:
 
 def test_stored_without_the_queue_plugin_is_a_clear_error(monkeypatch: pytest.MonkeyPatch
                                                           ) -> None:
-    from copydesk import reprocess_cli
+    from copydesk.cli import reprocess as reprocess_cli
 
     monkeypatch.setattr(reprocess_cli, "_stored", {})
     result = run("reprocess", "--stored")

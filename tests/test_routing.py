@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from copydesk import Article, Pipeline
 from copydesk.settings import Settings
-from copydesk.workers.routing import (
+from copydesk.workers.worker.routing import (
     RoutingError,
     check_worker_queues,
     next_step,

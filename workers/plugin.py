@@ -20,7 +20,7 @@ from copydesk import hookimpl
 from copydesk.document import Article
 from copydesk.extra_fields import report_moved_fields
 from copydesk.inputs import InputError, read_inputs
-from copydesk.workers.metrics import document_finished  # noqa: F401  (hook: stage duration histograms)
+from copydesk.workers.queue.metrics import document_finished  # noqa: F401  (hook: stage duration histograms)
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -30,7 +30,7 @@ err_console = Console(stderr=True, soft_wrap=True)  # a message is one line, how
 
 
 def _client(state: Any) -> Any:
-    from copydesk.workers.client import Client
+    from copydesk.workers.queue.client import Client
 
     return Client(state.settings)
 
@@ -38,7 +38,7 @@ def _client(state: Any) -> Any:
 @contextmanager
 def _queue_errors() -> Iterator[None]:
     """Report an unreachable Redis as a one-line command error, not a traceback."""
-    from copydesk.workers.client import QueueUnavailable
+    from copydesk.workers.queue.client import QueueUnavailable
 
     try:
         yield
@@ -88,9 +88,9 @@ def register_commands(cli: click.Group) -> None:
                celery_args: tuple[str, ...]) -> None:
         """Start a Celery worker for copydesk; any other Celery worker option passes through."""
         from copydesk.nlp import ModelNotInstalled
-        from copydesk.workers import app as app_module
-        from copydesk.workers import tasks
-        from copydesk.workers.routing import RoutingError, served_queues
+        from copydesk.workers.worker import app as app_module
+        from copydesk.workers.worker import tasks
+        from copydesk.workers.worker.routing import RoutingError, served_queues
 
         settings = state.settings
         if queue:
@@ -288,8 +288,8 @@ def register_commands(cli: click.Group) -> None:
     @click.pass_obj
     def queue_(state: Any, as_json: bool, dead_limit: int) -> None:
         """Queue depth, running/done/failed counts, workers and dead letters."""
-        from copydesk.workers.fleet import plugin_mismatch, worker_plugins
-        from copydesk.workers.keys import keys_for
+        from copydesk.workers.queue.fleet import plugin_mismatch, worker_plugins
+        from copydesk.workers.queue.keys import keys_for
 
         with _queue_errors():
             client = _client(state)
@@ -351,7 +351,7 @@ def register_commands(cli: click.Group) -> None:
                           + ", ".join(f"{k} {v}" for k, v in sorted(info.rejected.items()))
                           + f"); kept in {keys_for(state.settings).rejected}", highlight=False)
         if coverage:
-            from copydesk.workers.reprocess_cli import coverage_table
+            from copydesk.workers.commands.reprocess import coverage_table
 
             console.print(coverage_table(coverage))
 
@@ -372,10 +372,10 @@ def register_commands(cli: click.Group) -> None:
             err_console.print("[yellow]some ids were not in the dead-letter list[/yellow]")
             sys.exit(1)
 
-    from copydesk.workers import reprocess_cli  # `reprocess --stored`
+    from copydesk.workers.commands import reprocess as reprocess_cli  # `reprocess --stored`
 
     reprocess_cli.register()
-    from copydesk.workers.serve_cli import add_serve_command  # `serve`: the HTTP gateway
+    from copydesk.workers.commands.serve import add_serve_command  # `serve`: the HTTP gateway
 
     add_serve_command(cli)
 
@@ -413,9 +413,10 @@ def _progress(articles: list[Article], label: str, size: int = 200) -> Iterator[
 
 
 def refuse_evicting_redis(settings: Any, what: str) -> None:
-    """Stop with a one-line error if Redis may evict queued articles (``workers.eviction``)."""
-    from copydesk.workers.connection import sync_client
-    from copydesk.workers.eviction import EvictionRisk, check_eviction_policy
+    """Stop with a one-line error if Redis may evict queued articles
+    (``workers.queue.eviction``)."""
+    from copydesk.workers.queue.connection import sync_client
+    from copydesk.workers.queue.eviction import EvictionRisk, check_eviction_policy
 
     client = sync_client(settings, retries=1, connect_timeout=3.0)
     try:
@@ -427,7 +428,7 @@ def refuse_evicting_redis(settings: Any, what: str) -> None:
 
 
 def _redact(url: str) -> str:
-    from copydesk.workers.connection import redact_url
+    from copydesk.workers.queue.connection import redact_url
 
     return redact_url(url)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from copydesk.document import Document
-from copydesk.htmlview import render_html
+from copydesk.views.html import render_html
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By

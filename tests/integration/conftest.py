@@ -125,7 +125,7 @@ class Cluster:
         return Settings(redis_url=self.redis_url, worker=WorkerSettings(**values))
 
     def client(self):  # type: ignore[no-untyped-def]
-        from copydesk.workers.client import Client
+        from copydesk.workers.queue.client import Client
 
         return Client(self.settings())
 

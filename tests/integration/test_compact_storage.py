@@ -12,9 +12,9 @@ import pytest
 import redis
 from copydesk.document import Document
 from copydesk.settings import Settings, WorkerSettings
-from copydesk.workers.client import Client
-from copydesk.workers.compact import ZSTD_MAGIC
-from copydesk.workers.store import Store
+from copydesk.workers.queue.client import Client
+from copydesk.workers.queue.compact import ZSTD_MAGIC
+from copydesk.workers.queue.store import Store
 
 from tests.integration.conftest import COPYDESK
 

@@ -169,7 +169,7 @@ def test_malformed_json_and_unknown_media_types_are_refused(http: httpx.Client) 
 
 
 def test_redis_unavailable_is_503_and_not_ready() -> None:
-    from copydesk.workers.gateway import create_app
+    from copydesk.workers.gateway.app import create_app
 
     dead = f"redis://127.0.0.1:{free_port()}/0"
     app = create_app(Settings(redis_url=dead))

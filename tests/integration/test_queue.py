@@ -161,7 +161,7 @@ def test_cli_refuses_invalid_lines_and_queues_the_rest(cluster: Cluster, tmp_pat
 
 
 def test_redis_down_at_submit_is_a_clear_error(cluster: Cluster) -> None:
-    from copydesk.workers.client import Client, QueueUnavailable
+    from copydesk.workers.queue.client import Client, QueueUnavailable
 
     url = f"redis://:secret@127.0.0.1:{free_port()}/0"
     client = Client(cluster.settings(), redis_url=url)
@@ -237,7 +237,7 @@ def test_failing_required_stage_fails_the_article(make_cluster) -> None:  # type
 
 def test_invalid_message_reaching_a_worker_ends_failed_and_the_worker_goes_on(
         cluster: Cluster) -> None:
-    from copydesk.workers.protocol import build_message
+    from copydesk.workers.queue.protocol import build_message
 
     r = redis.Redis.from_url(cluster.redis_url, decode_responses=True)
     bad_id = uid("badmsg")

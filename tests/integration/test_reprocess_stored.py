@@ -114,7 +114,7 @@ def test_stored_documents_are_reprocessed_with_an_event_and_coverage(
 
 def test_a_newer_submission_is_never_overwritten_by_an_older_reprocess(
         make_cluster) -> None:  # type: ignore[no-untyped-def]
-    from copydesk.workers.reprocess import enqueue, plan_stored, workers_spec
+    from copydesk.workers.queue.reprocess import enqueue, plan_stored, workers_spec
 
     cluster: Cluster = make_cluster(COPYDESK_PIPELINE__STAGES="probe,fragile")
     cluster.start_worker("n1", concurrency=1)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 from copydesk.settings import Settings
-from copydesk.workers.client import Client, NotReplicated
+from copydesk.workers.queue.client import Client, NotReplicated
 
 from tests.integration.conftest import REDIS_SERVER, free_port, start_redis_server
 

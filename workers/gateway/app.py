@@ -42,18 +42,18 @@ from copydesk.document import (
     move_unknown_fields,
 )
 from copydesk.extra_fields import log_moved_fields
-from copydesk.htmlview import content_security_policy, environment, render_html
 from copydesk.jsonsafe import NestedTooDeep, UnsafeJSON, loads, printable
 from copydesk.plugin_manager import PluginManager, build_plugin_manager
 from copydesk.settings import Settings, load_settings
-from copydesk.workers.client import Client, QueueUnavailable
-from copydesk.workers.connection import async_client
-from copydesk.workers.event_hub import EventHub, HubUnavailable, Lagged, TooManySubscribers
-from copydesk.workers.http_headers import SecurityHeaders
-from copydesk.workers.keys import FINISHED, keys_for
-from copydesk.workers.metrics import read_histograms
-from copydesk.workers.protocol import article_payload, new_task_id
-from copydesk.workers.store import SUBMIT, ArticleStatus
+from copydesk.views.html import content_security_policy, environment, render_html
+from copydesk.workers.gateway.event_hub import EventHub, HubUnavailable, Lagged, TooManySubscribers
+from copydesk.workers.gateway.headers import SecurityHeaders
+from copydesk.workers.queue.client import Client, QueueUnavailable
+from copydesk.workers.queue.connection import async_client
+from copydesk.workers.queue.keys import FINISHED, keys_for
+from copydesk.workers.queue.metrics import read_histograms
+from copydesk.workers.queue.protocol import article_payload, new_task_id
+from copydesk.workers.queue.store import SUBMIT, ArticleStatus
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -395,7 +395,7 @@ class Gateway:
 
     @property
     def hub(self) -> EventHub:
-        """The shared reader of the event stream (``workers.event_hub``), with a client of
+        """The shared reader of the event stream (``workers.gateway.event_hub``), with a client of
         its own, so event streams and ``?wait`` never take the submissions' connections."""
         if self._hub is None:
             self._hub = EventHub(async_client(self.settings), self.aredis, self.keys.events,
@@ -416,7 +416,7 @@ class Gateway:
     async def submit_all(self, articles: list[Article], force: bool) -> list[Submitted]:
         """Enqueue every article in one Redis transaction: all of them or none.
 
-        The queue's own submit script (``workers.store.SUBMIT``, with the arguments the
+        The queue's own submit script (``workers.queue.store.SUBMIT``, with the arguments the
         store builds), run on the async client so the event loop never waits on Redis.
         """
         store = self.client.store
@@ -548,7 +548,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     settings = settings or load_settings()
     gw = Gateway(settings, client)
     limits = settings.gateway
-    templates = environment(PackageLoader("copydesk.workers", "templates"))
+    templates = environment(PackageLoader("copydesk.workers.gateway", "templates"))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

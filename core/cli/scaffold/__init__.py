@@ -54,7 +54,7 @@ class PluginNames:
 
 def render(names: PluginNames, copydesk_version: str) -> dict[str, str]:
     """The generated files, by path relative to the package directory."""
-    env = Environment(loader=PackageLoader("copydesk", "scaffold"), undefined=StrictUndefined,
+    env = Environment(loader=PackageLoader("copydesk.cli", "scaffold"), undefined=StrictUndefined,
                       keep_trailing_newline=True, autoescape=False)
     values = {"name": names.name, "stage": names.stage, "module": names.module,
               "dist": names.dist, "camel": names.camel, "copydesk_version": copydesk_version}

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from copydesk.scaffold import ScaffoldError, create
+from copydesk.cli.scaffold import ScaffoldError, create
 
 
 def _pip(*args: str) -> int:

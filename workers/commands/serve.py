@@ -1,4 +1,4 @@
-"""The ``copydesk serve`` command: run the HTTP gateway (``workers.gateway``) under uvicorn.
+"""The ``copydesk serve`` command: run the HTTP gateway (``workers.gateway.app``) under uvicorn.
 
 Added to the command line by the queue plugin's ``register_commands`` hook. FastAPI and
 uvicorn are imported only when the command runs, so the CLI starts fast.
@@ -22,7 +22,7 @@ def bind_address(host: str | None, has_tokens: bool) -> tuple[str, str | None]:
     Without a token the gateway accepts anyone who can reach it, so it binds to loopback
     only, whatever was asked; with tokens it binds where asked (default: all interfaces).
     """
-    from copydesk.workers.gateway import loopback
+    from copydesk.workers.gateway.app import loopback
 
     if has_tokens:
         return host or "0.0.0.0", None
@@ -56,7 +56,7 @@ def add_serve_command(cli: click.Group) -> None:
     def serve(state: Any, host: str | None, port: int | None, tokens: tuple[str, ...],
               print_openapi: bool, access_log: bool, allow_eviction: bool | None) -> None:
         """HTTP gateway for other systems: submit articles, read Documents, follow events."""
-        from copydesk.workers.gateway import create_app
+        from copydesk.workers.gateway.app import create_app
 
         settings = state.settings
         if tokens:

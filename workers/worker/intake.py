@@ -37,7 +37,7 @@ from typing import Any
 from copydesk.document import ID_PATTERN
 from copydesk.jsonsafe import MAX_DEPTH, NestedTooDeep, UnsafeJSON, loads, printable, value_problem
 from copydesk.logs import get_logger
-from copydesk.workers.store import Store
+from copydesk.workers.queue.store import Store
 
 log = get_logger("copydesk.intake")
 
@@ -169,7 +169,7 @@ def _scan_article_id(body: str) -> str | None:
 
 
 def _article_id(article: Any) -> str | None:
-    from copydesk.workers.lease import article_id_of
+    from copydesk.workers.worker.lease import article_id_of
 
     if not isinstance(article, dict):
         return None
@@ -282,7 +282,7 @@ def rejected_entry(rejection: Rejection, raw: bytes | str, worker: str) -> str:
 
 
 class Intake:
-    """Admits or rejects raw messages for one worker (used by ``workers.transport``)."""
+    """Admits or rejects raw messages for one worker (used by ``workers.worker.transport``)."""
 
     def __init__(self, store: Store, tasks: Collection[str], worker: str) -> None:
         self.store = store

@@ -3,7 +3,7 @@
 Reliability defaults (docs/queue.md explains each):
 
 * Every message popped off the queue is checked before kombu or Celery parse it
-  (``workers.intake`` through ``workers.transport``): one that is not a well-formed
+  (``workers.worker.intake`` through ``workers.worker.transport``): one that is not a well-formed
   ``copydesk.process`` message (not JSON, not an envelope, a body that is not base64, a
   content type other than JSON, which includes pickle, YAML and msgpack, an unknown
   task, wrong arguments, bad headers) is rejected, kept with its reason in ``P:rejected``,
@@ -25,9 +25,9 @@ from typing import Any
 
 from celery import Celery, signals
 from copydesk.settings import Settings, load_settings
-from copydesk.workers.connection import broker_transport_options, broker_url
-from copydesk.workers.keys import keys_for
-from copydesk.workers.protocol import TASK_NAME
+from copydesk.workers.queue.connection import broker_transport_options, broker_url
+from copydesk.workers.queue.keys import keys_for
+from copydesk.workers.queue.protocol import TASK_NAME
 from kombu import Exchange, Queue
 
 _app: Celery | None = None
@@ -49,9 +49,9 @@ def current_settings() -> Settings:
 
 
 def broker_transport(settings: Settings) -> str:
-    """The kombu transport class: ``workers.transport``'s, Sentinel-aware when configured."""
+    """The kombu transport class: ``workers.worker.transport``'s, Sentinel-aware when configured."""
     name = "SentinelTransport" if settings.sentinel.hosts else "Transport"
-    return f"copydesk.workers.transport:{name}"
+    return f"copydesk.workers.worker.transport:{name}"
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -61,7 +61,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     return {
         "broker_url": broker_url(settings),
         # kombu's Redis (or Sentinel) transport, plus the intake check of every popped
-        # message (workers.intake): a malformed message is rejected and recorded, never fatal
+        # message (workers.worker.intake): a malformed message is rejected and recorded, never fatal
         "broker_transport": broker_transport(settings),
         "broker_connection_retry_on_startup": True,
         "broker_connection_max_retries": None,
@@ -127,7 +127,7 @@ def get_app() -> Celery:
         settings = current_settings()
         app = Celery("copydesk", set_as_current=True)
         app.conf.update(celery_config(settings))
-        from copydesk.workers import tasks
+        from copydesk.workers.worker import tasks
 
         tasks.register(app)
         _app = app

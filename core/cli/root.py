@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import IO, Any
 
 import click
-from copydesk.authoring import add_commands
+from copydesk.cli.authoring import add_commands
+from copydesk.cli.globalopts import GlobalOptionsGroup
+from copydesk.cli.reprocess import add_reprocess_command
 from copydesk.document import Article, Document
 from copydesk.extra_fields import report_moved_fields
-from copydesk.globalopts import GlobalOptionsGroup
 from copydesk.inputs import InputError, read_inputs
 from copydesk.jsonsafe import printable
 from copydesk.layers import document_schema
@@ -25,7 +26,6 @@ from copydesk.nlp import ModelNotInstalled
 from copydesk.parallel import resolve_jobs
 from copydesk.pipeline import Pipeline, PipelineError
 from copydesk.plugin_manager import PluginManager, build_plugin_manager
-from copydesk.reprocess_cli import add_reprocess_command
 from copydesk.settings import ConfigFileError, Settings, load_settings
 from copydesk.sinks import SinkSetupError, SinkUnavailable, SinkWriter, build_sinks
 from copydesk.stories_cli import add_stories_command
@@ -279,14 +279,14 @@ def _emit(docs: Iterable[Document], fmt: str, out: IO[str], indent: bool | None,
     """Write the documents as they come (an interrupted run leaves whole documents written),
     yielding each once it is written; HTML is one page, written at the end."""
     if fmt == "html":
-        from copydesk.htmlview import render_html
+        from copydesk.views.html import render_html
 
         kept = list(docs)
         out.write(render_html(kept, plugins=plugins))
         yield from kept
         return
     if fmt == "text":
-        from copydesk.terminal import print_document
+        from copydesk.views.terminal import print_document
 
         console = Console(file=out, force_terminal=out.isatty(), soft_wrap=False)
         for doc in docs:
@@ -310,7 +310,7 @@ def _emit(docs: Iterable[Document], fmt: str, out: IO[str], indent: bool | None,
 def plugins(state: CliState, as_json: bool, check: bool) -> None:
     """Installed plugins, their stages (description, requires/provides/optional, config
     options), broken plugins and the resolved order."""
-    from copydesk import plugin_report
+    from copydesk.cli import plugin_report
 
     data = plugin_report.describe(state.plugins, state.settings)
     problems = plugin_report.check(state.plugins, state.settings) if check else []

@@ -42,8 +42,8 @@ from celery.worker.request import Request
 from copydesk.document import InvalidArticle, parse_article
 from copydesk.logs import get_logger
 from copydesk.settings import Settings
-from copydesk.workers.lost import lost_reason, oom_kills
-from copydesk.workers.store import Store
+from copydesk.workers.queue.store import Store
+from copydesk.workers.worker.lost import lost_reason, oom_kills
 
 log = get_logger("copydesk.lease")
 
@@ -85,7 +85,7 @@ class _MainProcess:
     """The main worker process's store, set when the worker starts."""
 
     store: Store | None = None
-    #: the cgroup's OOM-kill count when the worker started (``workers.lost``)
+    #: the cgroup's OOM-kill count when the worker started (``workers.worker.lost``)
     oom_kills: int | None = None
 
 

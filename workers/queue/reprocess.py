@@ -23,8 +23,8 @@ from typing import Any
 from copydesk.document import Document, StageRun
 from copydesk.logs import get_logger
 from copydesk.provenance import PipelineSpec, Plan, plan
-from copydesk.workers.protocol import REPROCESS_TASK_NAME, build_message, new_task_id
-from copydesk.workers.store import Store
+from copydesk.workers.queue.protocol import REPROCESS_TASK_NAME, build_message, new_task_id
+from copydesk.workers.queue.store import Store
 
 log = get_logger("copydesk.reprocess")
 

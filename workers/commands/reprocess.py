@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from copydesk.reprocess_cli import print_plan, set_stored_handler
+from copydesk.cli.reprocess import print_plan, set_stored_handler
 from rich.console import Console
 from rich.table import Table
 
@@ -18,8 +18,8 @@ def reprocess_stored(state: Any, status: str, limit: int | None, dry_run: bool,
     ``dry_run``, enqueue the ones that would change for the workers to reprocess."""
     import json
 
-    from copydesk.workers.client import Client, QueueUnavailable
-    from copydesk.workers.reprocess import NoWorkerPipeline
+    from copydesk.workers.queue.client import Client, QueueUnavailable
+    from copydesk.workers.queue.reprocess import NoWorkerPipeline
 
     client = Client(state.settings)
     try:

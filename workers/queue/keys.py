@@ -16,9 +16,9 @@ docs/queue.md documents the same table for systems in other languages; change bo
   queue, plugins (JSON: name -> version) |
 | ``P:unacked`` / ``P:unacked_index`` / ``P:unacked_mutex`` | hash / zset / string | kombu's
   messages delivered but not acknowledged, their lease times, and the restore mutex |
-| ``P:metrics:stage_seconds`` | hash | per-stage duration histograms (``workers.metrics``) |
+| ``P:metrics:stage_seconds`` | hash | per-stage duration histograms (``workers.queue.metrics``) |
 | ``P:pipelines`` | hash | per worker node, its pipeline as ``PipelineSpec`` JSON |
-| ``P:partial:{id}`` | hash | a partial Document saved between stages (``workers.partial``) |
+| ``P:partial:{id}`` | hash | a partial Document saved between stages (``workers.queue.partial``) |
 | ``P:route_queues`` | set | the queues routed stages run on (``pipeline.routes``) |
 | ``P:replication_fence`` | string | a counter submitters bump before ``WAIT`` (Sentinel setups) |
 | ``P:rejected`` | list | malformed messages rejected at intake, newest first, raw kept (capped) |
@@ -82,7 +82,7 @@ class Keys:
         return f"{self.prefix}:pipelines"
 
     def partial(self, article_id: str) -> str:
-        """The partial Document of an article being run (``workers.partial``)."""
+        """The partial Document of an article being run (``workers.queue.partial``)."""
         return f"{self.prefix}:partial:{article_id}"
 
     @property
@@ -110,7 +110,8 @@ class Keys:
 
     @property
     def stage_metrics(self) -> str:
-        """The hash of per-stage duration histograms that workers add to (``workers.metrics``)."""
+        """The hash of per-stage duration histograms that workers add to
+        (``workers.queue.metrics``)."""
         return f"{self.prefix}:metrics:stage_seconds"
 
     @property
@@ -125,7 +126,7 @@ class Keys:
 
     @property
     def rejected(self) -> str:
-        """Malformed messages rejected at intake (``workers.intake``), newest first."""
+        """Malformed messages rejected at intake (``workers.worker.intake``), newest first."""
         return f"{self.prefix}:rejected"
 
     @property

@@ -13,7 +13,7 @@ Spans may nest or cross (an entity inside a quote, a number inside an entity, tw
 spans overlapping without nesting). ``nest()`` turns any set of spans into a
 well-nested stream of open/text/close tokens by splitting the text at every span
 boundary; a span that crosses another is drawn as several fragments that share one
-key. The templates (``core/templates``, Jinja2 with autoescaping) turn those tokens
+key. The templates (``core/views/templates``, Jinja2 with autoescaping) turn those tokens
 into elements, so every character of the article reaches the page escaped.
 """
 
@@ -490,7 +490,7 @@ def exact_text(text: str) -> Markup:
 
 
 def _asset(name: str) -> str:
-    return resources.files("copydesk.templates").joinpath(name).read_text(encoding="utf-8")
+    return resources.files("copydesk.views.templates").joinpath(name).read_text(encoding="utf-8")
 
 
 @cache
@@ -527,7 +527,7 @@ def content_security_policy(
 
 def environment(*extra: BaseLoader) -> Environment:
     """A Jinja2 environment with autoescaping on, loading from ``extra`` then the core's."""
-    loaders: list[BaseLoader] = [*extra, PackageLoader("copydesk", "templates")]
+    loaders: list[BaseLoader] = [*extra, PackageLoader("copydesk.views", "templates")]
     env = Environment(
         loader=ChoiceLoader(loaders),
         autoescape=True,

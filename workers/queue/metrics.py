@@ -87,7 +87,7 @@ def read_histograms(client: Any, key: str) -> list[StageHistogram]:
 @hookimpl
 def document_finished(document: Document, settings: Settings) -> None:
     """In a worker process, add the document's stage durations to the shared histograms."""
-    tasks = sys.modules.get("copydesk.workers.tasks")
+    tasks = sys.modules.get("copydesk.workers.worker.tasks")
     store = getattr(getattr(tasks, "proc", None), "store", None)
     if store is None:
         return

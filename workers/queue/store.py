@@ -2,7 +2,7 @@
 
 Every status change is one Lua script, so the record, the per-status indexes and the event
 appended to the stream change together or not at all, whichever process (client, worker,
-another host) makes it. The key schema lives in ``workers.keys``; docs/queue.md explains it.
+another host) makes it. The key schema lives in ``workers.queue.keys``; docs/queue.md explains it.
 
 Leases: a worker that starts an article writes ``lease_until`` (Redis server time + the
 visibility timeout) and its heartbeat renews it. A record that is ``running`` with a lapsed
@@ -23,10 +23,10 @@ from typing import Any
 import redis
 from copydesk.document import Document
 from copydesk.settings import Settings, WorkerSettings
-from copydesk.workers.compact import pack, unpack
-from copydesk.workers.keys import FINISHED, STATUSES, Keys, RecordField, keys_for
-from copydesk.workers.partial import SAVE_PARTIAL, PartialDocument
-from copydesk.workers.protocol import build_message
+from copydesk.workers.queue.compact import pack, unpack
+from copydesk.workers.queue.keys import FINISHED, STATUSES, Keys, RecordField, keys_for
+from copydesk.workers.queue.partial import SAVE_PARTIAL, PartialDocument
+from copydesk.workers.queue.protocol import build_message
 from redis.client import NEVER_DECODE
 
 # -- Lua scripts ------------------------------------------------------------------------
@@ -64,7 +64,7 @@ return {1, 'queued'}
 
 # KEYS: record, events, idx_queued, idx_running, idx_done, idx_failed, dead
 # ARGV: id, task_id, worker, owner, lease_seconds, max_attempts, article_json, ttl, maxlen,
-#       stored_article (article_json as ``workers.compact`` packs it)
+#       stored_article (article_json as ``workers.queue.compact`` packs it)
 CLAIM = _NOW + _MOVE + """
 local rec = redis.call('HMGET', KEYS[1], 'status', 'task_id', 'attempts', 'lease_until',
   'error', 'segment')
@@ -372,7 +372,7 @@ class QueueInfo:
     workers: list[WorkerInfo]
     dead_letters: list[dict[str, Any]]
     dead_letter_count: int
-    #: malformed messages rejected at intake so far, per reason code (``workers.intake``)
+    #: malformed messages rejected at intake so far, per reason code (``workers.worker.intake``)
     rejected: dict[str, int] = field(default_factory=dict)
     #: per queue (the default one and every routed one): messages waiting, live workers
     queues: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -403,7 +403,7 @@ class Store:
 
     @classmethod
     def from_settings(cls, settings: Settings, retries: int = 3) -> Store:
-        from copydesk.workers.connection import sync_client
+        from copydesk.workers.queue.connection import sync_client
 
         return cls(sync_client(settings, retries=retries), keys_for(settings), settings.worker)
 
@@ -490,7 +490,7 @@ class Store:
         self.drop_partial(article_id)  # the finished Document supersedes it
         return bool(self._finish(keys=keys, args=args))
 
-    # -- reprocessing (workers.reprocess) ----------------------------------------------
+    # -- reprocessing (workers.queue.reprocess) ----------------------------------------------
 
     def publish_pipeline(self, node: str, spec_json: str) -> None:
         """Record the pipeline worker ``node`` runs (``PipelineSpec`` JSON)."""
@@ -532,7 +532,7 @@ class Store:
                            self.cfg.stream_maxlen]
         return bool(self._replace(keys=keys, args=args))
 
-    # -- partial Documents (workers.partial) ---------------------------------------------
+    # -- partial Documents (workers.queue.partial) ---------------------------------------------
 
     def save_partial(self, article_id: str, task_id: str, attempt: int,
                      document: Document | str, stage: str = "") -> bool:
@@ -675,7 +675,7 @@ class Store:
 
     def reject(self, entry: str, code: str, maxlen: int, article_id: str | None,
                task_id: str, error: str, worker: str) -> bool:
-        """Keep a message rejected at intake (``workers.intake``), count it under ``code``,
+        """Keep a message rejected at intake (``workers.worker.intake``), count it under ``code``,
         and fail the article's record when ``article_id`` is known. True if recorded."""
         keys = [self.keys.rejected, self.keys.rejected_metrics]
         if article_id is not None:
@@ -755,7 +755,7 @@ class Store:
         """The stored Document as JSON text (decompressed when it is stored compressed)."""
         return self._read_packed(article_id, RecordField.document)
 
-    # -- compact values (``workers.compact``) -------------------------------------------
+    # -- compact values (``workers.queue.compact``) -------------------------------------------
 
     def _pack(self, text: str) -> bytes:
         return pack(text, self.cfg.compression)

@@ -5,13 +5,13 @@ kombu parses a popped message inline (``loads`` in ``Channel._brpop_read`` and `
 and raises on anything malformed, which stops the whole worker. Rather than re-implement
 those methods, this transport gives its channels a Redis client whose reply to the two
 pop commands (``BRPOP`` for the event loop, ``RPOP`` for polling) goes through
-``workers.intake`` first: a rejected message is recorded there and the reply becomes "no
+``workers.worker.intake`` first: a rejected message is recorded there and the reply becomes "no
 message" (kombu's ``Empty``), so kombu and Celery only ever see well-formed messages.
 
 Its QoS puts a message that is given back (re-queued after a lost attempt) at the head of
 the queue, where docs/queue.md says a retry goes.
 
-Selected by ``broker_transport`` in ``workers.app.celery_config`` (``SentinelTransport``
+Selected by ``broker_transport`` in ``workers.worker.app.celery_config`` (``SentinelTransport``
 when Sentinel is configured); the broker URL stays kombu's ``redis://`` or ``sentinel://``.
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 
 import redis
 from copydesk.logs import get_logger
-from copydesk.workers.intake import Intake
+from copydesk.workers.worker.intake import Intake
 from kombu.transport import redis as kombu_redis
 from kombu.transport import virtual
 
@@ -43,8 +43,8 @@ holder = _IntakeHolder()
 
 def current_intake() -> Intake:
     if holder.intake is None:
-        from copydesk.workers.app import current_settings, get_app
-        from copydesk.workers.store import Store
+        from copydesk.workers.queue.store import Store
+        from copydesk.workers.worker.app import current_settings, get_app
 
         app = get_app()
         tasks = [name for name in app.tasks if not name.startswith("celery.")]

@@ -43,9 +43,9 @@ from celery.worker import state as worker_state
 from celery.worker.strategy import default as default_strategy
 from copydesk.document import Article, Document, InvalidArticle, parse_article
 from copydesk.logs import get_logger
-from copydesk.workers import tasks
-from copydesk.workers.protocol import article_payload
-from copydesk.workers.store import Store
+from copydesk.workers.queue.protocol import article_payload
+from copydesk.workers.queue.store import Store
+from copydesk.workers.worker import tasks
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 

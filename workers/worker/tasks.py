@@ -31,12 +31,13 @@ from copydesk.pipeline import Pipeline
 from copydesk.plugin_manager import build_plugin_manager
 from copydesk.settings import Settings
 from copydesk.state import SharedState
-from copydesk.workers.lease import LeaseKeeper, die_with_parent, main_process
-from copydesk.workers.lost import oom_kills
-from copydesk.workers.partial import start_or_resume
-from copydesk.workers.protocol import REPROCESS_TASK_NAME, TASK_NAME, article_payload
-from copydesk.workers.reprocess import reprocess_stored
-from copydesk.workers.routing import (
+from copydesk.workers.queue.partial import start_or_resume
+from copydesk.workers.queue.protocol import REPROCESS_TASK_NAME, TASK_NAME, article_payload
+from copydesk.workers.queue.reprocess import reprocess_stored
+from copydesk.workers.queue.store import Store
+from copydesk.workers.worker.lease import LeaseKeeper, die_with_parent, main_process
+from copydesk.workers.worker.lost import oom_kills
+from copydesk.workers.worker.routing import (
     Segment,
     check_worker_queues,
     next_step,
@@ -44,7 +45,6 @@ from copydesk.workers.routing import (
     served_queues,
     stages_served,
 )
-from copydesk.workers.store import Store
 from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -66,7 +66,7 @@ proc = _ProcessState()
 
 
 def _settings() -> Settings:
-    from copydesk.workers.app import current_settings
+    from copydesk.workers.worker.app import current_settings
 
     return current_settings()
 
@@ -367,9 +367,9 @@ def _timed_out(store: Store, article_id: str, task_id: str, settings: Settings,
 class ProcessTask(Task):
     """Task class of ``copydesk.process``: late acks, re-queue on worker loss, lease-aware."""
 
-    Request = "copydesk.workers.lease:LeaseRequest"
-    #: batches of queued articles per pool process (worker.batch_size; workers/batching.py)
-    Strategy = "copydesk.workers.batching:batching_strategy"
+    Request = "copydesk.workers.worker.lease:LeaseRequest"
+    #: batches of queued articles per pool process (worker.batch_size; workers/worker/batching.py)
+    Strategy = "copydesk.workers.worker.batching:batching_strategy"
     acks_late = True
     reject_on_worker_lost = True
     acks_on_timeout = False

@@ -1,7 +1,7 @@
 """Which plugins the workers of one queue run, and a warning when they differ.
 
 Each worker publishes its queue and its plugins (name -> version, JSON) with its heartbeat
-(``workers.lease``). Workers on one queue take the same messages, so one host with a
+(``workers.worker.lease``). Workers on one queue take the same messages, so one host with a
 missing or different plugin writes different Documents for some articles: ``copydesk
 queue`` shows the warning these functions make.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from copydesk.workers.store import WorkerInfo
+from copydesk.workers.queue.store import WorkerInfo
 
 
 def worker_plugins(worker: WorkerInfo) -> dict[str, str] | None:
