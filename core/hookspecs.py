@@ -100,6 +100,18 @@ def register_commands(cli: click.Group) -> None:
     """
 
 
+@hookspec(firstresult=True)
+def reprocess_stored(state: Any, status: str, limit: int | None, dry_run: bool,
+                     as_json: bool) -> Any:
+    """Run ``copydesk reprocess --stored``: plan the stored Documents of ``status`` (at most
+    ``limit``) against the workers' pipeline and, unless ``dry_run``, enqueue the stale ones.
+
+    ``state`` is the command's ``copydesk.cli.CliState``. The queue plugin implements it;
+    return anything but ``None`` when handled (the first plugin to do so wins). Without an
+    implementation the command says it needs the queue plugin.
+    """
+
+
 @hookspec
 def document_finished(document: Document, settings: Settings) -> Any:
     """Observe a document after the last stage ran (``status`` is done or failed).

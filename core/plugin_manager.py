@@ -249,6 +249,14 @@ class PluginManager:
         """The shared-state backend a plugin offers (the queue's Redis), or None."""
         return self.pm.hook.shared_state(settings=settings)
 
+    def reprocess_stored(self, state: Any, status: str, limit: int | None, dry_run: bool,
+                         as_json: bool) -> bool:
+        """Run ``copydesk reprocess --stored`` through the plugin that reaches the store (the
+        queue's); False when no loaded plugin does."""
+        handled = self.pm.hook.reprocess_stored(state=state, status=status, limit=limit,
+                                                dry_run=dry_run, as_json=as_json)
+        return handled is not None
+
     def layer_panel(self, name: str, layer: Any, document: Any, view: str) -> Any:
         """A plugin's own panel for the layer ``extensions[name]`` in ``view``, or None
         (also when the hook raised: that is logged, and the view draws its default)."""

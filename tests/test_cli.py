@@ -151,7 +151,7 @@ def test_an_argument_after_double_dash_is_not_taken_for_a_global_option(tmp_path
 
 def test_plugins_shows_each_stage_description_capabilities_and_config_on_a_narrow_terminal(
 ) -> None:
-    from copydesk.cli import _plugins
+    from copydesk.cli.root import _plugins
 
     result = CliRunner(env={"COLUMNS": "60"}).invoke(cli, ["plugins"], catch_exceptions=False)
     assert result.exit_code == 0, result.output

@@ -83,9 +83,9 @@ def test_a_deferred_run_keeps_the_pipeline_order_of_runs() -> None:
 
 def test_hook_shared_state_is_the_backend_workers_give_cross_article_stages() -> None:
     from copydesk import Settings, hookimpl
+    from copydesk.cli.stories import shared_index
     from copydesk.plugin_manager import PluginManager
     from copydesk.state import MemoryState
-    from copydesk.stories_cli import shared_index
     from copydesk.workers.tasks import share_state
 
     shared = MemoryState()

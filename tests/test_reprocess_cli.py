@@ -127,12 +127,9 @@ def test_an_indented_single_document_file_is_read_whole(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["documents"] == 1
 
 
-def test_stored_without_the_queue_plugin_is_a_clear_error(monkeypatch: pytest.MonkeyPatch
-                                                          ) -> None:
-    from copydesk.cli import reprocess as reprocess_cli
-
-    monkeypatch.setattr(reprocess_cli, "_stored", {})
-    result = run("reprocess", "--stored")
+def test_stored_without_the_queue_plugin_is_a_clear_error() -> None:
+    result = CliRunner(env={"COPYDESK_DISABLE_PLUGINS": "queue"}).invoke(
+        cli, ["reprocess", "--stored"], catch_exceptions=False)
     assert result.exit_code == 1 and "needs the queue plugin" in result.output
 
 

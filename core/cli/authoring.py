@@ -100,7 +100,7 @@ def uninstall(packages: tuple[str, ...], yes: bool) -> None:
         raise click.ClickException(f"pip uninstall failed (exit {code})")
 
 
-def add_commands(cli: click.Group) -> None:
+def register_commands(cli: click.Group) -> None:
     """Attach these commands to the ``copydesk`` group."""
     for command in (plugin, install, uninstall):
         cli.add_command(command)

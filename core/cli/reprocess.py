@@ -6,7 +6,7 @@ writes the Documents with only their stale, missing and failed stages re-run (a 
 Document is written exactly as it was read). ``--dry-run`` prints the plan as a table and
 changes nothing. A line that is not a Document is reported with its line number; the others
 go on. With ``--stored`` the same is done to the Documents in the Redis store, by workers:
-the queue plugin provides that part (``set_stored_handler``).
+the queue plugin provides that part (the ``reprocess_stored`` hook).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -30,16 +30,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 err_console = Console(stderr=True, soft_wrap=True)
-
-#: Set by the queue plugin: runs ``reprocess --stored`` (state, status, limit, dry_run, json).
-StoredHandler = Callable[[Any, str, int | None, bool, bool], None]
-_stored: dict[str, StoredHandler] = {}
-
-
-def set_stored_handler(handler: StoredHandler) -> None:
-    """Called by the queue plugin so that ``copydesk reprocess --stored`` works."""
-    _stored["handler"] = handler
-
 
 @dataclass
 class DocumentLine:
@@ -149,7 +139,7 @@ def plan_counts(plans: Sequence[Plan], spec: PipelineSpec) -> dict[str, dict[str
     return out
 
 
-def add_reprocess_command(cli: click.Group) -> None:
+def register_commands(cli: click.Group) -> None:
     """Add ``reprocess`` to the ``copydesk`` group."""
 
     @cli.command()
@@ -175,12 +165,10 @@ def add_reprocess_command(cli: click.Group) -> None:
         if stored:
             if files or output:
                 raise click.UsageError("--stored takes no FILES and no --output")
-            handler = _stored.get("handler")
-            if handler is None:
+            if not state.plugins.reprocess_stored(state, status, limit, dry_run, as_json):
                 raise click.ClickException(
                     "--stored needs the queue plugin (Celery and Redis installed, plugin "
                     "'queue' loaded); see `copydesk plugins`")
-            handler(state, status, limit, dry_run, as_json)
             return
         if not files:
             raise click.UsageError("give Document files (JSON or JSON Lines), or --stored")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from copydesk.cli.reprocess import print_plan, set_stored_handler
+from copydesk.cli.reprocess import print_plan
 from rich.console import Console
 from rich.table import Table
 
@@ -54,7 +54,3 @@ def coverage_table(coverage: dict[str, dict[str, int]]) -> Table:
     for stage, row in coverage.items():
         table.add_row(stage, *(str(row[k]) for k in ("current", "stale", "missing", "failed")))
     return table
-
-
-def register() -> None:
-    set_stored_handler(reprocess_stored)

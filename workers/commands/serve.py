@@ -1,6 +1,7 @@
 """The ``copydesk serve`` command: run the HTTP gateway (``workers.gateway.app``) under uvicorn.
 
-Added to the command line by the queue plugin's ``register_commands`` hook. FastAPI and
+Added to the command line by the queue plugin's ``register_commands`` hook
+(``copydesk.workers.plugin``). FastAPI and
 uvicorn are imported only when the command runs, so the CLI starts fast.
 """
 
@@ -35,8 +36,8 @@ def bind_address(host: str | None, has_tokens: bool) -> tuple[str, str | None]:
                                  "COPYDESK_GATEWAY__TOKENS to accept other hosts")
 
 
-def add_serve_command(cli: click.Group) -> None:
-    """Register ``copydesk serve`` on the top-level group."""
+def register_commands(cli: click.Group) -> None:
+    """Add ``copydesk serve`` to the top-level group."""
 
     @cli.command()
     @click.option("--host", default=None,
@@ -66,7 +67,7 @@ def add_serve_command(cli: click.Group) -> None:
             click.echo(json.dumps(app.openapi(), indent=2))
             return
         import uvicorn
-        from copydesk.workers.plugin import refuse_evicting_redis
+        from copydesk.workers.commands.common import refuse_evicting_redis
 
         if allow_eviction:
             settings.worker.allow_eviction = True

@@ -67,7 +67,9 @@ def _article(article: Any) -> str:
     return printable(f"{article.id} ({when})" + (f" {article.title}" if article.title else ""))
 
 
-def add_stories_command(cli: click.Group) -> None:
+def register_commands(cli: click.Group) -> None:
+    """Add ``stories`` to the ``copydesk`` group."""
+
     @cli.command()
     @click.argument("files", nargs=-1)
     @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
