@@ -1,13 +1,188 @@
-"""The layering DESIGN.md promises: core imports without the queue, plugins only use core."""
+"""The layering DESIGN.md promises, checked module by module on the whole package.
+
+Floors, from the bottom: the engine (the ``copydesk`` modules themselves) imports nothing of
+ours above it; plugins and views import the engine only (a plugin also itself); the queue
+side imports the engine; the worker the queue side and the engine; the gateway the queue
+side, the views and the engine; the command line anything. Every import counts: at the top
+of a module, inside a function, and a module named by a string (``"pkg.mod:attr"`` as Celery
+and kombu take them, ``import_module("pkg.mod")``). No import cycle either.
+
+The modules are found by walking ``core/`` (``plugins`` and ``workers`` are symlinks into it),
+so a new module or room is checked without editing a list; a room the floor table does not
+know fails the test until it is given a floor.
+"""
 
 from __future__ import annotations
 
 import ast
+import os
+import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "core"
+
+#: (module prefix, floor), the longest matching prefix wins.
+FLOOR_OF = (
+    ("copydesk", "engine"),
+    ("copydesk.views", "views"),
+    ("copydesk.cli", "cli"),
+    ("copydesk.plugins", "plugins"),
+    ("copydesk.workers", "queue"),  # the package's own __init__ and the Client's old name
+    ("copydesk.workers.queue", "queue"),
+    ("copydesk.workers.worker", "worker"),
+    ("copydesk.workers.gateway", "gateway"),
+    ("copydesk.workers.commands", "cli"),
+    ("copydesk.workers.plugin", "cli"),
+)
+
+#: The floors each floor may import (besides its own).
+MAY_IMPORT = {
+    "engine": set(),
+    "views": {"engine"},
+    "plugins": {"engine"},
+    "queue": {"engine"},
+    "worker": {"queue", "engine"},
+    "gateway": {"queue", "views", "engine"},
+    "cli": {"engine", "views", "plugins", "queue", "worker", "gateway"},
+}
+
+NAMED = re.compile(r"^copydesk(\.\w+)+(:\w+)?$")
+
+
+def module_files() -> dict[str, Path]:
+    """Every module of the package: dotted name -> file (following the symlinks)."""
+    found: dict[str, Path] = {}
+    paths = [Path(folder, name) for folder, _, names in os.walk(PACKAGE, followlinks=True)
+             for name in names if name.endswith(".py")]
+    for path in sorted(paths):
+        parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if any(p.startswith(".") or p == "__pycache__" for p in parts):
+            continue
+        found[".".join(["copydesk", *parts])] = path
+    return found
+
+
+MODULES = module_files()
+
+
+def floor(module: str) -> str:
+    best = max((p for p, _ in FLOOR_OF if module == p or module.startswith(p + ".")), key=len)
+    return dict(FLOOR_OF)[best]
+
+
+def resolve(name: str) -> str | None:
+    """The module of ours that ``name`` (a module, or an attribute of one) is, if any."""
+    while name:
+        if name in MODULES:
+            return name
+        if "." not in name:
+            return None
+        name = name.rsplit(".", 1)[0]
+    return None
+
+
+def imports_of(module: str) -> Iterator[tuple[str, int]]:
+    """Every module of ours that ``module`` imports, with the line, wherever it is done."""
+    path = MODULES[module]
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    logger_names = {id(arg) for call in ast.walk(tree) if isinstance(call, ast.Call)
+                    and ast.unparse(call.func).lower().endswith("logger") for arg in call.args}
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *([base] if base else [])])
+            names = [f"{base}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and NAMED.match(node.value) and id(node) not in logger_names:
+            named, _, attr = node.value.partition(":")
+            if named not in MODULES and not attr:  # "pkg.mod.Class"; not a logger's name
+                head, _, last = named.rpartition(".")
+                named = head if last[:1].isupper() else ""
+            names = [named] if named in MODULES else []
+        for name in names:
+            target = resolve(name)
+            if target is not None and target != module:
+                yield target, getattr(node, "lineno", 0)
+
+
+GRAPH = {m: sorted({t for t, _ in imports_of(m)}) for m in MODULES}
+
+
+def test_the_walk_finds_every_room() -> None:
+    for room in ("copydesk.pipeline", "copydesk.views.html", "copydesk.cli.root",
+                 "copydesk.plugins.quotes", "copydesk.workers.queue.store",
+                 "copydesk.workers.worker.tasks", "copydesk.workers.gateway.app",
+                 "copydesk.workers.commands.submit"):
+        assert room in MODULES, room
+
+
+@pytest.mark.xfail(strict=True, reason="issue 21 step B: the metrics hook finds the worker's "
+                   "store through sys.modules until the worker context replaces it")
+def test_every_import_goes_down_or_across_a_floor() -> None:
+    bad = []
+    for module in MODULES:
+        mine = floor(module)
+        for target, line in imports_of(module):
+            theirs = floor(target)
+            if theirs == mine and mine == "plugins":
+                own = module.split(".")[:3]
+                if target.split(".")[:3] != own and target != "copydesk.plugins":
+                    bad.append(f"{module}:{line} imports {target} (another plugin)")
+            elif theirs != mine and theirs not in MAY_IMPORT[mine]:
+                bad.append(f"{module}:{line} ({mine}) imports {target} ({theirs})")
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 21 step B: the worker's app/tasks/batching "
+                   "cycle and the metrics hook's lookup of the worker go with the context")
+def test_no_import_cycle() -> None:
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:  # Tarjan's strongly connected components
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in GRAPH[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in MODULES:
+        if module not in index:
+            visit(module)
+    assert not cycles, "import cycles: " + "; ".join(" <-> ".join(c) for c in cycles)
+
+
+def test_a_module_named_by_a_string_counts_as_an_import() -> None:
+    assert "copydesk.workers.worker.lease" in GRAPH["copydesk.workers.worker.tasks"]
+
 
 BLOCK_QUEUE = """
 import sys
@@ -32,33 +207,3 @@ def test_core_and_its_cli_work_without_celery_or_redis_installed() -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("done")
     assert "process" in out.stdout and "worker" not in out.stdout
-
-
-def imported_packages(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-    return names
-
-
-def test_core_imports_nothing_of_plugins_or_workers() -> None:
-    for path in (ROOT / "core").glob("*.py"):
-        bad = {n for n in imported_packages(path)
-               if n.startswith(("copydesk.plugins", "copydesk.workers"))}
-        assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
-
-
-def test_each_plugin_imports_only_core_and_itself() -> None:
-    for package in (ROOT / "plugins").iterdir():
-        if not package.is_dir() or package.name.startswith("_"):
-            continue
-        for path in package.rglob("*.py"):
-            for name in imported_packages(path):
-                parts = name.split(".")
-                if parts[:2] == ["copydesk", "workers"] or (
-                        parts[:2] == ["copydesk", "plugins"] and parts[2:3] != [package.name]):
-                    raise AssertionError(f"{path.relative_to(ROOT)} imports {name}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +124,5 @@ def load_lexicon(path: str | None = None) -> Lexicon:
     if path:
         raw = Path(path).read_text(encoding="utf-8")
     else:
-        package = __package__ or "copydesk.plugins.quotes"
-        raw = resources.files(package).joinpath("cues.toml").read_text(encoding="utf-8")
+        raw = Path(__file__).with_name("cues.toml").read_text(encoding="utf-8")
     return _build(tomllib.loads(raw))

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,40}$")
 
@@ -54,7 +54,7 @@ class PluginNames:
 
 def render(names: PluginNames, copydesk_version: str) -> dict[str, str]:
     """The generated files, by path relative to the package directory."""
-    env = Environment(loader=PackageLoader("copydesk.cli", "scaffold"), undefined=StrictUndefined,
+    env = Environment(loader=FileSystemLoader(Path(__file__).parent), undefined=StrictUndefined,
                       keep_trailing_newline=True, autoescape=False)
     values = {"name": names.name, "stage": names.stage, "module": names.module,
               "dist": names.dist, "camel": names.camel, "copydesk_version": copydesk_version}
