@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner
 from copydesk.cli import cli
@@ -143,3 +144,29 @@ def test_indented_documents_one_after_another_are_each_read(tmp_path: Path) -> N
     result = run("--stages", "cleaning", "reprocess", str(docs))
     assert result.exit_code == 0, result.output
     assert [json.loads(x)["text"][:4] for x in result.stdout.splitlines()] == ["Kyiv", "Mosc"]
+
+
+def test_hook_reprocess_stored_is_what_reprocess_stored_runs() -> None:
+    from copydesk import hookimpl
+    from copydesk.cli.root import boot_plugins
+
+    calls = []
+
+    class Stored:
+        @hookimpl
+        def reprocess_stored(self, state, status, limit, dry_run, as_json):  # type: ignore[no-untyped-def]
+            calls.append((status, limit, dry_run, as_json))
+            click.echo(f"{status} planned by {type(self).__name__}")
+            return True
+
+    plugins = boot_plugins()
+    plugins.register(Stored(), "stored-documents")
+    try:
+        result = run("reprocess", "--stored", "--status", "failed", "--limit", "3",
+                     "--dry-run")
+    finally:
+        plugins.pm.unregister(name="stored-documents")
+        plugins.info.pop("stored-documents", None)
+    assert result.exit_code == 0, result.output
+    assert calls == [("failed", 3, True, False)]
+    assert result.stdout == "failed planned by Stored\n"
