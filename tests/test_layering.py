@@ -3,9 +3,10 @@
 Floors, from the bottom: the engine (the ``copydesk`` modules themselves) imports nothing of
 ours above it; plugins and views import the engine only (a plugin also itself); the queue
 side imports the engine; the worker the queue side and the engine; the gateway the queue
-side, the views and the engine; the command line anything. Every import counts: at the top
-of a module, inside a function, and a module named by a string (``"pkg.mod:attr"`` as Celery
-and kombu take them, ``import_module("pkg.mod")``). No import cycle either.
+side, the views and the engine; the command line anything. Every import that runs counts:
+at the top of a module, inside a function, and a module named by a string (``"pkg.mod:attr"``
+as Celery and kombu take them, ``import_module("pkg.mod")``); only those under
+``if TYPE_CHECKING:`` do not. No import cycle either.
 
 The modules are found by walking ``core/`` (``plugins`` and ``workers`` are symlinks into it),
 so a new module or room is checked without editing a list; a room the floor table does not
@@ -96,7 +97,12 @@ def imports_of(module: str) -> Iterator[tuple[str, int]]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     logger_names = {id(arg) for call in ast.walk(tree) if isinstance(call, ast.Call)
                     and ast.unparse(call.func).lower().endswith("logger") for arg in call.args}
+    typing_only = {id(inner) for block in ast.walk(tree) if isinstance(block, ast.If)
+                   and ast.unparse(block.test).endswith("TYPE_CHECKING")
+                   for stmt in block.body for inner in ast.walk(stmt)}
     for node in ast.walk(tree):
+        if id(node) in typing_only:  # for the type checker only, never run
+            continue
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]

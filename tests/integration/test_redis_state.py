@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 from copydesk.state import SharedState
-from copydesk.workers.redis_state import RedisState
+from copydesk.workers.queue.redis_state import RedisState
 
 from tests.state_contract import *  # noqa: F403 (the backend contract, run here on Redis)
 from tests.state_contract import T0, MakeState
