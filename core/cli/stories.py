@@ -25,7 +25,7 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 def index_from_files(files: Sequence[str]) -> tuple[StoryIndex, list[str]]:
     """A story index of the Documents in ``files``, and the problems met reading them."""
-    from copydesk.reprocess_cli import read_documents
+    from copydesk.cli.reprocess import read_documents
 
     index = StoryIndex(SharedState(MemoryState()))
     problems = []
