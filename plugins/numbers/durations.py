@@ -69,6 +69,11 @@ def _hyphen_then_word(x: Reader, j: int) -> bool:
     )
 
 
+def _closes_phrase(x: Reader, j: int) -> bool:
+    """Whether nothing but digits or punctuation follows at ``j`` (or the text ends)."""
+    return j >= x.n or not x.tokens[j].is_alpha
+
+
 # ------------------------------------------------------------------ ages
 
 
@@ -141,8 +146,8 @@ def _duration_unit_at(x: Reader, num: Numeral) -> int | None:
     if j >= n:
         return None
     word = toks[j].lower
-    if word == "h" and toks[j].space_before:
-        return None
+    if word == "h" and toks[j].space_before and not _closes_phrase(x, j + 1):
+        return None  # "24 h" and "1 h 30" are hours; "5 h" before a word may be a label
     if word == "s" and (toks[j].space_before or num.integer_text or toks[j].text != "s"):
         return None  # "9.58s" is a time; "the 80s", "over-65s" are not
     return j if duration_unit(word) is not None else None
