@@ -20,10 +20,11 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticSerializationError, to_json
+from pydantic_core import PydanticCustomError, PydanticSerializationError, to_json
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -245,6 +246,15 @@ class Article(BaseModel):
     #: Unknown top-level fields that were moved into ``metadata`` (see ``parse_article``).
     _moved_fields: tuple[str, ...] = PrivateAttr(default=())
 
+    def __init__(self, /, **data: Any) -> None:
+        """Validate the fields given by name. A field the model does not know (a corpus or
+        CMS row's ``category``) is refused with a pointer to ``parse_article``, the lenient
+        reader the command line uses, which keeps such fields in ``metadata``."""
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _pointing_to_parse_article(exc) from None
+
     @property
     def moved_fields(self) -> tuple[str, ...]:
         """Names of the unknown fields this article arrived with, now kept in ``metadata``."""
@@ -324,6 +334,32 @@ class Article(BaseModel):
                 f"article {self.id}: {len(self.html):,} characters of HTML is over the limit "
                 f"of {max_html_chars:,} (setting max_html_chars)"
             )
+
+
+#: The message of an unknown field given to ``Article(...)``.
+UNKNOWN_FIELD_HINT = (
+    "Extra inputs are not permitted: Article(...) takes only its own fields; "
+    "copydesk.parse_article(data) reads a row with fields of other systems and keeps them "
+    "in metadata (as the command line does)"
+)
+
+
+def _pointing_to_parse_article(exc: ValidationError) -> ValidationError:
+    """``exc`` with each unknown top-level field's message naming ``parse_article``."""
+    errors = exc.errors()
+    if not any(e["type"] == "extra_forbidden" and len(e["loc"]) == 1 for e in errors):
+        return exc
+    details: list[Any] = []
+    for e in errors:
+        if e["type"] == "extra_forbidden" and len(e["loc"]) == 1:
+            details.append({"type": PydanticCustomError("extra_forbidden", UNKNOWN_FIELD_HINT),
+                            "loc": e["loc"], "input": e["input"]})
+        else:
+            detail: dict[str, Any] = {"type": e["type"], "loc": e["loc"], "input": e["input"]}
+            if "ctx" in e:
+                detail["ctx"] = e["ctx"]
+            details.append(detail)
+    return ValidationError.from_exception_data(exc.title, details)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,23 @@ class PluginInfo:
     sinks: list[str] = field(default_factory=list)
 
 
+#: Top-level names of the layout before one import package, and what replaced them.
+OLD_LAYOUT = {"core": "copydesk", "plugins": "copydesk.plugins", "workers": "copydesk.workers"}
+
+
+def old_layout_hint(exc: BaseException) -> str:
+    """For a failed import of ``core``, ``plugins`` or ``workers`` (the folders' names,
+    importable before they became the one package ``copydesk``): the name to import
+    instead, and where the moved names are listed."""
+    if not isinstance(exc, ModuleNotFoundError) or not exc.name:
+        return ""
+    top = exc.name.split(".")[0]
+    if top not in OLD_LAYOUT:
+        return ""
+    return (f" (the plugin imports '{top}', a name of copydesk's old layout: import "
+            f"'{OLD_LAYOUT[top]}' instead; docs/migrating.md lists every moved name)")
+
+
 class PluginManager:
     """A pluggy manager plus copydesk's rules for loading, skipping and tracing plugins."""
 
@@ -98,7 +115,8 @@ class PluginManager:
             try:
                 plugin = ep.load()
             except Exception as exc:  # a third party's import error must not stop us
-                self._mark_broken(ep.name, f"import failed: {type(exc).__name__}: {exc}", dist)
+                self._mark_broken(ep.name, f"import failed: {type(exc).__name__}: {exc}"
+                                  + old_layout_hint(exc), dist)
                 continue
             self.register(plugin, ep.name, distribution=dist, version=version)
         if self.allow is not None:

@@ -30,6 +30,22 @@ def test_article_needs_exactly_one_of_text_and_html() -> None:
         Article(title="no body")
 
 
+def test_an_unknown_field_given_to_article_is_refused_naming_parse_article() -> None:
+    row = {"id": "desk-7", "title": "Rates held", "text": "The bank held rates.",
+           "category": "business"}
+    with pytest.raises(ValidationError, match=r"(?s)category\n.*copydesk\.parse_article"):
+        Article(**row)
+    assert parse_article(row).metadata == {"category": "business"}
+
+
+def test_other_errors_of_article_keep_their_own_messages_beside_the_hint() -> None:
+    with pytest.raises(ValidationError) as raised:
+        Article(text="Kyiv said.", language="EN!", desk="foreign")
+    messages = {err["loc"]: err["msg"] for err in raised.value.errors()}
+    assert "should match pattern" in messages[("language",)]
+    assert "parse_article" in messages[("desk",)]
+
+
 def test_empty_article_is_refused_with_a_reason() -> None:
     with pytest.raises(InvalidArticle, match="empty"):
         parse_article({"text": "  \n\t "})

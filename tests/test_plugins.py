@@ -15,7 +15,7 @@ from copydesk import Article, Pipeline, PipelineError, Settings, hookimpl, hooks
 from copydesk.logs import configure_logging
 from copydesk.plugin_manager import PluginManager
 
-from tests.helpers import CapitalsStage, Plugin, TextStage, copy_project
+from tests.helpers import CapitalsStage, Plugin, TextStage, copy_project, install_fixture_plugin
 
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"
@@ -467,3 +467,19 @@ def test_hook_register_sinks_a_malformed_sink_marks_its_plugin_broken() -> None:
     assert manager.sinks() == []
     assert [b.name for b in manager.broken] == ["bad"]
     assert "is not a subclass of copydesk.sinks.Sink" in manager.broken[0].error
+
+
+def test_a_plugin_importing_the_old_core_module_is_reported_with_the_new_name(
+        tmp_path: Path) -> None:
+    import os
+
+    install_fixture_plugin(tmp_path, FIXTURES / "copydesk_old_imports")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COPYDESK_")}
+    env |= {"PYTHONPATH": str(tmp_path), "COPYDESK_LOAD_PLUGINS": "old_imports"}
+    out = subprocess.run([sys.executable, "-m", "copydesk.cli", "plugins", "--json"], env=env,
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    [broken] = json.loads(out.stdout)["broken"]
+    assert broken["name"] == "old_imports"
+    assert "No module named 'core'" in broken["error"]
+    assert "import 'copydesk' instead" in broken["error"]
+    assert "docs/migrating.md" in broken["error"]
