@@ -2,8 +2,10 @@
 
 ``render_html(docs)`` returns a page that opens offline from a file: CSS and a small
 script are inlined, nothing is fetched. Every layer of a Document is drawn on its text
-(entities, numbers, quotes and their speakers, summary sentences, headings), and what
-cleaning removed is shown in place in the raw text. Panels list the same layers as
+(entities, numbers, quotes and their speakers, summary sentences, headings, passages reused
+from earlier articles), and what cleaning removed is shown in place in the raw text. The
+reuse panel links each Document to the others it shares text with ("also in"): on the same
+page by anchor, else by id. Panels list the same layers as
 tables, plus the stage runs and the ``extensions`` as JSON. A plugin's layer in
 ``extensions`` is drawn like the built-in ones: each span in it (any object with
 ``start``, ``end`` and ``text``) is a mark with its ``label`` as badge, the layer has a
@@ -24,7 +26,7 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
 
 #: Outer-to-inner order of layers whose spans cover exactly the same characters.
 LAYER_ORDER: tuple[str, ...] = (
-    "removed", "summary", "heading", "quote", "speaker", "entity", "number", "ext",
+    "removed", "summary", "reuse", "heading", "quote", "speaker", "entity", "number", "ext",
 )
 
 #: How many distinct looks plugin layers cycle through (classes xl-0 … xl-5).
@@ -302,6 +304,9 @@ class DocumentView:
     summary_rows: list[dict[str, Any]]
     removal_reasons: list[tuple[str, int]]
     plugin_layers: list[PluginLayerView]
+    reuse_rows: list[dict[str, Any]]
+    also_in: list[dict[str, Any]]
+    duplicate_of: dict[str, Any] | None
     layer_counts: dict[str, int]
     extensions_json: str
     metadata_json: str
@@ -328,6 +333,16 @@ def text_marks(doc: Document, prefix: str) -> list[Mark]:
                 tag="mark", classes=("m", "m-summary"),
                 tip=f"summary sentence, rank {rank[i]} (score {sent.score:.3f})",
                 badge=f"summary {rank[i]}")
+    for si, source in enumerate(doc.reuse.sources if doc.reuse else []):
+        for pi, passage in enumerate(source.passages):
+            add(start=passage.start, end=passage.end, layer="reuse",
+                key=f"{prefix}-u{si}-{pi}", tag="mark", classes=("m", "m-reuse"),
+                attrs=(("data-source", source.id),
+                       ("data-source-start", str(passage.source_start)),
+                       ("data-source-end", str(passage.source_end))),
+                tip=f"reused from {source.id} · its characters "
+                    f"{passage.source_start}–{passage.source_end}",
+                badge=f"from {source.id}")
     for i, heading in enumerate(doc.headings):
         add(start=heading.start, end=heading.end, layer="heading", key=f"{prefix}-h{i}",
             classes=("m", "m-heading", f"lvl-{heading.level}"),
@@ -414,11 +429,58 @@ def display_title(doc: Document) -> str:
     return top[0].text.strip() if top and top[0].text.strip() else doc.id
 
 
+def _link(article_id: str, anchors: Mapping[str, str]) -> dict[str, Any]:
+    """An article to link to: its anchor on this page when it is here."""
+    return {"id": article_id, "anchor": anchors.get(article_id)}
+
+
+def reused_by(docs: Sequence[Document]) -> dict[str, list[tuple[str, str]]]:
+    """For each article id: the later articles on the page that duplicate it or reuse its
+    text, with how (``duplicate`` or ``reuses``)."""
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for doc in docs:
+        if doc.reuse is None:
+            continue
+        if doc.reuse.duplicate_of:
+            found[doc.reuse.duplicate_of].append((doc.id, "duplicate"))
+        for source in doc.reuse.sources:
+            if source.id != doc.reuse.duplicate_of:
+                found[source.id].append((doc.id, "reuses"))
+    return found
+
+
+def _reuse_views(doc: Document, prefix: str, anchors: Mapping[str, str],
+                 later: Sequence[tuple[str, str]]
+                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any] | None]:
+    """The reuse panel's rows (one per source), its "also in" links and the original."""
+    reuse = doc.reuse
+    rows = [{**_link(src.id, anchors), "similarity": f"{src.similarity:.0%}",
+             "passages": [f"{prefix}-u{si}-{pi}" for pi in range(len(src.passages))]}
+            for si, src in enumerate(reuse.sources if reuse else [])]
+    also: list[dict[str, Any]] = []
+    original = _link(reuse.duplicate_of, anchors) if reuse and reuse.duplicate_of else None
+    if original is not None:
+        also.append({**original, "how": "same text, earlier"})
+    for row in rows:
+        if original is None or row["id"] != original["id"]:
+            also.append({"id": row["id"], "anchor": row["anchor"],
+                         "how": f"{row['similarity']} of this text, earlier"})
+    for article_id, how in later:
+        also.append({**_link(article_id, anchors),
+                     "how": "same text, later" if how == "duplicate" else "reuses this, later"})
+    return rows, also, original
+
+
 def document_view(doc: Document, index: int = 0,
-                  plugins: PluginManager | None = None) -> DocumentView:
+                  plugins: PluginManager | None = None,
+                  anchors: Mapping[str, str] | None = None,
+                  later: Sequence[tuple[str, str]] = ()) -> DocumentView:
     """Compute the tokens and the panels' rows for one Document (``plugins``: a
-    ``PluginManager`` asked for plugin layers' own panels)."""
+    ``PluginManager`` asked for plugin layers' own panels; ``anchors``: the ids of the
+    Documents on the same page and their anchors; ``later``: the articles on the page that
+    duplicate or reuse this one)."""
     prefix = f"d{index}"
+    reuse_rows, also_in, duplicate_of = _reuse_views(doc, prefix, anchors or {}, later)
     groups: dict[str, dict[str, Any]] = {}
     for i, ent in enumerate(doc.entities):
         group = groups.setdefault(ent.canonical, {
@@ -465,7 +527,11 @@ def document_view(doc: Document, index: int = 0,
         summary_rows=summary_rows,
         removal_reasons=sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])),
         plugin_layers=plugin_layer_views(doc, prefix, plugins),
+        reuse_rows=reuse_rows,
+        also_in=also_in,
+        duplicate_of=duplicate_of,
         layer_counts={
+            "reuse": sum(len(row["passages"]) for row in reuse_rows),
             "entities": len(doc.entities), "numbers": len(doc.numbers),
             "quotes": len(doc.quotes), "summary": len(summary_rows),
             "headings": len(doc.headings), "removed": len(doc.removed),
@@ -556,7 +622,10 @@ def render_html(docs: list[Document], title: str | None = None,
                 plugins: PluginManager | None = None) -> str:
     """A self-contained HTML page showing every layer of each Document (``plugins``: a
     ``PluginManager`` whose ``layer_panel`` hook may draw plugin layers' panels)."""
-    views = [document_view(doc, i, plugins) for i, doc in enumerate(docs)]
+    anchors = {doc.id: f"d{i}" for i, doc in reversed(list(enumerate(docs)))}
+    later = reused_by(docs)
+    views = [document_view(doc, i, plugins, anchors, later.get(doc.id, ()))
+             for i, doc in enumerate(docs)]
     if title is None:
         title = display_title(docs[0]) if len(docs) == 1 else f"{len(docs)} documents"
     template = _default_environment().get_template("view.html.j2")
