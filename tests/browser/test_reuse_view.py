@@ -88,7 +88,7 @@ def test_the_original_links_to_where_its_text_is_also_found(
 
 def test_switching_reuse_off_removes_the_highlight_but_keeps_the_text(
         browser: Any, page: tuple[Path, list[Document]]) -> None:
-    path, docs = page
+    path, _ = page
     open_page(browser, path)
     text_before = browser.find_element(By.ID, "d1-text").text
     background = "return getComputedStyle(arguments[0]).backgroundColor"
