@@ -3,8 +3,8 @@
 For each quoted span found by :mod:`plugins.quotes.marks`, the cue is looked for in the
 dependency parse first (a speech verb the quote hangs from, or one hanging from the
 quote) and then beside the quote, in the attribution clause before it ("He said: …")
-or after it ("…," he said / said Caddell), or a dash and a name closing the paragraph
-('"…" ― Christina Lastra', cue "―"). The speaker is the subject of the cue (the agent of
+or after it ("…," he said / said Okafor), or a dash and a name closing the paragraph
+('"…" ― Nora Okafor', cue "―"). The speaker is the subject of the cue (the agent of
 a passive, the object of "according to"), widened to its noun phrase; when the parser
 gave the cue no subject, the noun phrase right beside it.
 
@@ -140,10 +140,10 @@ def _np_bounds(token: Token) -> tuple[Token, Token]:
             right = max(right, child.right_edge if child.dep_ == "conj" else child,
                         key=lambda t: t.i)
         elif child.dep_ == "prep" and child.lower_ == "of" and token.pos_ == "NOUN":
-            # "head of the Congressional Black Caucus", "spokesman for…" stays short
+            # "head of the regional water board", "spokesman for…" stays short
             right = max(right, child.right_edge, key=lambda t: t.i)
         elif _close_appos(child):
-            # "vice president Farhat Omar Ben Gadaravice": the name is part of it
+            # "deputy mayor Ana Lucia Ferreira": the name is part of it
             right = max(right, child, key=lambda t: t.i)
     if _close_appos(token):
         left = min(left, _np_bounds(token.head)[0], key=lambda t: t.i)
@@ -163,7 +163,7 @@ def _close_appos(token: Token) -> bool:
 
 
 def _named(token: Token) -> Token:
-    """The name in apposition to a title ("vice president Farhat … Gadaravice")."""
+    """The name in apposition to a title ("deputy mayor Ana … Ferreira")."""
     for child in token.rights:
         if _close_appos(child):
             return child
@@ -244,13 +244,13 @@ def _before_aside(doc: SpacyDoc, i: int, lo: int, opener: str, reach: int) -> in
 def positional_speaker(
     cue: Token, lo: int, hi: int
 ) -> tuple[Token, tuple[int, int]] | None:
-    """The noun phrase right before the cue, or right after it ("said Caddell"), when
+    """The noun phrase right before the cue, or right after it ("said Okafor"), when
     the parse gave the cue no subject. ``lo``/``hi`` bound the search (character offsets)."""
     doc = cue.doc
     i = cue.i - 1
     while i >= 0 and doc[i].dep_ in ("aux", "neg", "advmod") and doc[i].idx >= lo:
         i -= 1
-    # "Rep. Elijah E. Cummings (D-Md.) said", then "Flynn, a top Trump surrogate, said":
+    # "Sen. Ann B. Porter (R-Ohio) said", then "Porter, a veteran of the committee, said":
     # the name before the parenthesis or the appositive
     for closer, opener, reach in ((")", "(", 8), (",", ",", 10)):
         if i >= 0 and doc[i].text == closer and doc[i].idx >= lo:
@@ -400,7 +400,7 @@ class DirectAttributor:
         return None
 
     def _dash_credit(self, after: list[Token], pos: int) -> _Cue | None:
-        """'“…” ― Christina Lastra': a dash and a name close the quote's paragraph."""
+        """'“…” ― Nora Okafor': a dash and a name close the quote's paragraph."""
         words = [t for t in after if not t.is_space]
         if not words:
             return None
@@ -494,7 +494,7 @@ class DirectAttributor:
         return len([w for w in q.inner(self.text).split() if any(c.isalnum() for c in w)])
 
     def _listener(self, qtoks: list[Token], cue: _Cue | None) -> bool:
-        """'Sanders told "Morning Joe"': the quoted words are who was told, not speech."""
+        """'Porter told "Breakfast Live"': the quoted words are who was told, not speech."""
         if cue is None or cue.tokens[0].lemma_.lower() != "tell":
             return False
         verb = cue.tokens[0]
@@ -511,7 +511,7 @@ class DirectAttributor:
         terminal = inner[-1:] in _TERMINAL
         inner = inner.rstrip(".!?…,")
         words = inner.split()
-        # 'All Bets Are Off.': a headline keeps its full stop inside the marks
+        # 'Winter Comes Early.': a headline keeps its full stop inside the marks
         if len(words) < (3 if terminal else 2):
             return False
         if any(ch in inner for ch in ",;:"):

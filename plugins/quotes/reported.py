@@ -3,13 +3,13 @@
 - ``indirect``: a verb of saying or believing with a clause as its complement ("X said
   that …", "…, sources said"), a verb of saying or intending with its "to"-infinitive
   ("vowed to fight on", "urged the government to act"), a verb + preposition cue whose
-  object is the content ("Zelenskyy is calling for an immediate ceasefire", "accused
-  Cruz of lying"), a verb whose noun-phrase object is the content ("criticized the
-  Affordable Care Act", "Polls show a close contest"; passive: "was endorsed by the
-  Times"), a naming verb with its object and what it is called ("called it a crazy
-  system", "saw the comment as a dig"), an owned speech noun ("Trump's claim that …",
-  "his criticism of the deal", "her pledge to …"), a participle after a text ("a
-  statement calling the test a violation"), and transcript turns ("PENCE: Well, …").
+  object is the content ("the union is calling for a pay rise", "accused the mayor of
+  stalling"), a verb whose noun-phrase object is the content ("criticised the new tax",
+  "Surveys show a tight race"; passive: "was backed by the local paper"), a naming verb
+  with its object and what it is called ("called it a broken system", "took the remark
+  as an insult"), an owned speech noun ("the mayor's claim that …", "his criticism of
+  the plan", "her pledge to …"), a participle after a text ("a letter calling the fine
+  unfair"), and transcript turns ("HOST: Well, …").
   The content is the complement; the speaker the verb's subject (or the noun's owner).
 - ``according_to``: "according to X" (and phrases like it): the content is the rest of
   the sentence, the source is X.
@@ -64,7 +64,7 @@ class ReportedFinder:
     """Finds indirect and according-to attributions in one parsed document."""
 
     #: Content quoted at least this much is the direct quote's, not reported speech
-    #: (below it, e.g. 'said that the nation has become “more interested…”', both are kept).
+    #: (below it, e.g. 'said that voters have grown “tired of waiting…”', both are kept).
     QUOTED_SHARE = 0.85
 
     def __init__(
@@ -86,7 +86,7 @@ class ReportedFinder:
 
     def _mostly_quoted(self, span: tuple[int, int]) -> bool:
         """Content that is a direct quote: mostly inside marks and opening inside them.
-        'says that “there were issues …”' opens with words of the reporter's own and
+        'says that “the rules were broken …”' opens with words of the reporter's own and
         stays reported speech beside the direct quote it contains."""
         length = max(1, span[1] - span[0])
         covered = self.quoted.covered(*span)
@@ -130,12 +130,12 @@ class ReportedFinder:
         return out
 
     def _colon_credits(self) -> list[Attribution]:
-        """'Pence: Gennifer Flowers Won't Be at Debate': a paragraph that opens with a
+        """'Mayor: Budget Vote Moved to Friday': a paragraph that opens with a
         name and a colon reports the rest of the paragraph."""
         out = []
         for sent in self.sp.sents:
             first = sent[0]
-            # a transcript turn may open with a quotation mark ('"WALLACE: Let's start…')
+            # a transcript turn may open with a quotation mark ('"HOST: Welcome back…')
             while (first.is_space or first.text in _MARKS) and first.i + 1 < sent.end:
                 first = self.sp[first.i + 1]
             para_start = self.text.rfind("\n", 0, first.idx) + 1
@@ -149,7 +149,7 @@ class ReportedFinder:
                     break
                 if tok.ent_type_ in ("PERSON", "ORG", "NORP", "GPE") or tok.pos_ == "PROPN":
                     # all-capitals labels ("CLARIFICATION:") are in the colon word list;
-                    # an all-capitals name is a transcript turn ("PENCE: Well, look…")
+                    # an all-capitals name is a transcript turn ("GUEST: Well, first…")
                     names.append(tok)
                 else:
                     break
@@ -228,7 +228,7 @@ class ReportedFinder:
                   and any(c.dep_ == "aux" and c.lower_ == "to" for c in child.children)
                   and (child.dep_ != "advcl" or any(
                       c.dep_ == "dobj" and c.i < child.i for c in tok.children))):
-                # an adverbial "to"-clause counts only after a listener ("tells his
+                # an adverbial "to"-clause counts only after a listener ("tells her
                 # supporters at a rally to go…"), not as a purpose ("called to say…")
                 # "encouraged his supporters to visit …": the listener and the act
                 start, end = _subtree_span(child)
@@ -259,10 +259,10 @@ class ReportedFinder:
         return found
 
     def _objects(self, verb: Token, named: bool) -> list[Attribution]:
-        """'criticized the Affordable Care Act', 'Polls show a close contest', 'was
-        endorsed by the Times' (passive: the subject is the content, the agent the
+        """'criticised the new tax', 'Surveys show a tight race', 'was
+        backed by the local paper' (passive: the subject is the content, the agent the
         source). A listed preposition after the object belongs to the content ("accused
-        Cruz of lying"); an object followed by its "to"-infinitive is left to that rule."""
+        the mayor of stalling"); an object followed by its "to"-infinitive is left to that rule."""
         lemma = verb.lemma_.lower()
         if lemma not in self.lex.object_verbs or verb.pos_ != "VERB":
             return []
@@ -297,8 +297,8 @@ class ReportedFinder:
         return [att] if att else []
 
     def _text_source(self, noun: Token) -> Token | None:
-        """Who speaks through a text ("Trump's tweets", "the council issued a statement",
-        "a flurry of tweets" Trump unleashed): its owner, the subject of the verb it is
+        """Who speaks through a text ("the mayor's posts", "the council issued a statement",
+        "a string of posts" the mayor sent): its owner, the subject of the verb it is
         the object of, or the text itself when it is one of the source nouns."""
         if noun.lemma_.lower() not in self.lex.source_nouns:
             return None
@@ -307,7 +307,7 @@ class ReportedFinder:
             return owner
         outer = noun
         if outer.dep_ == "pobj" and outer.head.dep_ == "prep" and outer.head.lower_ == "of":
-            outer = outer.head.head  # "a flurry of tweets", "a series of ads"
+            outer = outer.head.head  # "a string of posts", "a series of ads"
         if outer.dep_ == "dobj" and outer.head.pos_ == "VERB":
             subject = speaker_of(outer.head, self.lex)
             if subject is not None:
@@ -315,10 +315,10 @@ class ReportedFinder:
         return noun
 
     def _naming(self, verb: Token) -> Attribution | None:
-        """'called the charges unsubstantiated', 'described the plan as reckless'."""
+        """'called the fine unfair', 'described the plan as reckless'."""
         obj = next((c for c in verb.children if c.dep_ == "dobj"), None)
         if obj is None or obj.lower_ in ("this", "that", "which", "what"):
-            return None  # "called it a common ailment" names it; "what she called…" not
+            return None  # "called it a passing fad" names it; "what she called…" not
         complement = next(
             (c for c in verb.children if c.i > obj.i and (
                 c.dep_ in ("oprd", "xcomp", "ccomp", "acomp")
@@ -331,7 +331,7 @@ class ReportedFinder:
         return self._indirect(verb, (verb,), (start, end))
 
     def _parenthetical(self, verb: Token) -> Attribution | None:
-        """'Acts of protest, Mr. Obama said, are acts of patriotism': the clause the
+        """'Strikes, the leader said, are a last resort': the clause the
         attribution interrupts (or trails) is the content, from edge to edge."""
         clause = verb.head
         if clause is verb or clause.pos_ not in ("VERB", "AUX") or clause.sent != verb.sent:
@@ -345,7 +345,7 @@ class ReportedFinder:
         return self._indirect(verb, (verb,), (start, end), interrupted=True)
 
     def _nominal(self, noun: Token) -> list[Attribution]:
-        """"Trump's claim that …", "a statement by the ministry that …"."""
+        """"the mayor's claim that …", "a statement by the ministry that …"."""
         clauses = [c for c in noun.children if c.dep_ in ("acl", "ccomp")
                    and any(m.dep_ == "mark" and m.lower_ == "that" for m in c.children)]
         cue: tuple[Token, ...] = (noun,)
@@ -355,9 +355,9 @@ class ReportedFinder:
         if clauses and noun.lemma_.lower() in self.lex.speech_nouns:
             content = _subtree_span(clauses[0])
         elif aims and noun.lemma_.lower() in self.lex.infinitive_nouns:
-            content = _subtree_span(aims[0])  # "Trump's pledge to build a wall"
+            content = _subtree_span(aims[0])  # "her pledge to cut fares"
         else:
-            # "Trump's criticism of the deal": the object of the noun's preposition
+            # "his criticism of the plan": the object of the noun's preposition
             preps = self.lex.noun_prepositional.get(noun.lemma_.lower(), frozenset())
             prep = next((c for c in noun.children if c.dep_ == "prep" and c.lower_ in preps),
                         None)
@@ -391,19 +391,19 @@ class ReportedFinder:
             if speaker is None and verb.dep_ == "pcomp" and verb.head.dep_ == "prep" and (
                 verb.head.head.pos_ in ("VERB", "AUX")
             ):
-                # "began by saying he would never…", "steering clear of criticizing
-                # Trump": the subject of the clause the gerund hangs from
+                # "opened by saying she would never…", "stopped short of blaming
+                # the coach": the subject of the clause the gerund hangs from
                 speaker = speaker_of(verb.head.head, self.lex)
             if speaker is None and verb.dep_ == "acl" and verb.tag_ == "VBG" and (
                 verb.head.pos_ in ("NOUN", "PROPN")
             ):
-                # "a statement calling the test a clear violation", "Trump's tweets
-                # shaming …": the owner of the noun, or the noun (a statement, an ad)
+                # "a letter calling the fine unfair", "the mayor's posts
+                # mocking …": the owner of the noun, or the noun (a statement, an ad)
                 speaker = self._text_source(verb.head)
             if speaker is None and verb.tag_ in ("VBD", "VBZ", "VBP") and not any(
                 c.dep_ in ("nsubj", "nsubjpass", "csubj", "expl") for c in verb.children
             ) and verb.dep_ not in ("acl", "relcl", "advcl"):
-                # "…of the Washington Post Trump said that…": the parser hung the subject
+                # "…of the local paper Porter said that…": the parser hung the subject
                 # elsewhere; take the noun phrase right before the verb
                 near = positional_speaker(verb, verb.sent.start_char, verb.idx)
                 if near is not None and near[0].i < verb.i and not (
@@ -437,7 +437,7 @@ class ReportedFinder:
         if start <= verb.idx < end and verb.i in self.direct_cues and self.quoted.covered(
             start, end
         ):
-            return None  # '"If he thinks…," the narrator says, "what…"' is a direct quote
+            return None  # '"If we wait," the coach says, "we lose"' is a direct quote
         if cue[-1].i - cue[0].i == len(cue) - 1:
             cue_text = self.text[cue[0].idx : char_end(cue[-1])]
         else:
