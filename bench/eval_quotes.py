@@ -21,6 +21,14 @@ Rules, stated once:
 - "lenient precision" (direct only) counts a predicted direct quote as right when it
   matches any gold relation, direct or indirect (partial quotes inside reported speech).
 
+"all" adds the direct and reported figures: its speaker accuracy is the share of all
+attributions found (matched) whose speaker is right.
+
+The baseline (``baseline_predictions``), computed on the same parse in the same run:
+double-quoted stretches of three words or more, their speaker the subject of the verb of
+saying nearest them (from the start of their sentence to ten tokens after them; else the
+proper noun or pronoun nearest that verb), and "X said <clause>" as reported speech. The quality floors in tests/test_quotes.py compare with it.
+
 The peer: textacy's ``extract.triples.direct_quotations`` run on the very spaCy Doc the
 quotes stage reads (same model, same parse).
 
@@ -259,6 +267,71 @@ def textacy_predictions(sp: Any, stats: dict[str, int]) -> list[Prediction]:
     return out
 
 
+#: The baseline's verbs of saying: the dozen most common in news reports.
+BASELINE_VERBS = {"say", "tell", "add", "ask", "write", "explain", "note", "claim", "argue",
+                  "insist", "warn", "state", "reply", "announce", "tweet"}
+_BASELINE_QUOTES = re.compile(r'"[^"\n]+"|“[^”\n]+”')
+
+
+def _baseline_speaker(window: Any, quote: Any, outside: Any) -> Frag | None:
+    """The subject of the verb of saying nearest the quote in ``window``, else the proper
+    noun or pronoun nearest that verb; both outside the quotation marks."""
+    verbs = [t for t in window if t.lemma_.lower() in BASELINE_VERBS and t.pos_ == "VERB"
+             and outside(t)]
+    if not verbs:
+        return None
+    verb = min(verbs, key=lambda t: min(abs(t.i - quote.start), abs(t.i - quote.end)))
+    for child in verb.children:
+        if child.dep_ in ("nsubj", "nsubjpass") and outside(child):
+            return (child.left_edge.idx, child.idx + len(child.text))
+    names = [t for t in window if t.pos_ in ("PROPN", "PRON") and outside(t)]
+    if not names:
+        return None
+    near = min(names, key=lambda t: abs(t.i - verb.i))
+    return (near.idx, near.idx + len(near.text))
+
+
+def baseline_predictions(sp: Any) -> list[Prediction]:
+    """A simple baseline in the manner of textacy, computed on the same parse: every
+    double-quoted stretch of three words or more within a paragraph is a direct quote,
+    its speaker the subject of the verb of saying nearest it (from the start of its
+    sentence to ten tokens after it, within the paragraph), else the proper noun or
+    pronoun nearest that verb; and every verb of saying with a clause as its
+    complement is reported speech by its subject."""
+    text = sp.text
+    out: list[Prediction] = []
+    spans = [(m.start(), m.end()) for m in _BASELINE_QUOTES.finditer(text)
+             if len(m.group().split()) >= 3]
+
+    def outside(token: Any) -> bool:
+        return not any(a <= token.idx < b for a, b in spans)
+
+    for start, end in spans:
+        quote = sp.char_span(start, end, alignment_mode="expand")
+        if quote is None:
+            continue
+        para_start = text.rfind("\n", 0, start) + 1
+        para_end = text.find("\n", end)
+        para_end = len(text) if para_end < 0 else para_end
+        lo = max(quote[0].sent.start, 0)
+        hi = min(quote.end + 10, len(sp))
+        window = [t for t in sp[lo:hi] if para_start <= t.idx < para_end]
+        out.append(Prediction((start, end), "direct", _baseline_speaker(window, quote, outside)))
+    for tok in sp:
+        if tok.lemma_.lower() not in BASELINE_VERBS or not outside(tok):
+            continue
+        subject = next((c for c in tok.children if c.dep_ == "nsubj"), None)
+        clause = next((c for c in tok.children if c.dep_ == "ccomp"), None)
+        if subject is None or clause is None:
+            continue
+        content = (clause.left_edge.idx, clause.right_edge.idx + len(clause.right_edge.text))
+        if any(a <= content[0] < b for a, b in spans):
+            continue  # the direct quote's own clause
+        out.append(Prediction(content, "indirect",
+                              (subject.left_edge.idx, subject.idx + len(subject.text))))
+    return out
+
+
 def _paragraphs(sp: Any) -> list[Any]:
     spans = []
     start = 0
@@ -300,7 +373,8 @@ def evaluate(data: Path = DEFAULT_DATA, limit: int | None = None) -> dict[str, A
     except ImportError as exc:  # pragma: no cover - depends on the bench extra
         peer, peer_error = None, (
             f"textacy cannot be imported ({exc}): pip install -e '.[bench]'")
-    totals = {k: Score() for k in ("copydesk_direct", "copydesk_indirect", "textacy_direct")}
+    totals = {k: Score() for k in ("copydesk_direct", "copydesk_indirect", "baseline_direct",
+                                   "baseline_indirect", "textacy_direct")}
     stats: dict[str, int] = {}
     started = time.perf_counter()
     for art in articles:
@@ -308,6 +382,9 @@ def evaluate(data: Path = DEFAULT_DATA, limit: int | None = None) -> dict[str, A
         shared = pipeline.services.shared_parse
         shared.parse_many([doc])
         sp = pipeline.services.parse(doc)
+        base = baseline_predictions(sp)
+        totals["baseline_direct"].add(score(base, art.gold, "direct"))
+        totals["baseline_indirect"].add(score(base, art.gold, "indirect"))
         if peer is not None:
             totals["textacy_direct"].add(
                 score(textacy_predictions(sp, stats), art.gold, "direct"))
@@ -318,6 +395,15 @@ def evaluate(data: Path = DEFAULT_DATA, limit: int | None = None) -> dict[str, A
         preds = copydesk_predictions(done)
         totals["copydesk_direct"].add(score(preds, art.gold, "direct"))
         totals["copydesk_indirect"].add(score(preds, art.gold, "indirect"))
+    for system in ("copydesk", "baseline"):
+        both = Score()
+        both.add(totals[f"{system}_direct"])
+        both.add(totals[f"{system}_indirect"])
+        both.lenient_matched = 0
+        totals[f"{system}_all"] = both
+    order = ["copydesk_direct", "copydesk_indirect", "copydesk_all", "baseline_direct",
+             "baseline_indirect", "baseline_all", "textacy_direct"]
+    totals = {k: totals[k] for k in order}
     return {
         "articles": len(articles),
         "entities": entities_from,
@@ -341,6 +427,10 @@ def _print(result: dict[str, Any]) -> None:
         print(f"{name:24} {fig['gold']:>5} {fig['pred']:>5} {fig['precision']:>6.3f} "
               f"{fig['recall']:>6.3f} {fig['f1']:>6.3f} {fig['speaker_accuracy']:>8.3f} "
               f"{fig['attributed_recall']:>7.3f} {lenient:>9}")
+    print("*_all: direct and reported together; 'spk acc' there is the right speaker over "
+          "all attributions found.")
+    print("baseline: double-quoted stretches with the subject of the nearest verb of saying, "
+          "and 'X said <clause>' (bench/eval_quotes.py: baseline_predictions).")
     print("textacy extracts direct quotations only: it has no indirect figures.")
     notes = result.get("notes") or {}
     for key, count in sorted(notes.items()):
