@@ -14,6 +14,7 @@ from typing import ClassVar
 from copydesk import Document, Stage, StageConfig, hookimpl
 from copydesk.document import Quote, Speaker
 from copydesk.plugins.quotes.attribution import Attribution, DirectAttributor
+from copydesk.plugins.quotes.continuity import carry_speakers
 from copydesk.plugins.quotes.coref import SpeakerResolver
 from copydesk.plugins.quotes.lexicon import Lexicon, load_lexicon
 from copydesk.plugins.quotes.marks import find_quoted
@@ -77,6 +78,7 @@ def find_quotes(doc: Document, sp: SpacyDoc, lex: Lexicon, config: QuotesConfig)
     if config.indirect:
         direct_cues = {i for a in direct if a.cue_tokens for i in a.cue_tokens}
         found.extend(ReportedFinder(sp, lex, spans, direct_cues).find())
+        carry_speakers(doc.text, found)
     resolver = SpeakerResolver(doc.entities, sp, lex, quoted=spans)
     # named speakers are persons even where the entities layer missed them
     for att in sorted(found, key=lambda a: a.start):

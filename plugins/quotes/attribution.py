@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from copydesk.plugins.quotes.lexicon import Lexicon
 from copydesk.plugins.quotes.marks import Quoted, SpanIndex
+from copydesk.plugins.quotes.negation import negated
 from spacy.tokens import Doc as SpacyDoc
 from spacy.tokens import Token
 
@@ -37,6 +38,12 @@ _NOT_SPEAKERS = {"this", "that", "which", "there", "what", "these", "those"}
 _DIRECT_DEPS = {"dobj", "oprd", "ccomp", "xcomp", "attr", "acomp", "pobj", "appos", "dep",
                 "parataxis", "npadvmod", "nsubj", "conj"}
 _TERMINAL = set(".!?…")
+#: What may stand beside the cue between two parts of one quote: the speaker, a
+#: listener, auxiliaries and adverbs ("he later told the paper").
+_ATTRIBUTION_PARTS = {"nsubj", "nsubjpass", "agent", "aux", "auxpass", "neg", "advmod",
+                      "prt", "dobj", "dative", "npadvmod", "punct"}
+#: Tokens of a prepositional phrase short enough to be part of an attribution.
+_SHORT_ADVERBIAL = 4
 _NAMING = ("so-called", "so called", "dubbed", "nicknamed", "titled", "entitled",
            "known as", "billed as", "branded as")
 _SMALL_WORDS = {"a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "for", "with",
@@ -82,7 +89,9 @@ def first_token_at(sp: SpacyDoc, pos: int) -> int:
 
 
 def is_cue_verb(token: Token, lex: Lexicon) -> bool:
-    return token.pos_ in ("VERB", "AUX") and lex.is_speech_verb(token.lemma_)
+    """A verb of saying that is not denied ("did not say", "nobody said" cue nothing)."""
+    return (token.pos_ in ("VERB", "AUX") and lex.is_speech_verb(token.lemma_)
+            and not negated(token))
 
 
 def according_object(token: Token, lex: Lexicon) -> Token | None:
@@ -170,6 +179,13 @@ def _named(token: Token) -> Token:
     return token
 
 
+def relative_subject(token: Token) -> bool:
+    """The relative pronoun subject of a relative clause ("the mayor, who said…", "a
+    group that wants…"): a speaker mention whose person is the noun it hangs from."""
+    return (token.dep_ in ("nsubj", "nsubjpass") and token.head.dep_ == "relcl"
+            and (token.lower_ in _RELATIVE or token.tag_ in ("WP", "WDT")))
+
+
 def speaker_of(cue: Token, lex: Lexicon) -> Token | None:
     """The word naming who speaks through ``cue`` (a speech verb), or None."""
     verb = cue
@@ -178,9 +194,11 @@ def speaker_of(cue: Token, lex: Lexicon) -> Token | None:
         for child in verb.children:
             if not child.text[:1].isalnum():
                 continue  # a dash or quotation mark the parser made a subject
+            if relative_subject(child):
+                return child  # "the senator, who said…": the mention is "who"
             if child.dep_ in _SUBJECTS and child.lower_ not in _NOT_SPEAKERS:
                 if child.lower_ in _RELATIVE or child.tag_ in ("WP", "WDT"):
-                    return verb.head if verb.dep_ == "relcl" else None
+                    return None  # a question: "who said so?"
                 return _named(child)
             if child.dep_ == "nsubjpass":
                 passive = child
@@ -271,16 +289,29 @@ def positional_speaker(
     ):
         j = k
         while j + 1 < len(doc) and char_end(doc[j + 1]) <= hi and (
-            doc[j + 1].pos_ in ("PROPN", "NOUN") or (doc[j + 1].text == "."
-            and doc[j].pos_ == "PROPN" and len(doc[j].text) <= 2)
+            doc[j + 1].pos_ in ("PROPN", "NOUN", "NUM", "ADJ") or _glued_hyphen(doc[j + 1])
+            or (doc[j + 1].text == "." and doc[j].pos_ == "PROPN" and len(doc[j].text) <= 2)
         ):
             j += 1
-        while j > k and doc[j].is_punct:
+        while j > k and (doc[j].is_punct or (doc[j].pos_ == "ADJ" and not _age(doc[j]))):
             j -= 1
         head = doc[j]
-        if head.pos_ in _NAME_POS:
+        if head.pos_ in _NAME_POS or _age(head):
             return head, (doc[k].idx, char_end(head))
     return None
+
+
+def _glued_hyphen(token: Token) -> bool:
+    """A hyphen inside a compound word ("30-year-old", "long-time")."""
+    doc = token.doc
+    return (token.text == "-" and not token.whitespace_ and token.i > 0
+            and not doc[token.i - 1].whitespace_)
+
+
+def _age(token: Token) -> bool:
+    """The last word of an "N-year-old" description, which names a person."""
+    doc = token.doc
+    return token.lower_ == "old" and token.i > 0 and _glued_hyphen(doc[token.i - 1])
 
 
 def _cue_text(tokens: Sequence[Token]) -> str:
@@ -319,8 +350,8 @@ class DirectAttributor:
             return False
         if quote[0] <= token.idx < quote[1] or self._in_quote(token):
             return False  # words inside quotation marks do not name who speaks
-        return (token.lower_ not in _NOT_SPEAKERS and not token.is_punct
-                and token.text[:1].isalnum())
+        return ((token.lower_ not in _NOT_SPEAKERS or relative_subject(token))
+                and not token.is_punct and token.text[:1].isalnum())
 
     # -- cue search --------------------------------------------------------------------
 
@@ -589,9 +620,29 @@ class DirectAttributor:
         ends = [t for t in tokens_in(self.sp, last.end, q.start) if t.text in (".", "!", "?")]
         if len(gap) > 160 or len(ends) > 1:
             return False
+        if not self._bare_attribution(last, q):
+            return False  # narration between the parts is not quoted speech
         if cue is None:
             return True
         return tuple(t.i for t in cue.tokens) == last.cue_tokens
+
+    def _bare_attribution(self, last: Attribution, q: Quoted) -> bool:
+        """Between two parts of a quote stands only the attribution: the cue, its
+        speaker, a listener, a short adverbial ("he said on Monday"), punctuation. A
+        clause of the reporter's own ("added Diaz, pointing to the empty stands")
+        ends the quote."""
+        cue = {self.sp[i] for i in last.cue_tokens}
+        allowed: set[int] = {t.i for t in cue}
+        for verb in cue:
+            for child in verb.children:
+                sub = list(child.subtree)
+                if child.dep_ in _ATTRIBUTION_PARTS or (
+                        child.dep_ == "prep" and len(sub) <= _SHORT_ADVERBIAL):
+                    allowed.update(t.i for t in sub)
+        if last.speaker is not None:
+            allowed.update(t.i for t in tokens_in(self.sp, *last.speaker))
+        return all(t.i in allowed or t.is_punct or t.is_space
+                   for t in tokens_in(self.sp, last.end, q.start))
 
     def _continues(self, last: Attribution, q: Quoted) -> bool:
         """An unattributed quote right after an attributed one keeps its speaker."""

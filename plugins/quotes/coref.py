@@ -16,6 +16,8 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from copydesk.document import Entity
+from copydesk.plugins.quotes.attribution import noun_phrase, relative_subject
+from copydesk.plugins.quotes.descriptions import Description, describe, described_as
 from copydesk.plugins.quotes.lexicon import FEMALE, MALE, Lexicon
 from copydesk.plugins.quotes.marks import SpanIndex
 from spacy.tokens import Doc as SpacyDoc
@@ -39,6 +41,9 @@ class Person:
     mentions: list[tuple[int, int]] = field(default_factory=list)
     gender: str | None = None
     titles: set[str] = field(default_factory=set)
+    #: Role words the text puts beside the name ("defender", "captain") and the age.
+    roles: set[str] = field(default_factory=set)
+    age: str | None = None
 
 
 class SpeakerResolver:
@@ -85,6 +90,9 @@ class SpeakerResolver:
                     person.gender = gender
                 if self.lex.is_title_word(word):
                     person.titles.add(word.rstrip("."))
+            roles, age = described_as(span, self.lex)
+            person.roles |= roles
+            person.age = person.age or age
         if person.gender is None:
             given = canonical.split()[0] if canonical.split() else ""
             person.gender = self.lex.gender_of_name(given)
@@ -130,6 +138,12 @@ class SpeakerResolver:
     def canonical(self, start: int, end: int, head: int | None = None) -> str | None:
         """The canonical name of the speaker mention ``text[start:end]``, or None."""
         head_tok = self.sp[head] if head is not None else None
+        if head_tok is not None and relative_subject(head_tok):
+            # "who", "that": the person or body of the noun the clause hangs from
+            antecedent = head_tok.head.head
+            if antecedent is head_tok.head or relative_subject(antecedent):
+                return None
+            return self.canonical(*noun_phrase(antecedent), antecedent.i)
         low = self.text[start:end].lower().strip()
         if (head_tok is not None and head_tok.pos_ == "PRON") or low in _PRONOUNS_SINGULAR:
             pron = (head_tok.lower_ if head_tok is not None else low)
@@ -148,10 +162,27 @@ class SpeakerResolver:
             name = self._proper_name(start, end)
             person = self._by_surname(name, start)
             return person.canonical if person else name
-        if head_tok is not None and self._is_bare_title(head_tok):
-            person = self._nearest(start, title=head_tok.lemma_.lower())
-            return person.canonical if person else None
+        if head_tok is not None:
+            return self._described(head_tok, start, end)
         return None
+
+    def _described(self, head: Token, start: int, end: int) -> str | None:
+        """"the defender", "the minister", "the 30-year-old": the person named before
+        whom the text gave that role, title or age; failing that, for a role or an age,
+        the person named last in the sentences just before. The mention then counts as
+        theirs, so a later description can follow the same person."""
+        known = {r for p in self.persons.values() for r in p.roles}
+        desc = describe(head, self.lex, known)
+        if desc is None:
+            return None
+        person = self._nearest(start, gender=desc.gender, described=desc)
+        if person is None and desc.kind != "title":
+            person = self._nearest(start, gender=desc.gender, within=2 * self.WINDOW)
+        if person is None:
+            return None
+        person.mentions.append((start, end))
+        person.mentions.sort()
+        return person.canonical
 
     def _nearest_group(self, before: int, labels: tuple[str, ...]) -> Entity | None:
         """The organisation (or group) mentioned last before ``before``, outside
@@ -184,13 +215,6 @@ class SpeakerResolver:
             return False
         return not plural or ent.label == "NORP" or head.tag_ in ("NNS", "NNPS")
 
-    def _is_bare_title(self, head: Token) -> bool:
-        """A singular title word with "the" as its determiner ('the chancellor')."""
-        if not self.lex.is_title(head.lemma_) or head.tag_ in ("NNS", "NNPS"):
-            return False
-        dets = [c for c in head.lefts if c.dep_ == "det"]
-        return bool(dets) and dets[0].lower_ == "the"
-
     def _proper_name(self, start: int, end: int) -> str:
         span = self.sp.char_span(start, end, alignment_mode="expand")
         if span is None:
@@ -217,9 +241,11 @@ class SpeakerResolver:
         return self.quoted.contains(pos)
 
     def _nearest(
-        self, before: int, gender: str | None = None, title: str | None = None
+        self, before: int, gender: str | None = None, described: Description | None = None,
+        within: int | None = None,
     ) -> Person | None:
-        """The person mentioned last before ``before`` that fits gender and title.
+        """The person mentioned last before ``before`` that fits gender and description
+        (and was mentioned in the last ``within`` characters, when given).
 
         Mentions outside quotation marks come first (people quoted about are seldom the
         speaker), and among the people named in the last ``WINDOW`` characters one whose
@@ -228,9 +254,10 @@ class SpeakerResolver:
         for person in self.persons.values():
             if gender is not None and person.gender not in (None, gender):
                 continue
-            if title is not None and title not in person.titles:
+            if described is not None and not _fits(person, described):
                 continue
-            starts = [s for s, _ in person.mentions if s < before]
+            starts = [s for s, _ in person.mentions
+                      if s < before and (within is None or before - s <= within)]
             if not starts:
                 continue
             outside = [s for s in starts if not self._inside_quote(s)]
@@ -246,6 +273,13 @@ class SpeakerResolver:
             if known:
                 return max(known, key=lambda c: c[1])[2]
         return nearest[2]
+
+
+def _fits(person: Person, desc: Description) -> bool:
+    """The text gave ``person`` the title, role or age of the description."""
+    if desc.kind == "age":
+        return person.age == desc.key
+    return desc.key in person.titles or desc.key in person.roles
 
 
 __all__ = ["FEMALE", "MALE", "Person", "SpeakerResolver"]

@@ -26,9 +26,11 @@ class Lexicon:
     parataxis_verbs: frozenset[str]
     naming_verbs: frozenset[str]
     object_verbs: frozenset[str]
+    evidence_verbs: frozenset[str]
     colon_labels: frozenset[str]
     speech_nouns: frozenset[str]
     source_nouns: frozenset[str]
+    group_nouns: frozenset[str]
     infinitive_nouns: frozenset[str]
     prepositional: dict[str, frozenset[str]]
     noun_prepositional: dict[str, frozenset[str]]
@@ -100,9 +102,11 @@ def _build(data: dict[str, Any]) -> Lexicon:
         parataxis_verbs=_words(data, "verbs", "parataxis"),
         naming_verbs=_words(data, "verbs", "naming"),
         object_verbs=_words(data, "verbs", "object"),
+        evidence_verbs=_words(data, "verbs", "evidence"),
         colon_labels=_words(data, "colon", "not_sources"),
         speech_nouns=_words(data, "nouns", "speech"),
         source_nouns=_words(data, "nouns", "sources"),
+        group_nouns=_words(data, "nouns", "groups"),
         infinitive_nouns=_words(data, "nouns", "infinitive"),
         prepositional=_table(data, "prepositional"),
         noun_prepositional=_table(data, "noun_prepositional"),

@@ -252,6 +252,13 @@ class SpanIndex:
         k = bisect_right(self.starts, pos) - 1
         return k >= 0 and pos < self.spans[k][1]
 
+    def span_at(self, pos: int) -> tuple[int, int] | None:
+        """The span holding offset ``pos``, or None."""
+        k = bisect_right(self.starts, pos) - 1
+        if k >= 0 and pos < self.spans[k][1]:
+            return self.spans[k]
+        return None
+
     def covered(self, start: int, end: int) -> int:
         """How many characters of ``[start, end)`` lie inside the spans."""
         total = 0

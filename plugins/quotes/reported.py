@@ -27,10 +27,12 @@ from copydesk.plugins.quotes.attribution import (
     char_end,
     noun_phrase,
     positional_speaker,
+    relative_subject,
     speaker_of,
 )
 from copydesk.plugins.quotes.lexicon import Lexicon
 from copydesk.plugins.quotes.marks import SpanIndex
+from copydesk.plugins.quotes.negation import negated
 from spacy.tokens import Doc as SpacyDoc
 from spacy.tokens import Span as SpacySpan
 from spacy.tokens import Token
@@ -98,7 +100,7 @@ class ReportedFinder:
     def _source_ok(self, token: Token | None) -> bool:
         return (
             token is not None
-            and token.lower_ not in _NOT_SOURCES
+            and (token.lower_ not in _NOT_SOURCES or relative_subject(token))
             and not token.is_punct
             and token.text[:1].isalnum()
             and token.pos_ in ("PROPN", "NOUN", "PRON", "NUM", "X")
@@ -185,6 +187,8 @@ class ReportedFinder:
             or lemma in self.lex.prepositional or lemma in self.lex.naming_verbs
         ):
             return []
+        if negated(tok):
+            return []  # "has not confirmed the fee", "nobody has called for a vote"
         found = []
         speech = self.lex.is_speech_verb(lemma)
         loose = lemma in self.lex.parataxis_verbs
@@ -194,8 +198,11 @@ class ReportedFinder:
             att = self._parenthetical(tok)
             if att:
                 found.append(att)
-        if lemma in self.lex.naming_verbs:
-            att = self._naming(tok)
+        if lemma in self.lex.naming_verbs or lemma in self.lex.object_verbs:
+            # "described the plan as reckless"; a judging verb with "as" names its object
+            # the same way ("hailed the deal as a fair one"): the object alone is not
+            # what was said
+            att = self._naming(tok, as_only=lemma not in self.lex.naming_verbs)
             if att:
                 found.append(att)
         objects = self._objects(tok, bool(found))
@@ -281,6 +288,8 @@ class ReportedFinder:
             obj.pos_ == "PRON" and obj.lower_ not in _PERSONAL_OBJECTS
         ):
             return []
+        if lemma in self.lex.evidence_verbs and not self._text_subject(verb):
+            return []  # "the club has signalled a change of course" reports no words
         if any(c.dep_ in ("xcomp", "ccomp") and c.i > obj.i for c in verb.children):
             return []  # "urged voters to …": the infinitive rule takes it
         start, end = _subtree_span(obj)
@@ -295,6 +304,18 @@ class ReportedFinder:
                 break
         att = self._indirect(verb, cue, (start, end), min_words=1)
         return [att] if att else []
+
+    def _text_subject(self, verb: Token) -> bool:
+        """The verb's subject (or passive agent) is a text or a body of findings: "a
+        survey shows…", "was found by the inquiry"."""
+        for child in verb.children:
+            if child.dep_ in ("nsubj", "nsubjpass"):
+                if child.dep_ == "nsubj":
+                    return child.lemma_.lower() in self.lex.source_nouns
+            elif child.dep_ == "agent":
+                return any(o.lemma_.lower() in self.lex.source_nouns
+                           for o in child.children if o.dep_ == "pobj")
+        return False
 
     def _text_source(self, noun: Token) -> Token | None:
         """Who speaks through a text ("the mayor's posts", "the council issued a statement",
@@ -314,14 +335,15 @@ class ReportedFinder:
                 return subject
         return noun
 
-    def _naming(self, verb: Token) -> Attribution | None:
-        """'called the fine unfair', 'described the plan as reckless'."""
+    def _naming(self, verb: Token, as_only: bool = False) -> Attribution | None:
+        """'called the fine unfair', 'described the plan as reckless' (with ``as_only``,
+        only the "as" form: 'praised the crew as heroes')."""
         obj = next((c for c in verb.children if c.dep_ == "dobj"), None)
         if obj is None or obj.lower_ in ("this", "that", "which", "what"):
             return None  # "called it a passing fad" names it; "what she called…" not
         complement = next(
             (c for c in verb.children if c.i > obj.i and (
-                c.dep_ in ("oprd", "xcomp", "ccomp", "acomp")
+                (c.dep_ in ("oprd", "xcomp", "ccomp", "acomp") and not as_only)
                 or (c.dep_ == "prep" and c.lower_ == "as"))),
             None,
         )
@@ -432,6 +454,9 @@ class ReportedFinder:
             else:
                 start = max(start, sp_span[1])
             start, end = _trim(self.text, start, end)
+        holding = self.quoted.span_at(end) if start < end else None
+        if holding is not None and holding[0] >= start:
+            end = holding[1]  # content ending inside a quotation ends at its closing mark
         if len(self.text[start:end].split()) < min_words:
             return None
         if start <= verb.idx < end and verb.i in self.direct_cues and self.quoted.covered(

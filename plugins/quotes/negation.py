@@ -1,0 +1,52 @@
+"""Negated cues: a verb of saying that says nobody said anything attributes nothing.
+
+"The club has not confirmed the fee", "He never said he would stay", "Nobody has
+announced a date", "Neither the union nor the employers have signalled a change": the
+verb is denied (a negation hangs from it) or its subject is a negative phrase (no,
+none, nobody, neither … nor). A verb joined to a negated one shares its subject
+("Neither side has called for talks or offered terms") and so its negation of the
+subject, but not of the verb.
+"""
+
+from __future__ import annotations
+
+from spacy.tokens import Token
+
+#: Adverbs that deny the verb they modify (spaCy labels most of them ``neg``).
+_DENYING = {"not", "n't", "never", "no"}
+#: Subjects that name nobody.
+_NOBODY = {"nobody", "none", "no-one", "noone", "nothing", "neither"}
+#: Determiners and pre-conjunctions that make a subject name nobody ("no minister",
+#: "neither side", "neither Paris nor Rome").
+_NO_DETERMINERS = {"no", "neither"}
+_SUBJECTS = ("nsubj", "nsubjpass")
+
+
+def _negative_subject(subject: Token) -> bool:
+    if subject.lower_ in _NOBODY:
+        return True
+    if subject.lower_ == "one" and any(c.lower_ == "no" for c in subject.lefts):
+        return True  # "no one"
+    return any(c.dep_ in ("det", "preconj", "neg") and c.lower_ in _NO_DETERMINERS
+               for c in subject.children)
+
+
+def _denied(verb: Token) -> bool:
+    return any(c.dep_ == "neg" or (c.dep_ == "advmod" and c.lower_ in _DENYING)
+               for c in verb.children)
+
+
+def negated(verb: Token) -> bool:
+    """True when ``verb`` is denied, or its subject (its own, or shared with the verb it
+    is joined to) names nobody."""
+    if _denied(verb):
+        return True
+    node = verb
+    for _ in range(3):
+        subjects = [c for c in node.children if c.dep_ in _SUBJECTS]
+        if subjects:
+            return any(_negative_subject(s) for s in subjects)
+        if node.dep_ != "conj" or node.head is node:
+            return False
+        node = node.head
+    return False
