@@ -236,6 +236,25 @@ def test_a_body_that_speaks_is_not_resolved_to_a_person(stage: QuotesStage) -> N
     assert quote.speaker.canonical is None
 
 
+def test_who_speaks_for_the_person_the_clause_hangs_from(stage: QuotesStage) -> None:
+    text = ("The plan was opposed by Rosa Lind, who said that the river path would "
+            "flood every winter.")
+    doc = run(stage, text, {"Rosa Lind": "Rosa Lind"})
+    quote = quote_containing(doc, "flood every winter")
+    assert quote.speaker is not None and quote.speaker.text == "who"
+    assert quote.speaker.canonical == "Rosa Lind"
+
+
+def test_a_direct_quote_after_reported_speech_continues_its_speaker(
+    stage: QuotesStage,
+) -> None:
+    text = ("Council leader Omar Haddad said the budget would be tight this year. "
+            "\"There is simply less money to go round.\"")
+    doc = run(stage, text, {"Omar Haddad": "Omar Haddad"})
+    quote = quote_containing(doc, "less money to go round", kind="direct")
+    assert quote.speaker is not None and quote.speaker.canonical == "Omar Haddad"
+
+
 # -- where a quote stops ---------------------------------------------------------------
 
 

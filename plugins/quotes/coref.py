@@ -70,6 +70,8 @@ class SpeakerResolver:
         self._starts = [e.start for e in self.entities]
         self._longest = max((e.end - e.start for e in self.entities), default=0)
         self.persons: dict[str, Person] = {}
+        #: Every role word the text gives a person (see ``Person.roles``).
+        self._roles: set[str] = set()
         for ent in self.entities:
             if ent.label in ("PERSON", "PER"):
                 self._add_person(ent.canonical, ent.start, ent.end)
@@ -92,6 +94,7 @@ class SpeakerResolver:
                     person.titles.add(word.rstrip("."))
             roles, age = described_as(span, self.lex)
             person.roles |= roles
+            self._roles |= roles
             person.age = person.age or age
         if person.gender is None:
             given = canonical.split()[0] if canonical.split() else ""
@@ -171,8 +174,7 @@ class SpeakerResolver:
         whom the text gave that role, title or age; failing that, for a role or an age,
         the person named last in the sentences just before. The mention then counts as
         theirs, so a later description can follow the same person."""
-        known = {r for p in self.persons.values() for r in p.roles}
-        desc = describe(head, self.lex, known)
+        desc = describe(head, self.lex, self._roles)
         if desc is None:
             return None
         person = self._nearest(start, gender=desc.gender, described=desc)

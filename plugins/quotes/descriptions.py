@@ -112,7 +112,7 @@ def described_as(name: Span, lex: Lexicon) -> tuple[set[str], str | None]:
         elif tok.pos_ not in ("ADJ", "PROPN", "NUM", "PUNCT", "DET"):
             break
         i -= 1
-    before = doc.text[max(0, name.start_char - 60) : name.start_char]
+    before = doc[max(0, name.start - 10) : name.start].text  # (Doc.text costs the doc)
     found = _AGE_BEFORE.search(before)
     if found:
         age = found.group(1)
