@@ -1,17 +1,20 @@
 """Cross-article stages on real workers sharing one Redis: the reuse stage finds the
-copies another worker processed, and the story index lists what every worker recorded."""
+copies another worker processed, and the story index lists what every worker recorded
+(``copydesk stories`` and the gateway's ``/v1/stories``)."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from copydesk.plugins.reuse.words import normalise
 
 from tests.conftest import shared_path
+from tests.integration.gateway_fixtures import start_gateway
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -31,7 +34,8 @@ def corpus_articles(n: int) -> list[dict[str, Any]]:
     return rows
 
 
-def test_two_workers_mark_copies_and_list_the_stories_of_both(make_cluster: Any) -> None:
+def test_two_workers_mark_copies_and_list_the_stories_of_both(make_cluster: Any,
+                                                               tmp_path: Path) -> None:
     cluster = make_cluster(COPYDESK_LOAD_PLUGINS="queue,probe,reuse",
                            COPYDESK_PIPELINE__STAGES="reuse,tagstory")
     cluster.start_worker("w1", 1)
@@ -69,3 +73,19 @@ def test_two_workers_mark_copies_and_list_the_stories_of_both(make_cluster: Any)
     assert [a["id"] for a in json.loads(shown.stdout)["articles"]] == members
     missing = cluster.cli("stories", "--story", "no-such-story")
     assert missing.returncode == 1 and "no story 'no-such-story'" in missing.stderr
+
+    gateway = start_gateway(cluster, tmp_path)
+    try:
+        with gateway.client() as http:
+            listing = http.get("/v1/stories", params={"limit": 50})
+            assert listing.status_code == 200
+            assert {s["id"]: s["size"] for s in listing.json()["stories"]} == listed
+            story = http.get(f"/v1/stories/{last}")
+            assert story.status_code == 200
+            assert [a["id"] for a in story.json()["articles"]] == members
+            gone = http.get("/v1/stories/no-such-story")
+            assert gone.status_code == 404 and gone.json()["error"]["code"] == "not_found"
+            assert http.get("/v1/stories", headers={"Authorization": "Bearer wrong"}
+                            ).status_code == 401
+    finally:
+        gateway.stop()

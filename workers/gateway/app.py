@@ -8,6 +8,8 @@ is at ``/openapi.json`` and printed by ``copydesk serve --openapi``):
   whole (one Redis transaction) or refused whole. Idempotent on ids, as the queue is.
 - ``GET /v1/articles/{id}``: status, and the Document when done; ``?wait=SECONDS`` blocks on
   the result stream; ``Accept: text/html`` (or ``/view``) gives the annotated view.
+- ``GET /v1/stories``, ``GET /v1/stories/{id}``: recent stories and one story with its
+  articles (``workers.gateway.stories``).
 - ``GET /v1/events``: Server-Sent Events of status changes, resumable with ``Last-Event-ID``.
 - ``GET /healthz``, ``GET /readyz``, ``GET /metrics`` (Prometheus text).
 - ``GET /``: recent articles and a form to paste and submit one (HTML, no script needed).
@@ -48,6 +50,7 @@ from copydesk.settings import Settings, load_settings
 from copydesk.views.html import content_security_policy, environment, render_html
 from copydesk.workers.gateway.event_hub import EventHub, HubUnavailable, Lagged, TooManySubscribers
 from copydesk.workers.gateway.headers import SecurityHeaders
+from copydesk.workers.gateway.stories import stories_router
 from copydesk.workers.queue.client import Client, QueueUnavailable
 from copydesk.workers.queue.connection import async_client
 from copydesk.workers.queue.keys import FINISHED, keys_for
@@ -566,6 +569,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         openapi_tags=[
             {"name": "articles", "description": "Submit and read articles."},
             {"name": "events", "description": "Follow status changes live."},
+            {"name": "stories", "description": "Stories: articles reporting the same event."},
             {"name": "operations", "description": "Health, readiness and metrics."},
         ],
     )
@@ -628,6 +632,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     @app.get("/docs", include_in_schema=False, dependencies=guarded)
     async def openapi_ui() -> HTMLResponse:
         return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} — API")
+
+    app.include_router(stories_router(lambda: gw.client, guarded, _error_responses))
 
     # -- articles --------------------------------------------------------------------------
 

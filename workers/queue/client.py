@@ -25,6 +25,7 @@ from copydesk.document import Article, Document, InvalidArticle
 from copydesk.extra_fields import log_moved_fields
 from copydesk.jsonsafe import UnsafeJSON, loads, printable, value_problem
 from copydesk.settings import Settings, load_settings
+from copydesk.storyindex import StoryEntry, StoryIndex
 from copydesk.workers.queue.connection import describe, sync_client
 from copydesk.workers.queue.keys import FINISHED, keys_for
 from copydesk.workers.queue.protocol import article_payload, new_task_id
@@ -332,6 +333,16 @@ class Client:
             except NoWorkerPipeline:
                 return None
             return coverage(self.store, spec)
+
+    def stories(self, limit: int = 20) -> list[StoryEntry]:
+        """The stories with the latest articles, newest first (the workers' story index)."""
+        with self._redis("read stories"):
+            return StoryIndex(self.store.shared_state()).recent(limit)
+
+    def story(self, story_id: str) -> StoryEntry | None:
+        """One story with its articles (a merged story's old id finds it), or None."""
+        with self._redis("read a story"):
+            return StoryIndex(self.store.shared_state()).get(story_id)
 
     def _alive_nodes(self) -> list[str]:
         return [w.node for w in self.store.queue_info(0).workers if w.alive]

@@ -23,6 +23,7 @@ from typing import Any
 import redis
 from copydesk.document import Document
 from copydesk.settings import Settings, WorkerSettings
+from copydesk.state import SharedState
 from copydesk.workers.queue.compact import pack, unpack
 from copydesk.workers.queue.keys import FINISHED, STATUSES, Keys, RecordField, keys_for
 from copydesk.workers.queue.partial import SAVE_PARTIAL, PartialDocument
@@ -784,6 +785,12 @@ class Store:
 
     def remove_dead_letter(self, raw: str) -> int:
         return int(self.r.lrem(self.keys.dead, 1, raw))
+
+    def shared_state(self) -> SharedState:
+        """The state cross-article stages share (``P:state:*``), on this store's Redis."""
+        from copydesk.workers.queue.redis_state import RedisState
+
+        return SharedState(RedisState(self.r, self.keys.prefix))
 
     def queue_info(self, dead_limit: int = 20) -> QueueInfo:
         now = time.time()
