@@ -9,7 +9,8 @@ thousand").
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from copydesk.plugins.numbers.digits import DigitReader
 from copydesk.plugins.numbers.found import DECLINED, Declined, Numeral
@@ -47,14 +48,21 @@ class Reader(DigitReader):
         "words",
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: the readers bound once per text: ``read_numeral`` runs at every token
+        self._readers: list[Callable[[int, bool], Numeral | Declined | None]] = [
+            getattr(self, "_read_" + name) for name in self.READERS
+        ]
+
     def read_numeral(
         self, i: int, after_prefix: bool = False, compound: bool = True
     ) -> Numeral | None:
         """A number at token ``i``: digits, words, fractions, signs and scales, and with
         ``compound`` the smaller groups after a scale word ("1 million 200 thousand").
         ``after_prefix``: a currency symbol or code is glued before it ("US$5")."""
-        for name in self.READERS:
-            got = getattr(self, "_read_" + name)(i, after_prefix)
+        for read in self._readers:
+            got = read(i, after_prefix)
             if got is DECLINED:
                 return None
             if isinstance(got, Numeral):

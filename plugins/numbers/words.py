@@ -15,6 +15,7 @@ from typing import Protocol
 UNITS: dict[str, int] = {
     "zero": 0,
     "nought": 0,
+    "naught": 0,
     "nil": 0,
     "one": 1,
     "two": 2,
