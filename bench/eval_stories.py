@@ -35,16 +35,19 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from copydesk import Pipeline, Settings
 from copydesk.document import Article, Document
-from copydesk.plugins.stories import StoriesStage
-from copydesk.plugins.stories.linking import Linker, MemoryStore
-from copydesk.plugins.stories.terms import cosine
+from copydesk.plugins.stories import SPACE, StoriesStage
+from copydesk.plugins.stories.linking import Entry, Linker
+from copydesk.state import SharedState
+from copydesk.storyindex import StoryIndex
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "stories"
 SETS = {"g5": "giveme5w1h.jsonl", "ecb": "ecbplus.jsonl"}
@@ -163,13 +166,16 @@ def best_threshold(
 # ---------------------------------------------------------------- copydesk
 
 
-def build_pipeline(overrides: dict[str, Any]) -> tuple[Pipeline, StoriesStage]:
+def build_pipeline(overrides: dict[str, Any], stages: Sequence[str] = (
+        "entities", "numbers", "stories")) -> tuple[Pipeline, StoriesStage]:
     settings = Settings(
-        pipeline={"stages": ["entities", "numbers", "stories"]},  # type: ignore[arg-type]
+        pipeline={"stages": list(stages)},  # type: ignore[arg-type]
         stage={"stories": overrides},
     )
     pipeline = Pipeline.build(settings)
-    stage = next(b.stage for b in pipeline.stages if b.name == "stories")
+    found = [b.stage for b in pipeline.stages if b.name == "stories"]
+    stage = found[0] if found else StoriesStage(
+        StoriesStage.Config.model_validate(overrides), pipeline.services)
     assert isinstance(stage, StoriesStage)
     return pipeline, stage
 
@@ -187,14 +193,46 @@ def run_stage(articles: list[Article], overrides: dict[str, Any]) -> tuple[
     return docs, stage
 
 
-def relink(stage: StoriesStage, docs: list[Document], threshold: float) -> list[str]:
-    """The resolved partition of ``docs`` at another threshold (same vectors, same order)."""
-    entries = [stage.entry(doc) for doc in docs]
-    linker = Linker(MemoryStore(), threshold, stage.linker.window,
-                    stage.linker.index_terms, stage.linker.candidates)
-    for entry in entries:
-        linker.add(entry)
-    return [linker.find(e.id) for e in entries]
+class Redirects:
+    """The merges the stage made (old story id -> new), to resolve the ids it wrote."""
+
+    def __init__(self) -> None:
+        self.to: dict[str, str] = {}
+
+    def record(self, old: str, new: str, *_: Any) -> None:
+        self.to[old] = new
+
+    def resolve(self, story: str) -> str:
+        while story in self.to:
+            story = self.to[story]
+        return story
+
+
+@contextmanager
+def watch_merges() -> Iterator[Redirects]:
+    """Record every merge the stories stage reports to the story index (eval only)."""
+    redirects = Redirects()
+    original = StoryIndex.redirect
+
+    def redirect(index: StoryIndex, old: str, new: str, at: float) -> None:
+        redirects.record(old, new)
+        original(index, old, new, at)
+
+    StoryIndex.redirect = redirect  # type: ignore[method-assign]
+    try:
+        yield redirects
+    finally:
+        StoryIndex.redirect = original  # type: ignore[method-assign]
+
+
+def relink(entries: list[Entry], stage: StoriesStage, threshold: float) -> list[str]:
+    """The resolved partition at another threshold (same vectors, same order)."""
+    cfg = stage.config
+    space = SharedState().space(SPACE, window=timedelta(days=cfg.window_days))
+    redirects = Redirects()
+    linker = Linker(space, threshold, cfg.index_terms, cfg.candidates, redirects.record)
+    written = [linker.add(entry).id for entry in entries]
+    return [redirects.resolve(s) for s in written]
 
 
 def line(name: str, b3: tuple[float, float, float], pw: tuple[float, float, float],
@@ -210,10 +248,11 @@ def eval_set(key: str, overrides: dict[str, Any], sweep: bool) -> None:
     print(f"{SETS[key]}: {len(rows)} articles, {len(set(gold))} stories")
     started = time.perf_counter()
     articles = [as_article(r, undated_lead=key == "ecb") for r in rows]
-    docs, stage = run_stage(articles, overrides)
+    with watch_merges() as redirects:
+        docs, stage = run_stage(articles, overrides)
     elapsed = time.perf_counter() - started
-    written = [d.extensions["stories"]["id"] for d in docs]
-    resolved = [stage.linker.find(d.id) for d in docs]
+    written = [d.story.id if d.story else d.id for d in docs]
+    resolved = [redirects.resolve(s) for s in written]
     cfg = stage.config
     print(line("copydesk stories (resolved)", bcubed(resolved, gold), pairwise(resolved, gold),
                f"threshold {cfg.threshold}, window {cfg.window_days} d, {elapsed:.1f} s"))
@@ -230,8 +269,9 @@ def eval_set(key: str, overrides: dict[str, Any], sweep: bool) -> None:
     print(line("TF-IDF average-linkage (best thr.)", bcubed(al, gold), pairwise(al, gold),
                f"threshold {t2}"))
     if sweep:
+        entries = [stage.entry(doc) for doc in docs]
         for t in [round(0.02 * i, 2) for i in range(5, 31)]:
-            part = relink(stage, docs, t)
+            part = relink(entries, stage, t)
             print(line(f"  stories at threshold {t}", bcubed(part, gold), pairwise(part, gold)))
 
 
@@ -239,14 +279,14 @@ def eval_pairs(overrides: dict[str, Any], sweep: bool) -> None:
     rows = read_jsonl(PAIRS)
     gold = [r["overall"] <= SAME_STORY for r in rows]
     print(f"{PAIRS}: {len(rows)} pairs, {sum(gold)} the same story")
-    pipeline, stage = build_pipeline(overrides)
+    pipeline, stage = build_pipeline(overrides, ("entities", "numbers"))
     texts: list[str] = []
     sims: list[float] = []
     for r in rows:
         a, b = (Article(id=f"{side}-{r[side]['id']}", text=r[side]["text"], language="en")
                 for side in ("a", "b"))
         da, db = pipeline.process_many([a, b])
-        sims.append(cosine(stage.vector(da), stage.vector(db)))
+        sims.append(stage.similarity(da, db))
         texts += [r["a"]["text"], r["b"]["text"]]
 
     def decide(scores: Sequence[float], threshold: float) -> tuple[float, float, float]:

@@ -1,32 +1,42 @@
 """The stories plugin: which articles report the same event.
 
-Stage ``stories`` turns each article into a weighted term vector (``terms``: content
-words weighted by their rarity in English, entity names, named days) and links it to the
-articles within ``window_days`` of its publication whose vectors are close enough
-(``linking``); a story is a connected group of linked articles, named by its earliest
-article. When an article links two stories they merge and the later story's id redirects
-to the earlier one. The result does not depend on the order articles arrive in.
+Stage ``stories`` (cross-article, on ``services.state``) turns each article into a
+weighted term vector (``terms``: its words weighted by their rarity in English, its entity
+names, the days it names) and links it to the articles within ``window_days`` of it whose
+vectors are close enough (``linking``); a story is a connected group of linked articles,
+named by its earliest article. When an article links two stories they merge and the later
+story's id redirects to the earlier one (in the story index too, so ``copydesk stories``
+lists one story). The partition does not depend on the order articles arrive in.
 
-The stage writes ``{id, label, size, first_seen}``: the story's id as of this article
-(resolve redirects for the current one), its label (the earliest article's title), its
-member count and when its earliest article was published (or first seen, without a date).
+It writes ``Document.story``: ``{id, label, size, first_seen}``, the story's id when this
+article joined it (follow redirects for the current one), its label (the earliest
+article's title, else its heaviest words), its size then and the publication time of its
+first dated article.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from copydesk import Document, Stage, StageConfig, hookimpl
-from copydesk.plugins.stories.linking import Entry, Linker, MemoryStore, StoryInfo, StoryStore
-from copydesk.plugins.stories.terms import NAME_LABELS, TermWeights, Token, term_vector, word_counts
-from pydantic import BaseModel, Field
+from copydesk import Document, Stage, StageConfig, Story, hookimpl
+from copydesk.plugins.stories.linking import Entry, Linker
+from copydesk.plugins.stories.terms import (
+    NAME_LABELS,
+    TermWeights,
+    cosine,
+    term_vector,
+    word_counts,
+)
+from copydesk.storyindex import StoryIndex
+from pydantic import Field
 
-__all__ = ["StoriesConfig", "StoriesStage", "StoryLayer", "register_stages"]
+__all__ = ["SPACE", "StoriesConfig", "StoriesStage", "register_stages"]
 
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+SPACE = "stories"
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_LABEL_CHARS = 120
 
 
 class StoriesConfig(StageConfig):
@@ -34,10 +44,11 @@ class StoriesConfig(StageConfig):
 
     window_days: float = Field(
         default=3.0, gt=0.0,
-        description="Articles published further apart than this are never linked directly.",
+        description="Articles further apart than this (article time) are never linked "
+        "directly; what is older is forgotten.",
     )
     threshold: float = Field(
-        default=0.30, gt=0.0, le=1.0,
+        default=0.20, gt=0.0, le=1.0,
         description="Cosine of two articles' term vectors at or above which they report "
         "the same event.",
     )
@@ -47,11 +58,12 @@ class StoriesConfig(StageConfig):
         "of its heaviest terms.",
     )
     candidates: int = Field(
-        default=48, ge=1,
-        description="At most this many candidates per article are compared in full.",
+        default=48, ge=1, description="At most this many candidates per article are "
+        "compared in full.",
     )
     lead_sentences: int = Field(default=2, ge=0, description="Sentences counted as the lead.")
-    lead_boost: float = Field(default=2.0, ge=1.0, description="Weight of lead and title words.")
+    lead_boost: float = Field(default=2.0, ge=1.0, description="Weight of lead and title "
+                              "words.")
     entity_weight: float = Field(default=1.5, ge=0.0, description="Weight of entity names.")
     date_weight: float = Field(default=1.0, ge=0.0, description="Weight of named days.")
     max_terms: int = Field(default=64, ge=8, le=512, description="Terms kept per article.")
@@ -66,15 +78,6 @@ class StoriesConfig(StageConfig):
         )
 
 
-class StoryLayer(BaseModel):
-    """The story of one article."""
-
-    id: str
-    label: str
-    size: int
-    first_seen: datetime
-
-
 class StoriesStage(Stage[StoriesConfig]):
     """Online event clustering: links to same-event articles within a window."""
 
@@ -82,78 +85,65 @@ class StoriesStage(Stage[StoriesConfig]):
     requires = ("text",)
     optional = ("entities", "numbers")
     provides = ("story",)
-    uses_parse = True
+    cross_article = True
     #: words are weighted by their frequency in English
     languages = ("en",)
-    description = "Stories: groups articles reporting the same event (id, label, size)."
+    description = "Stories: links articles reporting the same event (id, label, size)."
 
-    def setup(self) -> None:
-        self.linker = Linker(
-            self.make_store(),
-            threshold=self.config.threshold,
-            window_seconds=self.config.window_days * 86_400.0,
-            index_terms=self.config.index_terms,
-            candidates=self.config.candidates,
-        )
-
-    def make_store(self) -> StoryStore:
-        return MemoryStore()
+    def linker(self) -> Linker:
+        """The linker over this stage's space of the shared state."""
+        state = self.services.state
+        space = state.space(SPACE, window=timedelta(days=self.config.window_days))
+        index = StoryIndex(state)
+        return Linker(space, threshold=self.config.threshold,
+                      index_terms=self.config.index_terms, candidates=self.config.candidates,
+                      on_merge=lambda old, new, at: index.redirect(old, new, at=at))
 
     def process(self, doc: Document) -> None:
-        info = self.linker.add(self.entry(doc))
-        doc.extensions[self.name] = story_layer(info).model_dump(mode="json")
+        info = self.linker().add(self.entry(doc))
+        first = info.first_published
+        doc.story = Story(
+            id=info.id, label=info.label, size=info.size,
+            first_seen=datetime.fromtimestamp(first, tz=UTC) if first is not None else None,
+        )
 
     def process_batch(self, docs: Sequence[Document]) -> None:
-        for doc in docs:
+        for doc in docs:  # one by one, in order: each reads what the earlier ones wrote
             self.process(doc)
 
     def entry(self, doc: Document) -> Entry:
         """What the linker keeps of ``doc``."""
+        vector = self.vector(doc)
+        published = self.services.state.article_time(doc) if doc.published_at else None
         return Entry(
             id=doc.id,
-            time=article_time(doc),
-            vector=self.vector(doc),
-            title=(doc.title or "").strip()[:200],
+            time=self.services.state.article_time(doc),
+            vector=vector,
+            label=label(doc, vector),
+            published=published,
         )
 
     def vector(self, doc: Document) -> dict[str, float]:
         """The weighted term vector of ``doc``."""
         weights = self.config.weights()
-        parsed = self.services.parse(doc)
-        tokens = [
-            Token(t.lemma_ if t.pos_ != "PROPN" else t.text, t.pos_, i, t.is_stop)
-            for i, sent in enumerate(parsed.sents)
-            for t in sent
-        ]
-        if doc.title:
-            title = self.services.nlp(doc.title)
-            tokens += [Token(t.lemma_ if t.pos_ != "PROPN" else t.text, t.pos_, -1, t.is_stop)
-                       for t in title]
         names = [e.canonical for e in doc.entities if e.label in NAME_LABELS]
-        days = [
-            n.value[:10] for n in doc.numbers
-            if n.kind == "date" and isinstance(n.value, str) and _DAY.match(n.value[:10])
-        ]
-        return term_vector(word_counts(tokens, weights), names, days, weights)
+        days = [n.value[:10] for n in doc.numbers
+                if n.kind == "date" and isinstance(n.value, str) and _DAY.match(n.value)]
+        return term_vector(word_counts(doc.title, doc.text, weights), names, days, weights)
+
+    def similarity(self, a: Document, b: Document) -> float:
+        """How close two articles are; at or above ``threshold`` they are linked."""
+        return cosine(self.vector(a), self.vector(b))
 
 
-def article_time(doc: Document) -> float:
-    """Publication time in epoch seconds; the time it is seen when it has none."""
-    if doc.published_at is None:
-        return time.time()
-    when = doc.published_at
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp()
-
-
-def story_layer(info: StoryInfo) -> StoryLayer:
-    return StoryLayer(
-        id=info.id,
-        label=info.label,
-        size=info.size,
-        first_seen=datetime.fromtimestamp(info.first_seen, tz=UTC),
-    )
+def label(doc: Document, vector: dict[str, float]) -> str:
+    """A few words naming the article's story: its title, else its heaviest words."""
+    title = " ".join((doc.title or "").split())
+    if title:
+        return title[:_LABEL_CHARS]
+    words = [t for t in sorted(vector, key=lambda t: (-vector[t], t))
+             if not t.startswith("d:")][:5]
+    return ", ".join(t.removeprefix("e:") for t in words)[:_LABEL_CHARS]
 
 
 @hookimpl

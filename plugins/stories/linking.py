@@ -1,34 +1,60 @@
 """Stories as the connected parts of a graph of same-event links between articles.
 
-Each article is linked to every earlier or later article within the window whose term
-vector is close enough (``Linker.links``); a story is a connected group, kept in a
-union-find whose root is the group's earliest article (by time, then id). The partition
-this yields depends only on which pairs are linked, not on the order articles arrive in or
-on how many workers process them: that is what makes ``-j N`` and a fleet of workers
-agree with one process.
+Each article is linked to every article within the window (before or after it) whose term
+vector is close enough (``Linker.links``); a story is a connected group, kept as a
+union-find whose root is the group's earliest article (by time, then id). That partition
+depends only on which pairs are linked, not on the order articles arrive in or on how many
+workers process them, which is what lets a fleet of workers agree with one process.
 
-Candidates come from an inverted index of each article's heaviest terms, restricted to the
-window, so the cost of an article depends on how many articles share its rare terms within
-the window, not on the size of the archive. When an article links two stories, the later
-story's root is pointed at the earlier one's: its id redirects.
+Everything lives in a ``StateSpace`` (``copydesk.state``), in memory or in Redis:
+
+- ``a:{id}``: the article's time, term vector, label and publication time (JSON);
+- ``t:{term}``: the articles indexed under a term (each article's heaviest terms), so
+  candidates are found without scanning, and the cost of an article depends on how many
+  articles share its rare terms within the window, not on the size of the archive;
+- ``up:{id}``: where a merged story's root now points, as ``{time}|{id}`` claims (a set,
+  so two workers merging at once both leave their claim; ``find`` joins extra claims);
+- ``s:{root}``: the story's size, label and first publication time (a map).
+
+Keys expire with the space's window (article time), so the state is bounded by the number
+of articles in a window.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from copydesk.plugins.stories.terms import cosine
+from copydesk.state import StateSpace
+
+#: A story root and its time, ordered as the union-find orders roots: earliest first.
+Node = tuple[float, str]
+_MAX_HOPS = 10_000
 
 
 @dataclass(frozen=True)
 class Entry:
-    """What is kept of an article: its time (epoch seconds), vector and title."""
+    """What is kept of an article: its time (epoch seconds), vector, label and publication
+    time (None when undated)."""
 
     id: str
     time: float
     vector: dict[str, float]
-    title: str = ""
+    label: str = ""
+    published: float | None = None
+
+    def dumps(self) -> str:
+        return json.dumps({"t": self.time, "v": self.vector, "l": self.label,
+                           "p": self.published}, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, article_id: str, raw: str) -> Entry:
+        data = json.loads(raw)
+        return cls(article_id, float(data["t"]), {str(k): float(v) for k, v in
+                                                  data["v"].items()},
+                   str(data.get("l") or ""), data.get("p"))
 
 
 @dataclass(frozen=True)
@@ -37,164 +63,118 @@ class StoryInfo:
 
     id: str
     size: int
-    first_seen: float
     label: str
+    first_published: float | None
 
 
-class StoryStore(Protocol):
-    """Where the linker keeps its state: in the process, or shared by workers."""
-
-    def add(self, entry: Entry, index_terms: list[str]) -> None:
-        """Store ``entry`` and post it under each of ``index_terms``."""
-
-    def entry(self, article_id: str) -> Entry | None:
-        """The stored entry of ``article_id`` (None when unknown or expired)."""
-
-    def postings(self, term: str, since: float, until: float) -> dict[str, float]:
-        """Ids posted under ``term`` with a time in ``[since, until]``, with that weight."""
-
-    def parent(self, article_id: str) -> str | None:
-        """The article ``article_id``'s story was joined to (None: it is a root)."""
-
-    def link(self, child: str, parent: str) -> str | None:
-        """Point root ``child`` at ``parent`` unless it already points somewhere; returns
-        the parent it already had (None when the link was made)."""
-
-    def add_size(self, root: str, amount: int) -> int:
-        """Add ``amount`` to the member count of the story rooted at ``root``; the new
-        count."""
-
-    def size(self, root: str) -> int:
-        """Member count of the story rooted at ``root``."""
+def _claim(node: Node) -> str:
+    return f"{node[0]!r}|{node[1]}"
 
 
-def _order(entry: Entry) -> tuple[float, str]:
-    return (entry.time, entry.id)
+def _node(claim: str) -> Node:
+    when, _, article = claim.partition("|")
+    return float(when), article
 
 
 class Linker:
-    """Links articles into stories over a ``StoryStore``."""
+    """Links articles into stories in a ``StateSpace``."""
 
     def __init__(
         self,
-        store: StoryStore,
+        space: StateSpace,
         threshold: float,
-        window_seconds: float,
         index_terms: int = 16,
         candidates: int = 48,
+        on_merge: Callable[[str, str, float], None] | None = None,
     ) -> None:
-        self.store = store
+        self.space = space
         self.threshold = threshold
-        self.window = window_seconds
+        self.window = space.window.total_seconds()
         self.index_terms = index_terms
         self.candidates = candidates
+        self.on_merge = on_merge
 
-    def links(self, entry: Entry) -> list[str]:
-        """Ids of stored articles within the window that report the same event."""
-        scores: dict[str, float] = {}
-        since, until = entry.time - self.window, entry.time + self.window
-        for term in self._heaviest(entry):
-            weight = entry.vector[term]
-            for other, other_weight in self.store.postings(term, since, until).items():
-                if other != entry.id:
-                    scores[other] = scores.get(other, 0.0) + weight * other_weight
-        best = sorted(scores, key=lambda i: (-scores[i], i))[: self.candidates]
-        linked = []
-        for other_id in best:
-            other = self.store.entry(other_id)
-            if other is None or abs(other.time - entry.time) > self.window:
-                continue
-            if cosine(entry.vector, other.vector) >= self.threshold:
-                linked.append(other_id)
-        return linked
-
-    def _heaviest(self, entry: Entry) -> list[str]:
+    def heaviest(self, entry: Entry) -> list[str]:
+        """The terms ``entry`` is indexed and looked up under."""
         ranked = sorted(entry.vector.items(), key=lambda kv: (-kv[1], kv[0]))
         return [term for term, _ in ranked[: self.index_terms]]
 
+    def links(self, entry: Entry) -> list[Entry]:
+        """Stored articles within the window that report the same event as ``entry``."""
+        terms = self.heaviest(entry)
+        found = self.space.members(*("t:" + t for t in terms), at=entry.time)
+        scores: dict[str, float] = {}
+        for term in terms:
+            for found_id in found["t:" + term]:
+                if found_id != entry.id:
+                    scores[found_id] = scores.get(found_id, 0.0) + entry.vector[term]
+        best = sorted(scores, key=lambda i: (-scores[i], i))[: self.candidates]
+        stored = self.space.get(*("a:" + i for i in best), at=entry.time)
+        linked: list[Entry] = []
+        for other_id in best:
+            raw = stored.get("a:" + other_id)
+            if raw is None:
+                continue
+            other = Entry.loads(other_id, raw)
+            if abs(other.time - entry.time) <= self.window and \
+                    cosine(entry.vector, other.vector) >= self.threshold:
+                linked.append(other)
+        return linked
+
     def add(self, entry: Entry) -> StoryInfo:
         """Store ``entry``, link it to its stories (merging them) and return its story."""
-        known = self.store.entry(entry.id)
-        if known is not None:  # the same article again (a retry): nothing changes
-            return self.story_of(entry.id)
+        at = entry.time
+        if self.space.get("a:" + entry.id, at=at):  # seen before (a retry): no change
+            return self.story_of((at, entry.id), at)
         linked = self.links(entry)
-        self.store.add(entry, self._heaviest(entry))
-        self.store.add_size(entry.id, 1)
-        for other in linked:
-            self.union(entry.id, other)
-        return self.story_of(entry.id)
+        self.space.put({"a:" + entry.id: entry.dumps()}, at=at)
+        self.space.add({"t:" + t: [entry.id] for t in self.heaviest(entry)}, at=at)
+        least = {"first": entry.published} if entry.published is not None else {}
+        self.space.update("s:" + entry.id, at=at, set={"label": entry.label},
+                          incr={"size": 1}, least=least)
+        me: Node = (at, entry.id)
+        for other in sorted(linked, key=lambda e: (e.time, e.id)):
+            self.union(me, (other.time, other.id), at)
+        return self.story_of(me, at)
 
-    def find(self, article_id: str) -> str:
-        """The root (story id) of ``article_id``'s story, following redirects."""
-        seen = article_id
-        for _ in range(10_000):
-            parent = self.store.parent(seen)
-            if parent is None:
-                return seen
-            seen = parent
-        raise RuntimeError(f"story redirects of {article_id!r} do not end")
+    def find(self, node: Node, at: float) -> Node:
+        """The root of ``node``'s story (the story id now), following redirects."""
+        for _ in range(_MAX_HOPS):
+            claims = self.space.members("up:" + node[1], at=at)["up:" + node[1]]
+            if not claims:
+                return node
+            parents = sorted(_node(c) for c in claims)
+            for extra in parents[1:]:  # merged by two writers at once: join those too
+                self.union(extra, parents[0], at)
+            node = parents[0]
+        raise RuntimeError(f"story redirects of {node[1]!r} do not end")
 
-    def union(self, a: str, b: str) -> str:
-        """Join the stories of ``a`` and ``b``; the earlier root stays, the other redirects."""
-        for _ in range(1_000):
-            ra, rb = self.find(a), self.find(b)
-            if ra == rb:
-                return ra
-            ea, eb = self.store.entry(ra), self.store.entry(rb)
-            if ea is None or eb is None:  # a root expired: the old story is closed
-                return ra if eb is None else rb
-            keep, drop = (ra, rb) if _order(ea) <= _order(eb) else (rb, ra)
-            if self.store.link(drop, keep) is None:
-                self.store.add_size(keep, self.store.size(drop))
-                return keep
-            # another writer redirected ``drop`` meanwhile: try again from the new roots
-        raise RuntimeError(f"could not join the stories of {a!r} and {b!r}")
+    def union(self, a: Node, b: Node, at: float) -> Node:
+        """Join the stories of ``a`` and ``b``: the earlier root stays, the later one
+        redirects to it."""
+        return self._join(self.find(a, at), self.find(b, at), at)
 
-    def story_of(self, article_id: str) -> StoryInfo:
-        root = self.find(article_id)
-        entry = self.store.entry(root)
+    def _join(self, ra: Node, rb: Node, at: float) -> Node:
+        if ra == rb:
+            return ra
+        keep, drop = min(ra, rb), max(ra, rb)
+        self.space.add({"up:" + drop[1]: [_claim(keep)]}, at=at)
+        dropped = self.space.read("s:" + drop[1], at=at).get("s:" + drop[1], {})
+        least = {"first": float(dropped["first"])} if "first" in dropped else {}
+        self.space.update("s:" + keep[1], at=at, incr={"size": float(dropped.get("size", 1))},
+                          least=least)
+        if self.on_merge is not None:
+            self.on_merge(drop[1], keep[1], at)
+        return keep
+
+    def story_of(self, node: Node, at: float) -> StoryInfo:
+        """The story ``node`` is in now."""
+        root = self.find(node, at)
+        info = self.space.read("s:" + root[1], at=at).get("s:" + root[1], {})
+        first = info.get("first")
         return StoryInfo(
-            id=root,
-            size=max(1, self.store.size(root)),
-            first_seen=entry.time if entry else 0.0,
-            label=entry.title if entry else "",
+            id=root[1],
+            size=max(1, int(float(info.get("size", "1")))),
+            label=info.get("label", ""),
+            first_published=float(first) if first is not None else None,
         )
-
-
-class MemoryStore:
-    """A ``StoryStore`` in this process's memory."""
-
-    def __init__(self) -> None:
-        self.entries: dict[str, Entry] = {}
-        self.index: dict[str, dict[str, tuple[float, float]]] = {}
-        self.parents: dict[str, str] = {}
-        self.sizes: dict[str, int] = {}
-
-    def add(self, entry: Entry, index_terms: list[str]) -> None:
-        self.entries[entry.id] = entry
-        for term in index_terms:
-            self.index.setdefault(term, {})[entry.id] = (entry.time, entry.vector[term])
-
-    def entry(self, article_id: str) -> Entry | None:
-        return self.entries.get(article_id)
-
-    def postings(self, term: str, since: float, until: float) -> dict[str, float]:
-        return {
-            i: w for i, (t, w) in self.index.get(term, {}).items() if since <= t <= until
-        }
-
-    def parent(self, article_id: str) -> str | None:
-        return self.parents.get(article_id)
-
-    def link(self, child: str, parent: str) -> str | None:
-        existing = self.parents.get(child)
-        if existing is None:
-            self.parents[child] = parent
-        return existing
-
-    def add_size(self, root: str, amount: int) -> int:
-        self.sizes[root] = self.sizes.get(root, 0) + amount
-        return self.sizes[root]
-
-    def size(self, root: str) -> int:
-        return self.sizes.get(root, 0)

@@ -2,7 +2,7 @@
 
 Three kinds of term, each weighted by how much it tells one event from another:
 
-- words: content lemmas of the text (nouns, verbs, adjectives, names, numbers), with a
+- words: the text's words less stop words and bare numbers, plurals folded, with a
   sublinear count, weighted by how rare the word is in general English (wordfreq's Zipf
   scale, the same table the summary stage reads), so the weights do not depend on which
   articles a process has seen (order and worker count cannot change them);
@@ -18,15 +18,18 @@ the cost of comparing two articles are bounded whatever the length of the text.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from spacy.lang.en.stop_words import STOP_WORDS
 from wordfreq import zipf_frequency
 
-#: Parts of speech whose lemmas carry an event's content.
-CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "NUM"})
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+#: A sentence ends at . ! or ? before a capital or an opening quote, or at a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’']?\s+(?=[\"“‘'(]?[A-Z0-9])|\n+")
 #: Entity labels that name who, where and what (not quantities, which the numbers give).
 NAME_LABELS = frozenset(
     {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
@@ -54,31 +57,46 @@ def rarity(word: str) -> float:
     return max(0.5, _ZIPF_TOP - zipf_frequency(word, "en"))
 
 
-@dataclass(frozen=True)
-class Token:
-    """One word of the text as the terms need it."""
+def fold(word: str) -> str | None:
+    """The form a word is counted under (lower case, possessive and plural folded), or
+    None for a word that says nothing of the event (stop words, bare numbers)."""
+    word = word.lower().replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    if len(word) < 2 or word in STOP_WORDS or word.isdigit():
+        return None
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
 
-    lemma: str
-    pos: str
-    sentence: int
-    stop: bool
 
-
-def word_counts(tokens: Iterable[Token], weights: TermWeights) -> Counter[str]:
-    """Counts of content lemmas, those of the lead sentences counted ``lead_boost`` times."""
-    counts: Counter[str] = Counter()
-    for tok in tokens:
-        if tok.stop or tok.pos not in CONTENT_POS:
-            continue
-        lemma = tok.lemma.lower().strip()
-        if len(lemma) < 2 or not any(ch.isalnum() for ch in lemma):
-            continue
-        counts[lemma] += weights.lead_boost if tok.sentence < weights.lead_sentences else 1.0
+def word_counts(title: str | None, text: str, weights: TermWeights) -> dict[str, float]:
+    """Counts of the folded words of the title and text, those of the title and of the
+    first ``lead_sentences`` sentences counted ``lead_boost`` times."""
+    counts: dict[str, float] = {}
+    parts = [(title or "", True)]
+    lead_end = 0
+    for i, match in enumerate(_SENTENCE_END.finditer(text)):
+        if i + 1 >= weights.lead_sentences:
+            lead_end = match.start()
+            break
+    else:
+        lead_end = len(text)
+    if weights.lead_sentences == 0:
+        lead_end = 0
+    parts += [(text[:lead_end], True), (text[lead_end:], False)]
+    for part, lead in parts:
+        for match in _WORD.finditer(part):
+            form = fold(match.group())
+            if form is not None:
+                counts[form] = counts.get(form, 0.0) + (weights.lead_boost if lead else 1.0)
     return counts
 
 
 def term_vector(
-    words: Counter[str],
+    words: dict[str, float],
     entities: Sequence[str],
     dates: Sequence[str],
     weights: TermWeights,
