@@ -48,7 +48,7 @@ class StoriesConfig(StageConfig):
         "directly; what is older is forgotten.",
     )
     threshold: float = Field(
-        default=0.20, gt=0.0, le=1.0,
+        default=0.28, gt=0.0, le=1.0,
         description="Cosine of two articles' term vectors at or above which they report "
         "the same event.",
     )

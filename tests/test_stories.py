@@ -1,0 +1,144 @@
+"""The stories stage: articles reporting one event share a story, whatever their order."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from copydesk import Article, Document, Pipeline
+from copydesk.plugins.stories import SPACE, StoriesStage
+from copydesk.plugins.stories.linking import Entry, Linker
+from copydesk.state import SharedState
+from copydesk.storyindex import StoryIndex
+
+from tests.conftest import shared_path
+from tests.helpers import build
+
+DAY0 = datetime(2005, 2, 1, 9, 0)
+
+
+def corpus_rows(*ids: str, prefix: str | None = None, limit: int = 0) -> list[dict[str, Any]]:
+    """Corpus articles by id (in the order given), or those whose id starts with
+    ``prefix`` (the first ``limit``)."""
+    found: dict[str, dict[str, Any]] = {}
+    with shared_path("corpus", "bbc-news-2005.jsonl").open(encoding="utf-8") as rows:
+        for row in map(json.loads, rows):
+            if row["id"] in ids or (prefix and row["id"].startswith(prefix)):
+                found[row["id"]] = row
+    if prefix:
+        return list(found.values())[:limit]
+    return [found[i] for i in ids]
+
+
+def article(row: dict[str, Any], hours: float) -> Article:
+    return Article(id=row["id"], title=row["title"], text=row["text"],
+                   published_at=DAY0 + timedelta(hours=hours))
+
+
+def run(*articles: Article, **config: object) -> list[Document]:
+    pipeline: Pipeline = build(StoriesStage, stage={"stories": config} if config else {})
+    return list(pipeline.iter_process(articles, batch_size=4))
+
+
+# two reports of one event each (a blocked website; a court ruling on tobacco makers)
+SITE_A, SITE_B, COURT_A, COURT_B = corpus_rows(
+    "bbc-tech-101", "bbc-tech-123", "bbc-business-010", "bbc-business-291")
+
+
+def test_two_reports_of_one_event_share_the_earlier_ones_story() -> None:
+    first, second = run(article(SITE_A, 0), article(SITE_B, 20))
+    assert first.story is not None and second.story is not None
+    assert second.story.id == first.story.id == SITE_A["id"]
+    assert second.story.size == 2
+    assert second.story.label == SITE_A["title"]
+    assert second.story.first_seen == DAY0.replace(tzinfo=second.story.first_seen.tzinfo)
+
+
+def test_reports_of_different_events_start_stories_of_their_own() -> None:
+    docs = run(article(SITE_A, 0), article(COURT_A, 1), article(SITE_B, 2),
+               article(COURT_B, 3))
+    ids = [d.story.id for d in docs if d.story]
+    assert ids == [SITE_A["id"], COURT_A["id"], SITE_A["id"], COURT_A["id"]]
+
+
+def test_a_report_further_away_than_the_window_starts_a_new_story() -> None:
+    first, late = run(article(SITE_A, 0), article(SITE_B, 24 * 4), window_days=3)
+    assert late.story is not None and late.story.id == SITE_B["id"]
+    assert late.story.size == 1
+
+
+def test_a_report_published_before_the_story_began_becomes_its_first_article() -> None:
+    later, earlier = run(article(SITE_B, 20), article(SITE_A, 0))
+    assert later.story is not None and earlier.story is not None
+    assert later.story.id == SITE_B["id"]  # the only article then
+    assert earlier.story.id == SITE_A["id"]  # the earlier root: SITE_B now redirects to it
+
+
+def test_an_undated_article_has_no_first_seen() -> None:
+    [doc] = run(Article(id="u1", text=SITE_A["text"]))
+    assert doc.story is not None and doc.story.first_seen is None
+    assert doc.story.label  # its heaviest words name it
+
+
+def test_processing_an_article_again_changes_nothing() -> None:
+    pipeline = build(StoriesStage)
+    first = pipeline.process(article(SITE_A, 0))
+    second = pipeline.process(article(SITE_B, 1))
+    again = pipeline.process(article(SITE_B, 1))
+    assert first.story and second.story and again.story
+    assert again.story == second.story
+
+
+# -- linking, on vectors ---------------------------------------------------------------
+
+
+def linker(state: SharedState, threshold: float = 0.5) -> Linker:
+    index = StoryIndex(state)
+    space = state.space(SPACE, window=timedelta(days=3))
+    return Linker(space, threshold, on_merge=lambda old, new, at: index.redirect(old, new, at))
+
+
+def entry(name: str, hours: float, vector: dict[str, float]) -> Entry:
+    norm = sum(w * w for w in vector.values()) ** 0.5
+    return Entry(name, DAY0.timestamp() + hours * 3600, {t: w / norm for t, w in vector.items()},
+                 label=name)
+
+
+def test_an_article_close_to_two_stories_merges_them_and_the_later_id_redirects() -> None:
+    state = SharedState()
+    link = linker(state)
+    a = link.add(entry("a", 0, {"flood": 1, "river": 1}))
+    c = link.add(entry("c", 1, {"dam": 1, "evacuation": 1}))
+    assert (a.id, c.id) == ("a", "c")
+    bridge = link.add(entry("b", 2, {"flood": 1, "river": 1, "dam": 1, "evacuation": 1}))
+    assert bridge.id == "a" and bridge.size == 3
+    assert link.find((DAY0.timestamp() + 3600, "c"), at=None) == (DAY0.timestamp(), "a")
+    assert StoryIndex(state).resolve("c") == "a"
+
+
+def test_the_partition_does_not_depend_on_arrival_order() -> None:
+    rows = corpus_rows(prefix="bbc-business-", limit=80)
+    stage_entries = []
+    stage = StoriesStage(StoriesStage.Config(), build(StoriesStage).services)
+    for i, row in enumerate(rows):
+        doc = Document.from_article(article(row, i * 0.5))
+        stage_entries.append(stage.entry(doc))
+
+    def partition(order: list[Entry]) -> set[frozenset[str]]:
+        state = SharedState()
+        link = linker(state, threshold=stage.config.threshold)
+        for e in order:
+            link.add(e)
+        groups: dict[str, set[str]] = {}
+        for e in order:
+            groups.setdefault(link.find((e.time, e.id), at=None)[1], set()).add(e.id)
+        return {frozenset(g) for g in groups.values()}
+
+    in_order = partition(stage_entries)
+    assert any(len(g) > 1 for g in in_order) and len(in_order) > 10
+    shuffled = stage_entries[:]
+    random.Random(7).shuffle(shuffled)
+    assert partition(shuffled) == in_order
+    assert partition(stage_entries[::-1]) == in_order
