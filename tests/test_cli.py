@@ -93,7 +93,8 @@ def test_schema_prints_the_document_json_schema() -> None:
 def test_plugins_lists_built_in_plugins_and_the_stage_order() -> None:
     data = json.loads(run("plugins", "--json").stdout)
     assert data["order_error"] is None
-    assert data["order"] == ["cleaning", "entities", "reuse", "numbers", "quotes", "summary"]
+    assert data["order"] == ["cleaning", "entities", "reuse", "numbers", "quotes", "stories",
+                             "summary"]
     names = {p["name"]: p for p in data["plugins"]}
     assert {"cleaning", "entities", "numbers", "quotes", "summary", "queue"} <= set(names)
     assert names["quotes"]["stages"][0]["requires"] == ["text", "entities"]

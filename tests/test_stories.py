@@ -64,7 +64,7 @@ def test_reports_of_different_events_start_stories_of_their_own() -> None:
 
 
 def test_a_report_further_away_than_the_window_starts_a_new_story() -> None:
-    first, late = run(article(SITE_A, 0), article(SITE_B, 24 * 4), window_days=3)
+    _, late = run(article(SITE_A, 0), article(SITE_B, 24 * 4), window_days=3)
     assert late.story is not None and late.story.id == SITE_B["id"]
     assert late.story.size == 1
 
