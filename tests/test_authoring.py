@@ -16,8 +16,6 @@ from copydesk import __version__
 from copydesk.cli import cli
 from copydesk.cli.scaffold import PluginNames, ScaffoldError, create, render
 
-REPO = Path(__file__).resolve().parents[1]
-
 
 def run(*args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
@@ -149,15 +147,4 @@ def test_scaffolded_plugin_passes_ruff(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "ruff", "check", "--select",
                           "E,F,W,I,B,UP,SIM,RUF", "--line-length", "100", "."],
                          cwd=tmp_path / "tonecheck", capture_output=True, text=True)
-    assert out.returncode == 0, out.stdout + out.stderr
-
-
-@pytest.mark.slow
-def test_scaffolded_plugin_passes_mypy_strict(tmp_path: Path) -> None:
-    create("tonecheck", tmp_path, __version__)
-    (tmp_path / "copydesk").symlink_to(REPO / "core")  # mypy cannot follow the editable hook
-    out = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "copydesk_tonecheck",
-         "tests"], cwd=tmp_path / "tonecheck", env={**os.environ, "MYPYPATH": str(tmp_path)},
-        capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
