@@ -277,8 +277,8 @@ FURNITURE_KINDS = [
     ("Sign up for our daily newsletter", "subscribe"),
     ("READ MORE: Zelenskyy calls for immediate ceasefire", "related"),
     (
-        "This website uses cookies to improve your experience. We'll assume you're ok "
-        "with this, but you can opt-out if you wish. Accept Read More",
+        "Our pages keep a few cookies to remember your settings. Accept all cookies or "
+        "choose which ones stay. Manage settings",
         "cookies",
     ),
     ("Home > World > Europe", "navigation"),
@@ -328,20 +328,34 @@ def test_a_related_list_goes_with_its_heading_and_the_article_goes_on(sample_tex
     assert contains_words(doc.text, "This latest diplomatic attempt marks only the second")
 
 
-def test_a_whole_page_paste_loses_its_menus_and_keeps_its_article() -> None:
+def benchmark_page() -> dict[str, str]:
+    """The benchmark page of ``HTML_PAGE_ID`` as whole-page text with its gold body."""
     data = shared_path("eval", "cleaning", "fullpage-text.jsonl")
     with data.open(encoding="utf-8") as lines:
-        page = next(row for row in map(json.loads, lines) if row["id"] == HTML_PAGE_ID)
+        row: dict[str, str] = next(r for r in map(json.loads, lines) if r["id"] == HTML_PAGE_ID)
+    return row
+
+
+def menu_lines(page: dict[str, str]) -> list[str]:
+    """Short lines of the whole page (three words or fewer) that the gold body lacks."""
+    body = page["gold_article_body"]
+    return [line.strip() for line in page["page_text"].splitlines()
+            if 0 < len(line.split()) <= 3 and line.strip() not in body]
+
+
+def test_a_whole_page_paste_loses_its_menus_and_keeps_its_article() -> None:
+    page = benchmark_page()
     doc = clean_text(page["page_text"])
     assert doc.offset_problems() == []
     assert doc.extensions["cleaning"]["classifier_language"] == "en"
-    for menu in ("Fantasy Hockey", "Play Golf", "Prisco's Picks", "Podcasts Home"):
-        assert menu not in doc.text
+    menus = menu_lines(page)
+    kept = {line.strip() for line in doc.text.splitlines()}
+    assert len(menus) >= 20
+    assert sum(line in kept for line in menus) <= len(menus) // 10
     assert any(r.reason == "boilerplate" for r in doc.removed)
     for paragraph in page["gold_article_body"].split("\n"):
         if len(paragraph.split()) >= 12:
             assert contains_words(doc.text, paragraph), paragraph[:60]
-
 
 
 def test_a_comment_counter_by_the_byline_does_not_take_the_article(sample_text: str) -> None:
@@ -367,15 +381,19 @@ def test_a_clean_article_from_the_corpus_loses_nothing() -> None:
 def test_html_input_is_extracted_with_metadata(cleaning: Pipeline) -> None:
     page = shared_path("eval", "cleaning", "html", f"{HTML_PAGE_ID}.html.gz")
     html = gzip.decompress(page.read_bytes()).decode("utf-8")
+    published = re.search(r'itemprop="datePublished" content="(\d{4})', html)
+    assert published is not None
+    gold = benchmark_page()
     doc = cleaning.process(Article(html=html))
     assert doc.runs[0].status == "ok" and doc.offset_problems() == []
     assert doc.raw_text and "<" not in doc.raw_text
-    assert doc.title is not None and "Mason Rudolph" in doc.title
-    assert doc.published_at is not None and doc.published_at.year == 2019
-    assert doc.metadata["author"] == "Bryan DeArdo"
-    assert "The Steelers spent Monday trying to distance themselves" in doc.text
-    for menu in ("Fantasy Hockey", "Play Golf", "Prisco's Picks"):
-        assert menu not in doc.text
+    assert doc.title and doc.title in html
+    assert doc.published_at is not None and doc.published_at.year == int(published[1])
+    assert doc.metadata["author"] and doc.metadata["author"] in html
+    first = next(p for p in gold["gold_article_body"].split("\n") if len(p.split()) >= 12)
+    assert contains_words(doc.text, first)
+    kept = {line.strip() for line in doc.text.splitlines()}
+    assert not kept & set(menu_lines(gold))
     assert doc.extensions["cleaning"]["input"] == "html"
 
 
@@ -406,21 +424,29 @@ def _eval_module() -> ModuleType:
 
 
 @pytest.mark.slow
-def test_page_text_f1_floor() -> None:
-    """Measured F1 on the 91 whole-page texts: 0.925, recall 0.935 (keeping all: 0.673)."""
+def test_page_text_beats_keeping_the_whole_page_in_the_same_run() -> None:
+    """On the 91 whole-page texts the stage must score above keeping everything (the page
+    as pasted), computed here on the same pages."""
     bench = _eval_module()
     pages = bench.load_pages()
-    counts, _, _ = bench.evaluate(pages, only=["copydesk · page text"])["copydesk · page text"]
-    print(f"page text: P {counts.precision:.3f} R {counts.recall:.3f} F1 {counts.f1:.3f}")
-    assert counts.f1 >= 0.85
-    assert counts.recall >= 0.90
+    results = bench.evaluate(pages, only=["copydesk · page text", "keep everything · page text"])
+    ours, _, _ = results["copydesk · page text"]
+    whole, _, _ = results["keep everything · page text"]
+    print(f"page text: F1 {ours.f1:.3f} (R {ours.recall:.3f}); whole page F1 {whole.f1:.3f}")
+    assert ours.f1 > whole.f1
 
 
 @pytest.mark.slow
-def test_html_f1_floor() -> None:
-    """Measured F1 on the 91 HTML pages: 0.978 (trafilatura alone: 0.964)."""
+def test_html_beats_trafilatura_alone_in_the_same_run() -> None:
+    """On the 91 HTML pages the stage (trafilatura inside, then its own rules) must score
+    above trafilatura with its defaults and above trafilatura favouring recall (the
+    setting the stage uses), both run here on the same pages."""
     bench = _eval_module()
     pages = bench.load_pages()
-    counts, _, _ = bench.evaluate(pages, only=["copydesk · HTML"])["copydesk · HTML"]
-    print(f"HTML: P {counts.precision:.3f} R {counts.recall:.3f} F1 {counts.f1:.3f}")
-    assert counts.f1 >= 0.92
+    peers = ["trafilatura alone · HTML", "trafilatura favor_recall · HTML"]
+    results = bench.evaluate(pages, only=["copydesk · HTML", *peers])
+    ours, _, _ = results["copydesk · HTML"]
+    print(f"HTML: copydesk F1 {ours.f1:.3f}; "
+          + ", ".join(f"{name} {results[name][0].f1:.3f}" for name in peers))
+    for name in peers:
+        assert ours.f1 > results[name][0].f1, name

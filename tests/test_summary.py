@@ -192,23 +192,23 @@ def test_furniture_lines_are_recognised_and_prose_is_not() -> None:
     for line in FURNITURE_LINES[:1] + FURNITURE_LINES[2:]:
         assert is_furniture(line), line
     assert not is_furniture(
-        "By the end of the year, TimeWarner said sales had risen 2% to $11.1bn."
+        "By the end of March, the retailer said sales had risen 4% to $2.3bn."
     )
     assert not is_furniture("Comments made by the minister on Monday angered the unions.")
 
 
 def test_an_editors_note_and_opinion_disclaimer_are_furniture() -> None:
-    assert is_furniture("Editor's note: Jane Doe is a contributor and a former BBC producer.")
-    assert is_furniture("The opinions expressed in this commentary are solely hers.")
+    assert is_furniture("Editor's note: Ines Varga writes about transport for several papers.")
+    assert is_furniture("The views expressed in this column are those of Ms Varga alone.")
     assert not is_furniture("The editor's note was withdrawn after complaints from readers.")
 
 
 def test_a_time_stamp_opening_the_article_is_left_out_of_the_first_sentence(
     stage: SummaryStage, summary_pipeline: Pipeline
 ) -> None:
-    lead = ("Veteran US television host Dick Clark is in hospital in Los Angeles after "
-            "suffering a mild stroke.")
-    doc = Document.from_article(Article(text=f"updated 8:10 AM EDT, Tue July 29, 2005 {lead}"))
+    lead = ("Retired harbour pilot Agnes Moreau is in hospital in Marseille after a fall "
+            "at her home.")
+    doc = Document.from_article(Article(text=f"updated 6:05 PM GMT, Fri March 3, 2023 {lead}"))
     summary_pipeline.services.shared_parse.parse_many([doc])
     picked = stage.summarize(doc, sentences=1).sentences
     assert [s.text for s in picked] == [lead]
@@ -216,18 +216,18 @@ def test_a_time_stamp_opening_the_article_is_left_out_of_the_first_sentence(
 
 
 def test_stamp_length_needs_a_clock_time_or_a_dated_month_before_a_capital() -> None:
-    assert stamp_length("12/28/2015 AT 04:50 PM EST Like a lot of comedians, she jokes.") == 27
-    assert stamp_length("May 5, 2005 was polling day in Britain.") == 0
-    assert stamp_length("2005 Grammy winners were announced on Sunday.") == 0
+    assert stamp_length("03/14/2021 AT 11:20 AM PST Like many small bakers, he starts early.") == 27
+    assert stamp_length("June 8, 2017 was polling day across the country.") == 0
+    assert stamp_length("2019 prize winners were named on Sunday.") == 0
 
 
 def test_a_long_sentence_whose_verb_the_tagger_missed_is_still_prose(
     summary_pipeline: Pipeline,
 ) -> None:
-    prose = ("India, with a population of more than one billion, consumes about 1.2 billion "
-             "bottles of beer every year.")
-    team = ("Cech, Paulo Ferreira, Ricardo Carvalho (Drogba 45), Terry, Gallas, Duff, Tiago "
-            "(Bridge 45), Makelele, Lampard, Robben, Gudjohnsen (Parker 77).")
+    prose = ("The region, with a population of nearly four million, exports about 2.5 million "
+             "tonnes of wheat every year.")
+    team = ("Moreno, Castillo, Berg (Okafor 60), Lindqvist, Duarte, Abara, Kessler (Ng 71), "
+            "Rowe, Tamura, Vidal, Osei (Park 84).")
     for text, eligible in ((prose, True), (team, False)):
         doc = Document.from_article(Article(text=text))
         parsed = summary_pipeline.services.parse(doc)
@@ -237,8 +237,8 @@ def test_a_long_sentence_whose_verb_the_tagger_missed_is_still_prose(
 def test_a_sentence_pointing_at_a_photo_is_flagged_and_ranked_down(
     summary_pipeline: Pipeline,
 ) -> None:
-    pointer = ("Veteran US television host Dick Clark (pictured) is in hospital in Los Angeles "
-               "after suffering a mild stroke.")
+    pointer = ("Retired harbour pilot Agnes Moreau (pictured) is in hospital in Marseille after "
+               "a fall at her home.")
     plain = pointer.replace(" (pictured)", "")
     for text, flagged in ((pointer, True), (plain, False)):
         doc = Document.from_article(Article(text=text))
@@ -253,25 +253,58 @@ def test_article_without_prose_gets_an_empty_summary(summary_pipeline: Pipeline)
     assert doc.summary.sentences == [] and doc.summary.text == ""
 
 
+#: Articles of each gold set's development half (its even lines) in the quality floor.
+FLOOR_ARTICLES = 40
+
+
+def development_rows(name: str, count: int) -> list[dict[str, object]]:
+    """The first ``count`` articles of the development half of a summary gold set."""
+    path = shared_path("eval", "summaries", name)
+    lines = path.read_text(encoding="utf-8").splitlines()[::2][:count]
+    return [json.loads(line) for line in lines]
+
+
 @pytest.mark.slow
-def test_summary_beats_a_floor_on_a_slice_of_the_bbc_set(
+def test_summary_beats_lead_three_computed_in_the_same_run(
     stage: SummaryStage, summary_pipeline: Pipeline
 ) -> None:
+    """Three picked sentences against two baselines on the same parses: the article's
+    first three sentences, and the first three sentences the stage deems eligible (the
+    stage with its ranker replaced by lead-3, which must not pass)."""
     rouge_scorer = pytest.importorskip("rouge_score.rouge_scorer")
-    path = shared_path("eval", "summaries", "bbc-news-summary.jsonl")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[:20]]
-    docs = [Document.from_article(Article(text=r["text"], title=r["title"])) for r in rows]
-    summary_pipeline.services.shared_parse.parse_many(docs)
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2"], use_stemmer=True)
-    r1, r2 = [], []
-    for row, doc in zip(rows, docs, strict=True):
-        result = scorer.score(row["reference"], stage.summarize(doc, sentences=3).text)
-        r1.append(result["rouge1"].fmeasure)
-        r2.append(result["rouge2"].fmeasure)
-        summary_pipeline.services.shared_parse.release(doc)
-    # measured 0.52 / 0.43 on these articles (lead-3: 0.49 / 0.37)
-    assert sum(r1) / len(r1) > 0.42
-    assert sum(r2) / len(r2) > 0.32
+    totals: dict[str, list[float]] = {}
+
+    def record(method: str, summary: str, references: list[str]) -> None:
+        best = [0.0, 0.0]
+        for reference in references:
+            result = scorer.score(reference, summary)
+            best = [max(best[0], result["rouge1"].fmeasure),
+                    max(best[1], result["rouge2"].fmeasure)]
+        totals.setdefault(method, [0.0, 0.0, 0.0])
+        totals[method][0] += best[0]
+        totals[method][1] += best[1]
+        totals[method][2] += 1
+
+    for name in ("bbc-news-summary.jsonl", "cnndm-newsroom.jsonl"):
+        rows = development_rows(name, FLOOR_ARTICLES)
+        docs = [Document.from_article(Article(text=str(r["text"]), title=r.get("title")))
+                for r in rows]
+        summary_pipeline.services.shared_parse.parse_many(docs)
+        for row, doc in zip(rows, docs, strict=True):
+            references = list(row.get("references") or [row["reference"]])  # type: ignore[call-overload]
+            parsed = summary_pipeline.services.parse(doc)
+            first = [s.text.strip() for s in parsed.sents if s.text.strip()][:3]
+            eligible = [c.text for c in candidates(parsed, doc.text) if c.eligible][:3]
+            record("lead-3", " ".join(first), references)
+            record("eligible lead-3", " ".join(eligible), references)
+            record("copydesk", stage.summarize(doc, sentences=3).text, references)
+            summary_pipeline.services.shared_parse.release(doc)
+    means = {m: (r1 / n, r2 / n) for m, (r1, r2, n) in totals.items()}
+    print({m: f"R1 {r1:.4f} R2 {r2:.4f}" for m, (r1, r2) in means.items()})
+    ours = means.pop("copydesk")
+    for method, (r1, r2) in means.items():
+        assert ours[0] > r1 and ours[1] > r2, method
 
 
 def test_only_the_first_max_candidates_eligible_sentences_compete(

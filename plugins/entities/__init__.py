@@ -53,6 +53,7 @@ from copydesk.plugins.entities.filters import (
     noise_reason,
     trim,
 )
+from copydesk.plugins.entities.roles import Context, missed_clubs, relabel
 from copydesk.plugins.entities.rules import (
     BUILTIN_PATTERNS,
     BUILTIN_STOPLISTS,
@@ -60,6 +61,7 @@ from copydesk.plugins.entities.rules import (
     PatternMatcher,
     RulesError,
     StopLists,
+    country_names,
     load_patterns,
     word_key,
 )
@@ -176,6 +178,7 @@ class EntitiesStage(Stage[EntitiesConfig]):
             if self.config.patterns_file is not None
             else []
         )
+        self.countries = country_names([*self._builtin, *self._user])
         self._tools: dict[str, tuple[Lexicon, PatternMatcher | None, PatternMatcher | None]] = {}
         self.labels = set(self.config.labels)
         self._use_language("en")
@@ -239,7 +242,14 @@ class EntitiesStage(Stage[EntitiesConfig]):
             index = SpanIndex(len(parsed), candidates)
             self._merge_builtin(parsed, index, self.builtin_matcher(parsed))
             candidates = index.items
-        self._relabel_by_context(parsed, candidates)
+        context = Context.of(parsed, candidates, self.stops, self.countries)
+        self._relabel_by_context(parsed, candidates, context)
+        covered = [False] * len(parsed)
+        for c in candidates:
+            covered[c.start : c.end] = [True] * (c.end - c.start)
+        if "ORG" in self.labels:
+            candidates.extend(Candidate(start, end, "ORG", "model")
+                              for start, end in missed_clubs(context, covered))
         candidates.extend(self._repeated_mentions(parsed, candidates))
         if self.user_matcher is not None:
             index = SpanIndex(len(parsed), candidates)
@@ -276,7 +286,9 @@ class EntitiesStage(Stage[EntitiesConfig]):
                     index.remove(c)
                 index.add(Candidate(start, end, label, "builtin", match.pattern.id))
 
-    def _relabel_by_context(self, parsed: SpacyDoc, candidates: list[Candidate]) -> None:
+    def _relabel_by_context(
+        self, parsed: SpacyDoc, candidates: list[Candidate], context: Context
+    ) -> None:
         labels_at = {parsed[c.start : c.end].root.i: c.label for c in candidates}
         surnames = {
             parsed[c.end - 1].lower_
@@ -298,6 +310,7 @@ class EntitiesStage(Stage[EntitiesConfig]):
                 cand.label = place
             elif definite_place(parsed, cand.start, cand.end):
                 cand.label = "LOC"
+        relabel(context, [c for c in candidates if c.source != "user"])
         _vote_labels(parsed, candidates)
 
     def _repeated_mentions(self, parsed: SpacyDoc, candidates: list[Candidate]) -> list[Candidate]:

@@ -1,13 +1,18 @@
 """The rules of the entities stage, loaded from data: word classes and entity patterns.
 
 ``stoplists.toml`` holds word classes the small model mistakes for names (sentence
-adverbs, time zones, title words, web-page furniture); ``patterns.jsonl`` holds
-entity-ruler patterns (well-known places, "title + proper nouns" as a person). Users
-add their own through the stage config. Patterns use spaCy's entity-ruler format, one
-JSON object a line: ``{"label": "GPE", "pattern": "Kyiv", "id": "Kyiv"}`` with a string
-(matched on the exact words, or on the same words in ALL CAPS as in headlines) or a list
-of token-attribute dicts (spaCy ``Matcher`` syntax). The optional ``id`` becomes the
-canonical name of every mention the pattern matches.
+adverbs, time zones, title words, web-page furniture) and the words that tell what a
+name stands for from its context (sports reports, clubs, venues, companies, towns);
+``patterns.jsonl`` holds entity-ruler patterns (well-known places, "title + proper
+nouns" as a person). Users add their own through the stage config.
+
+Patterns use spaCy's entity-ruler format, one JSON object a line, such as
+``{"label": "GPE", "pattern": "Kyiv", "id": "Kyiv"}``, with a string (matched on the
+exact words, or on the same words in ALL CAPS as in headlines) or a list of
+token-attribute dicts (spaCy ``Matcher`` syntax). The optional ``id`` becomes the
+canonical name of every mention the pattern matches; the optional ``kind`` says what
+sort of name it is (``"country"``: a country keeps its place label where a town's name
+would be read as its sports club).
 
 Patterns never touch the shared spaCy pipeline: they run as a ``Matcher`` and a
 ``PhraseMatcher`` over the shared parse, and the stage merges their spans itself.
@@ -39,6 +44,16 @@ STOPLIST_KEYS = (
     "title_modifiers",
     "interface_words",
     "org_suffixes",
+    "legal_forms",
+    "sports_words",
+    "contest_words",
+    "club_nouns",
+    "club_roles",
+    "club_words",
+    "venue_words",
+    "org_nouns",
+    "org_attributes",
+    "place_nouns",
 )
 
 
@@ -63,6 +78,16 @@ class StopLists:
     title_modifiers: set[str] = field(default_factory=set)
     interface_words: set[str] = field(default_factory=set)
     org_suffixes: set[str] = field(default_factory=set)
+    legal_forms: set[str] = field(default_factory=set)
+    sports_words: set[str] = field(default_factory=set)
+    contest_words: set[str] = field(default_factory=set)
+    club_nouns: set[str] = field(default_factory=set)
+    club_roles: set[str] = field(default_factory=set)
+    club_words: set[str] = field(default_factory=set)
+    venue_words: set[str] = field(default_factory=set)
+    org_nouns: set[str] = field(default_factory=set)
+    org_attributes: set[str] = field(default_factory=set)
+    place_nouns: set[str] = field(default_factory=set)
 
     @classmethod
     def load(cls, paths: Iterable[Path]) -> StopLists:
@@ -95,6 +120,17 @@ class StopLists:
         return word_key(word) in self.titles
 
 
+def country_names(patterns: Iterable[Pattern]) -> frozenset[str]:
+    """The comparison keys of every phrase and id of the patterns of ``kind`` "country"."""
+    names: set[str] = set()
+    for pattern in patterns:
+        if pattern.kind == "country" and isinstance(pattern.pattern, str):
+            names.add(word_key(pattern.pattern))
+            if pattern.id:
+                names.add(word_key(pattern.id))
+    return frozenset(names)
+
+
 @dataclass(frozen=True)
 class Pattern:
     """One entity-ruler pattern."""
@@ -104,6 +140,7 @@ class Pattern:
     id: str | None
     source: str  # "builtin" or "user"
     where: str  # file:line, for messages
+    kind: str | None = None  # "country", or None
 
 
 def load_patterns(path: Path, source: str) -> list[Pattern]:
@@ -137,7 +174,10 @@ def load_patterns(path: Path, source: str) -> list[Pattern]:
             )
         if pid is not None and not isinstance(pid, str):
             raise RulesError(f"{where}: 'id' must be a string")
-        patterns.append(Pattern(label, pattern, pid, source, where))  # type: ignore[arg-type]
+        kind = record.get("kind")
+        if kind is not None and not isinstance(kind, str):
+            raise RulesError(f"{where}: 'kind' must be a string")
+        patterns.append(Pattern(label, pattern, pid, source, where, kind))  # type: ignore[arg-type]
     return patterns
 
 

@@ -18,8 +18,8 @@ Each eligible candidate gets features, all scaled to 0..1 within the article:
 - ``entities``: coverage of the article's main names, each weighted by how many sentences
   mention it; ``numbers``: whether it reports figures;
 - shape: paragraph opening (bonus), direct quotation, question, very long or very short
-  sentence, an opening that leans on the sentence before, a pointer at a photo ("Van Ryn
-  (left) sat ...", a caption or caption run-in) (penalties), and length relative
+  sentence, an opening that leans on the sentence before, a pointer at a photo ("Mayor
+  Ortiz (right) listened ...", a caption or caption run-in) (penalties), and length relative
   to the article's mean sentence (``length`` > 0 prefers concise sentences).
 
 The weighted sum is the sentence's score. Sentences are then picked greedily by maximal

@@ -1,0 +1,379 @@
+"""What a name stands for, read from its context: a club, a ground, a company or a town.
+
+The small model labels a name mostly by its shape, so a town's club ("Harwick beat
+Dunmore 2-1") comes out as two places, a club with a two-word name ("Harwick United") or a
+company named after its founder as a person, and a stadium as an organisation. The checks
+here correct those labels with general cues, every word list being a word class of
+``stoplists.toml``:
+
+* **sports reports** (``sports_document``): at least three different ``sports_words`` or
+  two result lines. Only there is a place or a one-word "person" read as a club: when a
+  score follows it ("Harwick 3"), when it beats, plays or loses to another
+  (``contest_words``, "against", "v"), when a ``club_noun`` introduces it ("rivals
+  Dunmore"), when a ``club_role`` follows it ("a Harwick striker"), when it is a plural
+  nickname after "the" ("the Millers"), or when a fixture line pairs it with another
+  ("Harwick at Dunmore"). Countries (patterns of kind "country") stay places: a national
+  team is named after its country. A person named in full elsewhere in the document, or
+  a name after an initial ("J. Harwick"), stays a person;
+* **club names** anywhere: a name holding a ``club_word`` beside another capitalised word
+  ("Harwick United", "Dynamo Velsk") is an organisation;
+* **grounds**: a name ending in a ``venue_word`` ("Millbrook Stadium") is a facility, and
+  in a sports report so is an organisation after "at" that is not playing ("at
+  Millbrook");
+* **companies**: a name ending in a ``legal_form`` ("Ostmark AG"), introduced by an
+  ``org_noun`` ("carmaker Ostmark") or a "person" followed by an ``org_attribute``
+  ("Ostmark shares") is an organisation;
+* **towns**: a name after a ``place_noun`` and "of" ("the town of Velsk") or opening a
+  dateline line ("VELSK , Orava 2024-05-02") is a place.
+
+Spans are token ranges ``[start, end)`` of the spaCy ``Doc``; ``relabel`` changes labels
+only, never spans, and ``missed_clubs`` adds the club names a result or standings line
+holds that the model did not mark at all.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from copydesk.plugins.entities.rules import StopLists, word_key
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc as SpacyDoc
+    from spacy.tokens import Token
+
+#: A score after a team's name: "3", "108-3", "2-1" (not a year, a date or a four-part
+#: bowling figure).
+_SCORE = re.compile(r"\d{1,3}(?:-\d{1,3})?")
+#: A date ending a dateline: "2024-05-02", "May 2", "2 May".
+_DATE = re.compile(
+    r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct"
+    r"|nov|dec)[a-z]*\.?|\d{1,2}",
+    re.IGNORECASE,
+)
+#: Words between two teams of a fixture line ("Harwick v Dunmore", "HARWICK AT DUNMORE").
+_FIXTURE_WORDS = frozenset({"v", "v.", "vs", "vs.", "versus", "at"})
+#: Prepositions whose object is the other side of a contest ("against Dunmore").
+_AGAINST = frozenset({"against", "v", "v.", "vs", "vs.", "versus"})
+#: Prepositions whose object is the other side when a contest word heads them ("victory
+#: over Dunmore", "lost to Dunmore", "drew with Dunmore", "beaten by Dunmore").
+_CONTEST_PREPOSITIONS = frozenset({"over", "to", "with", "by"})
+#: Lowercase words that may follow a team's score ("Harwick 3 points", "108 for three").
+_AFTER_SCORE = frozenset({"and", "for", "points", "pts", "runs", "not", "all", "off"})
+#: Labels a club's name may have been given by the model.
+_CLUB_FROM = frozenset({"GPE", "LOC", "FAC", "PERSON", "NORP", "ORG"})
+#: Labels a place or a person-like company may be corrected from.
+_NOT_PLACE = frozenset({"ORG", "PERSON", "NORP"})
+_NOT_ORG = frozenset({"PERSON", "GPE", "LOC", "NORP", "FAC", "PRODUCT"})
+#: A sports report needs this many different sports words (or two result lines).
+SPORTS_WORDS_NEEDED = 3
+
+
+class Span(Protocol):
+    """What ``relabel`` reads and writes of an entity candidate."""
+
+    start: int
+    end: int
+    label: str
+
+
+@dataclass
+class Context:
+    """One parsed document as the checks see it."""
+
+    doc: SpacyDoc
+    stops: StopLists
+    countries: frozenset[str]
+    line_starts: list[int]  # character offset of each line start
+    sports: bool
+    surnames: frozenset[str]  # last words of people named in two words or more
+
+    @classmethod
+    def of(cls, doc: SpacyDoc, spans: Sequence[Span], stops: StopLists,
+           countries: frozenset[str]) -> Context:
+        text = doc.text
+        line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        context = cls(doc, stops, countries, line_starts, False, frozenset(
+            doc[s.end - 1].lower_ for s in spans if s.label == "PERSON" and s.end - s.start > 1
+        ))
+        context.sports = sports_document(context)
+        return context
+
+    def line_of(self, token: Token) -> int:
+        return bisect_right(self.line_starts, token.idx) - 1
+
+    def line_end(self, token: Token) -> int:
+        """Index one past the last token on the token's line."""
+        line = self.line_of(token)
+        i = token.i
+        while i + 1 < len(self.doc) and self.line_of(self.doc[i + 1]) == line \
+                and "\n" not in self.doc[i + 1].text:
+            i += 1
+        return i + 1
+
+
+def sports_document(context: Context) -> bool:
+    """A sports report: three different sports words, or two result lines."""
+    seen: set[str] = set()
+    for token in context.doc:
+        key = token.lower_
+        if key in context.stops.sports_words:
+            seen.add(key)
+            if len(seen) >= SPORTS_WORDS_NEEDED:
+                return True
+    lines = context.doc.text.split("\n")
+    results = sum(1 for line in lines if _RESULT_LINE.match(line))
+    return results >= 2
+
+
+#: A result line: a name, a score, a name, a score ("Harwick 2 Dunmore 1").
+_RESULT_LINE = re.compile(
+    r"\s*[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3} \d{1,3}(?:-\d{1,3})?\s*,? "
+    r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3} \d{1,3}(?:-\d{1,3})?\b"
+)
+
+
+def _key(doc: SpacyDoc, start: int, end: int) -> str:
+    return word_key(doc[start:end].text)
+
+
+def is_country(context: Context, start: int, end: int) -> bool:
+    return _key(context.doc, start, end) in context.countries
+
+
+def _score_follows(context: Context, end: int) -> bool:
+    """A score stands right after the name, and what follows the score is not a unit or
+    a noun ("Harwick 3 Dunmore 1", "Harwick 108-3", not "Velsk 70 km")."""
+    doc = context.doc
+    if end >= len(doc) or "\n" in doc[end - 1].whitespace_ or not _SCORE.fullmatch(doc[end].text):
+        return False
+    after = doc[end + 1] if end + 1 < len(doc) else None
+    if after is None or "\n" in doc[end].whitespace_ or "\n" in after.text:
+        return True
+    return (after.is_punct or after.like_num or after.text[:1].isupper()
+            or after.lower_ in _AFTER_SCORE)
+
+
+def _in_contest(context: Context, start: int, end: int) -> bool:
+    """The name is a side of a contest: subject or object of a contest word, the object of
+    "against"/"v", or of "over"/"to"/"with"/"by" after a contest word."""
+    doc = context.doc
+    root = doc[start:end].root
+    while root.dep_ == "conj" and root.head.i != root.i:
+        root = root.head
+    head = root.head
+    contest = context.stops.contest_words
+    if root.dep_ in ("nsubj", "nsubjpass", "dobj", "compound") and head.lower_ in contest:
+        return True
+    if root.dep_ in ("nsubj", "dobj") and head.lemma_.lower() in contest:
+        return True
+    if root.dep_ == "pobj":
+        prep = head.lower_
+        if prep in _AGAINST:
+            return True
+        if prep in _CONTEST_PREPOSITIONS and (
+            head.head.lower_ in contest or head.head.lemma_.lower() in contest
+        ):
+            return True
+    before = doc[start - 1].lower_ if start > 0 else ""
+    after = doc[end].lower_ if end < len(doc) else ""
+    return before in _AGAINST or after in ("v", "v.", "vs", "vs.", "versus")
+
+
+def _club_cue(context: Context, start: int, end: int) -> bool:
+    """A club noun introduces the name or a club role follows it."""
+    doc = context.doc
+    if start > 0 and doc[start - 1].lower_ in context.stops.club_nouns:
+        return True
+    i = end
+    if i < len(doc) and doc[i].text in ("'s", "’s", "'", "’"):
+        i += 1
+    return i < len(doc) and doc[i].lower_ in context.stops.club_roles
+
+
+def _fixture_line(context: Context, start: int, end: int) -> bool:
+    """The name is one side of a line that only pairs two names ("HARWICK AT DUNMORE")."""
+    doc = context.doc
+    first = doc[start]
+    line_end = context.line_end(first)
+    line_start = start
+    while line_start > 0 and context.line_of(doc[line_start - 1]) == context.line_of(first) \
+            and "\n" not in doc[line_start - 1].text:
+        line_start -= 1
+    words = [t for t in doc[line_start:line_end] if not t.is_space]
+    joints = [i for i, t in enumerate(words) if t.lower_ in _FIXTURE_WORDS]
+    if len(joints) != 1 or joints[0] in (0, len(words) - 1):
+        return False
+    names = words[: joints[0]] + words[joints[0] + 1 :]
+    return all(t.text[:1].isupper() or t.is_punct for t in names) and len(names) <= 8
+
+
+def _nickname(context: Context, start: int, end: int) -> bool:
+    """A plural proper name after a lowercase "the": "the Millers", "the Red Sox"."""
+    doc = context.doc
+    last = doc[end - 1]
+    return (start > 0 and doc[start - 1].text == "the" and last.text[:1].isupper()
+            and last.lower_.endswith("s") and (last.tag_ == "NNPS" or last.pos_ == "PROPN"))
+
+
+def _a_person(context: Context, span: Span) -> bool:
+    """The span names a person: two words or more labelled so, the surname of someone named
+    in full, or a name after an initial ("J. Harwick")."""
+    doc = context.doc
+    if span.label != "PERSON":
+        return False
+    if span.end - span.start > 1:
+        return True
+    if doc[span.start].lower_ in context.surnames:
+        return True
+    before = doc[span.start - 1].text if span.start > 0 else ""
+    return len(before) == 2 and before[0].isupper() and before[1] == "."
+
+
+def plays(context: Context, span: Span) -> bool:
+    """In a sports report: the span is a club taking part (a score, a contest, a club
+    word around it, a nickname or a fixture line)."""
+    if not context.sports or span.label not in _CLUB_FROM or span.label == "ORG":
+        return False
+    if is_country(context, span.start, span.end) or _a_person(context, span):
+        return False
+    if span.label == "NORP" and not _nickname(context, span.start, span.end):
+        return False
+    return (_score_follows(context, span.end) or _in_contest(context, span.start, span.end)
+            or _club_cue(context, span.start, span.end)
+            or _nickname(context, span.start, span.end)
+            or _fixture_line(context, span.start, span.end))
+
+
+def club_name(context: Context, start: int, end: int) -> bool:
+    """A name holding a club word beside another capitalised word ("Harwick United")."""
+    tokens = list(context.doc[start:end])
+    if len(tokens) < 2 or not all(t.text[:1].isupper() or t.is_punct for t in tokens):
+        return False
+    words = context.stops.club_words
+    if word_key(tokens[-1].text) in words:
+        return True  # "Harwick United", "Dunmore Rovers"
+    # "FC Harwick", "Dynamo Velsk" ("United" opens country names: "United States")
+    first = word_key(tokens[0].text)
+    return first in words and first != "united"
+
+
+def venue(context: Context, span: Span) -> bool:
+    """A ground: a name ending in a venue word, or, in a sports report, an organisation
+    after "at" that takes no part in the contest."""
+    doc = context.doc
+    if span.end - span.start > 1 and word_key(doc[span.end - 1].text) in context.stops.venue_words:
+        return True
+    if not context.sports or span.label != "ORG" or span.start == 0:
+        return False
+    if doc[span.start - 1].lower_ != "at" or club_name(context, span.start, span.end):
+        return False
+    if _fixture_line(context, span.start, span.end) or _score_follows(context, span.end):
+        return False
+    return not any(t.is_upper and len(t) > 1 for t in doc[span.start : span.end])
+
+
+def company(context: Context, span: Span) -> bool:
+    """An organisation named like a person or a place: a legal form ends it, an org noun
+    introduces it, or (for a "person") a company's attribute follows it."""
+    doc = context.doc
+    if span.label not in _NOT_ORG:
+        return False
+    last = word_key(doc[span.end - 1].text)
+    if span.end - span.start > 1 and last in context.stops.legal_forms:
+        return True
+    if span.label == "PERSON" and span.end - span.start > 1 and last in context.stops.org_suffixes:
+        return True
+    before = doc[span.start - 1] if span.start > 0 else None
+    if (before is not None and before.is_lower and before.pos_ == "NOUN"
+            and before.lower_ in context.stops.org_nouns
+            and not is_country(context, span.start, span.end)
+            and span.label not in ("GPE", "LOC")):
+        return True
+    if span.label != "PERSON" or _a_person_by_surname(context, span):
+        return False
+    i = span.end
+    if i < len(doc) and doc[i].text in ("'s", "’s"):
+        i += 1
+    return i < len(doc) and doc[i].lower_ in context.stops.org_attributes
+
+
+def _a_person_by_surname(context: Context, span: Span) -> bool:
+    return span.end - span.start == 1 and context.doc[span.start].lower_ in context.surnames
+
+
+def town(context: Context, span: Span) -> bool:
+    """A place read as something else: the name after "<place noun> of" ("the town of
+    Velsk"), or the name opening a dateline line ("VELSK , Orava 2024-05-02")."""
+    if span.label not in _NOT_PLACE:
+        return False
+    doc = context.doc
+    if (span.start > 1 and doc[span.start - 1].lower_ == "of"
+            and doc[span.start - 2].lower_ in context.stops.place_nouns):
+        return True
+    return _dateline(context, span)
+
+
+def _dateline(context: Context, span: Span) -> bool:
+    doc = context.doc
+    first = doc[span.start]
+    if first.idx != context.line_starts[context.line_of(first)]:
+        return False
+    line_end = context.line_end(first)
+    rest = [t for t in doc[span.end : line_end] if not t.is_space]
+    if not rest or not _DATE.fullmatch(rest[-1].text):
+        return False
+    # the name, then optionally ", Region", then the date
+    middle = rest[:-1]
+    if middle and middle[-1].lower_[:3] in {"jan", "feb", "mar", "apr", "may", "jun", "jul",
+                                              "aug", "sep", "oct", "nov", "dec"}:
+        middle = middle[:-1]  # "2 May" / "May 2"
+    if not middle:
+        return True
+    return middle[0].text == "," and all(t.text[:1].isupper() for t in middle[1:]) and len(
+        middle) <= 5
+
+
+def relabel(context: Context, spans: Sequence[Span]) -> None:
+    """Correct the labels of ``spans`` in place (see the module docstring)."""
+    for span in spans:
+        if club_name(context, span.start, span.end) and span.label != "ORG":
+            span.label = "ORG"
+        elif venue(context, span) and span.label in ("ORG", "PERSON"):
+            span.label = "FAC"
+        elif plays(context, span) or company(context, span):
+            span.label = "ORG"
+        elif town(context, span):
+            span.label = "GPE"
+
+
+def missed_clubs(context: Context, covered: Sequence[bool]) -> list[tuple[int, int]]:
+    """In a sports report, the names opening a result or standings line that no entity
+    covers: a run of capitalised words at the line start followed only by scores and
+    names ("Harwick 2 Dunmore 1", "Harwick 3 2 1 0 7 3 7")."""
+    if not context.sports:
+        return []
+    doc = context.doc
+    found: list[tuple[int, int]] = []
+    i = 0
+    while i < len(doc):
+        token = doc[i]
+        starts_line = token.idx == context.line_starts[context.line_of(token)]
+        if not starts_line or token.is_space:
+            i += 1
+            continue
+        end = context.line_end(token)
+        j = i
+        while j < end and ((doc[j].text[:1].isupper() and doc[j].is_alpha)
+                           or (j > i and doc[j].lower_ in ("of", "'s", "’s"))):
+            j += 1
+        numbers = [t for t in doc[j:end] if t.like_num or _SCORE.fullmatch(t.text)]
+        if (i < j < end and doc[j - 1].text[:1].isupper() and len(numbers) >= 1
+                and _SCORE.fullmatch(doc[j].text) and not any(covered[i:j])
+                and not is_country(context, i, j) and j - i <= 4):
+            found.append((i, j))
+        i = end
+    return found
