@@ -46,6 +46,7 @@ from copydesk.nlp import primary_language
 from copydesk.plugins.entities.canonical import Mention, canonicalize
 from copydesk.plugins.entities.filters import (
     NAME_LABELS,
+    NUMBERED_LABELS,
     PLACE_LABELS,
     Lexicon,
     conjunct_label,
@@ -53,7 +54,13 @@ from copydesk.plugins.entities.filters import (
     noise_reason,
     trim,
 )
-from copydesk.plugins.entities.roles import Context, missed_clubs, relabel
+from copydesk.plugins.entities.roles import (
+    Context,
+    missed_clubs,
+    relabel,
+    split_at_scores,
+    sports_document,
+)
 from copydesk.plugins.entities.rules import (
     BUILTIN_PATTERNS,
     BUILTIN_STOPLISTS,
@@ -123,7 +130,7 @@ class Candidate:
     start: int
     end: int
     label: str
-    source: str  # "model", "builtin" or "user"
+    source: str  # "model", "builtin", "context" (label read from the words around) or "user"
     fixed: str | None = None  # canonical name from a pattern id
 
 
@@ -225,30 +232,28 @@ class EntitiesStage(Stage[EntitiesConfig]):
     def find(self, parsed: SpacyDoc) -> list[Candidate]:
         """Entities of a parsed text after trimming, filters, patterns and relabelling."""
         candidates: list[Candidate] = []
+        sports = sports_document(parsed, self.stops)
         for ent in parsed.ents:
             label = MODEL_LABELS.get(ent.label_, ent.label_)
-            span = trim(parsed, ent.start, ent.end, label, self.stops)
-            if (span is not None and label != "PERSON" and span[1] - span[0] > 1
-                    and word_key(parsed[span[0]].text) in self.stops.honorifics
-                    and parsed[span[0] + 1].text[:1].isupper()):
-                label = "PERSON"  # "Mr Stearns" is a person whatever the model says
-                span = trim(parsed, span[0], span[1], label, self.stops)
-            if label not in self.labels:
-                continue
-            if span is None or noise_reason(parsed, *span, label, self.stops, self.lexicon):
-                continue
-            candidates.append(Candidate(span[0], span[1], label, "model"))
+            pieces = [(ent.start, ent.end)]
+            if sports:  # "Euro 2024" keeps its number
+                pieces = split_at_scores(parsed, ent.start, ent.end,
+                                         trailing=label not in NUMBERED_LABELS)
+            for piece in pieces:
+                candidate = self._model_candidate(parsed, *piece, label)
+                if candidate is not None:
+                    candidates.append(candidate)
         if self.builtin_matcher is not None:
             index = SpanIndex(len(parsed), candidates)
             self._merge_builtin(parsed, index, self.builtin_matcher(parsed))
             candidates = index.items
-        context = Context.of(parsed, candidates, self.stops, self.countries)
+        context = Context.of(parsed, candidates, self.stops, self.countries, sports)
         self._relabel_by_context(parsed, candidates, context)
         covered = [False] * len(parsed)
         for c in candidates:
             covered[c.start : c.end] = [True] * (c.end - c.start)
         if "ORG" in self.labels:
-            candidates.extend(Candidate(start, end, "ORG", "model")
+            candidates.extend(Candidate(start, end, "ORG", "context")
                               for start, end in missed_clubs(context, covered))
         candidates.extend(self._repeated_mentions(parsed, candidates))
         if self.user_matcher is not None:
@@ -257,6 +262,22 @@ class EntitiesStage(Stage[EntitiesConfig]):
             candidates = index.items
         candidates.sort(key=lambda c: c.start)
         return candidates
+
+    def _model_candidate(
+        self, parsed: SpacyDoc, start: int, end: int, label: str
+    ) -> Candidate | None:
+        """The model's entity trimmed and checked, or None when it is not a name."""
+        span = trim(parsed, start, end, label, self.stops)
+        if (span is not None and label != "PERSON" and span[1] - span[0] > 1
+                and word_key(parsed[span[0]].text) in self.stops.honorifics
+                and parsed[span[0] + 1].text[:1].isupper()):
+            label = "PERSON"  # "Mr Okafor" is a person whatever the model says
+            span = trim(parsed, span[0], span[1], label, self.stops)
+        if label not in self.labels:
+            return None
+        if span is None or noise_reason(parsed, *span, label, self.stops, self.lexicon):
+            return None
+        return Candidate(span[0], span[1], label, "model")
 
     def _merge_builtin(self, parsed: SpacyDoc, index: SpanIndex, matches: list[Match]) -> None:
         person_words = _multiword_person_words(parsed, index.items)
@@ -310,7 +331,8 @@ class EntitiesStage(Stage[EntitiesConfig]):
                 cand.label = place
             elif definite_place(parsed, cand.start, cand.end):
                 cand.label = "LOC"
-        relabel(context, [c for c in candidates if c.source != "user"])
+        for cand in relabel(context, [c for c in candidates if c.source != "user"]):
+            cand.source = "context"  # read from the words around it: the vote keeps it
         _vote_labels(parsed, candidates)
 
     def _repeated_mentions(self, parsed: SpacyDoc, candidates: list[Candidate]) -> list[Candidate]:

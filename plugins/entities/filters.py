@@ -7,6 +7,7 @@ names. Spans are token ranges ``[start, end)`` of the spaCy ``Doc``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,10 @@ _DASHES = frozenset({"-", "–", "—", "--"})
 _POSSESSIVES = frozenset({"'s", "’s", "'", "’"})
 _OPENERS = frozenset("([{\"“‘'«")
 _CLOSERS = frozenset(")]}\"”’'»,;:!?.")
+#: A score or a result: "3-1", "108-7" (two numbers joined by a hyphen).
+_SCORE = re.compile(r"\d{1,3}-\d{1,3}")
+#: Labels whose names may end in such a pair ("a 747-400", "Resolution 242-338").
+NUMBERED_LABELS = frozenset({"PRODUCT", "WORK_OF_ART", "LAW", "EVENT"})
 
 
 @dataclass
@@ -80,10 +85,18 @@ def trim(
         start += 1  # "Following Mr Straw": a verb or preposition opening the sentence
     while start < end - 1 and doc[end - 1].is_lower and doc[end - 1].pos_ in _CONTENT:
         end -= 1  # "Interfax news agency": a description after the name
-    while start < end - 1 and doc[end - 1].is_digit and (
-        label == "PERSON" or (label in ("ORG", "GPE") and len(doc[end - 1].text) >= 3)
+    while start < end - 1 and (
+        (_SCORE.fullmatch(doc[end - 1].text) and doc[end - 2].whitespace_
+         and label not in NUMBERED_LABELS)
+        or (doc[end - 1].is_digit
+            and (label == "PERSON" or (label in ("ORG", "GPE") and len(doc[end - 1].text) >= 3)))
     ):
-        end -= 1  # "Durham 114": a score glued to a name ("Channel 4" keeps its number)
+        end -= 1  # "Harwick 112", "Harwick 3-1": a score glued to a name ("Channel 4" stays)
+    while (start < end - 3 and label not in NUMBERED_LABELS and doc[end - 1].is_digit
+           and doc[end - 2].text == "-" and doc[end - 3].is_digit
+           and len(doc[end - 1]) <= 3 and len(doc[end - 3]) <= 3 and doc[end - 4].whitespace_
+           and not doc[end - 3].whitespace_ and not doc[end - 2].whitespace_):
+        end -= 3  # the same score split by the tokenizer into "3", "-", "1"
     if label == "PERSON":
         while start < end - 1 and stops.is_title_word(doc[start].text):
             start += 1

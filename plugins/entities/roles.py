@@ -63,11 +63,15 @@ _AGAINST = frozenset({"against", "v", "v.", "vs", "vs.", "versus"})
 _CONTEST_PREPOSITIONS = frozenset({"over", "to", "with", "by"})
 #: Lowercase words that may follow a team's score ("Harwick 3 points", "108 for three").
 _AFTER_SCORE = frozenset({"and", "for", "points", "pts", "runs", "not", "all", "off"})
+#: Marks before a player's name on a cricket scorecard (caught, bowled, stumped, lbw).
+_SCORECARD_MARKS = frozenset({"b", "c", "st", "lbw"})
 #: Labels a club's name may have been given by the model.
-_CLUB_FROM = frozenset({"GPE", "LOC", "FAC", "PERSON", "NORP", "ORG"})
+_CLUB_FROM = frozenset({"GPE", "LOC", "FAC", "PERSON", "PRODUCT", "EVENT", "WORK_OF_ART"})
 #: Labels a place or a person-like company may be corrected from.
 _NOT_PLACE = frozenset({"ORG", "PERSON", "NORP"})
 _NOT_ORG = frozenset({"PERSON", "GPE", "LOC", "NORP", "FAC", "PRODUCT"})
+#: Entity types of the model that a club's name never has (months, numbers…).
+_NOT_NAMES = frozenset({"DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT"})
 #: A sports report needs this many different sports words (or two result lines).
 SPORTS_WORDS_NEEDED = 3
 
@@ -93,14 +97,15 @@ class Context:
 
     @classmethod
     def of(cls, doc: SpacyDoc, spans: Sequence[Span], stops: StopLists,
-           countries: frozenset[str]) -> Context:
+           countries: frozenset[str], sports: bool | None = None) -> Context:
         text = doc.text
         line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
-        context = cls(doc, stops, countries, line_starts, False, frozenset(
+        surnames = frozenset(
             doc[s.end - 1].lower_ for s in spans if s.label == "PERSON" and s.end - s.start > 1
-        ))
-        context.sports = sports_document(context)
-        return context
+        )
+        if sports is None:
+            sports = sports_document(doc, stops)
+        return cls(doc, stops, countries, line_starts, sports, surnames)
 
     def line_of(self, token: Token) -> int:
         return bisect_right(self.line_starts, token.idx) - 1
@@ -115,18 +120,40 @@ class Context:
         return i + 1
 
 
-def sports_document(context: Context) -> bool:
+def sports_document(doc: SpacyDoc, stops: StopLists) -> bool:
     """A sports report: three different sports words, or two result lines."""
     seen: set[str] = set()
-    for token in context.doc:
+    for token in doc:
         key = token.lower_
-        if key in context.stops.sports_words:
+        if key in stops.sports_words:
             seen.add(key)
             if len(seen) >= SPORTS_WORDS_NEEDED:
                 return True
-    lines = context.doc.text.split("\n")
-    results = sum(1 for line in lines if _RESULT_LINE.match(line))
+    results = sum(1 for line in doc.text.split("\n") if _RESULT_LINE.match(line))
     return results >= 2
+
+
+def split_at_scores(
+    doc: SpacyDoc, start: int, end: int, trailing: bool = True
+) -> list[tuple[int, int]]:
+    """A span cut at the scores inside it (and, with ``trailing``, after it): the model
+    reads a result line "Harwick 2 Dunmore 1" as one name; its pieces are "Harwick" and
+    "Dunmore"."""
+    pieces: list[tuple[int, int]] = []
+    while end > start and doc[end - 1].is_space:
+        end -= 1
+    first = start
+    for i in range(start + 1, end):
+        token = doc[i]
+        if (_SCORE.fullmatch(token.text) and doc[i - 1].whitespace_
+                and ((trailing and i == end - 1)
+                     or (i < end - 1 and token.whitespace_ and doc[i + 1].text[:1].isupper()))):
+            if first < i:
+                pieces.append((first, i))
+            first = i + 1
+    if first < end:
+        pieces.append((first, end))
+    return pieces
 
 
 #: A result line: a name, a score, a name, a score ("Harwick 2 Dunmore 1").
@@ -151,6 +178,8 @@ def _score_follows(context: Context, end: int) -> bool:
     if end >= len(doc) or "\n" in doc[end - 1].whitespace_ or not _SCORE.fullmatch(doc[end].text):
         return False
     after = doc[end + 1] if end + 1 < len(doc) else None
+    if after is not None and not doc[end].whitespace_ and not after.is_space:
+        return False  # "10-0-41-2" split by the tokenizer: a bowling figure, not a score
     if after is None or "\n" in doc[end].whitespace_ or "\n" in after.text:
         return True
     return (after.is_punct or after.like_num or after.text[:1].isupper()
@@ -207,6 +236,8 @@ def _fixture_line(context: Context, start: int, end: int) -> bool:
     joints = [i for i, t in enumerate(words) if t.lower_ in _FIXTURE_WORDS]
     if len(joints) != 1 or joints[0] in (0, len(words) - 1):
         return False
+    if words[joints[0]].lower_ == "at" and first.i > words[joints[0]].i:
+        return False  # "HARWICK AT DUNMORE": the game is played in Dunmore
     names = words[: joints[0]] + words[joints[0] + 1 :]
     return all(t.text[:1].isupper() or t.is_punct for t in names) and len(names) <= 8
 
@@ -230,17 +261,18 @@ def _a_person(context: Context, span: Span) -> bool:
     if doc[span.start].lower_ in context.surnames:
         return True
     before = doc[span.start - 1].text if span.start > 0 else ""
-    return len(before) == 2 and before[0].isupper() and before[1] == "."
+    if len(before) == 2 and before[0].isupper() and before[1] == ".":
+        return True
+    # a scorecard's fielder or bowler: "c Harwick b Dunmore 12", "st Harwick", "lbw b Harwick"
+    return before in _SCORECARD_MARKS
 
 
 def plays(context: Context, span: Span) -> bool:
     """In a sports report: the span is a club taking part (a score, a contest, a club
     word around it, a nickname or a fixture line)."""
-    if not context.sports or span.label not in _CLUB_FROM or span.label == "ORG":
-        return False
+    if not context.sports or span.label not in _CLUB_FROM:
+        return False  # a nationality ("the Mexicans") stays one
     if is_country(context, span.start, span.end) or _a_person(context, span):
-        return False
-    if span.label == "NORP" and not _nickname(context, span.start, span.end):
         return False
     return (_score_follows(context, span.end) or _in_contest(context, span.start, span.end)
             or _club_cue(context, span.start, span.end)
@@ -337,43 +369,69 @@ def _dateline(context: Context, span: Span) -> bool:
         middle) <= 5
 
 
-def relabel(context: Context, spans: Sequence[Span]) -> None:
-    """Correct the labels of ``spans`` in place (see the module docstring)."""
+def relabel(context: Context, spans: Sequence[Span]) -> list[Span]:
+    """Correct the labels of ``spans`` in place (see the module docstring); return the
+    spans whose label changed."""
+    changed: list[Span] = []
     for span in spans:
-        if club_name(context, span.start, span.end) and span.label != "ORG":
-            span.label = "ORG"
+        label = span.label
+        if club_name(context, span.start, span.end):
+            label = "ORG"
         elif venue(context, span) and span.label in ("ORG", "PERSON"):
-            span.label = "FAC"
+            label = "FAC"
         elif plays(context, span) or company(context, span):
-            span.label = "ORG"
+            label = "ORG"
         elif town(context, span):
-            span.label = "GPE"
+            label = "GPE"
+        if label != span.label:
+            span.label = label
+            changed.append(span)
+    return changed
 
 
 def missed_clubs(context: Context, covered: Sequence[bool]) -> list[tuple[int, int]]:
-    """In a sports report, the names opening a result or standings line that no entity
-    covers: a run of capitalised words at the line start followed only by scores and
-    names ("Harwick 2 Dunmore 1", "Harwick 3 2 1 0 7 3 7")."""
+    """In a sports report, the club names of result and standings lines that no entity
+    covers: a run of capitalised proper nouns followed by a score, opening its line or
+    right after another side's score ("Harwick 2 Dunmore 1", "Harwick 3 2 1 0 7 3 7")."""
     if not context.sports:
         return []
     doc = context.doc
     found: list[tuple[int, int]] = []
     i = 0
     while i < len(doc):
-        token = doc[i]
-        starts_line = token.idx == context.line_starts[context.line_of(token)]
-        if not starts_line or token.is_space:
+        end = _name_run(context, i)
+        if end == i:
             i += 1
             continue
-        end = context.line_end(token)
-        j = i
-        while j < end and ((doc[j].text[:1].isupper() and doc[j].is_alpha)
-                           or (j > i and doc[j].lower_ in ("of", "'s", "’s"))):
-            j += 1
-        numbers = [t for t in doc[j:end] if t.like_num or _SCORE.fullmatch(t.text)]
-        if (i < j < end and doc[j - 1].text[:1].isupper() and len(numbers) >= 1
-                and _SCORE.fullmatch(doc[j].text) and not any(covered[i:j])
-                and not is_country(context, i, j) and j - i <= 4):
-            found.append((i, j))
+        token = doc[i]
+        opens_line = token.idx == context.line_starts[context.line_of(token)]
+        after_score = (i > 0 and _SCORE.fullmatch(doc[i - 1].text) is not None
+                       and "\n" not in doc[i - 1].whitespace_)
+        if ((opens_line or after_score) and _score_follows(context, end)
+                and not any(covered[i:end]) and not is_country(context, i, end)
+                and end - i <= 4
+                and not any(t.lower_ in context.stops.sports_words for t in doc[i:end])):
+            found.append((i, end))
         i = end
     return found
+
+
+def _name_run(context: Context, i: int) -> int:
+    """The end of the run of capitalised proper nouns starting at ``i`` ("of" and "'s"
+    allowed inside: "Queen of the South"); ``i`` when there is none."""
+    doc = context.doc
+    j = i
+    while j < len(doc):
+        token = doc[j]
+        name_word = (token.pos_ == "PROPN" and token.text[:1].isupper() and token.is_alpha
+                     and token.ent_type_ not in _NOT_NAMES)
+        joining = (j > i and token.lower_ in ("of", "the", "'s", "’s") and j + 1 < len(doc)
+                   and doc[j + 1].text[:1].isupper())
+        if not (name_word or joining):
+            break
+        j += 1
+        if "\n" in token.whitespace_:
+            break
+    while j > i and not doc[j - 1].text[:1].isupper():
+        j -= 1
+    return j
