@@ -247,7 +247,8 @@ class EntitiesStage(Stage[EntitiesConfig]):
             index = SpanIndex(len(parsed), candidates)
             self._merge_builtin(parsed, index, self.builtin_matcher(parsed))
             candidates = index.items
-        context = Context.of(parsed, candidates, self.stops, self.countries, sports)
+        context = Context.of(parsed, candidates, self.stops, self.countries, sports,
+                             self.lexicon.nouns)
         self._relabel_by_context(parsed, candidates, context)
         covered = [False] * len(parsed)
         for c in candidates:

@@ -42,19 +42,21 @@ NUMBERED_LABELS = frozenset({"PRODUCT", "WORK_OF_ART", "LAW", "EVENT"})
 @dataclass
 class Lexicon:
     """English word classes from the loaded pipeline's lemmatizer tables (WordNet's index
-    of adverbs and verbs): "is this a dictionary adverb/verb?" without a word list of
+    of adverbs, verbs and nouns): "is this a dictionary word?" without a word list of
     our own. Empty when the pipeline has no rule lemmatizer; the checks then rely on the
     stop lists alone."""
 
     adverbs: frozenset[str] = frozenset()
     verbs: frozenset[str] = frozenset()
+    nouns: frozenset[str] = frozenset()
 
     @classmethod
     def from_nlp(cls, nlp: Language) -> Lexicon:
         try:
             lemmatizer: Any = nlp.get_pipe("lemmatizer")
             table = lemmatizer.lookups.get_table("lemma_index")
-            return cls(adverbs=frozenset(table["adv"]), verbs=frozenset(table["verb"]))
+            return cls(adverbs=frozenset(table["adv"]), verbs=frozenset(table["verb"]),
+                       nouns=frozenset(table["noun"]))
         except (KeyError, AttributeError, ValueError):
             return cls()
 

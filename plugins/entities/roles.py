@@ -48,12 +48,6 @@ if TYPE_CHECKING:
 #: A score after a team's name: "3", "108-3", "2-1" (not a year, a date or a four-part
 #: bowling figure).
 _SCORE = re.compile(r"\d{1,3}(?:-\d{1,3})?")
-#: A date ending a dateline: "2024-05-02", "May 2", "2 May".
-_DATE = re.compile(
-    r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct"
-    r"|nov|dec)[a-z]*\.?|\d{1,2}",
-    re.IGNORECASE,
-)
 #: Words between two teams of a fixture line ("Harwick v Dunmore", "HARWICK AT DUNMORE").
 _FIXTURE_WORDS = frozenset({"v", "v.", "vs", "vs.", "versus", "at"})
 #: Prepositions whose object is the other side of a contest ("against Dunmore").
@@ -94,10 +88,12 @@ class Context:
     line_starts: list[int]  # character offset of each line start
     sports: bool
     surnames: frozenset[str]  # last words of people named in two words or more
+    nouns: frozenset[str] = frozenset()  # dictionary nouns (``Lexicon.nouns``)
 
     @classmethod
     def of(cls, doc: SpacyDoc, spans: Sequence[Span], stops: StopLists,
-           countries: frozenset[str], sports: bool | None = None) -> Context:
+           countries: frozenset[str], sports: bool | None = None,
+           nouns: frozenset[str] = frozenset()) -> Context:
         text = doc.text
         line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
         surnames = frozenset(
@@ -105,7 +101,7 @@ class Context:
         )
         if sports is None:
             sports = sports_document(doc, stops)
-        return cls(doc, stops, countries, line_starts, sports, surnames)
+        return cls(doc, stops, countries, line_starts, sports, surnames, nouns)
 
     def line_of(self, token: Token) -> int:
         return bisect_right(self.line_starts, token.idx) - 1
@@ -246,8 +242,12 @@ def _nickname(context: Context, start: int, end: int) -> bool:
     """A plural proper name after a lowercase "the": "the Millers", "the Red Sox"."""
     doc = context.doc
     last = doc[end - 1]
-    return (start > 0 and doc[start - 1].text == "the" and last.text[:1].isupper()
-            and last.lower_.endswith("s") and (last.tag_ == "NNPS" or last.pos_ == "PROPN"))
+    return (start > 0 and doc[start - 1].lower_ == "the" and last.text[:1].isupper()
+            and last.lower_.endswith("s") and not last.lower_.endswith("ss")
+            and last.lower_ not in context.stops.sports_words
+            and (last.tag_ == "NNPS" or last.pos_ == "PROPN"
+                 or (last.pos_ == "NOUN" and last.lower_ not in context.nouns
+                     and last.lower_[:-1] not in context.nouns)))
 
 
 def _a_person(context: Context, span: Span) -> bool:
@@ -270,8 +270,12 @@ def _a_person(context: Context, span: Span) -> bool:
 def plays(context: Context, span: Span) -> bool:
     """In a sports report: the span is a club taking part (a score, a contest, a club
     word around it, a nickname or a fixture line)."""
+    if span.label == "NORP" and context.sports and span.end - span.start == 1:
+        # "the Rovers": a club word, not a nationality ("the Mexicans" stays one)
+        word = word_key(context.doc[span.start].text)
+        return word in context.stops.club_words or word.rstrip("s") in context.stops.club_words
     if not context.sports or span.label not in _CLUB_FROM:
-        return False  # a nationality ("the Mexicans") stays one
+        return False
     if is_country(context, span.start, span.end) or _a_person(context, span):
         return False
     return (_score_follows(context, span.end) or _in_contest(context, span.start, span.end)
@@ -322,8 +326,7 @@ def company(context: Context, span: Span) -> bool:
     before = doc[span.start - 1] if span.start > 0 else None
     if (before is not None and before.is_lower and before.pos_ == "NOUN"
             and before.lower_ in context.stops.org_nouns
-            and not is_country(context, span.start, span.end)
-            and span.label not in ("GPE", "LOC")):
+            and not is_country(context, span.start, span.end)):
         return True
     if span.label != "PERSON" or _a_person_by_surname(context, span):
         return False
@@ -349,24 +352,29 @@ def town(context: Context, span: Span) -> bool:
     return _dateline(context, span)
 
 
+#: What follows the town of a dateline: an optional region, then a date or a wire credit
+#: (", Orava 2024-05-02", " May 2", ", Orava (Reuters) -").
+_DATELINE_REST = re.compile(
+    r"\s*(?:,\s*[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}\s*,?)?\s*"
+    r"(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}"
+    r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}"
+    r"|\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+    r"|\((?:reuters|ap|afp|upi|dpa|xinhua)\)[^\n]{0,3})",
+    re.IGNORECASE,
+)
+
+
 def _dateline(context: Context, span: Span) -> bool:
+    """The name opens its line and a dateline's region, date or wire credit follows."""
     doc = context.doc
     first = doc[span.start]
-    if first.idx != context.line_starts[context.line_of(first)]:
+    line = context.line_of(first)
+    if first.idx != context.line_starts[line]:
         return False
-    line_end = context.line_end(first)
-    rest = [t for t in doc[span.end : line_end] if not t.is_space]
-    if not rest or not _DATE.fullmatch(rest[-1].text):
-        return False
-    # the name, then optionally ", Region", then the date
-    middle = rest[:-1]
-    if middle and middle[-1].lower_[:3] in {"jan", "feb", "mar", "apr", "may", "jun", "jul",
-                                              "aug", "sep", "oct", "nov", "dec"}:
-        middle = middle[:-1]  # "2 May" / "May 2"
-    if not middle:
-        return True
-    return middle[0].text == "," and all(t.text[:1].isupper() for t in middle[1:]) and len(
-        middle) <= 5
+    after = doc[span.end - 1].idx + len(doc[span.end - 1].text)
+    line_end = doc.text.find("\n", after)
+    rest = doc.text[after : len(doc.text) if line_end < 0 else line_end]
+    return _DATELINE_REST.fullmatch(rest.rstrip()) is not None
 
 
 def relabel(context: Context, spans: Sequence[Span]) -> list[Span]:
@@ -400,6 +408,11 @@ def missed_clubs(context: Context, covered: Sequence[bool]) -> list[tuple[int, i
     i = 0
     while i < len(doc):
         end = _name_run(context, i)
+        if end > i and _nickname(context, i, end) and not any(covered[i:end]) \
+                and not is_country(context, i, end) and end - i <= 3:
+            found.append((i, end))  # "the Millers"
+            i = end
+            continue
         if end == i:
             i += 1
             continue
@@ -423,8 +436,10 @@ def _name_run(context: Context, i: int) -> int:
     j = i
     while j < len(doc):
         token = doc[j]
-        name_word = (token.pos_ == "PROPN" and token.text[:1].isupper() and token.is_alpha
-                     and token.ent_type_ not in _NOT_NAMES)
+        name_word = (token.text[:1].isupper() and token.is_alpha
+                     and token.ent_type_ not in _NOT_NAMES
+                     and (token.pos_ == "PROPN"
+                          or (token.pos_ == "NOUN" and token.lower_ not in context.nouns)))
         joining = (j > i and token.lower_ in ("of", "the", "'s", "’s") and j + 1 < len(doc)
                    and doc[j + 1].text[:1].isupper())
         if not (name_word or joining):
