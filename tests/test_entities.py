@@ -1,8 +1,8 @@
 """The entities stage: canonical names, the small model's error classes on news, user
 patterns, headings, offsets, and a quality floor on CoNLL-2003.
 
-Sentences are real: from the sample article (tests/data/istanbul-peace-talks.txt) and
-the BBC corpus in ../shared/corpus.
+Sentences come from the sample article (tests/data/istanbul-peace-talks.txt) or are
+written for these tests, in the style of wire copy.
 """
 
 from __future__ import annotations
@@ -91,11 +91,11 @@ def test_short_name_resolves_to_the_nearest_full_name_before_it() -> None:
 
 def test_acronym_takes_the_name_it_abbreviates(run: Run) -> None:
     text = (
-        "TimeWarner also has to restate 2000 and 2003 results following a probe by the US "
-        "Securities Exchange Commission (SEC), which is close to concluding."
+        "Quellmark must restate two years of accounts after a review by the Serious Fraud "
+        "Office (SFO) found gaps in its books."
     )
-    sec = [e for e in run(text) if e.text == "SEC"]
-    assert sec and sec[0].canonical == "US Securities Exchange Commission"
+    sfo = [e for e in run(text) if e.text == "SFO"]
+    assert sfo and sfo[0].canonical == "Serious Fraud Office"
 
 
 def test_organisation_short_name_takes_its_full_name_with_a_generic_suffix() -> None:
@@ -107,22 +107,21 @@ def test_organisation_short_name_takes_its_full_name_with_a_generic_suffix() -> 
 
 def test_honorific_makes_a_person_whatever_the_model_label(run: Run) -> None:
     text = (
-        "New York Attorney General Elliot Spitzer said senior vice president Robert Stearns "
-        "had pleaded guilty to scheming to defraud. The offence carries a sentence of 16 "
-        "months to four years in state prison. Mr Spitzer's office added Mr Stearns had also "
-        "agreed to testify in future cases during the industry inquiry."
-    )  # the bare model labels "Mr Stearns" ORG here
-    stearns = [e for e in run(text) if "Stearns" in e.text]
-    assert [(e.label, e.canonical) for e in stearns] == [("PERSON", "Robert Stearns")] * 2
+        "State prosecutor Helena Marsh said former sales director Daniel Okafor had admitted "
+        "forging invoices. Mr Okafor faces up to three years in prison. Ms Marsh's office "
+        "said Mr Okafor would testify against two colleagues."
+    )  # the bare model labels the second "Mr Okafor" GPE here
+    okafor = [e for e in run(text) if "Okafor" in e.text]
+    assert [(e.label, e.canonical) for e in okafor] == [("PERSON", "Daniel Okafor")] * 3
 
 
 def test_name_found_once_is_found_again_where_the_model_missed_it(run: Run) -> None:
     text = (
-        "German airline Lufthansa may sue federal agencies for damages after the arrival of "
-        "US president George W Bush disrupted flights. Lufthansa accounts for six out of "
-        "every 10 planes using Frankfurt's airport."
-    )  # the bare model finds only the first "Lufthansa"
-    assert [e.label for e in run(text) if e.text == "Lufthansa"] == ["ORG", "ORG"]
+        "Norwegian shipping group Holtveit may sue the port authority after a crane collapse "
+        "halted loading. Holtveit handles four out of every ten containers passing through "
+        "the harbour."
+    )  # the bare model finds only the first "Holtveit" (and calls it a place)
+    assert [e.label for e in run(text) if e.text == "Holtveit"] == ["ORG", "ORG"]
 
 
 def test_pattern_id_is_the_canonical_name(run: Run) -> None:
@@ -189,6 +188,68 @@ def test_city_coordinated_with_a_city_is_a_place_not_a_person(run: Run) -> None:
     text = "Neither Moscow nor Kyiv has signaled any significant shift in their positions."
     for config in ({}, {"builtin_patterns": False}):
         assert ("Kyiv", "GPE") in found(run(text, **config))
+
+
+# -- what a name stands for, from its context --------------------------------------------
+
+
+def test_towns_that_beat_each_other_in_a_sports_report_are_clubs(run: Run) -> None:
+    text = (
+        "Harrogate beat Stevenage 2-1 in the league on Saturday, with both goals from the "
+        "striker Tom Bell. Stevenage's coach said his squad had played its worst match of "
+        "the season."
+    )  # the bare model misses "Harrogate"
+    entities = found(run(text))
+    assert {("Harrogate", "ORG"), ("Stevenage", "ORG"), ("Tom Bell", "PERSON")} <= entities
+
+
+def test_the_same_town_outside_a_sports_report_stays_a_place(run: Run) -> None:
+    text = "Flooding closed two schools in Harrogate on Saturday, the council said."
+    assert ("Harrogate", "GPE") in found(run(text))
+
+
+def test_every_side_of_a_result_line_is_a_club_even_where_the_model_saw_nothing(
+    run: Run,
+) -> None:
+    text = (
+        "Results of fifth-division matches on Saturday:\n"
+        "Harrogate 2 Morecambe 1\n"
+        "Stevenage 0 Gateshead 3"
+    )  # the bare model reads a whole line as one name and misses others
+    assert found(run(text)) == {("Harrogate", "ORG"), ("Morecambe", "ORG"),
+                                ("Stevenage", "ORG"), ("Gateshead", "ORG")}
+
+
+def test_a_club_word_makes_a_club_whatever_the_model_label(run: Run) -> None:
+    entities = run("Leeds United signed the midfielder on a three-year contract on Friday.")
+    assert ("Leeds United", "ORG") in found(entities)  # the bare model: PERSON
+
+
+def test_a_plural_nickname_in_a_sports_report_is_a_club(run: Run) -> None:
+    text = ("The Gunners have won four league matches in a row, and their coach said the "
+            "squad was fitter than last season.")
+    assert ("Gunners", "ORG") in found(run(text))
+
+
+def test_a_country_playing_a_country_stays_a_place(run: Run) -> None:
+    text = "Brazil beat Norway 3-0 in the cup on Sunday, their coach said after the match."
+    assert {("Brazil", "GPE"), ("Norway", "GPE")} <= found(run(text))
+
+
+def test_a_ground_named_with_a_venue_word_is_a_facility(run: Run) -> None:
+    entities = run("The cup final will be played at Millbrook Stadium in May, the league said.")
+    assert ("Millbrook Stadium", "FAC") in found(entities)
+
+
+def test_companies_named_like_people_or_places_are_organisations(run: Run) -> None:
+    text = ("Shares in carmaker Ostmark AG fell 4 percent on Monday, while mineral water firm "
+            "Quellhof said its profits had doubled.")  # the bare model: Quellhof PERSON
+    assert {("Ostmark AG", "ORG"), ("Quellhof", "ORG")} <= found(run(text))
+
+
+def test_the_town_opening_a_dateline_is_a_place(run: Run) -> None:
+    text = "BARNAUL, Russia 2024-05-02\nFlooding cut off the town on Tuesday, officials said."
+    assert ("BARNAUL", "GPE") in found(run(text))  # the bare model: ORG
 
 
 def test_page_furniture_is_not_an_entity(run: Run) -> None:

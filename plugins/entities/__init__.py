@@ -338,8 +338,8 @@ class EntitiesStage(Stage[EntitiesConfig]):
 
     def _repeated_mentions(self, parsed: SpacyDoc, candidates: list[Candidate]) -> list[Candidate]:
         """Mentions the model missed of a name it found elsewhere in the document: the
-        same words, spelt the same, as proper nouns outside any entity ("Lebed" after
-        "Alexander Lebed", a second "Rustem Umerov"). A person's surname counts as
+        same words, spelt the same, as proper nouns outside any entity ("Okafor" after
+        "Daniel Okafor", a second "Rustem Umerov"). A person's surname counts as
         the person's name."""
         names: dict[tuple[str, ...], Counter[str]] = {}
         for c in candidates:

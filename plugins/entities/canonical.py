@@ -100,7 +100,7 @@ def normalize(text: str, label: str, title_keys: AbstractSet[str] = frozenset())
 
 def _key(name: str) -> str:
     """Forms that differ only in case, spaces or hyphens are one form
-    ("Time Warner" / "TimeWarner", "Al-Qaeda" / "Al Qaeda")."""
+    ("Quell Mark" / "QuellMark", "Al-Qaeda" / "Al Qaeda")."""
     return re.sub(r"[\s\-‐–]+", "", name).casefold()
 
 

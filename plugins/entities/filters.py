@@ -84,9 +84,9 @@ def trim(
     while start < end - 1 and doc[start].pos_ in _NOT_NAME_START and (
         doc[start].is_sent_start or doc[start].is_lower
     ):
-        start += 1  # "Following Mr Straw": a verb or preposition opening the sentence
+        start += 1  # "Following Ms Marsh": a verb or preposition opening the sentence
     while start < end - 1 and doc[end - 1].is_lower and doc[end - 1].pos_ in _CONTENT:
-        end -= 1  # "Interfax news agency": a description after the name
+        end -= 1  # "Novosti news agency": a description after the name
     while start < end - 1 and (
         (_SCORE.fullmatch(doc[end - 1].text) and doc[end - 2].whitespace_
          and label not in NUMBERED_LABELS)
@@ -108,7 +108,7 @@ def trim(
         return None
     if any(t.text in _DASHES and t.whitespace_ and doc[t.i - 1].whitespace_
            for t in doc[start + 1 : end - 1]):
-        return None  # "Romania - Cosmin Contra": a spaced dash separates two things
+        return None  # "Norway - Per Lunde": a spaced dash separates two things
     return start, end
 
 

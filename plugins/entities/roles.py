@@ -398,9 +398,10 @@ def relabel(context: Context, spans: Sequence[Span]) -> list[Span]:
 
 
 def missed_clubs(context: Context, covered: Sequence[bool]) -> list[tuple[int, int]]:
-    """In a sports report, the club names of result and standings lines that no entity
-    covers: a run of capitalised proper nouns followed by a score, opening its line or
-    right after another side's score ("Harwick 2 Dunmore 1", "Harwick 3 2 1 0 7 3 7")."""
+    """In a sports report, the club names no entity covers: a plural nickname ("the
+    Millers"), a side of a contest ("Harwick beat ..."), and in result and standings lines
+    a run of capitalised proper nouns followed by a score, opening its line or right after
+    another side's score ("Harwick 2 Dunmore 1", "Harwick 3 2 1 0 7 3 7")."""
     if not context.sports:
         return []
     doc = context.doc
@@ -408,9 +409,10 @@ def missed_clubs(context: Context, covered: Sequence[bool]) -> list[tuple[int, i
     i = 0
     while i < len(doc):
         end = _name_run(context, i)
-        if end > i and _nickname(context, i, end) and not any(covered[i:end]) \
-                and not is_country(context, i, end) and end - i <= 3:
-            found.append((i, end))  # "the Millers"
+        if (end > i and not any(covered[i:end]) and not is_country(context, i, end)
+                and end - i <= 3 and doc[end - 1].lower_ not in context.surnames
+                and (_nickname(context, i, end) or _in_contest(context, i, end))):
+            found.append((i, end))  # "the Millers", "Harwick beat ..."
             i = end
             continue
         if end == i:
