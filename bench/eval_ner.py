@@ -225,6 +225,8 @@ def report(tallies: dict[str, Tally], documents: int) -> str:
     lines = [
         f"CoNLL-2003 English dev (eng.testa), {documents} documents; "
         "entity-level exact span + type",
+        "development figures: the stage's rules were written reading this set; "
+        "the held-out set is kept apart",
         "label mapping: PERSON->PER; GPE/LOC/FAC->LOC; ORG->ORG; "
         "NORP/EVENT/WORK_OF_ART/LAW/LANGUAGE/PRODUCT->MISC; dates and numbers dropped",
         "",

@@ -15,7 +15,9 @@ and a small regex word tokenizer (sumy's stemmer and stop words are used as ship
 Scores are ROUGE-1/2/L F1 from ``rouge-score`` with stemming, best over the references,
 averaged over articles: at 3 sentences on both sets, and on BBC also at the reference's
 own sentence count. ``--half dev|test`` keeps even/odd articles (the split used to tune
-the default weights). Usage::
+the default weights; the odd half is no held-out check: the stage's rules were written
+reading articles of both halves, and the held-out half of each set is kept apart).
+Usage::
 
     python bench/eval_summary.py [--limit N] [--half dev|test] [--sets cnndm,bbc]
 """
@@ -180,6 +182,8 @@ def evaluate(
 
 def print_table(name: str, results: dict[tuple[str, str], Scores]) -> None:
     print(f"\n{name}")
+    print("development figures (weights tuned on the even half, rules written reading both "
+          "halves; the held-out half of each set is kept apart)")
     print("| length | method | ROUGE-1 | ROUGE-2 | ROUGE-L | words |")
     print("|---|---|---|---|---|---|")
     for (length, method), scores in results.items():

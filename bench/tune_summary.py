@@ -1,7 +1,9 @@
-"""Tune the summary stage's default weights on the dev half; report on the held-out half.
+"""Tune the summary stage's default weights on the even half; report on both halves.
 
 The gold sets are split by article position: even lines are *dev*, odd lines *test*
-(``eval_summary.py --half``). Coordinate search changes one weight at a time over a small
+(``eval_summary.py --half``). The odd half is not held out: the tuner does not see it,
+but the stage's rules were written reading articles of both halves; the held-out half of
+each set is kept apart from this repository. Coordinate search changes one weight at a time over a small
 grid, keeping a change only when it raises the objective on the dev half: the mean over
 (CNN/DM+Newsroom at 3 sentences, BBC at 3, BBC at the reference's count) of the relative
 gain of (ROUGE-1 + ROUGE-2) / 2 over lead-N, plus the smallest of those three gains (so a

@@ -37,7 +37,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from copydesk.plugins.entities.rules import StopLists, word_key
 
@@ -76,6 +76,9 @@ class Span(Protocol):
     start: int
     end: int
     label: str
+
+
+SpanT = TypeVar("SpanT", bound=Span)
 
 
 @dataclass
@@ -377,10 +380,10 @@ def _dateline(context: Context, span: Span) -> bool:
     return _DATELINE_REST.fullmatch(rest.rstrip()) is not None
 
 
-def relabel(context: Context, spans: Sequence[Span]) -> list[Span]:
+def relabel(context: Context, spans: Sequence[SpanT]) -> list[SpanT]:
     """Correct the labels of ``spans`` in place (see the module docstring); return the
     spans whose label changed."""
-    changed: list[Span] = []
+    changed: list[SpanT] = []
     for span in spans:
         label = span.label
         if club_name(context, span.start, span.end):
