@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import string
 
+import pytest
 from copydesk import Article, Document, Pipeline
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -97,6 +98,7 @@ def run_statuses(pipeline: Pipeline, doc: Document) -> dict[str, str]:
     return {bound.name: ran.get(bound.name, "missing") for bound in pipeline.stages}
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(text=NEWS)
 def test_every_stage_runs_ok_on_news_like_text(pipeline: Pipeline, text: str) -> None:
@@ -108,6 +110,7 @@ def test_every_stage_runs_ok_on_news_like_text(pipeline: Pipeline, text: str) ->
     assert doc.offset_problems() == []
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(text=NOISE)
 def test_any_text_completes_with_consistent_offsets_and_no_failed_stage(
