@@ -6,8 +6,9 @@ so one bad input never hides the others' results.
 
 from __future__ import annotations
 
+import itertools
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +42,7 @@ def read_inputs(
 def read_input(path: str, rules: ArticleRules | None = None) -> Iterator[Article | InputError]:
     rules = rules or ArticleRules()
     if path == "-":
-        data = sys.stdin.buffer.read()
-        yield from _from_bytes("<stdin>", data, None, rules)
+        yield from _from_stdin(rules)
         return
     p = Path(path)
     try:
@@ -51,6 +51,10 @@ def read_input(path: str, rules: ArticleRules | None = None) -> Iterator[Article
             return
         size = p.stat().st_size
         suffix = p.suffix.lower()
+        if suffix in JSONL_SUFFIXES:
+            with p.open("rb") as lines:
+                yield from _jsonl_lines(path, lines, rules)
+            return
         limit, setting = ((rules.max_html_chars, "max_html_chars") if suffix in HTML_SUFFIXES
                           else (rules.max_chars, "max_article_chars"))
         if size > limit * 4 + 1024 and suffix not in JSONL_SUFFIXES | {".json"}:
@@ -114,12 +118,53 @@ def _article(where: str, data: dict[str, object], rules: ArticleRules) -> Articl
 
 def _jsonl(where: str, text: str, rules: ArticleRules) -> Iterator[Article | InputError]:
     for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
+        yield from _jsonl_line(where, lineno, line, rules)
+
+
+def _jsonl_line(where: str, lineno: int, line: str, rules: ArticleRules
+                ) -> Iterator[Article | InputError]:
+    if not line.strip():
+        return
+    try:
+        yield rules.parse(line)
+    except InvalidArticle as exc:
+        yield InputError(f"{where}:{lineno}", str(exc))
+
+
+def _jsonl_lines(where: str, lines: Iterable[bytes], rules: ArticleRules
+                 ) -> Iterator[Article | InputError]:
+    """A JSON Lines stream read line by line, so a file of any length is read in constant
+    memory (a backfill of millions of articles); each line is decoded on its own."""
+    for lineno, raw in enumerate(lines, 1):
+        if lineno == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+        if b"\x00" in raw:
+            yield InputError(f"{where}:{lineno}", "binary data (NUL bytes), not text")
             continue
         try:
-            yield rules.parse(line)
-        except InvalidArticle as exc:
-            yield InputError(f"{where}:{lineno}", str(exc))
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield InputError(f"{where}:{lineno}",
+                             f"not UTF-8 text (byte {exc.start}: {exc.reason})")
+            continue
+        yield from _jsonl_line(where, lineno, line, rules)
+
+
+def _from_stdin(rules: ArticleRules) -> Iterator[Article | InputError]:
+    """Standard input: JSON Lines (first non-blank byte ``{``) are streamed line by line;
+    anything else is read whole as one text or HTML article."""
+    stream = sys.stdin.buffer
+    head = b""
+    while not head.strip(b"\xef\xbb\xbf \t\r\n"):
+        line = stream.readline()
+        if not line:
+            break
+        head += line
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        lines = itertools.chain(head.splitlines(keepends=True), stream)
+        yield from _jsonl_lines("<stdin>", lines, rules)
+        return
+    yield from _from_bytes("<stdin>", head + stream.read(), None, rules)
 
 
 def _json(where: str, text: str, rules: ArticleRules) -> Iterator[Article | InputError]:

@@ -261,6 +261,26 @@ class GatewaySettings(BaseModel):
     _split = field_validator("tokens", mode="before")(_split_names)
 
 
+class QueueSettings(BaseModel):
+    """``[queue]``: how much the queue may hold before producers wait (back-pressure)."""
+
+    max_waiting: int = Field(
+        default=50_000, ge=1,
+        description="Most articles waiting on the queue; beyond it `copydesk submit` and "
+        "Client.submit_many wait for room and the gateway answers 503 queue_full.")
+    memory_high: float = Field(
+        default=0.9, gt=0, le=1,
+        description="Share of Redis maxmemory above which submits wait as when the queue is "
+        "full, and archived records are dropped from Redis first.")
+    max_wait: float = Field(
+        default=600.0, ge=0,
+        description="Seconds a submit waits for room before it fails "
+        "(`copydesk submit --max-wait`).")
+    poll_interval: float = Field(
+        default=0.5, gt=0, description="Seconds between looks at the queue while waiting "
+        "for room, and between a paused worker's retries.")
+
+
 class SinksSettings(BaseModel):
     """``[sinks]``: one table per sink that is on (``[sinks.postgres] url = "…"``), each
     validated by that sink's own config model when the sink is built (``copydesk.sinks``).
@@ -268,6 +288,11 @@ class SinksSettings(BaseModel):
     """
 
     model_config = ConfigDict(extra="allow")
+
+    keep_in_redis: float = Field(
+        default=86_400.0, ge=0,
+        description="Seconds a record stays in Redis after a sink archived it (then it "
+        "expires, and reads fall back to the archive).")
 
     @model_validator(mode="after")
     def _tables(self) -> SinksSettings:
@@ -331,6 +356,7 @@ class Settings(BaseSettings):
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
     stage: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-stage config sections, by stage name."
     )

@@ -9,10 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import click
-from copydesk.document import Article
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 err_console = Console(stderr=True, soft_wrap=True)  # a message is one line, however long
 
@@ -57,19 +55,6 @@ def refuse_broken_plugins(plugins: Any, settings: Any) -> None:
         f"refusing to start: {listed}. A worker without them would write Documents without "
         "their stages; fix or uninstall them, or start with --allow-broken-plugins "
         "(COPYDESK_WORKER__ALLOW_BROKEN_PLUGINS=1)")
-
-
-def in_chunks(articles: list[Article], label: str, size: int = 200) -> Iterator[list[Article]]:
-    chunks = [articles[i:i + size] for i in range(0, len(articles), size)]
-    if len(articles) <= size or not err_console.is_terminal:
-        yield from chunks
-        return
-    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=True) as progress:
-        task = progress.add_task(label, total=len(articles))
-        for chunk in chunks:
-            yield chunk
-            progress.advance(task, len(chunk))
 
 
 def refuse_evicting_redis(settings: Any, what: str) -> None:

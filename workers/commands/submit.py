@@ -3,18 +3,59 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import click
 from copydesk.document import Article
-from copydesk.extra_fields import report_moved_fields
+from copydesk.extra_fields import log_moved_fields, report_moved_fields
 from copydesk.inputs import InputError, read_inputs
-from copydesk.workers.commands.common import (
-    client_for,
-    err_console,
-    in_chunks,
-    queue_errors,
-)
+from copydesk.workers.commands.common import client_for, err_console, queue_errors
+from copydesk.workers.commands.progress import SubmitProgress, count_inputs
+
+
+class SubmitCounts:
+    """Outcomes of one ``copydesk submit`` run, for its last line."""
+
+    def __init__(self) -> None:
+        self.queued = self.duplicate = self.refused = 0
+        self._moved_noted = False
+
+    def add(self, result: Any) -> None:
+        if result.outcome == "queued":
+            self.queued += 1
+        elif result.outcome == "duplicate":
+            self.duplicate += 1
+        elif result.outcome == "invalid":
+            self.refused += 1
+
+    def note_moved_fields(self, article: Article) -> None:
+        """Log every article's moved fields; print the one-line note for the first."""
+        if self._moved_noted or not article.moved_fields:
+            log_moved_fields(article, "submit")
+            return
+        report_moved_fields([article], "submit", err_console)
+        self._moved_noted = True
+
+    def summary(self, queue: str, rate: float) -> str:
+        parts = [f"queued {self.queued} article(s) on {queue!r}"]
+        if self.duplicate:
+            parts.append(f"{self.duplicate} already queued or done")
+        if self.refused:
+            parts.append(f"{self.refused} refused")
+        return ", ".join(parts) + (f" ({rate:,.0f}/s)" if rate else "")
+
+
+def _articles(items: Iterable[Article | InputError], counts: SubmitCounts
+              ) -> Iterator[Article]:
+    """The readable articles of a stream of inputs; each unreadable one is reported."""
+    for item in items:
+        if isinstance(item, InputError):
+            err_console.print(f"[red]refused[/red] {item}", highlight=False)
+            counts.refused += 1
+            continue
+        counts.note_moved_fields(item)
+        yield item
 
 
 def register_commands(cli: click.Group) -> None:
@@ -25,35 +66,40 @@ def register_commands(cli: click.Group) -> None:
     @click.option("--force", is_flag=True, help="Process again even if already done.")
     @click.option("--wait", "wait_", is_flag=True, help="Wait until they are finished.")
     @click.option("--timeout", type=float, default=None, help="Seconds to wait at most.")
+    @click.option("--max-wait", type=float, default=None, metavar="SECONDS",
+                  help="Longest wait for room on a full queue before giving up "
+                  "(default: queue.max_wait).")
     @click.pass_obj
     def submit(state: Any, files: tuple[str, ...], force: bool, wait_: bool,
-               timeout: float | None) -> None:
-        """Enqueue articles (.txt, .html, .json, .jsonl or - for stdin); print their ids."""
-        items = list(read_inputs(list(files), state.settings.article_rules()))
-        errors = [i for i in items if isinstance(i, InputError)]
-        articles = [i for i in items if isinstance(i, Article)]
-        report_moved_fields(articles, "submit", err_console)
-        for error in errors:
-            err_console.print(f"[red]refused[/red] {error}", highlight=False)
+               timeout: float | None, max_wait: float | None) -> None:
+        """Enqueue articles (.txt, .html, .json, .jsonl or - for stdin); print their ids.
+
+        Files are read as a stream, so a JSON Lines file of any length is submitted in
+        constant memory. While the queue holds more than queue.max_waiting articles, or
+        Redis is near its maxmemory, it waits (showing why); run again after an
+        interruption and what is already queued or done is skipped."""
         client = client_for(state)
-        results = []
-        with queue_errors():
-            for chunk in in_chunks(articles, "submitting"):
-                results.extend(client.submit_many(chunk, force=force))
-        ids = []
-        for result in results:
-            if result.outcome == "invalid":
-                err_console.print(f"[red]refused[/red] {result.id or ''}: {result.error}",
-                                  highlight=False)
-                continue
-            ids.append(result.id)
-            click.echo(result.id)
-            if result.outcome == "duplicate":
-                err_console.print(f"[yellow]not queued again[/yellow] {result.id}: already "
-                                  f"{result.status} (use --force to process it again)",
-                                  highlight=False)
-        queued = sum(1 for r in results if r.outcome == "queued")
-        err_console.print(f"queued {queued} article(s) on {state.settings.worker.queue!r}",
+        counts = SubmitCounts()
+        ids: list[str] = []
+        with queue_errors(), SubmitProgress(err_console, count_inputs(files)) as progress:
+            inputs = _articles(read_inputs(list(files), state.settings.article_rules()),
+                               counts)
+            for result in client.iter_submit(inputs, force=force, max_wait=max_wait,
+                                             on_wait=progress.waiting):
+                progress.advance(1)
+                counts.add(result)
+                if result.outcome == "invalid":
+                    err_console.print(f"[red]refused[/red] {result.id or ''}: "
+                                      f"{result.error}", highlight=False)
+                    continue
+                click.echo(result.id)
+                if wait_:
+                    ids.append(result.id)
+                if result.outcome == "duplicate":
+                    err_console.print(f"[yellow]not queued again[/yellow] {result.id}: "
+                                      f"already {result.status} (use --force to process it "
+                                      "again)", highlight=False)
+        err_console.print(counts.summary(state.settings.worker.queue, progress.rate),
                           highlight=False)
         if wait_ and ids:
             with queue_errors():
@@ -64,7 +110,7 @@ def register_commands(cli: click.Group) -> None:
                               highlight=False)
             if unfinished or failed:
                 sys.exit(1)
-        if errors or any(r.outcome == "invalid" for r in results):
+        if counts.refused:
             sys.exit(1)
 
     @cli.command("resubmit-dead")

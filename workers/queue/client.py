@@ -16,7 +16,7 @@ Celery message, so a record never exists without its message or the other way ro
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, overload
@@ -30,6 +30,7 @@ from copydesk.workers.queue.connection import describe, sync_client
 from copydesk.workers.queue.keys import FINISHED, keys_for
 from copydesk.workers.queue.protocol import article_payload, new_task_id
 from copydesk.workers.queue.store import ArticleStatus, QueueInfo, Store
+from copydesk.workers.queue.window import Pressure, Window, is_out_of_memory
 
 if TYPE_CHECKING:
     from copydesk.provenance import PipelineSpec
@@ -42,13 +43,22 @@ __all__ = [
     "ArticleStatus",
     "Client",
     "InvalidArticle",
+    "QueueFull",
     "QueueUnavailable",
     "SubmitResult",
 ]
 
+#: Called while a submit waits for room: what it waits for, and seconds waited so far.
+OnWait = Callable[[Pressure, float], None]
+
 
 class QueueUnavailable(RuntimeError):
     """Redis cannot be reached (or refused the command); the message names the server."""
+
+
+class QueueFull(QueueUnavailable):
+    """The queue had no room (``queue.max_waiting`` articles waiting, or Redis near its
+    ``maxmemory``) for as long as the submit was allowed to wait."""
 
 
 class NotReplicated(QueueUnavailable):
@@ -90,6 +100,7 @@ class Client:
         self.where = describe(self.settings)
         self.store = Store(sync_client(self.settings, retries=retries),
                            keys_for(self.settings), self.settings.worker)
+        self.window = Window(self.store.r, self.store.keys, self.settings.queue)
 
     # -- errors ------------------------------------------------------------------------
 
@@ -142,61 +153,159 @@ class Client:
             raise InvalidArticle(f"article {valid.id}: cannot be written as JSON: "
                                  f"{printable(str(exc))}") from None
 
-    def submit(self, article: Article | dict[str, Any] | str, force: bool = False) -> SubmitResult:
+    # -- back-pressure -------------------------------------------------------------------
+
+    def wait_for_room(self, incoming: int = 1, max_wait: float | None = None,
+                      on_wait: OnWait | None = None) -> int:
+        """Wait until the queue has room, and return for how many articles (at most
+        ``incoming``): fewer than ``queue.max_waiting`` wait and Redis is below
+        ``queue.memory_high`` of its ``maxmemory``. Raises ``QueueFull`` after
+        ``max_wait`` seconds (default ``queue.max_wait``); ``on_wait`` is called at each
+        look while waiting."""
+        return self._room(incoming, _Deadline(self._max_wait(max_wait)), on_wait)
+
+    def _max_wait(self, max_wait: float | None) -> float:
+        return self.settings.queue.max_wait if max_wait is None else max_wait
+
+    def _room(self, incoming: int | Sequence[int], deadline: _Deadline,
+              on_wait: OnWait | None) -> int:
+        """How many of the articles (their count, or their sizes in bytes) fit now: under
+        ``queue.max_waiting``, and under ``queue.memory_high`` of Redis memory by a
+        generous estimate of what each costs there; waits while none does."""
+        sizes = incoming if isinstance(incoming, Sequence) else [0] * incoming
+        while True:
+            with self._redis("read the queue's size"):
+                pressure = self.window.pressure(1)
+                waiting = pressure.waiting if pressure else self.window.waiting()
+                memory = self.window.memory()
+            room = min(self.settings.queue.max_waiting - waiting, len(sizes))
+            if pressure is None and room > 0:
+                return max(1, _fitting(sizes[:room], self.window.memory_room(memory)))
+            assert pressure is not None or room <= 0
+            self._wait(pressure or Pressure("queue_full", "the queue is full", waiting, 0, 0),
+                       deadline, on_wait)
+
+    def _wait(self, pressure: Pressure, deadline: _Deadline, on_wait: OnWait | None) -> None:
+        if deadline.over:
+            raise QueueFull(
+                f"the queue had no room for {deadline.seconds:g} s: {pressure}; start more "
+                "workers, or raise queue.max_waiting or the wait (--max-wait); submitting "
+                "again skips what is already queued or done")
+        if on_wait is not None:
+            on_wait(pressure, deadline.waited)
+        time.sleep(min(self.settings.queue.poll_interval, max(deadline.left, 0.01)))
+
+    # -- submitting --------------------------------------------------------------------
+
+    def submit(self, article: Article | dict[str, Any] | str, force: bool = False,
+               max_wait: float | None = None) -> SubmitResult:
         """Validate and enqueue one article (an ``Article``, a dict or a JSON string).
 
-        Raises ``InvalidArticle`` for bad input and ``QueueUnavailable`` when Redis is down.
-        An id that is already queued, running or done is not enqueued again (``duplicate``)
-        unless ``force`` (which re-processes a done article).
+        Raises ``InvalidArticle`` for bad input, ``QueueUnavailable`` when Redis is down
+        and ``QueueFull`` when the queue had no room for ``max_wait`` seconds (default
+        ``queue.max_wait``). An id that is already queued, running or done is not enqueued
+        again (``duplicate``) unless ``force`` (which re-processes a done article).
         """
         valid, payload = self._prepare(article)
-        assert valid.id is not None
-        task_id = new_task_id()
-        with self._redis("submit"):
-            result = self.store.submit(valid.id, payload, task_id, force)
-            self._replicated()
-        assert result is not None
-        created, status = result
-        return SubmitResult(id=valid.id, outcome="queued" if created else "duplicate",
-                            status=status, task_id=task_id if created else None)
+        deadline = _Deadline(self._max_wait(max_wait))
+        return next(self._flush([(valid, payload, new_task_id())], force, deadline, None))
 
     def submit_many(self, articles: Iterable[Article | dict[str, Any] | str],
-                    force: bool = False, chunk_size: int = 500) -> list[SubmitResult]:
+                    force: bool = False, chunk_size: int = 500,
+                    max_wait: float | None = None,
+                    on_wait: OnWait | None = None) -> list[SubmitResult]:
         """Validate and enqueue many articles, pipelined in chunks; one result per input,
-        in order. Invalid articles come back with outcome ``invalid`` and are not enqueued."""
-        results: list[SubmitResult] = []
-        batch: list[tuple[int, Article, dict[str, Any], str]] = []
+        in order. Invalid articles come back with outcome ``invalid`` and are not enqueued.
+        Before each chunk it waits for room (``wait_for_room``); ``QueueFull`` after
+        ``max_wait`` seconds leaves the chunks before it submitted."""
+        return list(self.iter_submit(articles, force, chunk_size, max_wait, on_wait))
 
-        def flush() -> None:
-            if not batch:
-                return
-            with self._redis("submit"):
-                pipe = self.store.r.pipeline(transaction=False)
-                for _, valid, payload, task_id in batch:
-                    assert valid.id is not None
-                    self.store.submit(valid.id, payload, task_id, force, pipe=pipe)
-                replies = pipe.execute()
-                self._replicated()
-            for (index, valid, _, task_id), (created, status) in zip(batch, replies,
-                                                                     strict=True):
-                results[index] = SubmitResult(
-                    id=valid.id, outcome="queued" if int(created) else "duplicate",
-                    status=str(status), task_id=task_id if int(created) else None)
-            batch.clear()
-
+    def iter_submit(self, articles: Iterable[Article | dict[str, Any] | str],
+                    force: bool = False, chunk_size: int = 500,
+                    max_wait: float | None = None,
+                    on_wait: OnWait | None = None) -> Iterator[SubmitResult]:
+        """``submit_many`` as a stream: results come chunk by chunk, in input order, so a
+        file of any length is submitted in constant memory. ``QueueFull`` is raised after
+        the results of everything submitted before it."""
+        deadline = _Deadline(self._max_wait(max_wait))
+        pending: list[_Pending] = []
+        ready = 0
         for item in articles:
             try:
                 valid, payload = self._prepare(item)
             except InvalidArticle as exc:
-                results.append(SubmitResult(id=_given_id(item), outcome="invalid",
+                pending.append(SubmitResult(id=_given_id(item), outcome="invalid",
                                             error=str(exc)))
                 continue
-            results.append(SubmitResult(id=valid.id, outcome="pending"))
-            batch.append((len(results) - 1, valid, payload, new_task_id()))
-            if len(batch) >= chunk_size:
-                flush()
-        flush()
-        return results
+            pending.append((valid, payload, new_task_id()))
+            ready += 1
+            if ready >= chunk_size:
+                yield from self._flush(pending, force, deadline, on_wait)
+                pending.clear()
+                ready = 0
+        yield from self._flush(pending, force, deadline, on_wait)
+
+    def _flush(self, pending: list[_Pending], force: bool, deadline: _Deadline,
+               on_wait: OnWait | None) -> Iterator[SubmitResult]:
+        """Submit the articles of ``pending`` in slices the queue has room for, yielding
+        every result in input order as soon as it and those before it are known."""
+        done: dict[int, SubmitResult] = {i: p for i, p in enumerate(pending)
+                                         if isinstance(p, SubmitResult)}
+        todo = [i for i, p in enumerate(pending) if not isinstance(p, SubmitResult)]
+        shown = 0
+        while True:
+            while shown < len(pending) and shown in done:
+                yield done[shown]
+                shown += 1
+            if not todo:
+                return
+            try:
+                room = self._room([_cost(pending[i]) for i in todo], deadline, on_wait)
+            except QueueFull:
+                yield from (done[i] for i in sorted(done) if i >= shown)
+                raise
+            part, todo = todo[:room], todo[room:]
+            items = [p for i in part if not isinstance(p := pending[i], SubmitResult)]
+            outcomes = self._submit_slice(items, force, deadline, on_wait)
+            for i, outcome in zip(part, outcomes, strict=True):
+                if outcome is None:
+                    todo.append(i)  # refused for memory: again once there is room
+                else:
+                    done[i] = outcome
+            todo.sort()
+
+    def _submit_slice(self, items: Sequence[tuple[Article, dict[str, Any], str]],
+                      force: bool, deadline: _Deadline, on_wait: OnWait | None
+                      ) -> list[SubmitResult | None]:
+        """One pipelined round trip; ``None`` for each article Redis refused because it
+        is over ``maxmemory`` (the script wrote nothing), after waiting for room."""
+        with self._redis("submit"):
+            pipe = self.store.r.pipeline(transaction=False)
+            for valid, payload, task_id in items:
+                assert valid.id is not None
+                self.store.submit(valid.id, payload, task_id, force, pipe=pipe)
+            replies = pipe.execute(raise_on_error=False)
+            self._replicated()
+        out: list[SubmitResult | None] = []
+        refused = None
+        for (valid, _, task_id), reply in zip(items, replies, strict=True):
+            if isinstance(reply, Exception):
+                if not is_out_of_memory(reply):
+                    raise QueueUnavailable(f"cannot submit: {self.where} refused it "
+                                           f"({reply})")
+                refused = reply
+                out.append(None)
+                continue
+            created, status = reply
+            out.append(SubmitResult(
+                id=valid.id, outcome="queued" if int(created) else "duplicate",
+                status=str(status), task_id=task_id if int(created) else None))
+        if refused is not None:
+            with self._redis("read the queue's size"):
+                pressure = self.window.pressure(1)
+            self._wait(pressure or Pressure("redis_memory", f"Redis refused a submit: "
+                                            f"{refused}", 0, 0, 0), deadline, on_wait)
+        return out
 
     # -- reading -----------------------------------------------------------------------
 
@@ -368,6 +477,53 @@ class Client:
                 self.store.remove_dead_letter(entry["_raw"])
             results.append(result)
         return results
+
+
+_Pending = SubmitResult | tuple[Article, dict[str, Any], str]
+
+#: Redis bytes an article may take while it waits (its message and its record each hold
+#: it, plus keys and indexes), per character of its JSON: an upper bound, so a submit
+#: stops short of ``queue.memory_high`` instead of running into ``maxmemory``.
+_BYTES_PER_CHAR = 3
+
+
+def _cost(pending: _Pending) -> int:
+    if isinstance(pending, SubmitResult):
+        return 0
+    article, _, _ = pending
+    return _BYTES_PER_CHAR * (len(article.text or article.html or "") + 1024)
+
+
+def _fitting(sizes: Sequence[int], room: int | None) -> int:
+    """How many of ``sizes``, in order, fit in ``room`` bytes (all when ``room`` is None)."""
+    if room is None:
+        return len(sizes)
+    total = 0
+    for count, size in enumerate(sizes):
+        total += size
+        if total > room:
+            return count
+    return len(sizes)
+
+
+class _Deadline:
+    """How long a submit may still wait for room."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.started = time.monotonic()
+
+    @property
+    def waited(self) -> float:
+        return time.monotonic() - self.started
+
+    @property
+    def left(self) -> float:
+        return self.seconds - self.waited
+
+    @property
+    def over(self) -> bool:
+        return self.left <= 0
 
 
 def _given_id(item: Any) -> str | None:

@@ -23,6 +23,8 @@ docs/queue.md documents the same table for systems in other languages; change bo
 | ``P:replication_fence`` | string | a counter submitters bump before ``WAIT`` (Sentinel setups) |
 | ``P:rejected`` | list | malformed messages rejected at intake, newest first, raw kept (capped) |
 | ``P:metrics:rejected`` | hash | how many messages were rejected, per reason code |
+| ``P:archived`` | sorted set | ids whose Documents every sink has committed; score = when |
+| ``P:paused`` | hash | worker node -> JSON ``{since, reason}`` while Redis refuses its writes |
 """
 
 from __future__ import annotations
@@ -128,6 +130,17 @@ class Keys:
     def rejected(self) -> str:
         """Malformed messages rejected at intake (``workers.worker.intake``), newest first."""
         return f"{self.prefix}:rejected"
+
+    @property
+    def archived(self) -> str:
+        """Ids whose Documents every configured sink has committed, by archive time
+        (``workers.queue.window``): the first records to go when Redis is full."""
+        return f"{self.prefix}:archived"
+
+    @property
+    def paused(self) -> str:
+        """Workers paused because Redis refused a write for memory, with since and why."""
+        return f"{self.prefix}:paused"
 
     @property
     def rejected_metrics(self) -> str:

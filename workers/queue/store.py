@@ -28,6 +28,7 @@ from copydesk.workers.queue.compact import pack, unpack
 from copydesk.workers.queue.keys import FINISHED, STATUSES, Keys, RecordField, keys_for
 from copydesk.workers.queue.partial import SAVE_PARTIAL, PartialDocument
 from copydesk.workers.queue.protocol import build_message
+from copydesk.workers.queue.window import ALLOW_OOM, DENY_OOM
 from redis.client import NEVER_DECODE
 
 # -- Lua scripts ------------------------------------------------------------------------
@@ -46,7 +47,7 @@ end
 
 # KEYS: record, events, idx_queued, idx_running, idx_done, idx_failed, queue
 # ARGV: id, task_id, message, article_json, ttl, force, maxlen
-SUBMIT = _NOW + _MOVE + """
+SUBMIT = DENY_OOM + _NOW + _MOVE + """
 local st = redis.call('HGET', KEYS[1], 'status')
 if st and (st == 'queued' or st == 'running' or (st == 'done' and ARGV[6] ~= '1')) then
   return {0, st}
@@ -66,7 +67,7 @@ return {1, 'queued'}
 # KEYS: record, events, idx_queued, idx_running, idx_done, idx_failed, dead
 # ARGV: id, task_id, worker, owner, lease_seconds, max_attempts, article_json, ttl, maxlen,
 #       stored_article (article_json as ``workers.queue.compact`` packs it)
-CLAIM = _NOW + _MOVE + """
+CLAIM = DENY_OOM + _NOW + _MOVE + """
 local rec = redis.call('HMGET', KEYS[1], 'status', 'task_id', 'attempts', 'lease_until',
   'error', 'segment')
 local has_article = redis.call('HEXISTS', KEYS[1], 'article') == 1
@@ -116,7 +117,7 @@ return {'run', tostring(attempts)}
 
 # KEYS: record, events, idx_queued, idx_running, idx_done, idx_failed
 # ARGV: id, task_id, status, document, error, ttl, maxlen, worker, traceback
-FINISH = _NOW + _MOVE + """
+FINISH = DENY_OOM + _NOW + _MOVE + """
 local st = redis.call('HGET', KEYS[1], 'status')
 if st == 'done' then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[3], 'finished_at', tostring(now),
@@ -150,7 +151,7 @@ return 1
 # submission (another task id), another reprocess (another revision), or not finished.
 # KEYS: record, events, idx_done, idx_failed
 # ARGV: id, task_id, revision, document, status, worker, stages, ttl, maxlen
-REPLACE = _NOW + _MOVE + """
+REPLACE = DENY_OOM + _NOW + _MOVE + """
 local rec = redis.call('HMGET', KEYS[1], 'status', 'task_id', 'revision')
 if (rec[1] ~= 'done' and rec[1] ~= 'failed') or rec[2] ~= ARGV[2] or
    (rec[3] or '0') ~= ARGV[3] then
@@ -188,7 +189,7 @@ end
 # KEYS: record, events, idx_queued, idx_running, partial, next queue
 # ARGV: id, task_id, document, ttl, last stage, message, queue name, segment label, maxlen,
 #       parse (base64 DocBin, or '' when the next segment does not read the parse)
-HANDOFF = _NOW + _MOVE + """
+HANDOFF = DENY_OOM + _NOW + _MOVE + """
 local rec = redis.call('HMGET', KEYS[1], 'status', 'task_id')
 if rec[1] ~= 'running' or rec[2] ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[5], 'task_id', ARGV[2], 'attempt', '0', 'document', ARGV[3],
@@ -212,7 +213,7 @@ return 1
 
 # KEYS: record, events, idx_queued, idx_running
 # ARGV: id, task_id, reason, maxlen
-RELEASE = _NOW + _MOVE + _BACK_TO_QUEUE + """
+RELEASE = ALLOW_OOM + _NOW + _MOVE + _BACK_TO_QUEUE + """
 local rec = redis.call('HMGET', KEYS[1], 'status', 'task_id')
 if rec[1] ~= 'running' or rec[2] ~= ARGV[2] then return 0 end
 back_to_queue(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
@@ -220,7 +221,7 @@ return 1
 """
 
 # KEYS: idx_running, record1, record2, ...   ARGV: lease_seconds, id1, task1, id2, task2, ...
-RENEW = _NOW + """
+RENEW = ALLOW_OOM + _NOW + """
 local lease = now + tonumber(ARGV[1])
 local renewed = 0
 for i = 2, #KEYS do
@@ -237,7 +238,7 @@ return renewed
 
 # KEYS: record, events, idx_queued, idx_running, queue
 # ARGV: id, expected_lease_until, message, reason, maxlen
-REQUEUE_ORPHAN = _NOW + _MOVE + _BACK_TO_QUEUE + """
+REQUEUE_ORPHAN = ALLOW_OOM + _NOW + _MOVE + _BACK_TO_QUEUE + """
 local rec = redis.call('HMGET', KEYS[1], 'status', 'lease_until', 'task_id')
 if rec[1] ~= 'running' or rec[2] ~= ARGV[2] then return 0 end
 back_to_queue(ARGV[1], rec[3] or '', ARGV[4], ARGV[5])
@@ -246,7 +247,7 @@ return 1
 """
 
 # KEYS: record, idx_queued, queue   ARGV: id, task_id, updated_at, message
-REQUEUE_LOST = _NOW + """
+REQUEUE_LOST = ALLOW_OOM + _NOW + """
 local rec = redis.call('HMGET', KEYS[1], 'status', 'task_id', 'updated_at')
 if rec[1] ~= 'queued' or rec[2] ~= ARGV[2] or rec[3] ~= ARGV[3] then return 0 end
 redis.call('HSET', KEYS[1], 'updated_at', tostring(now))
@@ -261,7 +262,7 @@ return 1
 # KEYS: rejected, rejected_metrics, record, events, idx_queued, idx_running, idx_done,
 #       idx_failed  (the record keys are absent when no article id could be read)
 # ARGV: entry, code, maxlen, id, task_id, error, ttl, stream_maxlen, worker
-REJECT = _NOW + _MOVE + """
+REJECT = DENY_OOM + _NOW + _MOVE + """
 redis.call('LPUSH', KEYS[1], ARGV[1])
 redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[3]) - 1)
 redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
