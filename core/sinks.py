@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, get_args, get_origin
 
+from copydesk.logs import get_logger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from typing_extensions import TypeVar
 
@@ -107,6 +108,15 @@ class Sink(Generic[ConfigT]):
     def close(self) -> None:
         """Let go of connections and files."""
 
+    #: Whether ``read`` can give Documents back (reads of ids Redis no longer holds fall
+    #: back to the sinks that can).
+    readable: ClassVar[bool] = False
+
+    def read(self, ids: Sequence[str]) -> dict[str, str]:
+        """The stored Document JSON of each of ``ids`` the sink holds (``readable`` sinks
+        only). Raise ``SinkUnavailable`` when the sink cannot be reached."""
+        return {}
+
     def __enter__(self) -> Self:
         self.open()
         return self
@@ -133,6 +143,9 @@ def declaration_problems(sink: Any) -> list[str]:
     if sink.write is Sink.write:
         problems.append(f"{sink.__name__} does not implement write()")
     return problems
+
+
+log = get_logger("copydesk.sinks")
 
 
 def configured_names(settings: Settings) -> list[str]:
@@ -182,6 +195,27 @@ def check_sinks(settings: Settings, plugins: PluginManager) -> list[str]:
         except (SinkSetupError, SinkUnavailable) as exc:
             problems.append(f"sink {name!r}: {exc}")
     return problems
+
+
+def read_archived(ids: Sequence[str], settings: Settings, plugins: PluginManager
+                  ) -> dict[str, str]:
+    """Document JSON by id from the configured sinks that can read back, for ids the
+    queue no longer holds (``sinks.keep_in_redis`` passed). A sink that cannot be reached
+    is skipped with a warning; the others are asked in turn."""
+    found: dict[str, str] = {}
+    classes = {entry.sink.name: entry.sink for entry in plugins.sinks()}
+    for name in configured_names(settings):
+        wanted = [i for i in ids if i not in found]
+        if not wanted:
+            break
+        if name not in classes or not classes[name].readable:
+            continue
+        try:
+            with build_sink(name, settings, plugins) as sink:
+                found.update(sink.read(wanted))
+        except (SinkSetupError, SinkUnavailable) as exc:
+            log.warning("cannot read back from the archive", sink=name, error=str(exc))
+    return found
 
 
 class SinkWriter:

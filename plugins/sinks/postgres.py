@@ -49,6 +49,7 @@ class PostgresSink(Sink[PostgresConfig]):
 
     name = "postgres"
     description = "PostgreSQL tables documents, entities, quotes, numbers (upsert by id)"
+    readable = True
 
     def __init__(self, config: PostgresConfig) -> None:
         super().__init__(config)
@@ -91,6 +92,28 @@ class PostgresSink(Sink[PostgresConfig]):
 
     def close(self) -> None:
         self._drop()
+
+    # -- reading -----------------------------------------------------------------------
+
+    def read(self, ids: Sequence[str]) -> dict[str, str]:
+        """The archived Document JSON of each id (``copydesk result`` of an id Redis let
+        go). The schema is migrated on open, so the table is there."""
+        import psycopg
+        from psycopg import sql
+
+        if not ids:
+            return {}
+        if self._conn is None or self._conn.closed:
+            self.open()
+        query = sql.SQL("SELECT id, document::text FROM {}.documents WHERE id = ANY(%s)"
+                        ).format(sql.Identifier(self.config.db_schema))
+        try:
+            with self._conn.transaction(), self._conn.cursor() as cur:
+                cur.execute(query, (list(ids),))
+                return {str(i): str(doc) for i, doc in cur.fetchall()}
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            self._drop()
+            raise SinkUnavailable(self._why("lost the connection", exc)) from None
 
     # -- writing -----------------------------------------------------------------------
 

@@ -57,6 +57,7 @@ from copydesk.workers.queue.keys import FINISHED, keys_for
 from copydesk.workers.queue.metrics import read_histograms
 from copydesk.workers.queue.protocol import article_payload, new_task_id
 from copydesk.workers.queue.store import SUBMIT, ArticleStatus
+from copydesk.workers.queue.window import is_out_of_memory, judge, memory_from_info
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -80,6 +81,8 @@ JSON_LINES_TYPES = frozenset({
     "application/json-lines", "application/ndjson",
 })
 TOKEN_COOKIE = "copydesk_token"
+#: Seconds a producer answered 503 queue_full is told to wait before trying again.
+QUEUE_FULL_RETRY_AFTER = 5
 STREAM_ID = re.compile(r"^(\$|0|\d{1,20}(-\d{1,20})?)$")
 
 
@@ -207,6 +210,11 @@ def _error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 def _iso(ts: float | None) -> datetime | None:
     return datetime.fromtimestamp(ts, UTC) if ts else None
+
+
+def _queue_full(message: str) -> GatewayError:
+    return GatewayError(503, "queue_full", message,
+                        headers={"Retry-After": str(QUEUE_FULL_RETRY_AFTER)})
 
 
 def _unavailable(exc: BaseException) -> GatewayError:
@@ -423,6 +431,7 @@ class Gateway:
         store builds), run on the async client so the event loop never waits on Redis.
         """
         store = self.client.store
+        await self._room_for(len(articles))
         if self._submit_script is None:
             self._submit_script = self.aredis.register_script(SUBMIT)
         try:
@@ -435,6 +444,8 @@ class Gateway:
                 replies = await pipe.execute()
             await self._replicated()
         except (RedisError, OSError) as exc:
+            if is_out_of_memory(exc) or "OOM" in str(exc):
+                raise _queue_full(f"Redis refused the submit for memory ({exc})") from None
             raise _unavailable(exc) from None
         out = []
         for article, (created, status) in zip(articles, replies, strict=True):
@@ -445,6 +456,21 @@ class Gateway:
                                  moved_to_metadata=list(article.moved_fields)))
         self.http_submitted += sum(1 for s in out if s.outcome == "queued")
         return out
+
+    async def _room_for(self, count: int) -> None:
+        """Answer 503 ``queue_full`` (with ``Retry-After``) instead of submitting while the
+        queue holds ``queue.max_waiting`` articles or Redis is near its ``maxmemory``
+        (``workers.queue.window``)."""
+        try:
+            async with self.aredis.pipeline(transaction=False) as pipe:
+                pipe.zcard(self.keys.index("queued"))
+                pipe.info("memory")
+                waiting, info = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise _unavailable(exc) from None
+        pressure = judge(int(waiting), memory_from_info(info), self.settings.queue, count)
+        if pressure is not None:
+            raise _queue_full(f"the queue has no room now: {pressure}; retry later")
 
     async def _replicated(self) -> None:
         """The gateway's side of ``sentinel.wait_replicas`` (see ``Store.replicated``)."""
@@ -466,7 +492,11 @@ class Gateway:
         try:
             status = self.client.status(article_id)
             if status is None:
-                return None
+                archived = self.client.archived_json([article_id]).get(article_id)
+                if archived is None:
+                    return None
+                # Redis let it go after a sink archived it: the archive has its Document
+                return ArticleStatus(id=article_id, status="done", has_document=True), archived
             raw = self.client.result_json(article_id) if status.has_document else None
         except QueueUnavailable as exc:
             raise _unavailable(exc) from None

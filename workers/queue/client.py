@@ -33,6 +33,7 @@ from copydesk.workers.queue.store import ArticleStatus, QueueInfo, Store
 from copydesk.workers.queue.window import Pressure, Window, is_out_of_memory
 
 if TYPE_CHECKING:
+    from copydesk.plugin_manager import PluginManager
     from copydesk.provenance import PipelineSpec
     from copydesk.workers.queue.reprocess import StoredPlan
 from pydantic_core import PydanticSerializationError
@@ -101,6 +102,7 @@ class Client:
         self.store = Store(sync_client(self.settings, retries=retries),
                            keys_for(self.settings), self.settings.worker)
         self.window = Window(self.store.r, self.store.keys, self.settings.queue)
+        self._plugins: PluginManager | None = None  # built on the first read from the archive
 
     # -- errors ------------------------------------------------------------------------
 
@@ -329,9 +331,25 @@ class Client:
         return Document.model_validate_json(raw) if raw else None
 
     def result_json(self, article_id: str) -> str | None:
-        """The Document JSON exactly as stored (no re-serialization)."""
+        """The Document JSON exactly as stored (no re-serialization). An id Redis no
+        longer holds (its window, ``sinks.keep_in_redis``, passed) is read back from the
+        archive: the configured sinks that can read (``postgres``)."""
         with self._redis("read the result"):
-            return self.store.document_json(article_id)
+            raw = self.store.document_json(article_id)
+            if raw is not None or self.store.r.exists(self.store.keys.article(article_id)):
+                return raw
+        return self.archived_json([article_id]).get(article_id)
+
+    def archived_json(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """Document JSON by id from the archive (nothing when no sink is configured)."""
+        if not self.settings.sinks.tables():
+            return {}
+        from copydesk.plugin_manager import build_plugin_manager
+        from copydesk.sinks import read_archived
+
+        if self._plugins is None:
+            self._plugins = build_plugin_manager(self.settings)
+        return read_archived(list(article_ids), self.settings, self._plugins)
 
     @overload
     def wait(self, ids: str, timeout: float | None = None) -> ArticleStatus | None: ...

@@ -109,6 +109,25 @@ def is_out_of_memory(exc: BaseException) -> bool:
         isinstance(exc, redis.exceptions.ResponseError) and str(exc).startswith("OOM"))
 
 
+def judge(waiting: int, memory: Memory, cfg: QueueSettings, incoming: int = 1
+          ) -> Pressure | None:
+    """The back-pressure rule, from the queue's waiting count and Redis memory (the async
+    gateway reads those itself and asks the same question)."""
+    if waiting + incoming > cfg.max_waiting and waiting > 0:
+        return Pressure("queue_full", f"{waiting:,} articles wait on the queue "
+                        f"(queue.max_waiting = {cfg.max_waiting:,})",
+                        waiting, memory.used, memory.limit)
+    if memory.limit and memory.share >= cfg.memory_high:
+        return Pressure("redis_memory", f"Redis uses {memory.used / 2**20:.1f} MB of its "
+                        f"{memory.limit / 2**20:.1f} MB maxmemory (queue.memory_high = "
+                        f"{cfg.memory_high:g})", waiting, memory.used, memory.limit)
+    return None
+
+
+def memory_from_info(info: dict[str, Any]) -> Memory:
+    return Memory(int(info.get("used_memory", 0)), int(info.get("maxmemory", 0)))
+
+
 class Window:
     """The bounded-window rules over one Redis (``client``) and key schema."""
 
@@ -122,8 +141,7 @@ class Window:
     # -- producers ---------------------------------------------------------------------
 
     def memory(self) -> Memory:
-        info = self.r.info("memory")
-        return Memory(int(info.get("used_memory", 0)), int(info.get("maxmemory", 0)))
+        return memory_from_info(self.r.info("memory"))
 
     def memory_room(self, memory: Memory | None = None) -> int | None:
         """Bytes Redis may still take before ``queue.memory_high`` (None: no limit)."""
@@ -137,17 +155,7 @@ class Window:
 
     def pressure(self, incoming: int = 1) -> Pressure | None:
         """Why ``incoming`` more articles should wait, or None when there is room."""
-        waiting = self.waiting()
-        memory = self.memory()
-        if waiting + incoming > self.cfg.max_waiting and waiting > 0:
-            return Pressure("queue_full", f"{waiting:,} articles wait on the queue "
-                            f"(queue.max_waiting = {self.cfg.max_waiting:,})",
-                            waiting, memory.used, memory.limit)
-        if memory.limit and memory.share >= self.cfg.memory_high:
-            return Pressure("redis_memory", f"Redis uses {memory.used / 2**20:.1f} MB of its "
-                            f"{memory.limit / 2**20:.1f} MB maxmemory (queue.memory_high = "
-                            f"{self.cfg.memory_high:g})", waiting, memory.used, memory.limit)
-        return None
+        return judge(self.waiting(), self.memory(), self.cfg, incoming)
 
     # -- archived records --------------------------------------------------------------
 
