@@ -95,22 +95,44 @@ class HeadFirstQoS(kombu_redis.QoS):
         virtual.QoS.ack(self, delivery_tag)  # forget the delivery, as kombu's reject does
 
 
+def _pausing(connparams: dict[str, Any]) -> dict[str, Any]:
+    """The channel's connection parameters with the worker's pause-when-full retry policy
+    (``workers.worker.pause``): the main process waits while Redis is full instead of
+    stopping on the refused write."""
+    from copydesk.workers.worker.app import current_settings
+    from copydesk.workers.worker.pause import pausing_retry
+
+    node = f"{socket.gethostname()}:{os.getpid()}"
+    connparams["retry"] = pausing_retry(current_settings(), node, max_pause=None)
+    return connparams
+
+
 class Channel(kombu_redis.Channel):
-    """kombu's Redis channel, popping through ``IntakeRedis``; retries go to the head."""
+    """kombu's Redis channel, popping through ``IntakeRedis``; retries go to the head; a
+    write refused because Redis is full waits for room."""
 
     QoS = HeadFirstQoS
 
     def _get_client(self) -> Any:
         return _intake_client(super()._get_client())
+
+    def _connparams(self, asynchronous: bool = False) -> dict[str, Any]:
+        params: dict[str, Any] = super()._connparams(asynchronous)
+        return _pausing(params)
 
 
 class SentinelChannel(kombu_redis.SentinelChannel):
-    """kombu's Sentinel channel, popping through ``IntakeRedis``; retries go to the head."""
+    """kombu's Sentinel channel, popping through ``IntakeRedis``; retries go to the head; a
+    write refused because Redis is full waits for room."""
 
     QoS = HeadFirstQoS
 
     def _get_client(self) -> Any:
         return _intake_client(super()._get_client())
+
+    def _connparams(self, asynchronous: bool = False) -> dict[str, Any]:
+        params: dict[str, Any] = super()._connparams(asynchronous)
+        return _pausing(params)
 
 
 class Transport(kombu_redis.Transport):
