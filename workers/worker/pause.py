@@ -34,14 +34,15 @@ log = get_logger("copydesk.worker")
 T = TypeVar("T")
 
 
-def pausing_retry(settings: Settings, node: str, max_pause: float | None) -> PauseWhenFull:
+def pausing_retry(settings: Settings, node: str, max_pause: float | None,
+                  retries: int = 3) -> PauseWhenFull:
     """The retry policy for one worker process's Redis connections; its ``Window`` uses a
     connection of its own that does not pause (it is what makes room)."""
     from copydesk.workers.queue.connection import sync_client
     from copydesk.workers.queue.keys import keys_for
 
     window = Window(sync_client(settings, retries=1), keys_for(settings), settings.queue)
-    return PauseWhenFull(node, settings.queue.poll_interval, window, max_pause)
+    return PauseWhenFull(node, settings.queue.poll_interval, window, max_pause, retries)
 
 
 class PauseWhenFull(Retry):

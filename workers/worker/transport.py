@@ -98,12 +98,15 @@ class HeadFirstQoS(kombu_redis.QoS):
 def _pausing(connparams: dict[str, Any]) -> dict[str, Any]:
     """The channel's connection parameters with the worker's pause-when-full retry policy
     (``workers.worker.pause``): the main process waits while Redis is full instead of
-    stopping on the refused write."""
+    stopping on the refused write. Only the pool for commands (declaring queues, recording
+    unacknowledged messages, publishing): the event loop's pool (BRPOP) keeps kombu's own
+    handling of lost connections."""
     from copydesk.workers.worker.app import current_settings
     from copydesk.workers.worker.pause import pausing_retry
 
     node = f"{socket.gethostname()}:{os.getpid()}"
-    connparams["retry"] = pausing_retry(current_settings(), node, max_pause=None)
+    # retries=0: connection errors reach kombu at once, as without a policy (it reconnects)
+    connparams["retry"] = pausing_retry(current_settings(), node, max_pause=None, retries=0)
     return connparams
 
 
@@ -118,7 +121,7 @@ class Channel(kombu_redis.Channel):
 
     def _connparams(self, asynchronous: bool = False) -> dict[str, Any]:
         params: dict[str, Any] = super()._connparams(asynchronous)
-        return _pausing(params)
+        return params if asynchronous else _pausing(params)
 
 
 class SentinelChannel(kombu_redis.SentinelChannel):
@@ -132,7 +135,7 @@ class SentinelChannel(kombu_redis.SentinelChannel):
 
     def _connparams(self, asynchronous: bool = False) -> dict[str, Any]:
         params: dict[str, Any] = super()._connparams(asynchronous)
-        return _pausing(params)
+        return params if asynchronous else _pausing(params)
 
 
 class Transport(kombu_redis.Transport):
