@@ -19,6 +19,21 @@ from rich.markup import escape
 from rich.table import Table
 
 
+def room_line(room: dict[str, Any]) -> str:
+    """``room: 120 of 50,000 may wait; Redis 3.1 of 20.0 MB (submits wait from 90%)``."""
+    line = f"room: {room['waiting']:,} of {room['max_waiting']:,} may wait"
+    if room["maxmemory"]:
+        line += (f"; Redis {room['used_memory'] / 2**20:.1f} of {room['maxmemory'] / 2**20:.1f}"
+                 f" MB (submits wait from {room['memory_high']:.0%})")
+    else:
+        line += f"; Redis {room['used_memory'] / 2**20:.1f} MB, no maxmemory set"
+    if room["archived_in_redis"]:
+        line += f"; {room['archived_in_redis']:,} archived records held"
+    if room["full"]:
+        line += f" [yellow]full: {room['full']}[/yellow]"
+    return line
+
+
 def register_commands(cli: click.Group) -> None:
     """Add these commands to ``copydesk``."""
 
@@ -127,6 +142,7 @@ def register_commands(cli: click.Group) -> None:
             client = client_for(state)
             info = client.queue_info(dead_limit=max(dead_limit, 0))
             coverage = client.coverage()
+            room = client.room()
         if as_json:
             data = {
                 "queue": info.queue, "depth": info.depth, "unacked": info.unacked,
@@ -141,6 +157,7 @@ def register_commands(cli: click.Group) -> None:
                 "dead_letters": [{k: v for k, v in d.items() if k != "article"}
                                  for d in info.dead_letters],
                 "coverage": coverage,
+                "room": room,
             }
             click.echo(json.dumps(data, indent=2))
             return
@@ -153,6 +170,11 @@ def register_commands(cli: click.Group) -> None:
                               f"{each['workers']} live workers", highlight=False)
         console.print("articles: " + ", ".join(f"{k} {v}" for k, v in info.counts.items()),
                       highlight=False)
+        console.print(room_line(room), highlight=False)
+        for node, why in room["paused_workers"].items():
+            console.print(f"[yellow]paused[/yellow] {escape(node)} since "
+                          f"{utc_time(why.get('since'))}: {escape(str(why.get('reason')))}",
+                          highlight=False)
         beat = state.settings.worker.heartbeat_interval
         table = Table("worker", "alive", "host", "pid", "processes", "running", "processed",
                       "counts as of", title="workers",

@@ -424,6 +424,22 @@ class Client:
 
     # -- the queue ---------------------------------------------------------------------
 
+    def room(self) -> dict[str, Any]:
+        """The back-pressure picture (``copydesk queue``, ``/metrics``): articles waiting
+        and the limit, Redis memory and its limit, archived records held, paused workers."""
+        with self._redis("read the queue's room"):
+            memory = self.window.memory()
+            pressure = self.window.pressure(1)
+            return {
+                "waiting": self.window.waiting(),
+                "max_waiting": self.settings.queue.max_waiting,
+                "used_memory": memory.used, "maxmemory": memory.limit,
+                "memory_high": self.settings.queue.memory_high,
+                "archived_in_redis": int(self.store.r.zcard(self.store.keys.archived)),
+                "full": pressure.reason if pressure else None,
+                "paused_workers": self.window.paused(),
+            }
+
     def queue_info(self, dead_limit: int = 20) -> QueueInfo:
         """Queue depth, counts per status, unacknowledged messages, workers, dead letters."""
         with self._redis("read the queue"):
