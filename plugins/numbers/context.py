@@ -353,9 +353,15 @@ class Context:
         return []
 
     def ends_money(self, i: int) -> bool:
-        """Whether the tokens before ``i`` close a money amount ("£5 a week")."""
+        """Whether the tokens before ``i`` close a money amount ("£5 a week", "400 euros
+        a month", "$2m a year"): then "a week" is the period of a rate, no duration."""
         toks = self.tokens
         k = i - 1
+        for start in range(max(0, i - 3), i):  # a currency named after the amount
+            cur = self.currency_at(start)
+            if cur is not None and cur.end == i and start > 0 and not self._then_when(i + 2):
+                k = start - 1
+                break
         while (
             k >= 0
             and toks[k].is_alpha
@@ -363,6 +369,11 @@ class Context:
         ):
             k -= 1
         return k >= 0 and toks[k].is_digits
+
+    def _then_when(self, j: int) -> bool:
+        """Whether a word at ``j`` makes the period before it a time ("a year ago",
+        "a year earlier"), not the period of a rate."""
+        return j < self.n and self.tokens[j].lower in ("ago", "earlier", "later", "before")
 
     def is_change(self, start: int) -> bool:
         """Whether the words before token ``start`` say a change ("rose 2%", "up by 5")."""
