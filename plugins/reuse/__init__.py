@@ -19,8 +19,10 @@ article time.
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
+import zstandard
 from copydesk import Document, Reuse, ReusedPassage, ReuseSource, Stage, StageConfig, hookimpl
 from copydesk.plugins.reuse.align import shared_runs
 from copydesk.plugins.reuse.sketch import Sketcher
@@ -77,7 +79,7 @@ class ReuseStage(Stage[ReuseConfig]):
         sources = self._sources(space, doc, mine, bands, at)
         doc.reuse = Reuse(duplicate_of=origin if origin != doc.id else None, sources=sources)
         if origin == doc.id and bands:
-            space.put({"doc:" + doc.id: f"{at!r}\t{doc.text}"}, at=at)
+            space.put({"doc:" + doc.id: pack(at, doc.text)}, at=at)
             space.add({band: [doc.id] for band in bands}, at=at)
 
     def _sources(self, space, doc: Document, mine, bands: list[str],
@@ -96,8 +98,8 @@ class ReuseStage(Stage[ReuseConfig]):
             value = stored.get("doc:" + other)
             if value is None:
                 continue
-            when, _, text = value.partition("\t")
-            if (float(when), other) >= (at, doc.id):
+            when, text = unpack(value)
+            if (when, other) >= (at, doc.id):
                 continue  # a later article is not a source
             source = self._align(doc, mine, other, text)
             if source is not None:
@@ -121,6 +123,18 @@ class ReuseStage(Stage[ReuseConfig]):
         reused = sum(run.length for run in runs)
         return ReuseSource(id=other, similarity=round(reused / max(1, len(mine)), 4),
                            passages=passages)
+
+
+def pack(at: float, text: str) -> str:
+    """What is stored of an origin: its time and its text, zstd-compressed (base85)."""
+    packed = base64.b85encode(zstandard.compress(text.encode("utf-8", "surrogatepass"), 9))
+    return f"{at!r}\t{packed.decode('ascii')}"
+
+
+def unpack(value: str) -> tuple[float, str]:
+    when, _, packed = value.partition("\t")
+    raw = zstandard.decompress(base64.b85decode(packed))
+    return float(when), raw.decode("utf-8", "surrogatepass")
 
 
 @hookimpl

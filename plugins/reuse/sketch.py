@@ -10,6 +10,7 @@ found without comparing it to every stored article.
 from __future__ import annotations
 
 import hashlib
+import zlib
 
 import numpy as np
 from datasketch import MinHash
@@ -33,8 +34,10 @@ class Sketcher:
         """One key per band for this set of shingles (none for an empty set)."""
         if not shingles:
             return []
+        # CRC-32 (in C, the same in every process) hashes each shingle; the affine32 scheme
+        # mixes it with MurmurHash3's finalizer before permuting
         sketch = MinHash(num_perm=self.bands * self.rows, seed=self._seed,
-                         permutations=self._permutations, scheme=SCHEME)
+                         permutations=self._permutations, scheme=SCHEME, hashfunc=zlib.crc32)
         sketch.update_batch([s.encode("utf-8", "surrogatepass") for s in set(shingles)])
         values = np.asarray(sketch.hashvalues, dtype=np.uint64)
         keys = []

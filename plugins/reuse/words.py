@@ -48,12 +48,13 @@ class Words:
 
 def words(text: str) -> Words:
     """Every word of ``text`` (letters and digits; case folded) with its offsets."""
-    forms, starts, ends = [], [], []
-    for match in _WORD.finditer(text):
-        forms.append(match.group().casefold())
-        starts.append(match.start())
-        ends.append(match.end())
-    return Words(forms, starts, ends)
+    spans = [m.span() for m in _WORD.finditer(text)]
+    folded = text.casefold()
+    if len(folded) != len(text):  # a letter whose folded form is longer (ß -> ss)
+        forms = [text[a:b].casefold() for a, b in spans]
+    else:
+        forms = [folded[a:b] for a, b in spans]
+    return Words(forms, [a for a, _ in spans], [b for _, b in spans])
 
 
 def shingles(forms: list[str], size: int) -> list[str]:
