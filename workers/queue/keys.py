@@ -25,6 +25,8 @@ docs/queue.md documents the same table for systems in other languages; change bo
 | ``P:metrics:rejected`` | hash | how many messages were rejected, per reason code |
 | ``P:archived`` | sorted set | ids whose Documents every sink has committed; score = when |
 | ``P:paused`` | hash | worker node -> JSON ``{since, reason}`` while Redis refuses its writes |
+| ``P:state:{S}:*`` | various | the shared state of cross-article stages, space ``S``
+  (``workers.queue.redis_state`` names its keys) |
 """
 
 from __future__ import annotations
