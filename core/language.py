@@ -13,11 +13,12 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from copydesk.document import Document
 from copydesk.logs import get_logger
 from copydesk.nlp import DEFAULT_LANGUAGE, primary_language
+from pydantic import BaseModel, Field
 
 log = get_logger("copydesk.language")
 
@@ -31,6 +32,22 @@ MIN_LETTERS = 20
 SAMPLE_CHARS = 20_000
 #: py3langid's label for text with no linguistic content.
 NO_LANGUAGE = "zxx"
+
+
+class LanguageLayer(BaseModel):
+    """``extensions["language"]``: how the document's language was settled (``settle``)."""
+
+    language: str = Field(description="The language the document carries.")
+    source: Literal["given", "detected", "default"] = Field(
+        description="Where it came from: the submitter, detection, or the default (English) "
+        "when neither gave one.")
+    given: str | None = Field(description="The language the article was submitted with.")
+    detected: str | None = Field(description="The language detection found, or null when "
+                                 "the text was too short or unclear.")
+    confidence: float | None = Field(description="Detection's confidence (0–1).")
+    disagreement: str | None = Field(
+        default=None, description="Present when the given language and the detected one "
+        "differ (the given one is kept).")
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,16 @@ checks the offsets of every span in it like the built-in layers: a span is any o
 with integer ``start`` and ``end`` and a string ``text``, at any depth, and it must hold
 ``text == document.text[start:end]``.
 
-``find_spans`` is what the terminal and HTML views draw from: it needs no model, so a
-Document from a worker with plugins this host lacks is still shown with its marks.
+``find_spans`` and ``layer_fields`` are what the terminal and HTML views draw from: they
+need no model, so a Document from a worker with plugins this host lacks is still shown with
+its marks and a table of its other values. A layer may be any pydantic model, a
+``RootModel`` too (a bare list or value: ``RootModel[list[Tag]]``).
 ``document_schema`` is the Document's JSON Schema with the installed layers in it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -72,6 +74,59 @@ def find_spans(layer: str, value: Any) -> list[LayerSpan]:
     return found
 
 
+#: How many rows ``layer_fields`` gives before summing up the rest in one row, and how
+#: many values of a list of plain values it joins before saying how many there are.
+MAX_FIELD_ROWS = 60
+MAX_JOINED_VALUES = 20
+
+
+def layer_fields(value: Any, fmt: Callable[[Any], str] = str,
+                 limit: int = MAX_FIELD_ROWS) -> list[tuple[str, str]]:
+    """The key/value rows of a layer's values other than its spans, for a view's table.
+
+    Nested objects flatten to dotted keys (``counts.positive``, ``sections[2].title``); a
+    list of plain values is one row, its values joined by ", "; an empty list or object is
+    "(none)"; a layer that is a bare value (a ``RootModel``) is one row, ``value`` or
+    ``values``. Spans are left out (the views list them in a table of their own). Past
+    ``limit`` rows, one last row says how many more there are. ``fmt`` writes a plain value.
+    """
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    rows: list[tuple[str, str]] = []
+
+    def plain(item: Any) -> bool:
+        return item is None or isinstance(item, str | int | float | bool)
+
+    def joined(items: list[Any]) -> str:
+        shown = ", ".join(fmt(i) for i in items[:MAX_JOINED_VALUES])
+        more = len(items) - MAX_JOINED_VALUES
+        return shown + (f", … ({len(items)} in all)" if more > 0 else "")
+
+    def walk(item: Any, key: str) -> None:
+        if _is_span(item):
+            return
+        if isinstance(item, dict):
+            if not item:
+                rows.append((key, "(none)"))
+            for name, child in item.items():
+                walk(child, f"{key}.{name}" if key else str(name))
+        elif isinstance(item, list | tuple):
+            if not item:
+                rows.append((key or "values", "(none)"))
+            elif all(plain(i) for i in item):
+                rows.append((key or "values", joined(list(item))))
+            else:
+                for i, child in enumerate(item):
+                    walk(child, f"{key}[{i}]")
+        else:
+            rows.append((key or "value", fmt(item)))
+
+    walk(value, "")
+    if len(rows) > limit:
+        rows = [*rows[:limit - 1], ("…", f"{len(rows) - limit + 1} more values")]
+    return rows
+
+
 def span_problems(layer: str, value: Any, text: str) -> list[str]:
     """Each span in ``value`` whose offsets fall outside ``text`` or whose text differs."""
     problems = []
@@ -120,6 +175,13 @@ def read_layer(doc: Document, name: str, model: type[ModelT]) -> ModelT | None:
     if value is None:
         return None
     return model.model_validate(value)
+
+
+def engine_layers() -> dict[str, type[BaseModel]]:
+    """The extension layers the engine writes itself, not a stage: ``language``."""
+    from copydesk.language import EXTENSION, LanguageLayer
+
+    return {EXTENSION: LanguageLayer}
 
 
 def document_schema(layers: Mapping[str, type[BaseModel]] | None = None) -> dict[str, Any]:

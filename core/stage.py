@@ -90,8 +90,9 @@ class Stage(Generic[ConfigT]):
     #: The pydantic model the stage's settings section is validated against (taken from
     #: the type argument of ``Stage[...]`` when the class does not set it).
     Config: ClassVar[type[StageConfig]] = StageConfig
-    #: The pydantic model of the layer this stage writes to ``doc.extensions[name]``, or
-    #: None for a stage that writes only built-in layers (or untyped extensions).
+    #: The pydantic model of the layer this stage writes to ``doc.extensions[name]`` (any
+    #: model; a ``RootModel`` for a bare list or value), or None for a stage that writes only
+    #: built-in layers (or untyped extensions).
     Layer: ClassVar[type[BaseModel] | None] = None
     #: True when the stage reads the shared spaCy parse.
     uses_parse: ClassVar[bool] = False

@@ -67,6 +67,15 @@ def test_a_given_language_that_agrees_records_no_disagreement() -> None:
     assert doc.language == "en-GB" and "disagreement" not in doc.extensions["language"]
 
 
+@pytest.mark.parametrize("given", [None, "en", "de"])
+def test_the_language_record_is_what_its_schema_describes(given: str | None) -> None:
+    from copydesk.language import LanguageLayer
+
+    doc = build(AnyLanguage).process(Article(text=GERMAN, language=given))
+    layer = LanguageLayer.model_validate(doc.extensions["language"])
+    assert layer.model_dump(exclude_unset=True) == doc.extensions["language"]
+
+
 def test_a_text_too_short_to_judge_is_taken_as_english() -> None:
     doc = build(AnyLanguage).process(Article(text="One."))
     assert doc.language == "en" and doc.extensions["language"]["source"] == "default"

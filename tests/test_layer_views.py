@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import lxml.html
 from copydesk import Document, Entity, hookimpl
 from copydesk.plugin_manager import PluginManager
@@ -77,6 +79,29 @@ def test_html_default_panel_lists_spans_and_fields() -> None:
     assert fields == [("words", "11"), ("minutes", "0.1")]
 
 
+def test_html_shows_a_layer_without_spans_as_key_value_rows_not_json() -> None:
+    doc = tone_doc()
+    doc.extensions["audit"] = {"checked": True, "counts": {"claims": 3, "sources": 1200},
+                               "tags": ["economy", "rates"], "sections": [{"title": "Rates"}]}
+    audit = html_of(doc).cssselect('.plugin-layer-panel[data-layer="audit"]')[0]
+    fields = [(d.cssselect("dt")[0].text, d.cssselect("dd")[0].text)
+              for d in audit.cssselect(".layer-fields div")]
+    assert fields == [("checked", "True"), ("counts.claims", "3"), ("counts.sources", "1,200"),
+                      ("tags", "economy, rates"), ("sections[0].title", "Rates")]
+    assert not audit.cssselect("pre")
+
+
+def test_a_layer_that_is_a_bare_list_is_drawn_with_its_marks_and_values() -> None:
+    doc = tone_doc()
+    doc.extensions["claims"] = [{"start": 13, "end": 23, "text": "reportedly"}]
+    doc.extensions["topics"] = ["politics", "turkey"]
+    tree = html_of(doc)
+    assert [m.text_content() for m in tree.cssselect('.m-ext[data-layer="claims"]')] == [
+        "reportedly"]
+    topics = tree.cssselect('.plugin-layer-panel[data-layer="topics"] .layer-fields dd')
+    assert [dd.text for dd in topics] == ["politics, turkey"]
+
+
 def test_hook_layer_panel_supplies_the_html_panel_of_its_layer() -> None:
     class Tone:
         @hookimpl
@@ -120,7 +145,18 @@ def test_terminal_lists_a_plugin_layers_spans_with_labels_and_fields() -> None:
     assert "tone (plugin layer)" in out and "readtime (plugin layer)" in out
     line = next(line for line in out.splitlines() if "reportedly" in line and "HEDGE" in line)
     assert "2" in line
-    assert "words: 11" in out and "minutes: 0.1" in out
+    assert re.search(r"score\W+0\.5", out)  # the tone layer's value beside its spans
+
+
+def test_terminal_shows_a_layer_without_spans_as_a_key_value_table() -> None:
+    doc = tone_doc()
+    doc.extensions["audit"] = {"checked": True, "counts": {"claims": 3, "sources": 1200},
+                               "tags": ["economy", "rates"], "notes": []}
+    rows = {tuple(cell.strip() for cell in line.strip("│┃ ").split("│"))
+            for line in terminal_text(doc).splitlines() if line.count("│") == 3}
+    assert {("checked", "True"), ("counts.claims", "3"), ("counts.sources", "1,200"),
+            ("tags", "economy, rates"), ("notes", "(none)")} <= rows
+    assert ("words", "11") in rows
 
 
 def test_terminal_styles_plugin_spans_on_the_text() -> None:

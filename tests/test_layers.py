@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from copydesk import Article, Document, Span, Stage, StageConfig
+from copydesk import Article, Document, Pipeline, Span, Stage, StageConfig
 from copydesk.layers import document_schema, find_spans, read_layer
-from pydantic import BaseModel
+from pydantic import BaseModel, RootModel
 
 from tests.helpers import build
 
@@ -133,3 +133,54 @@ def test_a_document_with_layers_validates_against_the_layered_schema() -> None:
     bad["extensions"]["tone"]["score"] = "very"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema)
+
+
+class Claim(Span):
+    label: str = "CLAIM"
+
+
+class ClaimsStage(Stage):
+    """Writes a bare list of spans: its layer is a RootModel."""
+
+    name = "claims"
+    requires = ("text",)
+    provides = ("claims",)
+    Layer = RootModel[list[Claim]]
+
+    def process(self, doc: Document) -> None:
+        at = doc.text.find("resigned")
+        doc.extensions["claims"] = [Claim(start=at, end=at + 8, text="resigned")]
+
+
+def test_a_rootmodel_layer_is_checked_and_stored_as_its_bare_json() -> None:
+    doc = build(ClaimsStage).process(Article(text=TEXT))
+    assert doc.extensions["claims"] == [
+        {"start": 24, "end": 32, "text": "resigned", "label": "CLAIM"}]
+    assert [s.text for s in find_spans("claims", doc.extensions["claims"])] == ["resigned"]
+    schema = document_schema({"claims": RootModel[list[Claim]]})
+    assert "claims" in schema["$defs"]["Extensions"]["properties"]
+
+
+def test_copydesk_schema_describes_the_built_in_extension_layers() -> None:
+    import json
+
+    from click.testing import CliRunner
+    from copydesk.cli import cli
+
+    result = CliRunner().invoke(cli, ["schema"], catch_exceptions=False)
+    schema = json.loads(result.output)
+    layers = schema["$defs"]["Extensions"]["properties"]
+    assert {"cleaning", "language"} <= set(layers)
+    language = schema["$defs"]["LanguageLayer"]["properties"]
+    assert language["source"]["enum"] == ["given", "detected", "default"]
+    assert schema["$defs"]["CleaningLayer"]["properties"]["input"]["enum"] == ["text", "html"]
+
+
+def test_the_cleaning_layer_of_an_html_article_validates_against_its_model(
+        pipeline: Pipeline) -> None:
+    from copydesk.plugins.cleaning.layer import CleaningLayer
+
+    doc = pipeline.process(Article(html="<html><body><article><p>" + TEXT * 8
+                                   + "</p></article></body></html>"))
+    layer = CleaningLayer.model_validate(doc.extensions["cleaning"])
+    assert layer.input == "html" and layer.extraction is not None

@@ -10,7 +10,7 @@ import click
 from copydesk.cli.root import CliState, err_console
 from copydesk.document import Article
 from copydesk.jsonsafe import printable
-from copydesk.layers import document_schema
+from copydesk.layers import document_schema, engine_layers
 from rich.console import Console
 
 
@@ -50,12 +50,14 @@ def plugins(state: CliState, as_json: bool, check: bool) -> None:
 @click.pass_obj
 def schema(state: CliState, article: bool) -> None:
     """Print the JSON Schema of the Document, with the layers of installed plugins'
-    stages under ``extensions`` (or the schema of a submitted article)."""
+    stages and the engine's own (``language``) under ``extensions`` (or the schema of a
+    submitted article)."""
     if article:
         data = Article.model_json_schema()
     else:
-        layers = {e.stage.name: e.stage.Layer for e in state.plugins.stages()
-                  if e.stage.Layer is not None}
+        layers = {**engine_layers(), **{e.stage.name: e.stage.Layer
+                                        for e in state.plugins.stages()
+                                        if e.stage.Layer is not None}}
         data = document_schema(layers)
     click.echo(json.dumps(data, indent=2))
 

@@ -34,7 +34,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal
 
 from copydesk.document import Document, NumberMention, Quote
-from copydesk.layers import LayerSpan, find_spans
+from copydesk.layers import LayerSpan, find_spans, layer_fields
 from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
@@ -238,9 +238,9 @@ class PluginLayerView:
     palette: int
     rows: list[dict[str, Any]]
     columns: list[str]
+    #: Its values other than spans, flattened to key/value rows (``layer_fields``).
     fields: list[tuple[str, str]]
     panel: Markup | None
-    json: str
 
 
 def _ext_key(prefix: str, layer_index: int, span_index: int) -> str:
@@ -279,12 +279,10 @@ def plugin_layer_views(doc: Document, prefix: str,
             {"span": span, "key": _ext_key(prefix, li, i), "extras": extras[i]}
             for i, span in enumerate(spans)]
         columns = sorted({k for row_extras in extras for k in row_extras})
-        fields = ([(k, _fmt_value(v)) for k, v in value.items() if _is_scalar(v)]
-                  if isinstance(value, dict) else [])
         views.append(PluginLayerView(
             name=name, key=f"{prefix}-layer{li}", palette=li % PLUGIN_PALETTE, rows=rows,
-            columns=columns, fields=fields, panel=_plugin_panel(plugins, name, value, doc),
-            json=json.dumps(value, indent=2, ensure_ascii=False, default=str),
+            columns=columns, fields=layer_fields(value, _fmt_value),
+            panel=_plugin_panel(plugins, name, value, doc),
         ))
     return views
 

@@ -2,7 +2,8 @@
 
 Plugin layers (``extensions``) are drawn too: their spans are styled on the text like
 the built-in layers, and each layer gets a panel, the plugin's own through the
-``layer_panel`` hook or a default table of its spans (with their labels) and fields.
+``layer_panel`` hook or by default a table of its spans (with their labels) and a key/value
+table of its other values.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from copydesk.document import Document
-from copydesk.layers import find_spans
+from copydesk.layers import find_spans, layer_fields
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -93,44 +94,41 @@ def render_document(doc: Document, plugins: PluginManager | None = None) -> Grou
 
 def _layer_panel(doc: Document, name: str, value: Any, style: str,
                  plugins: PluginManager | None) -> Any:
-    """The plugin's own panel for a layer, else a table of its spans and its fields."""
+    """The plugin's own panel for a layer, else a table of its spans (text, label and their
+    plain fields) and a key/value table of its other values (``layer_fields``)."""
+    title = f"{name} (plugin layer)"
     if plugins is not None:
         own = plugins.layer_panel(name, value, doc, "terminal")
         if own is not None and (isinstance(own, str) or hasattr(own, "__rich_console__")
                                 or hasattr(own, "__rich__")):
-            return Panel(own, title=f"{name} (plugin layer)")
+            return Panel(own, title=title)
     spans = find_spans(name, value)
-    fields = _scalar_fields(value)
-    caption = "  ".join(f"{k}: {_fmt(v)}" for k, v in fields) or None
+    rows = layer_fields(value, _cell)
+    fields = Table("field", "value", title=None if spans else title, min_width=len(title) + 2)
+    for key, text in rows or [("(empty layer)", "")]:
+        fields.add_row(key, text)
     if not spans:
-        return Panel(caption or _short(value), title=f"{name} (plugin layer)")
+        return fields
     extra = sorted({k for s in spans for k, v in s.fields.items()
                     if k not in ("start", "end", "text", "label") and _is_scalar(v)})
-    table = Table("text", "label", *extra, title=f"{name} (plugin layer)", caption=caption)
+    table = Table("text", "label", *extra, title=title, min_width=len(title) + 2)
     for span in spans:
         table.add_row(Text(span.text[:80], style=style), span.label or "—",
                       *(_fmt(span.fields.get(k)) for k in extra))
-    return table
+    return Group(table, fields) if rows else table
 
 
 def _is_scalar(value: object) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
 
-def _scalar_fields(value: Any) -> list[tuple[str, Any]]:
-    if not isinstance(value, dict):
-        return []
-    return [(k, v) for k, v in value.items() if _is_scalar(v)]
-
-
-def _short(value: Any, limit: int = 200) -> str:
-    import json
-
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _cell(value: object) -> str:
+    return "—" if value is None else _fmt(value)
 
 
 def _fmt(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, float) and value.is_integer():
         return f"{int(value):,}"
     if isinstance(value, int):

@@ -27,6 +27,7 @@ from copydesk import Document, Stage, StageConfig, hookimpl
 from copydesk.document import Heading, Removal
 from copydesk.plugins.cleaning.cleaner import BOILERPLATE, Cleaned, Cleaner
 from copydesk.plugins.cleaning.html import extract_html
+from copydesk.plugins.cleaning.layer import CleaningLayer
 from copydesk.plugins.cleaning.rules import DEFAULT_RULES_FILE, Rule, RuleError, load_rules
 from pydantic import Field, field_validator
 
@@ -101,6 +102,7 @@ class CleaningStage(Stage[CleaningConfig]):
 
     name = "cleaning"
     provides = ("text", "headings")
+    Layer = CleaningLayer
     description = (
         "Article text from HTML (trafilatura) or pasted pages: furniture and boilerplate "
         "removed with reasons, text normalized, headings marked."
@@ -125,7 +127,7 @@ class CleaningStage(Stage[CleaningConfig]):
         if not hasattr(self, "text_cleaner"):
             self.setup()
         cleaner = self.text_cleaner
-        source = "text"
+        source: Literal["text", "html"] = "text"
         extraction = None
         if doc.html is not None and not doc.raw_text:
             extracted = extract_html(
@@ -154,13 +156,9 @@ class CleaningStage(Stage[CleaningConfig]):
         ]
         if doc.title is None and cleaned.title:
             doc.title = cleaned.title
-        doc.extensions["cleaning"] = {
-            "input": source,
-            "classifier_language": cleaned.classifier_language,
-        }
-        if extraction is not None:
-            # trafilatura, whole_page (no article found) or tokenizer (nested past lxml)
-            doc.extensions["cleaning"]["extraction"] = extraction
+        doc.extensions["cleaning"] = CleaningLayer(
+            input=source, classifier_language=cleaned.classifier_language,
+            extraction=extraction).model_dump(mode="json")
 
 
 @hookimpl
