@@ -7,6 +7,14 @@ editing a list, and ``pip install -e .`` puts ``src/`` on the path with a plain 
 line, which type checkers follow (an import hook they cannot).
 """
 
+import shutil
+from pathlib import Path
+
 from setuptools import find_packages, setup
+
+# An install made before src/ existed wrote its metadata to ./copydesk.egg-info, where it
+# is never updated again; left there it would shadow the installed metadata (the entry
+# points, so the plugins) for anything run from the clone's root, such as the tests.
+shutil.rmtree(Path(__file__).resolve().parent / "copydesk.egg-info", ignore_errors=True)
 
 setup(packages=find_packages("src"))
