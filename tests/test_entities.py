@@ -252,6 +252,28 @@ def test_the_town_opening_a_dateline_is_a_place(run: Run) -> None:
     assert ("BARNAUL", "GPE") in found(run(text))  # the bare model: ORG
 
 
+@pytest.mark.slow
+def test_sports_reports_are_told_from_other_news_on_the_corpus(services: Services) -> None:
+    """The club rules only apply to sports reports: on the BBC corpus (its own category
+    labels), at most one in fifty articles of the other sections is taken for one, and
+    most sport articles are recognised."""
+    from copydesk.plugins.entities.roles import sports_document
+    from copydesk.plugins.entities.rules import BUILTIN_STOPLISTS, StopLists
+
+    corpus = shared_path("corpus", "bbc-news-2005.jsonl")
+    rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
+    stops = StopLists.load([BUILTIN_STOPLISTS])
+    nlp = services.nlp_for("en")
+    taken: dict[bool, list[bool]] = {True: [], False: []}
+    sample = rows[::8]
+    for row in sample:  # the words are enough: tokenize only
+        taken[row["category"] == "sport"].append(sports_document(nlp.make_doc(row["text"]), stops))
+    others, sport = taken[False], taken[True]
+    print(f"sports reports: {sum(sport)}/{len(sport)} sport, {sum(others)}/{len(others)} other")
+    assert sum(others) <= len(others) / 50
+    assert sum(sport) >= len(sport) / 2
+
+
 def test_page_furniture_is_not_an_entity(run: Run) -> None:
     text = "Tags\n\nPost a Comment\n\n* Please Don't Spam Here. All the Comments are Reviewed by Admin."
     assert run(text) == []
