@@ -296,3 +296,63 @@ def test_the_sentinel_compose_file_points_every_copydesk_service_at_the_sentinel
     settings = Settings(sentinel={"hosts": env["COPYDESK_SENTINEL__HOSTS"],
                                   "master": env["COPYDESK_SENTINEL__MASTER"]})
     assert len(settings.sentinel.hosts) == 3
+
+
+SINK_URL = "COPYDESK_SINKS__POSTGRES__URL"
+
+
+def test_compose_keeps_the_archive_in_a_persistent_postgres_that_the_sink_waits_for() -> None:
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    postgres = services["postgres"]
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in postgres["volumes"])
+    assert "pg_isready" in postgres["healthcheck"]["test"]
+    sink = services["sink-postgres"]
+    assert sink["command"] == ["sink", "postgres"]
+    assert sink["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "container_name" not in sink  # consumers scale: --scale sink-postgres=N
+
+
+def test_compose_workers_and_the_sink_share_one_archive_url_that_reaches_the_postgres_service(
+        ) -> None:
+    from urllib.parse import urlsplit
+
+    from copydesk.plugins.sinks.postgres import PostgresConfig
+
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    users = [s for s in services.values() if s.get("command", [""])[0] in ("worker", "sink")]
+    urls = {s["environment"][SINK_URL] for s in users}
+    assert len(users) == 3 and len(urls) == 1
+    url = urlsplit(urls.pop())
+    env = services["postgres"]["environment"]
+    assert (url.hostname, url.port) == ("postgres", 5432)
+    assert (url.username, url.password, url.path) == (
+        env["POSTGRES_USER"], env["POSTGRES_PASSWORD"], "/" + env["POSTGRES_DB"])
+    PostgresConfig(url=url.geturl())
+
+
+def test_kubernetes_runs_a_sink_deployment_and_every_writer_of_the_outbox_knows_the_archive(
+        ) -> None:
+    sink = resource("Deployment", "copydesk-sink-postgres")
+    (container,) = sink["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["sink", "postgres"]
+    for deployment in [sink, *worker_deployments().values()]:
+        (c,) = deployment["spec"]["template"]["spec"]["containers"]
+        (ref,) = [v["valueFrom"]["secretKeyRef"] for v in c["env"] if v["name"] == SINK_URL]
+        assert ref == {"name": "copydesk-postgres", "key": "url"}
+
+
+def test_the_kubernetes_archive_url_names_the_postgres_service_and_its_password() -> None:
+    from urllib.parse import urlsplit
+
+    secret = resource("Secret", "copydesk-postgres")["stringData"]
+    url = urlsplit(secret["url"])
+    service = resource("Service", "copydesk-postgres")
+    assert (url.hostname, url.port) == (service["metadata"]["name"],
+                                        service["spec"]["ports"][0]["port"])
+    assert url.password == secret["password"]
+    stateful = resource("StatefulSet", "copydesk-postgres")
+    (container,) = stateful["spec"]["template"]["spec"]["containers"]
+    env = {v["name"]: v for v in container["env"]}
+    assert env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "copydesk-postgres"
+    assert url.username == env["POSTGRES_USER"]["value"]
+    assert stateful["spec"]["volumeClaimTemplates"]
