@@ -293,6 +293,11 @@ class SinksSettings(BaseModel):
         default=86_400.0, ge=0,
         description="Seconds a record stays in Redis after a sink archived it (then it "
         "expires, and reads fall back to the archive).")
+    claim_after: float = Field(
+        default=60.0, gt=0,
+        description="Seconds an outbox entry may stay unacknowledged by a `copydesk sink` "
+        "consumer (killed, or stuck) before another consumer of that sink takes it over.",
+    )
 
     @model_validator(mode="after")
     def _tables(self) -> SinksSettings:
