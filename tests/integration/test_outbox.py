@@ -13,7 +13,7 @@ import pytest
 from copydesk import Settings
 from copydesk.document import Document
 from copydesk.plugin_manager import build_plugin_manager
-from copydesk.sinks import build_sink
+from copydesk.sinks import SinkUnavailable, build_sink
 from copydesk.workers.queue.drain import Drain
 from copydesk.workers.queue.outbox import Outbox, backlogs
 from copydesk.workers.queue.store import Store
@@ -95,7 +95,7 @@ def test_a_sink_that_cannot_write_keeps_the_batch_pending_and_takes_it_again(
     outbox = Outbox(store.r, store.keys, "jsonl", "c1", 60)
     sink = jsonl_sink(path)
     first = outbox.take(10, 10)
-    with pytest.raises(Exception, match="sinks.jsonl.path"):
+    with pytest.raises(SinkUnavailable, match="sinks.jsonl.path"):
         Drain(sink, store, outbox, 10)._deliver(first)
     assert [(b.pending, b.lag) for b in backlogs(store.r, store.keys)] == [(4, 0)]
     blocked.unlink()
