@@ -165,10 +165,10 @@ def main() -> None:
     parser.add_argument("--no-outbox", action="store_true")
     args = parser.parse_args()
     print(f"uptime at start: {uptime()}")
-    from tests.postgres_server import PostgresServer
-
     import psycopg  # noqa: F401  (the sinks import these on first use: not timed)
     import pyarrow.parquet  # noqa: F401
+
+    from tests.postgres_server import PostgresServer
 
     items = articles(args.n)
     docs, wall, used = run_pipeline(items)

@@ -135,3 +135,14 @@ def test_metrics_report_stored_documents_per_stage_and_state() -> None:
     text = prometheus_text(counts, info, [], 0, coverage)
     assert 'copydesk_stored_documents{stage="summary",state="stale"} 3' in text
     assert 'copydesk_stored_documents{stage="summary",state="current"} 1' in text
+
+
+def test_metrics_report_each_sinks_backlog_and_dead_letters() -> None:
+    info = SimpleNamespace(queue="copydesk", depth=0, unacked=0, workers=[], counts={},
+                           dead_letter_count=0, queues={})
+    counts = {"submitted": 0, "done": 0, "failed": 0, "requeued": 0}
+    sinks = {"postgres": {"backlog": 7, "lag": 5, "pending": 2, "consumers": 1, "dead": 1,
+                          "dead_letters": []}}
+    lines = prometheus_text(counts, info, [], 0, None, sinks).splitlines()
+    assert 'copydesk_sink_backlog{sink="postgres"} 7' in lines
+    assert 'copydesk_sink_dead_letters{sink="postgres"} 1' in lines

@@ -1,6 +1,7 @@
 """The queue plugin: its commands on the ``copydesk`` command line (``worker``, ``submit``,
-``status``, ``result``, ``queue``, ``resubmit-dead``, ``serve``, ``reprocess --stored``; one
-module each under ``copydesk.workers.commands``) and the stage-duration metrics hook.
+``status``, ``result``, ``queue``, ``resubmit-dead``, ``serve``, ``sink``, ``reprocess
+--stored``; one module each under ``copydesk.workers.commands``) and the stage-duration
+metrics hook.
 
 Only this module and the command modules are imported when the CLI starts; Celery when
 ``worker`` runs, FastAPI when ``serve`` does.
@@ -12,11 +13,11 @@ from typing import Any
 
 import click
 from copydesk import hookimpl
-from copydesk.workers.commands import reprocess, serve, status, submit, worker
+from copydesk.workers.commands import reprocess, serve, sink, status, submit, worker
 from copydesk.workers.queue.metrics import document_finished  # noqa: F401  (hook: stage duration histograms)
 
 #: The modules of the queue's commands, each with ``register_commands(cli)``.
-COMMANDS = (worker, submit, status, serve)
+COMMANDS = (worker, submit, status, serve, sink)
 
 
 @hookimpl

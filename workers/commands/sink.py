@@ -10,7 +10,6 @@ import socket
 from typing import Any
 
 import click
-
 from copydesk.workers.commands.common import err_console, queue_errors
 
 

@@ -143,6 +143,7 @@ def register_commands(cli: click.Group) -> None:
             info = client.queue_info(dead_limit=max(dead_limit, 0))
             coverage = client.coverage()
             room = client.room()
+            sinks = client.sink_backlogs(max(dead_limit, 0))
         if as_json:
             data = {
                 "queue": info.queue, "depth": info.depth, "unacked": info.unacked,
@@ -158,6 +159,7 @@ def register_commands(cli: click.Group) -> None:
                                  for d in info.dead_letters],
                 "coverage": coverage,
                 "room": room,
+                "sinks": sinks,
             }
             click.echo(json.dumps(data, indent=2))
             return
@@ -204,6 +206,15 @@ def register_commands(cli: click.Group) -> None:
             console.print(f"malformed messages rejected: {sum(info.rejected.values())} ("
                           + ", ".join(f"{k} {v}" for k, v in sorted(info.rejected.items()))
                           + f"); kept in {keys_for(state.settings).rejected}", highlight=False)
+        for name, each in sinks.items():
+            console.print(f"sink [b]{escape(name)}[/b]: {each['backlog']} document(s) waiting "
+                          f"({each['pending']} delivered, not yet committed), "
+                          f"{each['consumers']} consumer(s), {each['dead']} dead-lettered",
+                          highlight=False)
+            for d in each["dead_letters"]:
+                console.print(f"  [red]{escape(str(d.get('id')))}[/red] "
+                              f"({utc_time(d.get('at'))}): {escape(str(d.get('reason')))}",
+                              highlight=False)
         if coverage:
             from copydesk.workers.commands.reprocess import coverage_table
 

@@ -894,10 +894,11 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
             hists = await run_in_threadpool(read_histograms, gw.client.store.r,
                                             gw.keys.stage_metrics)
             _, coverage = await run_in_threadpool(gw.coverage)
+            sinks = await run_in_threadpool(gw.client.sink_backlogs, 0)
         except (RedisError, OSError, QueueUnavailable) as exc:
             raise _unavailable(exc) from None
         return PlainTextResponse(
-            prometheus_text(counts, info, hists, gw.http_submitted, coverage),
+            prometheus_text(counts, info, hists, gw.http_submitted, coverage, sinks),
             media_type="text/plain; version=0.0.4; charset=utf-8")
 
     # -- the index page and its form -----------------------------------------------------------
@@ -1013,7 +1014,8 @@ def _label(value: str) -> str:
 
 def prometheus_text(counts: dict[str, int], info: Any, hists: list[Any],
                     http_submitted: int,
-                    coverage: dict[str, dict[str, int]] | None = None) -> str:
+                    coverage: dict[str, dict[str, int]] | None = None,
+                    sinks: dict[str, dict[str, Any]] | None = None) -> str:
     """The Prometheus text exposition (format 0.0.4) of the queue's numbers."""
     out: list[str] = []
 
@@ -1060,6 +1062,14 @@ def prometheus_text(counts: dict[str, int], info: Any, hists: list[Any],
                "(current, stale, missing, failed).",
                [(f'{{stage="{_label(stage)}",state="{state}"}}', n)
                 for stage, row in coverage.items() for state, n in row.items()])
+    if sinks:
+        metric("copydesk_sink_backlog", "gauge",
+               "Finished Documents waiting in the outbox for each sink (never delivered, or "
+               "delivered and not yet committed).",
+               [(f'{{sink="{_label(n)}"}}', v["backlog"]) for n, v in sinks.items()])
+        metric("copydesk_sink_dead_letters", "gauge",
+               "Documents each sink refused (kept with the reason in P:sink_dead:SINK).",
+               [(f'{{sink="{_label(n)}"}}', v["dead"]) for n, v in sinks.items()])
     name = "copydesk_stage_duration_seconds"
     out.append(f"# HELP {name} Time each stage took per document, as workers recorded it.")
     out.append(f"# TYPE {name} histogram")

@@ -445,6 +445,21 @@ class Client:
         with self._redis("read the queue"):
             return self.store.queue_info(dead_limit)
 
+    def sink_backlogs(self, dead_limit: int = 5) -> dict[str, dict[str, Any]]:
+        """Per sink (configured, or with a consumer group on the outbox): how many finished
+        Documents wait for it (``backlog`` = ``lag``, never delivered, + ``pending``,
+        delivered and not acknowledged), its consumers and its dead letters."""
+        from copydesk.sinks import configured_names
+        from copydesk.workers.queue.outbox import backlogs, sink_dead_letters
+
+        with self._redis("read the outbox"):
+            return {b.sink: {"backlog": b.total, "lag": b.lag, "pending": b.pending,
+                             "consumers": b.consumers, "dead": b.dead,
+                             "dead_letters": sink_dead_letters(self.store.r, self.store.keys,
+                                                               b.sink, dead_limit)}
+                    for b in backlogs(self.store.r, self.store.keys,
+                                      configured_names(self.settings))}
+
     # -- reprocessing (workers.queue.reprocess) ---------------------------------------------
 
     def plan_stored(self, status: str = "done", limit: int | None = None

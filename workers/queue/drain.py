@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis
-from pydantic import ValidationError
-
 from copydesk.document import Document
 from copydesk.logs import get_logger
 from copydesk.sinks import Sink, SinkConfig, SinkUnavailable
 from copydesk.workers.queue.outbox import Entry, Outbox, backlogs
+from pydantic import ValidationError
 
 log = get_logger("copydesk.sink")
 
@@ -48,7 +47,8 @@ class DrainStats:
 
 class Drain:
     """Moves one sink's outbox entries into the sink until ``stop()`` (or, with
-    ``until_empty``, until its backlog is written)."""
+    ``until_empty``, until its backlog is written). After ``SinkUnavailable`` the sink is
+    opened again (reconnected, its directory made) before the batch is retried."""
 
     def __init__(self, sink: Sink[SinkConfig], store: Any, outbox: Outbox, batch_size: int,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -59,6 +59,7 @@ class Drain:
         self.stats = DrainStats()
         self._stopping = False
         self._sleep = sleep
+        self._reopen = False
 
     def stop(self) -> None:
         self._stopping = True
@@ -72,11 +73,16 @@ class Drain:
                     if until_empty and self._caught_up():
                         break
                     continue
+                if self._reopen:
+                    self.sink.close()
+                    self.sink.open()
+                    self._reopen = False
                 self._deliver(entries)
                 pause = 0.5
                 if self.stats.batches % TRIM_EVERY == 0:
                     self.outbox.trim()
             except SinkUnavailable as exc:
+                self._reopen = True
                 self.stats.retries += 1
                 log.warning("sink cannot take the batch; it stays pending and is retried",
                             sink=self.sink.name, error=str(exc), retry_in=pause)

@@ -27,6 +27,11 @@ docs/queue.md documents the same table for systems in other languages; change bo
 | ``P:paused`` | hash | worker node -> JSON ``{since, reason}`` while Redis refuses its writes |
 | ``P:state:{S}:*`` | various | the shared state of cross-article stages, space ``S``
   (``workers.queue.redis_state`` names its keys) |
+| ``P:outbox`` | stream | finished Documents for the sinks: ``id``, ``status``, ``at``; one
+  consumer group per sink, named after it; trimmed once every group acknowledged
+  (``workers.queue.outbox``) |
+| ``P:sink_dead:{sink}`` | list | Documents that sink refused: JSON ``id``, ``sink``,
+  ``reason``, ``at``, newest first |
 """
 
 from __future__ import annotations
@@ -148,6 +153,15 @@ class Keys:
     def rejected_metrics(self) -> str:
         """Counts of rejected messages per reason code."""
         return f"{self.prefix}:metrics:rejected"
+
+    @property
+    def outbox(self) -> str:
+        """Finished Documents on their way to the sinks (``workers.queue.outbox``)."""
+        return f"{self.prefix}:outbox"
+
+    def sink_dead(self, sink: str) -> str:
+        """The Documents ``sink`` refused, with the reason."""
+        return f"{self.prefix}:sink_dead:{sink}"
 
     @property
     def binding(self) -> str:

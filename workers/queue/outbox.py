@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-
 from copydesk.workers.queue.keys import Keys
 
 

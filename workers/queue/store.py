@@ -115,8 +115,10 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[9], '*', 'id', ARGV[1], 'status'
 return {'run', tostring(attempts)}
 """
 
-# KEYS: record, events, idx_queued, idx_running, idx_done, idx_failed
-# ARGV: id, task_id, status, document, error, ttl, maxlen, worker, traceback
+# KEYS: record, events, idx_queued, idx_running, idx_done, idx_failed, outbox
+# ARGV: id, task_id, status, document, error, ttl, maxlen, worker, traceback, to the outbox
+# ('1' with a sink configured: a finished Document is appended to the outbox stream in the
+# same step, uncapped; workers.queue.outbox)
 FINISH = DENY_OOM + _NOW + _MOVE + """
 local st = redis.call('HGET', KEYS[1], 'status')
 if st == 'done' then return 0 end
@@ -144,13 +146,16 @@ local fields = {'id', ARGV[1], 'status', ARGV[3], 'at', tostring(now), 'task_id'
   'worker', ARGV[8]}
 if ARGV[5] ~= '' then table.insert(fields, 'error'); table.insert(fields, ARGV[5]) end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', unpack(fields))
+if ARGV[10] == '1' and ARGV[4] ~= '' then
+  redis.call('XADD', KEYS[7], '*', 'id', ARGV[1], 'status', ARGV[3], 'at', tostring(now))
+end
 return 1
 """
 
 # Replace a stored Document by its reprocessed version, unless the record moved on: a newer
 # submission (another task id), another reprocess (another revision), or not finished.
-# KEYS: record, events, idx_done, idx_failed
-# ARGV: id, task_id, revision, document, status, worker, stages, ttl, maxlen
+# KEYS: record, events, idx_done, idx_failed, outbox
+# ARGV: id, task_id, revision, document, status, worker, stages, ttl, maxlen, to the outbox
 REPLACE = DENY_OOM + _NOW + _MOVE + """
 local rec = redis.call('HMGET', KEYS[1], 'status', 'task_id', 'revision')
 if (rec[1] ~= 'done' and rec[1] ~= 'failed') or rec[2] ~= ARGV[2] or
@@ -168,6 +173,9 @@ end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[9], '*', 'id', ARGV[1], 'status', ARGV[5],
   'at', tostring(now), 'task_id', ARGV[2], 'worker', ARGV[6], 'reprocessed', '1',
   'stages', ARGV[7], 'revision', tostring(tonumber(ARGV[3]) + 1))
+if ARGV[10] == '1' then
+  redis.call('XADD', KEYS[5], '*', 'id', ARGV[1], 'status', ARGV[5], 'at', tostring(now))
+end
 return 1
 """
 
@@ -402,12 +410,24 @@ class Store:
         self._hand_off = client.register_script(HANDOFF)
         self._reject = client.register_script(REJECT)
         self._replace = client.register_script(REPLACE)
+        #: append finished Documents to the outbox (a sink is configured: ``from_settings``)
+        self.outbox = False
 
     @classmethod
     def from_settings(cls, settings: Settings, retries: int = 3) -> Store:
         from copydesk.workers.queue.connection import sync_client
 
-        return cls(sync_client(settings, retries=retries), keys_for(settings), settings.worker)
+        store = cls(sync_client(settings, retries=retries), keys_for(settings), settings.worker)
+        store.outbox = bool(settings.sinks.tables())
+        return store
+
+    def prepare_outbox(self, sinks: Iterable[str]) -> None:
+        """Create each sink's consumer group on the outbox (from its start), so entries are
+        kept for a sink whose consumer has not run yet."""
+        from copydesk.workers.queue.outbox import ensure_group
+
+        for sink in sinks:
+            ensure_group(self.r, self.keys, sink)
 
     @property
     def max_attempts(self) -> int:
@@ -485,10 +505,12 @@ class Store:
     def finish(self, article_id: str, task_id: str, status: str, document_json: str | None,
                error: str | None, worker: str, traceback: str | None = None) -> bool:
         """Record the outcome; ``traceback`` (of stages that raised) replaces any earlier one."""
-        keys = [self.keys.article(article_id), self.keys.events, *self._index_keys()]
+        keys = [self.keys.article(article_id), self.keys.events, *self._index_keys(),
+                self.keys.outbox]
         document = self._pack(document_json) if document_json else ""
         args: list[Any] = [article_id, task_id, status, document, error or "",
-                self.cfg.result_ttl, self.cfg.stream_maxlen, worker, traceback or ""]
+                self.cfg.result_ttl, self.cfg.stream_maxlen, worker, traceback or "",
+                "1" if self.outbox else ""]
         self.drop_partial(article_id)  # the finished Document supersedes it
         return bool(self._finish(keys=keys, args=args))
 
@@ -528,10 +550,10 @@ class Store:
         """Atomically store a reprocessed Document, if the record is still the finished
         submission ``task_id`` at ``revision`` (a newer submit or reprocess wins)."""
         keys = [self.keys.article(article_id), self.keys.events, self.keys.index("done"),
-                self.keys.index("failed")]
+                self.keys.index("failed"), self.keys.outbox]
         args: list[Any] = [article_id, task_id, revision, self._pack(document_json), status,
                            worker, ",".join(stages), self.cfg.result_ttl,
-                           self.cfg.stream_maxlen]
+                           self.cfg.stream_maxlen, "1" if self.outbox else ""]
         return bool(self._replace(keys=keys, args=args))
 
     # -- partial Documents (workers.queue.partial) ---------------------------------------------

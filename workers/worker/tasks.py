@@ -30,6 +30,7 @@ from copydesk.logs import get_logger
 from copydesk.pipeline import Pipeline
 from copydesk.plugin_manager import build_plugin_manager
 from copydesk.settings import Settings
+from copydesk.sinks import configured_names
 from copydesk.state import SharedState
 from copydesk.workers.queue.partial import start_or_resume
 from copydesk.workers.queue.protocol import REPROCESS_TASK_NAME, TASK_NAME, article_payload
@@ -146,6 +147,7 @@ def _worker_ready(sender: Any = None, **_: Any) -> None:
     proc.keeper = LeaseKeeper(store, node, settings, concurrency, _plugin_versions(settings))
     proc.keeper.start()
     _publish_pipeline(store, node, settings)
+    store.prepare_outbox(configured_names(settings))  # a group per sink, before any finish
     if settings.pipeline.routes:
         store.announce_route_queues(settings.pipeline.routes.values())
     log.info("worker ready", worker=node, queue=settings.worker.queue)
