@@ -153,3 +153,21 @@ def test_entries_another_sink_has_not_read_are_kept(redis_url: str, tmp_path: Pa
     assert store.r.xlen(store.keys.outbox) == 3
     assert {b.sink: b.total for b in backlogs(store.r, store.keys)} == {"jsonl": 0,
                                                                         "parquet": 3}
+
+
+def test_the_documents_a_sink_committed_are_marked_archived_and_the_refused_are_not(
+        redis_url: str, tmp_path: Path) -> None:
+    from copydesk.workers.queue.window import Window
+
+    path = tmp_path / "archive.jsonl"
+    store = store_for(redis_url, jsonl={"path": str(path)})
+    store.prepare_outbox(["jsonl"])
+    docs = documents(3)
+    finish(store, docs)
+    store.r.delete(store.keys.article(docs[2].id))  # dead-lettered: never archived
+    window = Window(store.r, store.keys, Settings().queue)
+    with jsonl_sink(path) as sink:
+        Drain(sink, store, Outbox(store.r, store.keys, "jsonl", "c1", 60), 10,
+              committed=lambda ids: window.mark_archived(ids, "jsonl", ["jsonl"], 3600)
+              ).run(until_empty=True, block_ms=10)
+    assert set(store.r.zrange(store.keys.archived, 0, -1)) == {docs[0].id, docs[1].id}

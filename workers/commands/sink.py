@@ -29,11 +29,17 @@ def register_commands(cli: click.Group) -> None:
              until_empty: bool) -> None:
         """Write finished Documents from the queue to the sink NAME ([sinks.NAME]), in
         batches, acknowledging each batch once the sink committed it."""
-        from copydesk.sinks import SinkSetupError, SinkUnavailable, build_sink
+        from copydesk.sinks import (
+            SinkSetupError,
+            SinkUnavailable,
+            build_sink,
+            configured_names,
+        )
         from copydesk.workers.queue.client import QueueUnavailable
         from copydesk.workers.queue.drain import Drain
         from copydesk.workers.queue.outbox import Outbox
         from copydesk.workers.queue.store import Store
+        from copydesk.workers.queue.window import Window
 
         settings = state.settings
         try:
@@ -53,7 +59,15 @@ def register_commands(cli: click.Group) -> None:
                             consumer or f"{socket.gethostname()}:{os.getpid()}",
                             settings.sinks.claim_after)
             outbox.ensure_group()
-            drain = Drain(target, store, outbox, batch_size or target.config.batch_size)
+            window = Window(store.r, store.keys, settings.queue)
+            sinks = configured_names(settings)
+
+            def committed(ids: list[str]) -> None:
+                window.mark_archived(ids, name, sinks, settings.sinks.keep_in_redis)
+                window.make_room()
+
+            drain = Drain(target, store, outbox, batch_size or target.config.batch_size,
+                          committed=committed)
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda *_: drain.stop())
             err_console.print(f"sink {name!r}: consumer {outbox.consumer} started",

@@ -7,7 +7,8 @@ their Documents from the result store in one round trip, writes them with one
 committed. ``SinkUnavailable`` or a Redis that cannot be reached leaves the batch
 pending and retries it after a pause that doubles up to ``MAX_PAUSE``; a Document the sink
 refuses, or one the store no longer has, is dead-lettered with the reason and the rest go
-on.
+on. The ids of each committed batch are handed to ``committed`` (``copydesk sink`` marks
+them archived in the window: ``workers.queue.window``), after the commit and before the ack.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ class Drain:
     opened again (reconnected, its directory made) before the batch is retried."""
 
     def __init__(self, sink: Sink[SinkConfig], store: Any, outbox: Outbox, batch_size: int,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 committed: Callable[[list[str]], None] | None = None) -> None:
         self.sink = sink
         self.store = store
         self.outbox = outbox
@@ -60,6 +62,8 @@ class Drain:
         self._stopping = False
         self._sleep = sleep
         self._reopen = False
+        #: told the ids of each batch the sink committed (the window marks them archived)
+        self._committed = committed
 
     def stop(self) -> None:
         self._stopping = True
@@ -134,6 +138,9 @@ class Drain:
         refused = self.sink.write(documents) if documents else []
         self.stats.sink_seconds += time.perf_counter() - started
         dead.extend((r.document_id, r.reason) for r in refused)
+        if self._committed is not None:
+            refused_ids = {r.document_id for r in refused}
+            self._committed([d.id for d in documents if d.id not in refused_ids])
         for article_id, reason in dead:
             self.outbox.dead_letter(article_id, reason)
             log.error("document dead-lettered by the sink", sink=self.sink.name,
