@@ -159,6 +159,14 @@ def test_a_verb_joined_to_a_denied_subject_reports_nothing(stage: QuotesStage) -
     assert doc.quotes == []
 
 
+def test_a_denial_at_the_end_of_the_quote_does_not_deny_the_cue(stage: QuotesStage) -> None:
+    text = ('"Are we ready for the winter? Probably not," Ms. Okafor said. "Will we be '
+            'ready by spring? Certainly."')
+    doc = run(stage, text, {"Ms. Okafor": "Nora Okafor"})
+    quote = quote_containing(doc, "Probably not")
+    assert quote.speaker is not None and quote.speaker.canonical == "Nora Okafor"
+
+
 def test_a_showing_verb_with_a_body_as_subject_reports_no_words(stage: QuotesStage) -> None:
     doc = run(stage, "The transport ministry has signalled a change of course on fuel prices.")
     assert doc.quotes == []
@@ -381,6 +389,28 @@ def test_speaker_before_a_colon_introduces_the_quote(stage: QuotesStage) -> None
     doc = run(stage, text, {"Gerhard Florin": "Gerhard Florin"})
     quote = quote_containing(doc, "rocket science")
     assert quote.speaker is not None and quote.speaker.canonical == "Gerhard Florin"
+
+
+def test_a_paragraph_ending_in_said_and_a_colon_introduces_the_next_one(
+    stage: QuotesStage,
+) -> None:
+    text = ("Nora Okafor spoke after the vote. She said:\n\n"
+            '"We have a plan for the buses and we will keep to it."')
+    doc = run(stage, text, {"Nora Okafor": "Nora Okafor"})
+    quote = quote_containing(doc, "plan for the buses")
+    assert quote.speaker is not None and quote.speaker.text == "She"
+    assert quote.speaker.canonical == "Nora Okafor"
+
+
+def test_a_headline_opening_with_a_name_credits_the_quote_after_its_colon(
+    stage: QuotesStage,
+) -> None:
+    text = ("Okafor Rejects Budget: ‘We Were Never Asked.’\n\n"
+            "The council approved the cuts on Monday.")
+    doc = run(stage, text, {"Okafor": "Nora Okafor"})
+    quote = quote_containing(doc, "Never Asked")
+    assert quote.cue == ":"
+    assert quote.speaker is not None and quote.speaker.text.startswith("Okafor")
 
 
 def test_multi_paragraph_quote_is_one_quote_to_the_last_closing_mark(

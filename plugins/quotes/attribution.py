@@ -42,6 +42,8 @@ _TERMINAL = set(".!?…")
 #: listener, auxiliaries and adverbs ("he later told the paper").
 _ATTRIBUTION_PARTS = {"nsubj", "nsubjpass", "agent", "aux", "auxpass", "neg", "advmod",
                       "prt", "dobj", "dative", "npadvmod", "punct"}
+#: Words a headline leading into a quote with a colon may have.
+_HEADLINE_WORDS = 14
 #: Tokens of a prepositional phrase short enough to be part of an attribution.
 _SHORT_ADVERBIAL = 4
 _NAMING = ("so-called", "so called", "dubbed", "nicknamed", "titled", "entitled",
@@ -422,13 +424,46 @@ class DirectAttributor:
                 if not has_own and self._speaker_ok(cue.speaker, span):
                     return cue
         before = self._before_window(span[0], para_start)
+        if not before and not self.text[para_start : span[0]].strip():
+            before = self._lead_in(para_start)
         if before:
             cue = self._cue_in(before, prefer="last")
             if cue is not None:
                 self._fill_positional(cue, span)
             if cue is not None and self._speaker_ok(cue.speaker, span):
                 return cue
+            return self._headline_credit(before, span)
         return None
+
+    def _headline_credit(self, before: list[Token], span: tuple[int, int]) -> _Cue | None:
+        """'Mayor Okafor Slams Budget: “We Were Never Asked”': a line that opens with a
+        name, has no sentence end and leads into the quote with a colon credits the
+        quote to the name."""
+        if len(before) < 2 or before[-1].text != ":" or len(before) > _HEADLINE_WORDS:
+            return None
+        first = before[0]
+        if self.text[self._paragraph(first.idx)[0] : first.idx].strip():
+            return None  # the line must open with the name
+        names: list[Token] = []
+        for tok in before[:-1]:
+            if not _name_word(tok) or tok.is_punct:
+                break
+            names.append(tok)
+        if not names or any(t.text in _TERMINAL for t in before):
+            return None
+        head = names[-1]
+        if not self._speaker_ok(head, span):
+            return None
+        return _Cue((before[-1],), head, True, 1, (names[0].idx, char_end(head)))
+
+    def _lead_in(self, para_start: int) -> list[Token]:
+        """'She said:' ending the paragraph before one that a quote opens: the clause
+        that leads into it (empty when the paragraph before ends otherwise)."""
+        end = len(self.text[:para_start].rstrip())
+        if end == 0 or self.text[end - 1] != ":":
+            return []
+        prev_start, _ = self._paragraph(end - 1)
+        return self._before_window(end, prev_start)
 
     def _dash_credit(self, after: list[Token], pos: int) -> _Cue | None:
         """'“…” ― Nora Okafor': a dash and a name close the quote's paragraph."""

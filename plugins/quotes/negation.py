@@ -20,6 +20,8 @@ _NOBODY = {"nobody", "none", "no-one", "noone", "nothing", "neither"}
 #: "neither side", "neither Paris nor Rome").
 _NO_DETERMINERS = {"no", "neither"}
 _SUBJECTS = ("nsubj", "nsubjpass")
+#: How many words a denial may stand before its verb ("did not immediately say").
+_REACH = 3
 
 
 def _negative_subject(subject: Token) -> bool:
@@ -32,8 +34,17 @@ def _negative_subject(subject: Token) -> bool:
 
 
 def _denied(verb: Token) -> bool:
-    return any(c.dep_ == "neg" or (c.dep_ == "advmod" and c.lower_ in _DENYING)
-               for c in verb.children)
+    """A negation right before the verb, in its own clause ("has not said", "did not
+    immediately confirm"). One the parser hung on the verb from elsewhere (the end of a
+    quotation before it: '"Probably not," she said') is no denial."""
+    doc = verb.doc
+    for child in verb.children:
+        if not (child.dep_ == "neg" or (child.dep_ == "advmod" and child.lower_ in _DENYING)):
+            continue
+        if verb.i - _REACH <= child.i < verb.i and not any(
+                t.is_punct for t in doc[child.i + 1 : verb.i]):
+            return True
+    return False
 
 
 def negated(verb: Token) -> bool:
