@@ -2,14 +2,19 @@
 
 For each quoted span found by :mod:`plugins.quotes.marks`, the cue is looked for in the
 dependency parse first (a speech verb the quote hangs from, or one hanging from the
-quote) and then beside the quote, in the attribution clause before it ("He said: …")
-or after it ("…," he said / said Okafor), or a dash and a name closing the paragraph
-('"…" ― Nora Okafor', cue "―"). The speaker is the subject of the cue (the agent of
-a passive, the object of "according to"), widened to its noun phrase; when the parser
-gave the cue no subject, the noun phrase right beside it.
+quote) and then beside the quote, in the attribution clause before it ("He said: …",
+also ending the paragraph before one the quote opens) or after it ("…," he said / said
+Okafor), a dash and a name closing the paragraph ('"…" ― Nora Okafor', cue "―"), or a
+headline opening with a name and a colon ('Okafor Rejects Plan: “…”'). A denied verb
+("did not say") is no cue. The speaker is the subject of the cue (the agent of a
+passive, the object of "according to", the relative pronoun of "…, who said"), widened
+to its noun phrase; when the parser gave the cue no subject, the noun phrase right
+beside it ("added the 30-year-old").
 
 Interrupted quotes ('"We will win," he said, "whatever it takes."') become one quote
-from the first opening mark to the last closing mark, with one speaker. A quote with
+from the first opening mark to the last closing mark, with one speaker, when only the
+attribution stands between the parts; narration there ("…," she said, pointing to the
+empty stands. "…") ends the first part, and the second is a quote of its own. A quote with
 no cue of its own inherits the speaker of the quote before it in the same paragraph,
 or of the previous paragraph when it opens its paragraph (the newspaper convention).
 Scare quotes (one or two words no speech verb governs) and titles of works are dropped.

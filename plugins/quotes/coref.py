@@ -2,12 +2,15 @@
 
 A named speaker takes the canonical name of the entity (from the entities layer) it
 overlaps, or of a person named earlier whose surname it shares. A pronoun ("he",
-"she") or a bare title ("the president", "the senator") is resolved to the nearest
-person named before it that is compatible: same grammatical gender when the text or
-the given-name list tells it, and for a title, a person the text gave that title.
-"It" and "they" go to the organisation (or, for "they", plural group) named shortly
-before as the subject of its clause, when no person was named in between.
-Descriptions ("local officials", "a senior aide") have no canonical name.
+"she") is resolved to the nearest person named before it that is compatible: same
+grammatical gender when the text or the given-name list tells it. A definite
+description ("the senator", "the defender", "the 30-year-old"; see
+:mod:`plugins.quotes.descriptions`) goes to the person the text gave that title, role
+or age, else, for a role or an age, to the person named just before. "Who" and "that"
+in a relative clause go to the noun the clause hangs from. "It" and "they" go to the
+organisation (or, for "they", plural group) named shortly before as the subject of its
+clause, when no person was named in between. Indefinite and plural descriptions ("local
+officials", "a senior aide") and bodies ("the club") have no canonical name.
 """
 
 from __future__ import annotations

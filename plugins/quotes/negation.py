@@ -36,7 +36,7 @@ def _negative_subject(subject: Token) -> bool:
 def _denied(verb: Token) -> bool:
     """A negation right before the verb, in its own clause ("has not said", "did not
     immediately confirm"). One the parser hung on the verb from elsewhere (the end of a
-    quotation before it: '"Probably not," she said') is no denial."""
+    quotation before it: '"Not yet," she said') is no denial."""
     doc = verb.doc
     for child in verb.children:
         if not (child.dep_ == "neg" or (child.dep_ == "advmod" and child.lower_ in _DENYING)):

@@ -5,11 +5,11 @@
   ("vowed to fight on", "urged the government to act"), a verb + preposition cue whose
   object is the content ("the union is calling for a pay rise", "accused the mayor of
   stalling"), a verb whose noun-phrase object is the content ("criticised the new tax",
-  "Surveys show a tight race"; passive: "was backed by the local paper"), a naming verb
-  with its object and what it is called ("called it a broken system", "took the remark
-  as an insult"), an owned speech noun ("the mayor's claim that …", "his criticism of
-  the plan", "her pledge to …"), a participle after a text ("a letter calling the fine
-  unfair"), and transcript turns ("HOST: Well, …").
+  "Surveys show the incumbent ahead"; passive: "was backed by the local paper"), a
+  naming verb with its object and what it is called ("called it a broken system",
+  "took the remark as an insult"), an owned speech noun ("the mayor's claim that …",
+  "his criticism of the plan", "her pledge to …"), a participle after a text ("a letter
+  calling the fine unfair"), and transcript turns ("HOST: Well, …").
   The content is the complement; the speaker the verb's subject (or the noun's owner).
 - ``according_to``: "according to X" (and phrases like it): the content is the rest of
   the sentence, the source is X.
@@ -266,7 +266,7 @@ class ReportedFinder:
         return found
 
     def _objects(self, verb: Token, named: bool) -> list[Attribution]:
-        """'criticised the new tax', 'Surveys show a tight race', 'was
+        """'criticised the new tax', 'Surveys show the incumbent ahead', 'was
         backed by the local paper' (passive: the subject is the content, the agent the
         source). A listed preposition after the object belongs to the content ("accused
         the mayor of stalling"); an object followed by its "to"-infinitive is left to that rule."""
