@@ -32,7 +32,7 @@ from copydesk.provenance import (
     model_identity,
     plan,
 )
-from copydesk.settings import Settings
+from copydesk.settings import Settings, stage_config_problems
 from copydesk.stage import Services, Stage
 from copydesk.storyindex import StoryIndex
 from pydantic import ValidationError
@@ -111,13 +111,11 @@ class Pipeline:
             try:
                 config = entry.stage.Config.model_validate(raw)
             except ValidationError as exc:
-                details = "; ".join(
-                    f"{'.'.join(str(p) for p in e['loc']) or '(section)'}: {e['msg']}"
-                    for e in exc.errors()
-                )
                 raise PipelineError(
                     f"invalid config for stage {entry.stage.name!r} "
-                    f"(plugin {entry.plugin!r}): {details}"
+                    f"(plugin {entry.plugin!r}): "
+                    + stage_config_problems(exc, entry.stage.name, entry.stage.Config,
+                                            settings.config_file)
                 ) from None
             bound.append(
                 BoundStage(

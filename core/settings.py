@@ -12,11 +12,22 @@ from __future__ import annotations
 import json
 import os
 import re
+import tomllib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from copydesk.document import DEFAULT_MAX_CHARS, DEFAULT_MAX_HTML_CHARS, ArticleRules
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -372,6 +383,13 @@ class Settings(BaseSettings):
     )
 
     _split = field_validator("load_plugins", "disable_plugins", mode="before")(_split_names)
+    #: The TOML file these settings were read from (``load_settings``), for messages.
+    _config_file: Path | None = PrivateAttr(default=None)
+
+    @property
+    def config_file(self) -> Path | None:
+        """The TOML file these settings were read from, when ``load_settings`` read one."""
+        return self._config_file
 
     def article_rules(self) -> ArticleRules:
         """What every door accepts, from these settings."""
@@ -394,7 +412,79 @@ class Settings(BaseSettings):
 
 
 class ConfigFileError(ValueError):
-    """The TOML config file is missing or unreadable."""
+    """The TOML config file is missing or unreadable, or a setting is invalid."""
+
+
+def table_keys(model: type[BaseModel], table: Sequence[str | int]) -> list[str] | None:
+    """The keys the settings table at path ``table`` takes (``()``: the top level; ``("spacy",)``:
+    ``[spacy]``), or None when that table is not a model of its own."""
+    current: type[BaseModel] = model
+    for part in table:
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return None
+        nested = [t for t in (field.annotation, *get_args(field.annotation))
+                  if isinstance(t, type) and issubclass(t, BaseModel)]
+        if not nested:
+            return None
+        current = nested[0]
+    return sorted(current.model_fields)
+
+
+def setting_origin(path: Sequence[str | int], config_file: Path | None) -> str:
+    """Where the setting at ``path`` was given: `` (in FILE)``, `` (environment variable
+    COPYDESK_…)``, or nothing when neither holds it."""
+    if config_file is not None:
+        try:
+            node: Any = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            node = None
+        for part in path:
+            node = node.get(str(part)) if isinstance(node, dict) else None
+        if node is not None:
+            return f" (in {config_file})"
+    name = "COPYDESK_" + "__".join(str(p) for p in path)
+    if any(key.upper() == name.upper() for key in os.environ):
+        return f" (environment variable {name.upper()})"
+    return ""
+
+
+def unknown_key_message(keys: list[str] | None, table: str) -> str:
+    """What to say of a key a table does not take: which keys it does take."""
+    return "unknown setting" + (f"; {table} takes: {', '.join(keys)}" if keys else "")
+
+
+def stage_config_problems(exc: ValidationError, stage: str, config: type[BaseModel],
+                          config_file: Path | None) -> str:
+    """One line per problem of a ``[stage.NAME]`` table: the key, where it was given, and
+    what is wrong; for an unknown key, the keys the stage's config takes."""
+    parts = []
+    for err in exc.errors():
+        loc = err.get("loc", ())
+        where = ".".join(str(p) for p in loc) or "(section)"
+        if err.get("type") == "extra_forbidden" and loc:
+            table = "[" + ".".join(["stage", stage, *(str(p) for p in loc[:-1])]) + "]"
+            message = unknown_key_message(table_keys(config, loc[:-1]), table)
+        else:
+            message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{where}{setting_origin(('stage', stage, *loc), config_file)}: {message}")
+    return "; ".join(parts)
+
+
+def describe_settings_error(exc: ValidationError, config_file: Path | None) -> str:
+    """One line per problem: the setting, where it was given, and what is wrong; for an
+    unknown key, the keys its table takes."""
+    parts = []
+    for err in exc.errors():
+        loc = err.get("loc", ())
+        where = ".".join(str(p) for p in loc)
+        if err.get("type") == "extra_forbidden":
+            table = "[" + ".".join(str(p) for p in loc[:-1]) + "]" if loc[:-1] else "the top level"
+            message = unknown_key_message(table_keys(Settings, loc[:-1]), table)
+        else:
+            message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{where}{setting_origin(loc, config_file)}: {message}")
+    return "; ".join(parts)
 
 
 def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
@@ -407,12 +497,18 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         os.environ["COPYDESK_CONFIG"] = str(path)
     elif previous and not Path(previous).is_file():
         raise ConfigFileError(f"config file {previous} (from COPYDESK_CONFIG) does not exist")
+    source = Path(os.environ["COPYDESK_CONFIG"]) if os.environ.get("COPYDESK_CONFIG") else None
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise ConfigFileError(describe_settings_error(exc, source)) from None
     except ValueError as exc:
         if "toml" in type(exc).__name__.lower() or "TOML" in str(exc):
-            raise ConfigFileError(f"config file is not valid TOML: {exc}") from None
+            raise ConfigFileError(f"config file {source} is not valid TOML: {exc}") from None
         raise
+    else:
+        settings._config_file = source
+        return settings
     finally:
         if config_file is not None:
             if previous is None:

@@ -33,6 +33,38 @@ def test_process_several_inputs_prints_json_lines_in_order(tmp_path: Path) -> No
     assert [json.loads(line)["text"][:4] for line in lines] == ["Kyiv", "Mosc"]
 
 
+def test_json_output_of_several_inputs_is_json_lines_however_many_are_refused(
+        tmp_path: Path) -> None:
+    good, empty = tmp_path / "good.txt", tmp_path / "empty.txt"
+    good.write_text("Kyiv said on Monday that talks would resume.")
+    empty.write_text("   \n")
+    result = run("--stages", "", "process", "--format", "json", str(good), str(empty))
+    assert result.exit_code == 1
+    [line] = result.stdout.splitlines()  # one compact Document, as when both succeed
+    assert json.loads(line)["raw_text"].startswith("Kyiv")
+
+
+def test_uninstall_off_a_terminal_asks_for_yes_instead_of_prompting() -> None:
+    result = CliRunner().invoke(cli, ["uninstall", "copydesk-tonecheck"], input="")
+    assert result.exit_code == 2
+    assert "add -y to uninstall without asking" in result.output
+
+
+def test_a_table_for_people_is_not_wrapped_at_80_columns_off_a_terminal() -> None:
+    from copydesk.views.terminal import out_console
+    from rich.table import Table
+
+    console = out_console()
+    assert not console.is_terminal  # pytest captures standard output
+    table = Table("id", "error")
+    error = "stage 'tone' raised ValueError: " + "; ".join(["the lexicon is missing"] * 6)
+    table.add_row("a-1", error)
+    with console.capture() as captured:
+        console.print(table)
+    [row] = [line for line in captured.get().splitlines() if "a-1" in line]
+    assert error in row  # one line of 170 characters
+
+
 def test_process_reads_jsonl_articles_with_their_fields(tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl"
     path.write_text(json.dumps({"id": "a-1", "text": "One.", "title": "T",

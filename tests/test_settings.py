@@ -92,3 +92,48 @@ def test_unknown_setting_in_the_file_is_refused(tmp_path: Path) -> None:
     config.write_text("colour = 'red'\n")
     with pytest.raises(ValueError, match="colour"):
         load_settings(config)
+
+
+def test_an_unknown_key_in_the_file_is_named_with_the_file_and_the_keys_its_table_takes(
+        tmp_path: Path) -> None:
+    config = tmp_path / "copydesk.toml"
+    config.write_text('[spacy]\nmodle = "en_core_web_md"\n')
+    with pytest.raises(ConfigFileError) as raised:
+        load_settings(config)
+    assert str(raised.value) == (f"spacy.modle (in {config}): unknown setting; [spacy] takes: "
+                                 "max_tokens, model, models")
+
+
+def test_an_unknown_top_level_key_lists_the_top_level_keys(tmp_path: Path) -> None:
+    config = tmp_path / "copydesk.toml"
+    config.write_text("workerz = 3\n")
+    with pytest.raises(ConfigFileError, match=r"workerz \(in .*copydesk\.toml\): unknown "
+                       r"setting; the top level takes: .*redis_url, .*worker"):
+        load_settings(config)
+
+
+def test_an_unknown_key_from_the_environment_names_the_variable(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COPYDESK_SPACY__MODLE", "en_core_web_md")
+    with pytest.raises(ConfigFileError, match=r"spacy\.modle \(environment variable "
+                       r"COPYDESK_SPACY__MODLE\): unknown setting; \[spacy\] takes"):
+        load_settings()
+
+
+def test_a_file_that_is_not_toml_is_named(tmp_path: Path) -> None:
+    config = tmp_path / "copydesk.toml"
+    config.write_text("[spacy\n")
+    with pytest.raises(ConfigFileError, match=f"config file {config} is not valid TOML"):
+        load_settings(config)
+
+
+def test_an_unknown_stage_option_names_the_file_and_the_options_the_stage_takes(
+        tmp_path: Path) -> None:
+    from copydesk import Pipeline, PipelineError
+
+    config = tmp_path / "copydesk.toml"
+    config.write_text("[stage.summary]\nsentencs = 2\n")
+    settings = load_settings(config)
+    with pytest.raises(PipelineError, match=rf"sentencs \(in {config}\): unknown setting; "
+                       r"\[stage\.summary\] takes: .*sentences"):
+        Pipeline.build(settings)

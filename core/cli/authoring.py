@@ -95,6 +95,9 @@ def install(packages: tuple[str, ...], editables: tuple[str, ...], upgrade: bool
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 def uninstall(packages: tuple[str, ...], yes: bool) -> None:
     """Uninstall packages from copydesk's own environment (pip, same interpreter)."""
+    if not yes and not sys.stdin.isatty():
+        raise click.UsageError("standard input is not a terminal, so pip cannot ask before "
+                               "removing: add -y to uninstall without asking")
     code = _pip("uninstall", *(["-y"] if yes else []), *packages)
     if code != 0:
         raise click.ClickException(f"pip uninstall failed (exit {code})")

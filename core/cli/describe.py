@@ -11,7 +11,7 @@ from copydesk.cli.root import CliState, err_console
 from copydesk.document import Article
 from copydesk.jsonsafe import printable
 from copydesk.layers import document_schema, engine_layers
-from rich.console import Console
+from copydesk.views.terminal import out_console
 
 
 @click.command()
@@ -33,7 +33,7 @@ def plugins(state: CliState, as_json: bool, check: bool) -> None:
             data["check"] = {"ok": not problems, "problems": problems}
         click.echo(json.dumps(data, indent=2))
     else:
-        plugin_report.render(data, Console())
+        plugin_report.render(data, out_console())
     if not check:
         return
     for problem in problems:

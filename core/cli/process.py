@@ -31,7 +31,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
               "a terminal view (default on a terminal) or an HTML page.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write to this file instead of standard output.")
-@click.option("--indent/--no-indent", default=None, help="Indent JSON (default for one doc).")
+@click.option("--indent/--no-indent", default=None,
+              help="Indent JSON (default when the input is one article).")
 @click.option("--published-at", default=None, metavar="ISO-8601",
               help="Publication time for inputs that carry none (.txt, .html without a date): "
               "the anchor for 'Monday' or 'last month'.")
@@ -88,7 +89,9 @@ def _process(state: CliState, files: tuple[str, ...], fmt: str | None, output: s
         try:
             writable = _writable(_run_with_progress(pipeline, articles, resolve_jobs(jobs)),
                                  unwritable)
-            for doc in _emit(writable, fmt, out_stream, indent, single=len(articles) == 1,
+            # one article asked for: one indented Document; more: JSON Lines, however many
+            # of them could be read (the shape does not change with what failed)
+            for doc in _emit(writable, fmt, out_stream, indent, single=len(items) == 1,
                              plugins=state.plugins):
                 docs.append(doc)
                 writer.add(doc)

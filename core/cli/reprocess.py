@@ -25,6 +25,7 @@ from copydesk.jsonsafe import UnsafeJSON, loads
 from copydesk.nlp import ModelNotInstalled
 from copydesk.pipeline import Pipeline
 from copydesk.provenance import STALE_REASONS, PipelineSpec, Plan
+from copydesk.views.terminal import out_console
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -260,7 +261,7 @@ def print_plan(plans: Sequence[Plan], spec: PipelineSpec, as_json: bool, title: 
             "stages": plan_counts(plans, spec),
         }, indent=2))
         return
-    console = Console()
+    console = out_console()
     console.print(plan_table(plans, spec, title))
     removed = Counter(s for p in plans for s in p.removed)
     for stage, n in removed.items():

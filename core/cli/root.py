@@ -19,9 +19,9 @@ from copydesk.pipeline import Pipeline, PipelineError
 from copydesk.plugin_manager import PluginManager, build_plugin_manager
 from copydesk.settings import ConfigFileError, Settings, load_settings
 from rich.console import Console
+from rich.markup import escape
 
 err_console = Console(stderr=True, soft_wrap=True)
-
 
 class CliState:
     """Settings and plugins, built once per invocation and shared by every command.
@@ -49,7 +49,7 @@ def _bootstrap_settings() -> Settings:
     try:
         return load_settings()
     except Exception as exc:
-        err_console.print(f"[red]copydesk: invalid settings: {exc}[/red]")
+        err_console.print(f"[red]copydesk: invalid settings: {escape(str(exc))}[/red]")
         return Settings.model_construct()
 
 

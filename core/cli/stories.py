@@ -17,6 +17,7 @@ import click
 from copydesk.jsonsafe import printable
 from copydesk.state import MemoryState, SharedState
 from copydesk.storyindex import StoryEntry, StoryIndex
+from copydesk.views.terminal import out_console
 from rich.console import Console
 from rich.table import Table
 
@@ -112,7 +113,7 @@ def _print(entries: Sequence[StoryEntry], as_json: bool, one: bool) -> None:
                                   for e in entries]})
         click.echo(json.dumps(data, indent=2))
         return
-    console = Console()
+    console = out_console()
     console.print(stories_table(entries))
     if one and entries[0].articles:
         table = Table(title="articles", title_justify="left")

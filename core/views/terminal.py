@@ -136,6 +136,18 @@ def _fmt(value: object) -> str:
     return "" if value is None else str(value)
 
 
+#: The width of standard output when it is not a terminal: wide enough that no message
+#: or table row is wrapped (rich's default there is 80 columns).
+UNWRAPPED_WIDTH = 1_000
+
+
+def out_console() -> Console:
+    """Standard output for people (tables, reports): on a terminal, as wide as the terminal;
+    elsewhere (a pipe, a file, a CI log) each line as long as it is, not wrapped at 80."""
+    console = Console(soft_wrap=True)
+    return console if console.is_terminal else Console(soft_wrap=True, width=UNWRAPPED_WIDTH)
+
+
 def print_document(doc: Document, console: Console,
                    plugins: PluginManager | None = None) -> None:
     console.print(render_document(doc, plugins))

@@ -8,13 +8,13 @@ import time
 from typing import Any
 
 import click
+from copydesk.views.terminal import out_console
 from copydesk.workers.commands.common import (
     client_for,
     err_console,
     queue_errors,
     utc_time,
 )
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -84,7 +84,7 @@ def register_commands(cli: click.Group) -> None:
                     errors.append(f"{item.id}: {item.error}")
                 if item.traceback:
                     traces.append((item.id, item.traceback))
-            console = Console()
+            console = out_console()
             console.print(table)
             for line in errors:
                 console.print(line, highlight=False, soft_wrap=True)
@@ -163,7 +163,7 @@ def register_commands(cli: click.Group) -> None:
             }
             click.echo(json.dumps(data, indent=2))
             return
-        console = Console()
+        console = out_console()
         console.print(f"queue [b]{info.queue}[/b]: {info.depth} waiting, {info.unacked} "
                       f"delivered and not yet acknowledged", highlight=False)
         if len(info.queues) > 1:  # routed stages: every queue on its own line
