@@ -252,6 +252,12 @@ def test_the_town_opening_a_dateline_is_a_place(run: Run) -> None:
     assert ("BARNAUL", "GPE") in found(run(text))  # the bare model: ORG
 
 
+def test_an_initial_and_a_surname_is_a_person(run: Run) -> None:
+    text = ("The visitors were bowled out for 212 , with K. Lindqvist taking four wickets "
+            "and R. Osei scoring 61 .")  # the bare model: "K. Lindqvist" ORG
+    assert {("K. Lindqvist", "PERSON"), ("R. Osei", "PERSON")} <= found(run(text))
+
+
 @pytest.mark.slow
 def test_sports_reports_are_told_from_other_news_on_the_corpus(services: Services) -> None:
     """The club rules only apply to sports reports: on the BBC corpus (its own category

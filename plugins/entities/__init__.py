@@ -57,6 +57,7 @@ from copydesk.plugins.entities.filters import (
 from copydesk.plugins.entities.roles import (
     Context,
     missed_clubs,
+    missed_people,
     relabel,
     split_at_scores,
     sports_document,
@@ -256,6 +257,9 @@ class EntitiesStage(Stage[EntitiesConfig]):
         if "ORG" in self.labels:
             candidates.extend(Candidate(start, end, "ORG", "context")
                               for start, end in missed_clubs(context, covered))
+        if "PERSON" in self.labels:
+            candidates.extend(Candidate(start, end, "PERSON", "context")
+                              for start, end in missed_people(context, covered))
         candidates.extend(self._repeated_mentions(parsed, candidates))
         if self.user_matcher is not None:
             index = SpanIndex(len(parsed), candidates)

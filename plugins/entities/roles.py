@@ -24,11 +24,13 @@ here correct those labels with general cues, every word list being a word class 
   ``org_noun`` ("carmaker Ostmark") or a "person" followed by an ``org_attribute``
   ("Ostmark shares") is an organisation;
 * **towns**: a name after a ``place_noun`` and "of" ("the town of Velsk") or opening a
-  dateline line ("VELSK , Orava 2024-05-02") is a place.
+  dateline line ("VELSK , Orava 2024-05-02") is a place;
+* **people by initial**: an initial and a surname ("K. Harwick") is a person, whether the
+  model labelled it otherwise or missed it (``missed_people``).
 
 Spans are token ranges ``[start, end)`` of the spaCy ``Doc``; ``relabel`` changes labels
-only, never spans, and ``missed_clubs`` adds the club names a result or standings line
-holds that the model did not mark at all.
+only, never spans; ``missed_clubs`` and ``missed_people`` add the names the model did not
+mark at all.
 """
 
 from __future__ import annotations
@@ -394,6 +396,8 @@ def relabel(context: Context, spans: Sequence[SpanT]) -> list[SpanT]:
             label = "ORG"
         elif town(context, span):
             label = "GPE"
+        elif initialled(context, span):
+            label = "PERSON"
         if label != span.label:
             span.label = label
             changed.append(span)
@@ -455,3 +459,39 @@ def _name_run(context: Context, i: int) -> int:
     while j > i and not doc[j - 1].text[:1].isupper():
         j -= 1
     return j
+
+
+#: An initial: one capital letter and a dot ("J.").
+_INITIAL = re.compile(r"[A-Z]\.")
+
+
+def missed_people(context: Context, covered: Sequence[bool]) -> list[tuple[int, int]]:
+    """People the model did not mark, named by an initial and a surname ("J. Harwick",
+    as scorecards, results and bylines write them): an initial followed by one or two
+    capitalised proper nouns, none of them inside an entity."""
+    doc = context.doc
+    found: list[tuple[int, int]] = []
+    for i, token in enumerate(doc[:-1]):
+        if not _INITIAL.fullmatch(token.text) or covered[i]:
+            continue
+        end = i + 1
+        while (end < len(doc) and end - i <= 2 and doc[end].is_alpha
+               and doc[end].text[:1].isupper() and doc[end].pos_ == "PROPN"
+               and not covered[end]):
+            end += 1
+        if end > i + 1 and not (i > 0 and _INITIAL.fullmatch(doc[i - 1].text)):
+            found.append((i, end))
+    return found
+
+
+def initialled(context: Context, span: Span) -> bool:
+    """An initial and a surname labelled as something else ("K. Harwick" as ORG) is a
+    person, unless a legal form or an organisation's word ends it."""
+    doc = context.doc
+    if span.label == "PERSON" or span.label not in _NOT_ORG | {"ORG"}:
+        return False
+    words = list(doc[span.start : span.end])
+    last = word_key(words[-1].text)
+    return (2 <= len(words) <= 3 and _INITIAL.fullmatch(words[0].text) is not None
+            and all(t.is_alpha and t.text[:1].isupper() for t in words[1:])
+            and last not in context.stops.legal_forms and last not in context.stops.org_suffixes)
