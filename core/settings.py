@@ -290,6 +290,10 @@ class QueueSettings(BaseModel):
     poll_interval: float = Field(
         default=0.5, gt=0, description="Seconds between looks at the queue while waiting "
         "for room, and between a paused worker's retries.")
+    worker_wait: float = Field(
+        default=60.0, ge=0,
+        description="Seconds `copydesk reprocess --stored` waits for a live worker to "
+        "publish its pipeline (a worker does once its models are loaded) before it fails.")
 
 
 class SinksSettings(BaseModel):

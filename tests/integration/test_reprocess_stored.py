@@ -5,6 +5,7 @@ stages re-run; a newer submission is never overwritten; coverage per stage."""
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -15,7 +16,7 @@ from copydesk import Pipeline, Settings
 from copydesk.document import Article, Document
 
 from tests.conftest import shared_path
-from tests.integration.conftest import Cluster
+from tests.integration.conftest import COPYDESK, Cluster
 from tests.integration.gateway_fixtures import start_gateway
 
 pytestmark = pytest.mark.integration
@@ -138,11 +139,32 @@ def test_a_newer_submission_is_never_overwritten_by_an_older_reprocess(
                                              "someone", ["probe"])
 
 
-def test_stored_without_a_live_worker_is_a_clear_error(make_cluster) -> None:  # type: ignore[no-untyped-def]
-    cluster: Cluster = make_cluster()
+def test_stored_without_a_live_worker_fails_after_the_bounded_wait_saying_so(
+        make_cluster) -> None:  # type: ignore[no-untyped-def]
+    cluster: Cluster = make_cluster(COPYDESK_QUEUE__WORKER_WAIT="2")
     result = cluster.cli("reprocess", "--stored", "--dry-run")
     assert result.returncode == 1
-    assert "no live worker has published its pipeline" in result.stderr
+    assert "waiting up to 2 s for one (setting queue.worker_wait)" in result.stderr
+    assert ("no live worker published its pipeline in 2 s (setting queue.worker_wait): "
+            "start `copydesk worker`") in result.stderr
+
+
+def test_stored_right_after_a_worker_starts_waits_for_its_pipeline(
+        make_cluster, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cluster: Cluster = make_cluster(COPYDESK_QUEUE__WORKER_WAIT="300")
+    stderr = tmp_path / "reprocess.err"
+    with stderr.open("w") as err:
+        planning = subprocess.Popen([COPYDESK, "reprocess", "--stored", "--dry-run", "--json"],
+                                    env=cluster.env(), stdout=subprocess.PIPE, stderr=err,
+                                    text=True)
+    deadline = time.monotonic() + 120
+    while "waiting up to 300 s" not in stderr.read_text() and time.monotonic() < deadline:
+        assert planning.poll() is None, stderr.read_text()
+        time.sleep(0.2)
+    cluster.start_worker("late", concurrency=1)  # starts while the command waits
+    out, _ = planning.communicate(timeout=300)
+    assert planning.returncode == 0, stderr.read_text()
+    assert json.loads(out)["documents"] == 0
 
 
 def corpus_articles(n: int) -> list[dict[str, Any]]:

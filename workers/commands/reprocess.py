@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import click
@@ -23,8 +24,8 @@ def reprocess_stored(state: Any, status: str, limit: int | None, dry_run: bool,
 
     client = Client(state.settings)
     try:
-        with err_console.status("planning stored documents…", spinner="dots"):
-            spec, warnings, plans = client.plan_stored(status, limit)
+        spec, warnings, plans = plan_when_a_worker_publishes(client, status, limit,
+                                                             state.settings.queue)
         for warning in warnings:
             err_console.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
         if dry_run:
@@ -45,6 +46,35 @@ def reprocess_stored(state: Any, status: str, limit: int | None, dry_run: bool,
     else:
         err_console.print(f"enqueued {queued} of {len(plans)} stored {status} document(s) "
                           "for reprocessing", highlight=False)
+
+
+def plan_when_a_worker_publishes(client: Any, status: str, limit: int | None,
+                                 queue: Any) -> tuple[Any, list[str], list[Any]]:
+    """``client.plan_stored``, waiting up to ``queue.worker_wait`` seconds (and saying so)
+    for a live worker to publish its pipeline: right after ``copydesk worker`` starts, its
+    models are still loading. ``NoWorkerPipeline`` when none has after that."""
+    from copydesk.workers.queue.reprocess import NoWorkerPipeline
+
+    deadline = time.monotonic() + queue.worker_wait
+    waited = False
+    while True:
+        try:
+            with err_console.status("planning stored documents…", spinner="dots"):
+                return client.plan_stored(status, limit)
+        except NoWorkerPipeline:
+            if time.monotonic() >= deadline:
+                if waited:
+                    raise NoWorkerPipeline(
+                        f"no live worker published its pipeline in {queue.worker_wait:g} s "
+                        "(setting queue.worker_wait): start `copydesk worker` (plans are "
+                        "made against the pipeline the workers run)") from None
+                raise
+            if not waited:
+                err_console.print(f"no live worker has published its pipeline yet; waiting "
+                                  f"up to {queue.worker_wait:g} s for one (setting "
+                                  "queue.worker_wait)", highlight=False)
+                waited = True
+            time.sleep(min(queue.poll_interval, max(0.0, deadline - time.monotonic())))
 
 
 def coverage_table(coverage: dict[str, dict[str, int]]) -> Table:
