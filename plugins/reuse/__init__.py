@@ -23,10 +23,19 @@ import base64
 from datetime import timedelta
 
 import zstandard
-from copydesk import Document, Reuse, ReusedPassage, ReuseSource, Stage, StageConfig, hookimpl
+from copydesk import (
+    Document,
+    Reuse,
+    ReusedPassage,
+    ReuseSource,
+    Stage,
+    StageConfig,
+    StateSpace,
+    hookimpl,
+)
 from copydesk.plugins.reuse.align import shared_runs
 from copydesk.plugins.reuse.sketch import Sketcher
-from copydesk.plugins.reuse.words import fingerprint, shingles, words
+from copydesk.plugins.reuse.words import Words, fingerprint, shingles, words
 from pydantic import Field, model_validator
 
 __all__ = ["ReuseConfig", "ReuseStage", "register_stages"]
@@ -82,7 +91,7 @@ class ReuseStage(Stage[ReuseConfig]):
             space.put({"doc:" + doc.id: pack(at, doc.text)}, at=at)
             space.add({band: [doc.id] for band in bands}, at=at)
 
-    def _sources(self, space, doc: Document, mine, bands: list[str],
+    def _sources(self, space: StateSpace, doc: Document, mine: Words, bands: list[str],
                  at: float) -> list[ReuseSource]:
         shared: dict[str, int] = {}
         for members in space.members(*bands, at=at).values():
@@ -107,7 +116,7 @@ class ReuseStage(Stage[ReuseConfig]):
         sources.sort(key=lambda s: (-s.similarity, s.id))
         return sources
 
-    def _align(self, doc: Document, mine, other: str, text: str) -> ReuseSource | None:
+    def _align(self, doc: Document, mine: Words, other: str, text: str) -> ReuseSource | None:
         theirs = words(text)
         runs = shared_runs(mine, theirs, self.config.shingle_words, self.config.min_words)
         if not runs:
