@@ -56,7 +56,7 @@ def shared_index(state: Any) -> StoryIndex:
 def stories_table(entries: Sequence[StoryEntry]) -> Table:
     table = Table(title="recent stories", title_justify="left")
     for column in ("story", "size", "label", "first article", "last article"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", min_width=6 if column == "size" else None)
     for e in entries:
         table.add_row(printable(e.id), str(e.size), printable(e.label),
                       _article(e.first_article), _article(e.last_article))
@@ -65,7 +65,7 @@ def stories_table(entries: Sequence[StoryEntry]) -> Table:
 
 def _article(article: Any) -> str:
     when = article.at.strftime("%Y-%m-%d %H:%M")
-    return printable(f"{article.id} ({when})" + (f" {article.title}" if article.title else ""))
+    return printable(f"{article.id} ({when})")  # titles: --story ID lists them
 
 
 def register_commands(cli: click.Group) -> None:
