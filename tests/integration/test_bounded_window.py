@@ -56,6 +56,15 @@ def archived_count(pg_url: str) -> int:
     return int(row[0])
 
 
+def archive_client(cluster: Cluster, pg_url: str):  # type: ignore[no-untyped-def]
+    """A client whose settings name the postgres sink, as the cluster's processes have."""
+    from copydesk.settings import SinksSettings
+    from copydesk.workers.queue.client import Client
+
+    sinks = SinksSettings.model_validate({"postgres": {"url": pg_url}})
+    return Client(cluster.settings().model_copy(update={"sinks": sinks}))
+
+
 def start(cluster: Cluster, name: str, *args: str) -> subprocess.Popen[bytes]:
     log = open(cluster.logdir / f"{name}.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen([COPYDESK, *args], env=cluster.env(), stdout=log,
@@ -93,7 +102,7 @@ def test_backfill_of_3000_articles_through_a_20mb_redis_ends_done_and_archived(
             assert sink.poll() is None, (tmp_path / "sink.log").read_text()[-3000:]
             assert time.monotonic() < deadline, f"{archived_count(pg_url)} archived"
             time.sleep(1)
-        client = cluster.client()
+        client = archive_client(cluster, pg_url)
         first = client.result(articles[0]["id"])  # long archived: from Redis or the archive
         assert first is not None and first.id == articles[0]["id"]
         assert worker.poll() is None and sink.poll() is None
@@ -116,7 +125,7 @@ def test_an_id_redis_let_go_after_archiving_reads_back_from_postgres(
     try:
         cluster.start_worker("archiver", concurrency=1)
         sink = start(cluster, "sink", "sink", "postgres")
-        client = cluster.client()
+        client = archive_client(cluster, pg_url)
         client.submit({"id": "kept-for-good", "text": "The mayor opened the new bridge."})
         assert client.wait("kept-for-good", timeout=60).status == "done"  # type: ignore[union-attr]
         r = redis.Redis.from_url(redis_url)
