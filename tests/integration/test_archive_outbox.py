@@ -110,6 +110,15 @@ def backlog(cluster: Cluster) -> dict[str, Any]:
     return json.loads(done.stdout)["sinks"]["postgres"]  # type: ignore[no-any-return]
 
 
+def test_workers_create_the_sinks_group_on_the_outbox_before_any_consumer_runs(
+        archive_cluster: Cluster) -> None:
+    import redis
+
+    client = redis.Redis.from_url(archive_cluster.redis_url, decode_responses=True)
+    groups = client.xinfo_groups(f"{archive_cluster.prefix}:outbox")
+    assert [g["name"] for g in groups] == ["postgres"]
+
+
 def test_two_workers_and_a_sink_archive_sixty_articles_with_their_layers(
         archive_cluster: Cluster, postgres_server: Any, tmp_path: Path) -> None:
     url = postgres_server.new_database()
