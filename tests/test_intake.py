@@ -151,6 +151,26 @@ def test_the_kept_entry_holds_the_raw_message_whole() -> None:
     assert entry["raw"] == "this is not json {" and entry["code"] == "not_json"
 
 
+def test_the_kept_entry_of_a_huge_message_keeps_its_head_size_and_digest() -> None:
+    import hashlib
+
+    from copydesk.workers.worker.intake import REJECTED_MAX_BYTES, REJECTED_MAXLEN
+
+    raw = "not json " * 2_300_000  # about 20 MB
+    kept = rejected_entry(Rejection("not_json", "x"), raw, "w")
+    entry = json.loads(kept)
+    assert entry["raw"] == raw[:8192] and entry["truncated"] is True
+    assert entry["size"] == len(raw.encode())
+    assert entry["sha256"] == hashlib.sha256(raw.encode()).hexdigest()
+    assert len(kept.encode()) <= REJECTED_MAX_BYTES / REJECTED_MAXLEN
+
+
+def test_the_kept_entry_of_huge_bytes_that_are_not_utf8_keeps_their_head() -> None:
+    raw = b"\xff" * 3_000_000
+    entry = json.loads(rejected_entry(Rejection("not_json", "x"), raw, "w"))
+    assert base64.b64decode(entry["raw_base64"]) == raw[:8192] and entry["truncated"]
+
+
 def test_the_kept_entry_of_bytes_that_are_not_utf8_is_base64() -> None:
     entry = json.loads(rejected_entry(Rejection("not_json", "x"), b"\xff\x00", "w"))
     assert base64.b64decode(entry["raw_base64"]) == b"\xff\x00"

@@ -172,3 +172,19 @@ def test_cli_submit_refuses_the_unencodable_files_and_queues_the_rest(
     assert f"{deep}: nested too deeply to parse" in " ".join(done.stderr.split())
     assert "Traceback" not in done.stderr
     assert hostile.client().status(good_id).status == "done"  # type: ignore[union-attr]
+
+
+def test_big_rejected_messages_are_kept_bounded_in_bytes(make_cluster) -> None:  # type: ignore[no-untyped-def]
+    cluster: Cluster = make_cluster()
+    cluster.start_worker("big", concurrency=1)
+    r = redis.Redis.from_url(cluster.redis_url)
+    for i in range(3):  # three messages of 20 MB that are not JSON
+        r.lpush(cluster.queue, b"{" * 20_000_000 + str(i).encode())
+    client = cluster.client()
+    valid = client.submit({"id": uid("after-big"), "text": "Queued behind three big ones."})
+    status = client.wait(valid.id, timeout=180)
+    assert status is not None and status.status == "done", cluster.log("big@" + cluster.prefix)
+    big = [e for e in client.store.rejected(limit=10) if e["size"] > 1_000_000]
+    assert [(e["code"], e["size"], e["truncated"]) for e in big] == [
+        ("not_json", 20_000_001, True)] * 3
+    assert r.memory_usage(f"{cluster.prefix}:rejected") < 200_000  # not 60 MB

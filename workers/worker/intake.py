@@ -9,8 +9,10 @@ raw message, whether it is a well-formed ``copydesk.process`` message (the contr
 docs/queue.md: a protocol-2 JSON envelope whose body is ``[[article], {}, embed]``);
 ``Intake.admit`` lets good ones through and rejects the rest:
 
-* the raw message is kept, whole, in the rejected-messages list ``P:rejected`` (capped at
-  ``REJECTED_MAXLEN`` entries, newest first) with the reason, the worker and the time;
+* the raw message is kept in the rejected-messages list ``P:rejected`` (newest first) with
+  the reason, the worker and the time: its first ``REJECTED_RAW_CHARS`` characters (or
+  bytes, base64), its whole size and SHA-256; at most ``REJECTED_MAXLEN`` entries, so the
+  list is bounded in bytes however big the messages (``REJECTED_MAX_BYTES``);
 * it is logged (warning ``message rejected`` with ``code`` and ``reason``) and counted per
   ``code`` in ``P:metrics:rejected`` (the gateway's ``/metrics``:
   ``copydesk_messages_rejected_total{reason=…}``);
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 import time
@@ -43,6 +46,12 @@ log = get_logger("copydesk.intake")
 
 #: Rejected messages kept in ``P:rejected`` (the oldest are dropped past this many).
 REJECTED_MAXLEN = 1000
+#: How much of a rejected message's raw text (characters) or bytes an entry keeps: enough
+#: to see what was wrong with it (the envelope, the start of its body).
+REJECTED_RAW_CHARS = 8192
+#: The most ``P:rejected`` can hold: every entry's raw part at its largest (4 bytes a
+#: character, or base64 of the bytes) plus its other fields (under 1 KiB: the reason is cut).
+REJECTED_MAX_BYTES = REJECTED_MAXLEN * (4 * REJECTED_RAW_CHARS + 1024)
 
 #: Reason codes, in the order ``inspect`` checks for them.
 CODES = ("not_json", "not_an_envelope", "content_type", "bad_headers", "unknown_task",
@@ -260,24 +269,29 @@ def _payload_problem(payload: Any, task: str, task_id: str | None) -> Rejection 
 
 
 def rejected_entry(rejection: Rejection, raw: bytes | str, worker: str) -> str:
-    """The JSON kept in ``P:rejected``: the reason, and the raw message whole (as text when
-    it is UTF-8, else as ``raw_base64``)."""
+    """The JSON kept in ``P:rejected``: the reason, the raw message's size and SHA-256, and
+    its first ``REJECTED_RAW_CHARS`` characters as ``raw`` when it is UTF-8 text (else its
+    first bytes as ``raw_base64``), with ``truncated`` when that is not all of it."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
     entry: dict[str, Any] = {"at": time.time(), "code": rejection.code,
-                             "reason": rejection.reason, "worker": worker,
-                             "id": rejection.article_id, "task_id": rejection.task_id}
+                             "reason": rejection.reason[:500], "worker": worker,
+                             "id": rejection.article_id,
+                             "task_id": rejection.task_id and rejection.task_id[:200],
+                             "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     text: str | None
     if isinstance(raw, str):
         text = raw
     else:
         try:
-            text = bytes(raw).decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
             text = None
-    if text is not None and value_problem(text) is None:
-        entry["raw"] = text
+    if text is not None and value_problem(text[:REJECTED_RAW_CHARS]) is None:
+        entry["raw"] = text[:REJECTED_RAW_CHARS]
+        entry["truncated"] = len(text) > REJECTED_RAW_CHARS
     else:
-        data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
-        entry["raw_base64"] = base64.b64encode(data).decode("ascii")
+        entry["raw_base64"] = base64.b64encode(data[:REJECTED_RAW_CHARS]).decode("ascii")
+        entry["truncated"] = len(data) > REJECTED_RAW_CHARS
     return json.dumps(entry, ensure_ascii=False)
 
 
