@@ -189,8 +189,13 @@ def _named(token: Token) -> Token:
 def relative_subject(token: Token) -> bool:
     """The relative pronoun subject of a relative clause ("the mayor, who said…", "a
     group that wants…"): a speaker mention whose person is the noun it hangs from."""
-    return (token.dep_ in ("nsubj", "nsubjpass") and token.head.dep_ == "relcl"
-            and (token.lower_ in _RELATIVE or token.tag_ in ("WP", "WDT")))
+    if token.dep_ not in ("nsubj", "nsubjpass") or token.head.dep_ != "relcl":
+        return False
+    if token.lower_ == "that":
+        # "that" is often a complementizer the parser took for a subject: only right
+        # after the noun the clause hangs from ("a group that wants…") is it relative
+        return token.i > 0 and token.doc[token.i - 1].i == token.head.head.i
+    return token.lower_ in _RELATIVE or token.tag_ in ("WP", "WDT")
 
 
 def speaker_of(cue: Token, lex: Lexicon) -> Token | None:
