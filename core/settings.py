@@ -268,6 +268,13 @@ class GatewaySettings(BaseModel):
     body_timeout: float = Field(
         default=30.0, gt=0, description="Seconds a client may take to send a whole request "
         "body; a slower one (a trickled body) is answered 408 body_timeout.")
+    header_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a connection may take to send a whole "
+        "request line and headers, from when it opens or its last response ends; a slower "
+        "one is answered 408 and closed.")
+    max_idle_connections: int = Field(
+        default=100, ge=1, description="Most connections without a request in progress per "
+        "gateway process; one more closes the one idle the longest.")
 
     _split = field_validator("tokens", mode="before")(_split_names)
 
