@@ -159,6 +159,14 @@ def test_a_verb_joined_to_a_denied_subject_reports_nothing(stage: QuotesStage) -
     assert doc.quotes == []
 
 
+def test_a_denied_belief_is_still_the_believers_view(stage: QuotesStage) -> None:
+    doc = run(stage, "Nora Okafor does not think the new bridge will open before May.",
+              {"Nora Okafor": "Nora Okafor"})
+    quote = quote_containing(doc, "the new bridge will open before May")
+    assert quote.kind == "indirect"
+    assert quote.speaker is not None and quote.speaker.canonical == "Nora Okafor"
+
+
 def test_a_denial_at_the_end_of_the_quote_does_not_deny_the_cue(stage: QuotesStage) -> None:
     text = ('"Are we ready for the winter? Not yet," Ms. Okafor said. "Will we be '
             'ready by spring? Certainly."')

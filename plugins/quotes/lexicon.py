@@ -27,6 +27,7 @@ class Lexicon:
     naming_verbs: frozenset[str]
     object_verbs: frozenset[str]
     evidence_verbs: frozenset[str]
+    neg_raising_verbs: frozenset[str]
     colon_labels: frozenset[str]
     speech_nouns: frozenset[str]
     source_nouns: frozenset[str]
@@ -103,6 +104,7 @@ def _build(data: dict[str, Any]) -> Lexicon:
         naming_verbs=_words(data, "verbs", "naming"),
         object_verbs=_words(data, "verbs", "object"),
         evidence_verbs=_words(data, "verbs", "evidence"),
+        neg_raising_verbs=_words(data, "verbs", "neg_raising"),
         colon_labels=_words(data, "colon", "not_sources"),
         speech_nouns=_words(data, "nouns", "speech"),
         source_nouns=_words(data, "nouns", "sources"),

@@ -6,6 +6,10 @@ verb is denied (a negation hangs from it) or its subject is a negative phrase (n
 none, nobody, neither … nor). A verb joined to a negated one shares its subject
 ("Neither side has called for talks or offered terms") and so its negation of the
 subject, but not of the verb.
+
+Verbs of belief that carry their negation into the clause ("I don't think the plan will
+work" says the plan will not work) are still reported when denied; the stage decides
+that with :func:`denied` and :func:`names_nobody` apart.
 """
 
 from __future__ import annotations
@@ -50,8 +54,17 @@ def _denied(verb: Token) -> bool:
 def negated(verb: Token) -> bool:
     """True when ``verb`` is denied, or its subject (its own, or shared with the verb it
     is joined to) names nobody."""
-    if _denied(verb):
-        return True
+    return _denied(verb) or names_nobody(verb)
+
+
+def denied(verb: Token) -> bool:
+    """A negation stands right before ``verb`` ("did not say", "never confirmed")."""
+    return _denied(verb)
+
+
+def names_nobody(verb: Token) -> bool:
+    """The subject of ``verb`` (its own, or shared with the verb it is joined to) names
+    nobody ("nobody has said", "neither side has called for")."""
     node = verb
     for _ in range(3):
         subjects = [c for c in node.children if c.dep_ in _SUBJECTS]

@@ -32,7 +32,7 @@ from copydesk.plugins.quotes.attribution import (
 )
 from copydesk.plugins.quotes.lexicon import Lexicon
 from copydesk.plugins.quotes.marks import SpanIndex
-from copydesk.plugins.quotes.negation import negated
+from copydesk.plugins.quotes.negation import denied, names_nobody
 from spacy.tokens import Doc as SpacyDoc
 from spacy.tokens import Span as SpacySpan
 from spacy.tokens import Token
@@ -187,8 +187,10 @@ class ReportedFinder:
             or lemma in self.lex.prepositional or lemma in self.lex.naming_verbs
         ):
             return []
-        if negated(tok):
-            return []  # "has not confirmed the fee", "nobody has called for a vote"
+        if names_nobody(tok) or (denied(tok) and lemma not in self.lex.neg_raising_verbs):
+            # "has not confirmed the fee", "nobody has called for a vote"; but "does not
+            # think the plan will work" reports a belief
+            return []
         found = []
         speech = self.lex.is_speech_verb(lemma)
         loose = lemma in self.lex.parataxis_verbs
