@@ -171,3 +171,33 @@ def test_the_documents_a_sink_committed_are_marked_archived_and_the_refused_are_
               committed=lambda ids: window.mark_archived(ids, "jsonl", ["jsonl"], 3600)
               ).run(until_empty=True, block_ms=10)
     assert set(store.r.zrange(store.keys.archived, 0, -1)) == {docs[0].id, docs[1].id}
+
+
+def test_a_consumer_archives_and_acknowledges_while_redis_is_over_its_memory_limit(
+        tmp_path: Path) -> None:
+    from copydesk.workers.queue.window import Window
+
+    from tests.integration.conftest import start_redis_server
+
+    proc, url = start_redis_server(tmp_path, "--maxmemory-policy", "noeviction")
+    try:
+        path = tmp_path / "archive.jsonl"
+        store = store_for(url, jsonl={"path": str(path)})
+        store.prepare_outbox(["jsonl"])
+        docs = documents(3)
+        finish(store, docs)
+        store.r.config_set("maxmemory", 1)  # over the limit: Redis refuses writes that grow it
+        window = Window(store.r, store.keys, Settings().queue)
+        with jsonl_sink(path) as sink:
+            stats = Drain(sink, store, Outbox(store.r, store.keys, "jsonl", "c1", 60), 10,
+                          committed=lambda ids: window.mark_archived(ids, "jsonl", ["jsonl"],
+                                                                     3600)
+                          ).run(until_empty=True, block_ms=10)
+        assert stats.written == 3
+        assert archived_ids(path) == [d.id for d in docs]
+        # the window can drop these records to make room: their Documents are archived
+        assert store.r.zcard(store.keys.archived) == 3
+        assert [b.total for b in backlogs(store.r, store.keys)] == [0]
+    finally:
+        proc.terminate()
+        proc.wait()

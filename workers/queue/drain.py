@@ -140,7 +140,11 @@ class Drain:
         dead.extend((r.document_id, r.reason) for r in refused)
         if self._committed is not None:
             refused_ids = {r.document_id for r in refused}
-            self._committed([d.id for d in documents if d.id not in refused_ids])
+            try:
+                self._committed([d.id for d in documents if d.id not in refused_ids])
+            except redis.ResponseError as exc:  # e.g. a full Redis: the records keep their TTL
+                log.warning("could not mark the batch archived", sink=self.sink.name,
+                            error=str(exc))
         for article_id, reason in dead:
             self.outbox.dead_letter(article_id, reason)
             log.error("document dead-lettered by the sink", sink=self.sink.name,
