@@ -1,7 +1,7 @@
 """Cost and quality of the cross-article stages (reuse, stories), in one run.
 
     python bench/stories.py [--sample 60] [--probe 150] [--sizes 1000,10000]
-                            [--redis-articles 1000] [--skip-quality]
+                            [--redis-articles 1000] [--only rates|redis|workers]
 
 Prints, with the machine load:
 
@@ -15,7 +15,8 @@ Prints, with the machine load:
    articles span more than its window;
 4. with 1 and 2 workers sharing one Redis (two processes pulling articles in publication
    order, as queue workers do): B-cubed F1 of the stories stage on the development sets in
-   ``../shared/eval/stories`` (when the stage is installed), and how many ``duplicate_of``
+   ``../shared/eval/stories`` (when the stage is installed; the partition after following
+   every merge the stage made), and how many ``duplicate_of``
    answers of the reuse stage agree between 1 and 2 workers on the corpus.
 
 Stored articles for (2) are made from corpus sentences drawn at random (seeded), so they
@@ -31,6 +32,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -248,6 +250,15 @@ def redis_bytes(rows: list[dict[str, Any]], n: int) -> None:
 
 
 def _worker(url: str, prefix: str, stages: list[str], queue: Any, out: Any) -> None:
+    from copydesk.storyindex import StoryIndex
+
+    original = StoryIndex.redirect
+
+    def redirect(index: StoryIndex, old: str, new: str, at: float) -> None:
+        out.put(("redirect", old, new))  # kept whole, beyond the index's window
+        original(index, old, new, at)
+
+    StoryIndex.redirect = redirect  # type: ignore[method-assign]
     p = pipeline(stages, detect_language=False)
     p.services.state = redis_state(url, prefix)
     while True:
@@ -259,9 +270,10 @@ def _worker(url: str, prefix: str, stages: list[str], queue: Any, out: Any) -> N
                  doc.reuse.duplicate_of if doc.reuse else None))
 
 
-def run_workers(articles: list[Any], stages: list[str], workers: int, url: str,
-                prefix: str) -> dict[str, tuple[str | None, str | None]]:
-    """Process ``articles`` (in order) on ``workers`` processes sharing one Redis."""
+def run_workers(articles: list[Any], stages: list[str], workers: int, url: str, prefix: str
+                ) -> tuple[dict[str, tuple[str | None, str | None]], dict[str, str]]:
+    """Process ``articles`` (in order) on ``workers`` processes sharing one Redis; each
+    article's story and duplicate_of, and the story merges (old id -> new)."""
     ctx = multiprocessing.get_context("spawn")
     queue, out = ctx.Queue(), ctx.Queue()
     for article in articles:
@@ -272,13 +284,25 @@ def run_workers(articles: list[Any], stages: list[str], workers: int, url: str,
              for _ in range(workers)]
     for proc in procs:
         proc.start()
-    found = {}
-    for _ in articles:
-        article_id, story, duplicate = out.get(timeout=1800)
-        found[article_id] = (story, duplicate)
+    found: dict[str, tuple[str | None, str | None]] = {}
+    merges: dict[str, str] = {}
+    while len(found) < len(articles):
+        message = out.get(timeout=1800)
+        if message[0] == "redirect":
+            merges[message[1]] = message[2]
+        else:
+            found[message[0]] = (message[1], message[2])
     for proc in procs:
         proc.join(60)
-    return found
+    return found, merges
+
+
+def resolve(story: str, merges: dict[str, str]) -> str:
+    seen = set()
+    while story in merges and story not in seen:
+        seen.add(story)
+        story = merges[story]
+    return story
 
 
 def bcubed(predicted: dict[str, str], gold: dict[str, str]) -> tuple[float, float, float]:
@@ -296,7 +320,6 @@ def bcubed(predicted: dict[str, str], gold: dict[str, str]) -> tuple[float, floa
 
 def workers(rows: list[dict[str, Any]], n_reuse: int) -> None:
     from copydesk import Article
-    from copydesk.storyindex import StoryIndex
 
     names = installed_stages()
     print(f"\n## One and two workers sharing Redis ({load()})")
@@ -305,8 +328,8 @@ def workers(rows: list[dict[str, Any]], n_reuse: int) -> None:
             articles = [Article(id=r["id"], text=r["text"],
                                 published_at=START + timedelta(minutes=i))
                         for i, r in enumerate(rows[:n_reuse])]
-            one = run_workers(articles, ["reuse"], 1, server.url, "r1")
-            two = run_workers(articles, ["reuse"], 2, server.url, "r2")
+            one, _ = run_workers(articles, ["reuse"], 1, server.url, "r1")
+            two, _ = run_workers(articles, ["reuse"], 2, server.url, "r2")
             same = sum(one[a.id][1] == two[a.id][1] for a in articles)
             marked = sum(1 for a in articles if one[a.id][1])
             print(f"reuse: duplicate_of equal for {same} of {len(articles)} articles between "
@@ -325,9 +348,9 @@ def workers(rows: list[dict[str, Any]], n_reuse: int) -> None:
             gold = {x["id"]: str(x["story"]) for x in items}
             for count in (1, 2):
                 prefix = f"{name}{count}"
-                found = run_workers(articles, [*needs, "stories"], count, server.url, prefix)
-                index = StoryIndex(redis_state(server.url, prefix))
-                predicted = {i: index.resolve(s or f"none-{i}") for i, (s, _) in found.items()}
+                found, merges = run_workers(articles, [*needs, "stories"], count, server.url,
+                                            prefix)
+                predicted = {i: resolve(s or f"none-{i}", merges) for i, (s, _) in found.items()}
                 p, r, f = bcubed(predicted, gold)
                 print(f"stories {name:10s} {count} worker(s): B-cubed P {p:.3f} R {r:.3f} "
                       f"F1 {f:.3f}")
@@ -341,14 +364,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1000,10000", help="stored articles to time at")
     parser.add_argument("--redis-articles", type=int, default=1000)
     parser.add_argument("--reuse-workers-articles", type=int, default=600)
-    parser.add_argument("--skip-quality", action="store_true",
-                        help="leave out the one- and two-worker runs")
+    parser.add_argument("--only", choices=["rates", "redis", "workers"], action="append",
+                        help="run only these parts (repeatable; default: all)")
     args = parser.parse_args(argv)
+    only = set(args.only or ["rates", "redis", "workers"])
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop private servers on kill
     rows = corpus()
     print(f"bench/stories.py on {os.cpu_count()} cores, {load()}, python {sys.version.split()[0]}")
-    rates(rows, args.sample, args.probe, [int(s) for s in args.sizes.split(",") if s])
-    redis_bytes(rows, args.redis_articles)
-    if not args.skip_quality:
+    if "rates" in only:
+        rates(rows, args.sample, args.probe, [int(s) for s in args.sizes.split(",") if s])
+    if "redis" in only:
+        redis_bytes(rows, args.redis_articles)
+    if "workers" in only:
         workers(rows, args.reuse_workers_articles)
 
 
