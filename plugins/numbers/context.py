@@ -66,6 +66,7 @@ class Context:
         self.last_end = 0
         self.skip_to = 0
         self.resolved: dict[tuple[int | None, int | None], str | None] = {}
+        self._article_seen: tuple[int, bool] = (-1, False)
 
     def article_stands_for_one(self, i: int) -> bool:
         """Whether "a"/"an" at ``i`` may be the number one of the word after it ("an hour",
@@ -74,6 +75,13 @@ class Context:
         toks = self.tokens
         if toks[i].lower not in ("a", "an") or i + 1 >= self.n:
             return False
+        if self._article_seen[0] == i:  # four article rules ask at the same token
+            return self._article_seen[1]
+        self._article_seen = (i, self._article_for_one(i))
+        return self._article_seen[1]
+
+    def _article_for_one(self, i: int) -> bool:
+        toks = self.tokens
         if toks[i + 1].lower in ("half", "quarter"):
             return False
         prev = toks[i - 1] if i > 0 else None
@@ -357,11 +365,12 @@ class Context:
         a month", "$2m a year"): then "a week" is the period of a rate, no duration."""
         toks = self.tokens
         k = i - 1
-        for start in range(max(0, i - 3), i):  # a currency named after the amount
-            cur = self.currency_at(start)
-            if cur is not None and cur.end == i and start > 0 and not self._then_when(i + 2):
-                k = start - 1
-                break
+        if any(t.is_digits for t in toks[max(0, i - 4) : i - 1]):  # a currency named after
+            for start in range(max(1, i - 3), i):  # the amount ("400 euros a month")
+                cur = self.currency_at(start)
+                if cur is not None and cur.end == i and not self._then_when(i + 2):
+                    k = start - 1
+                    break
         while (
             k >= 0
             and toks[k].is_alpha

@@ -25,9 +25,18 @@ from copydesk.plugins.numbers.lexicon import (
 from copydesk.plugins.numbers.words import (
     FRACTIONS,
     HYPHENS,
+    PLURAL_SCALES,
     UNICODE_FRACTIONS,
     read_word_number,
     word_kind,
+)
+
+#: Words at which some reader may start besides the number words of ``word_kind``.
+NUMERAL_STARTS = (
+    frozenset({"a", "an", "point", "minus", "negative", "half"})
+    | frozenset(FRACTION_WORDS)
+    | frozenset(FRACTIONS)
+    | frozenset(PLURAL_SCALES)
 )
 
 
@@ -61,6 +70,9 @@ class Reader(DigitReader):
         """A number at token ``i``: digits, words, fractions, signs and scales, and with
         ``compound`` the smaller groups after a scale word ("1 million 200 thousand").
         ``after_prefix``: a currency symbol or code is glued before it ("US$5")."""
+        tok = self.tokens[i]
+        if tok.is_alpha and tok.lower not in NUMERAL_STARTS and word_kind(tok.lower) is None:
+            return None  # most words: no reader starts at them (checked once, not nine times)
         for read in self._readers:
             got = read(i, after_prefix)
             if got is DECLINED:
