@@ -431,6 +431,8 @@ class MemoryState(StateBackend):
         s = self._write(space, window, [key], at)
         claim = (at, member)
         best = s.firsts.get(key)
+        if best is not None and s.mark is not None and best[0] < s.mark - window:
+            best = None  # a claim past the window
         if best is None or claim < best:
             s.firsts[key] = best = claim
         return best[1], best[0]

@@ -139,3 +139,9 @@ def test_a_read_at_a_later_time_sees_only_the_window_before_it(make_state: MakeS
     assert space.members("k", at=T0 + 2 * DAY) == {"k": []}
     assert space.get("v", at=T0 + 2 * DAY) == {}
     assert space.watermark() == T0 + 2 * DAY
+
+
+def test_a_claim_older_than_the_window_no_longer_wins(make_state: MakeState) -> None:
+    space = make_state().space("t", window=timedelta(days=1))
+    space.first("hash:x", "old", at=T0)
+    assert space.first("hash:x", "new", at=T0 + 2 * DAY) == ("new", T0 + 2 * DAY)

@@ -149,6 +149,7 @@ return out
 
 #: KEYS: expiry, mark, claim set; ARGV: at, window, member
 _FIRST = _PRELUDE + """
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. fmt(cutoff))  -- a claim past the window
 redis.call('ZADD', KEYS[3], atstr, ARGV[3])
 redis.call('ZREMRANGEBYRANK', KEYS[3], 1, -1)
 stamp(KEYS[3])
