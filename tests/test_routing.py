@@ -14,7 +14,7 @@ from copydesk.workers.worker.routing import (
     stages_served,
 )
 
-DEFAULT = ["cleaning", "entities", "numbers", "quotes", "summary"]
+DEFAULT = ["cleaning", "entities", "reuse", "numbers", "quotes", "stories", "summary"]
 
 
 def routed(**routes: str) -> tuple[Pipeline, Settings]:
@@ -32,7 +32,7 @@ def test_a_routed_stage_at_the_end_makes_a_second_segment() -> None:
     pipeline, settings = routed(summary="heavy")
     segs = segments(pipeline, settings)
     assert [(s.queue, s.stages) for s in segs] == [
-        ("copydesk", ("cleaning", "entities", "numbers", "quotes")), ("heavy", ("summary",))]
+        ("copydesk", tuple(DEFAULT[:-1])), ("heavy", ("summary",))]
     assert segs[1].label == "2/2 heavy: summary"
 
 
