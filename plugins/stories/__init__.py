@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from copydesk import Document, Stage, StageConfig, Story, hookimpl
+from copydesk import Document, NumberMention, Stage, StageConfig, Story, hookimpl
 from copydesk.plugins.stories.linking import Entry, Linker
 from copydesk.plugins.stories.terms import (
     NAME_LABELS,
@@ -36,6 +36,9 @@ __all__ = ["SPACE", "StoriesConfig", "StoriesStage", "register_stages"]
 
 SPACE = "stories"
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_DAY = re.compile(r"\b((?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\.?"
+                        r"\s+(\d{1,2})\b", re.IGNORECASE)
 _LABEL_CHARS = 120
 
 
@@ -127,13 +130,32 @@ class StoriesStage(Stage[StoriesConfig]):
         """The weighted term vector of ``doc``."""
         weights = self.config.weights()
         names = [e.canonical for e in doc.entities if e.label in NAME_LABELS]
-        days = [n.value[:10] for n in doc.numbers
-                if n.kind == "date" and isinstance(n.value, str) and _DAY.match(n.value)]
+        days = date_terms(doc.numbers)
         return term_vector(word_counts(doc.title, doc.text, weights), names, days, weights)
 
     def similarity(self, a: Document, b: Document) -> float:
         """How close two articles are; at or above ``threshold`` they are linked."""
         return cosine(self.vector(a), self.vector(b))
+
+
+def date_terms(numbers: Sequence[NumberMention]) -> list[str]:
+    """The days an article names, as ``MM-DD``: resolved, or written as a month and a day
+    (an undated article's "June 20"). Years are left out: articles of one season share
+    them whatever their event."""
+    out = []
+    for n in numbers:
+        if n.kind != "date":
+            continue
+        value = n.value if isinstance(n.value, str) else ""
+        day = _DAY.match(value)
+        if day:
+            out.append(value[5:10])
+        else:
+            written = _MONTH_DAY.search(n.text)
+            if written:
+                month = _MONTHS.index(written.group(1)[:3].lower()) + 1
+                out.append(f"{month:02d}-{int(written.group(2)):02d}")
+    return out
 
 
 def label(doc: Document, vector: dict[str, float]) -> str:
