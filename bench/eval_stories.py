@@ -135,20 +135,20 @@ def tfidf(texts: list[str]) -> Any:
 def single_pass(matrix: Any, threshold: float) -> list[int]:
     """Online: each row joins the nearest centroid at or above ``threshold``, else starts one."""
     rows = matrix.toarray()
-    sums: list[np.ndarray] = []
+    sums = np.zeros((0, rows.shape[1]))
     labels: list[int] = []
     for row in rows:
-        best, best_sim = -1, threshold
-        for k, total in enumerate(sums):
-            norm = np.linalg.norm(total)
-            sim = float(row @ total / norm) if norm else 0.0
-            if sim >= best_sim:
-                best, best_sim = k, sim
+        best = -1
+        if len(sums):
+            norms = np.linalg.norm(sums, axis=1)
+            sims = (sums @ row) / np.where(norms > 0, norms, 1.0)
+            k = int(np.argmax(sims))
+            best = k if sims[k] >= threshold else -1
         if best < 0:
-            sums.append(row.copy())
+            sums = np.vstack([sums, row])
             best = len(sums) - 1
         else:
-            sums[best] = sums[best] + row
+            sums[best] += row
         labels.append(best)
     return labels
 
