@@ -46,7 +46,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from copydesk import Pipeline, Settings
 from copydesk.document import Article, Document
 from copydesk.plugins.stories import SPACE, StoriesStage
@@ -133,22 +132,27 @@ def tfidf(texts: list[str]) -> Any:
 
 
 def single_pass(matrix: Any, threshold: float) -> list[int]:
-    """Online: each row joins the nearest centroid at or above ``threshold``, else starts one."""
-    rows = matrix.toarray()
-    sums = np.zeros((0, rows.shape[1]))
+    """Online: each row joins the nearest centroid at or above ``threshold``, else starts one.
+
+    Works on the Gram matrix of the (unit) rows: a centroid's dot product with a row is the
+    sum of that row's dot products with the members, its squared norm kept as it grows."""
+    gram = (matrix @ matrix.T).toarray()
+    members: list[list[int]] = []
+    norms2: list[float] = []
     labels: list[int] = []
-    for row in rows:
-        best = -1
-        if len(sums):
-            norms = np.linalg.norm(sums, axis=1)
-            sims = (sums @ row) / np.where(norms > 0, norms, 1.0)
-            k = int(np.argmax(sims))
-            best = k if sims[k] >= threshold else -1
+    for j in range(gram.shape[0]):
+        best, best_sim = -1, threshold
+        for k, group in enumerate(members):
+            sim = float(gram[j, group].sum()) / (norms2[k] ** 0.5 or 1.0)
+            if sim >= best_sim:
+                best, best_sim = k, sim
         if best < 0:
-            sums = np.vstack([sums, row])
-            best = len(sums) - 1
+            members.append([j])
+            norms2.append(float(gram[j, j]))
+            best = len(members) - 1
         else:
-            sums[best] += row
+            norms2[best] += 2 * float(gram[j, members[best]].sum()) + float(gram[j, j])
+            members[best].append(j)
         labels.append(best)
     return labels
 
@@ -157,9 +161,11 @@ def average_linkage(matrix: Any, threshold: float) -> list[int]:
     from sklearn.cluster import AgglomerativeClustering
 
     model = AgglomerativeClustering(
-        n_clusters=None, metric="cosine", linkage="average", distance_threshold=1.0 - threshold
+        n_clusters=None, metric="precomputed", linkage="average",
+        distance_threshold=1.0 - threshold,
     )
-    return [int(v) for v in model.fit_predict(matrix.toarray())]
+    distances = 1.0 - (matrix @ matrix.T).toarray()  # rows are unit length: cosine distance
+    return [int(v) for v in model.fit_predict(distances.clip(min=0.0))]
 
 
 def best_threshold(
