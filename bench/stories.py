@@ -318,13 +318,14 @@ def bcubed(predicted: dict[str, str], gold: dict[str, str]) -> tuple[float, floa
     return p, r, 2 * p * r / (p + r) if p + r else 0.0
 
 
-def workers(rows: list[dict[str, Any]], n_reuse: int) -> None:
+def workers(rows: list[dict[str, Any]], n_reuse: int,
+            sets: Sequence[str] = ("giveme5w1h", "ecbplus")) -> None:
     from copydesk import Article
 
     names = installed_stages()
     print(f"\n## One and two workers sharing Redis ({load()})")
     with PrivateRedis() as server:
-        if "reuse" in names:
+        if "reuse" in names and n_reuse:
             articles = [Article(id=r["id"], text=r["text"],
                                 published_at=START + timedelta(minutes=i))
                         for i, r in enumerate(rows[:n_reuse])]
@@ -338,12 +339,14 @@ def workers(rows: list[dict[str, Any]], n_reuse: int) -> None:
             print("stories: the stage is not installed, B-cubed skipped")
             return
         needs = [s for s in ("cleaning", "entities", "numbers") if s in names]
-        for name in ("giveme5w1h", "ecbplus"):
+        for name in sets:
             items = [json.loads(line) for line in (EVAL / f"{name}.jsonl").open()]
             dated = name != "ecbplus"
             if dated:
                 items.sort(key=lambda x: (x.get("published_at") or "", x["id"]))
-            articles = [Article(id=x["id"], title=x.get("title"), text=x["text"],
+            # an ECB+ article with an empty text is its title (the first sentence)
+            articles = [Article(id=x["id"], title=x.get("title"),
+                                text=x["text"] if x["text"].strip() else x["title"],
                                 published_at=x.get("published_at")) for x in items]
             gold = {x["id"]: str(x["story"]) for x in items}
             for count in (1, 2):
@@ -364,6 +367,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1000,10000", help="stored articles to time at")
     parser.add_argument("--redis-articles", type=int, default=1000)
     parser.add_argument("--reuse-workers-articles", type=int, default=600)
+    parser.add_argument("--sets", default="giveme5w1h,ecbplus",
+                        help="development sets for the stories B-cubed")
     parser.add_argument("--only", choices=["rates", "redis", "workers"], action="append",
                         help="run only these parts (repeatable; default: all)")
     args = parser.parse_args(argv)
@@ -376,7 +381,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if "redis" in only:
         redis_bytes(rows, args.redis_articles)
     if "workers" in only:
-        workers(rows, args.reuse_workers_articles)
+        workers(rows, args.reuse_workers_articles, [s for s in args.sets.split(",") if s])
 
 
 if __name__ == "__main__":
