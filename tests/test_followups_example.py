@@ -34,6 +34,7 @@ def copydesk(site: Path, *args: str, stdin: str) -> subprocess.CompletedProcess[
                           input=stdin, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_the_followups_of_two_processes_are_those_of_one(site: Path) -> None:
     lines = "".join(json.dumps({"id": f"a{i}", "title": HEADLINES[i % 5], "text": "Text."})
                     + "\n" for i in range(12))

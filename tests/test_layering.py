@@ -201,6 +201,7 @@ sys.meta_path.insert(0, Block())
 """
 
 
+@pytest.mark.slow
 def test_core_and_its_cli_work_without_celery_or_redis_installed() -> None:
     code = BLOCK_QUEUE + (
         "from copydesk import Article, Pipeline\n"

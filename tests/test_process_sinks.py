@@ -92,6 +92,7 @@ def test_process_reports_a_document_the_sink_refuses_and_stores_the_others(
     assert ids == {articles[0]["id"], articles[2]["id"]}
 
 
+@pytest.mark.slow
 def test_plugins_check_fails_naming_the_url_setting_of_an_unreachable_database() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPYDESK_")}
     env.update(COPYDESK_SINKS__POSTGRES__URL=f"postgresql://u@127.0.0.1:{free_port()}/db",
