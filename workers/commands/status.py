@@ -15,6 +15,7 @@ from copydesk.workers.commands.common import (
     queue_errors,
     utc_time,
 )
+from copydesk.workers.queue.failures import failed_stages
 from rich.markup import escape
 from rich.table import Table
 
@@ -47,10 +48,11 @@ def register_commands(cli: click.Group) -> None:
         """Show the status of articles in the queue's result store (without ids: the most
         recently changed ones, newest first)."""
         with queue_errors():
+            client = client_for(state)
             if ids:
-                found = client_for(state).statuses(list(ids))
+                found = client.statuses(list(ids))
             else:
-                listed = client_for(state).recent(recent)
+                listed = client.recent(recent)
                 found = {item.id: item for item in listed}
                 ids = tuple(found)
                 if not ids:
@@ -58,16 +60,20 @@ def register_commands(cli: click.Group) -> None:
                                       "`copydesk submit`)", highlight=False)
                     return
         missing = False
+        with queue_errors():
+            partial = failed_stages(client.store, [i for i, v in found.items()
+                                                   if v is not None and v.status == "done"])
         if as_json:
             for article_id in ids:
                 item = found.get(article_id)
                 missing |= item is None
-                click.echo(json.dumps(item.to_dict() if item else
-                                      {"id": article_id, "status": "unknown"}))
+                click.echo(json.dumps(
+                    {**item.to_dict(), "failed_stages": partial.get(article_id, [])} if item
+                    else {"id": article_id, "status": "unknown"}))
         else:
             routed = any(v is not None and v.segment for v in found.values())
             columns = ["id", "status", *(["segment"] if routed else []), "stage", "attempts",
-                       "worker", "finished (UTC)"]
+                       "worker", "finished (UTC)", *(["failed stages"] if partial else [])]
             table = Table(*columns)
             errors = []
             traces: list[tuple[str, str]] = []
@@ -78,8 +84,10 @@ def register_commands(cli: click.Group) -> None:
                     table.add_row(article_id, "unknown", *[""] * (len(columns) - 2))
                     continue
                 segment = [item.segment or ""] if routed else []
+                failed = [", ".join(partial.get(item.id, []))] if partial else []
                 table.add_row(item.id, item.status, *segment, item.stage or "",
-                              str(item.attempts), item.worker or "", utc_time(item.finished_at))
+                              str(item.attempts), item.worker or "", utc_time(item.finished_at),
+                              *failed)
                 if item.error:
                     errors.append(f"{item.id}: {item.error}")
                 if item.traceback:

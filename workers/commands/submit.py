@@ -12,6 +12,8 @@ from copydesk.extra_fields import log_moved_fields, report_moved_fields
 from copydesk.inputs import InputError, read_inputs
 from copydesk.workers.commands.common import client_for, err_console, queue_errors
 from copydesk.workers.commands.progress import SubmitProgress, count_inputs
+from copydesk.workers.queue.failures import failed_stages
+from copydesk.workers.queue.failures import summary as failures_summary
 
 
 class SubmitCounts:
@@ -106,8 +108,12 @@ def register_commands(cli: click.Group) -> None:
                 final = client.wait(ids, timeout=timeout)
             unfinished = [i for i, s in final.items() if not (s and s.finished)]
             failed = [i for i, s in final.items() if s and s.status == "failed"]
-            err_console.print(f"finished {len(ids) - len(unfinished)}, failed {len(failed)}",
-                              highlight=False)
+            with queue_errors():
+                partial = failed_stages(client.store, [i for i, s in final.items()
+                                                       if s and s.status == "done"])
+            err_console.print(", ".join(filter(None, (
+                f"finished {len(ids) - len(unfinished)}", f"failed {len(failed)}",
+                failures_summary(partial)))), highlight=False)
             if unfinished or failed:
                 sys.exit(1)
         if counts.refused:
