@@ -104,7 +104,7 @@ def main() -> None:
          "no", "--maxmemory", args.maxmemory, "--maxmemory-policy", "noeviction"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPYDESK_")}
-    env.update({"COPYDESK_REDIS_URL": url, "COPYDESK_LOAD_PLUGINS": "queue,cleaning,sinks",
+    env.update({"COPYDESK_REDIS_URL": url, "COPYDESK_LOAD_PLUGINS": "queue,cleaning,jsonl",
                 "COPYDESK_PIPELINE__STAGES": "cleaning", "COPYDESK_DETECT_LANGUAGE": "false",
                 "COPYDESK_LOG_LEVEL": "WARNING"})
     if args.window:
@@ -121,14 +121,19 @@ def main() -> None:
                 time.sleep(0.05)
         limit = int(r.info("memory")["maxmemory"])
         base = int(r.info("memory")["used_memory"])
-        for i in range(args.workers):
-            helpers.append(subprocess.Popen(
-                [COPYDESK, "worker", "-n", f"backfill{i}@bench", "-c", str(args.concurrency)],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        commands = [["worker", "-n", f"backfill{i}@bench", "-c", str(args.concurrency)]
+                    for i in range(args.workers)]
         if args.window:
-            helpers.append(subprocess.Popen([COPYDESK, "sink", "jsonl"], env=env,
-                                            stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL))
+            commands.append(["sink", "jsonl"])
+        for i, command in enumerate(commands):
+            with open(tmp / f"helper{i}.log", "wb") as log:
+                helpers.append(subprocess.Popen([COPYDESK, *command], env=env, stdout=log,
+                                                stderr=subprocess.STDOUT))
+        time.sleep(5)
+        for i, proc in enumerate(helpers):
+            if proc.poll() is not None:
+                sys.exit(f"{commands[i][0]} exited: "
+                         + (tmp / f"helper{i}.log").read_text(errors="replace")[-2000:])
         watch = MemoryWatch(url)
         watch.start()
         started = time.monotonic()
