@@ -150,8 +150,9 @@ def main() -> None:
         watch.join()
         done = int(r.zcard("copydesk:index:done"))
         used = int(r.info("memory")["used_memory"])
-        print(f"submit: exit {submit.returncode}, {args.articles / submitted:,.0f} articles/s "
-              f"({submitted:.0f} s); the submitter's peak resident memory "
+        sent = sum(1 for _ in (tmp / "ids.txt").open("rb"))
+        print(f"submit: exit {submit.returncode}, {sent:,} submitted, {sent / submitted:,.0f} "
+              f"articles/s ({submitted:.0f} s); the submitter's peak resident memory "
               f"{peak_rss_kb / 1024:.0f} MB for a {size / 2**20:.0f} MB file")
         print(f"processed: {done:,} done in {finished:.0f} s, {done / finished:,.1f} articles/s "
               f"with {args.workers} worker(s) x {args.concurrency} processes, cleaning only")

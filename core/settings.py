@@ -292,7 +292,7 @@ class QueueSettings(BaseModel):
         "full, and archived records are dropped from Redis first.")
     max_wait: float = Field(
         default=600.0, ge=0,
-        description="Seconds a submit waits for room before it fails "
+        description="Longest single wait of a submit for room before it fails "
         "(`copydesk submit --max-wait`).")
     poll_interval: float = Field(
         default=0.5, gt=0, description="Seconds between looks at the queue while waiting "

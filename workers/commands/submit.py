@@ -69,7 +69,7 @@ def register_commands(cli: click.Group) -> None:
     @click.option("--wait", "wait_", is_flag=True, help="Wait until they are finished.")
     @click.option("--timeout", type=float, default=None, help="Seconds to wait at most.")
     @click.option("--max-wait", type=float, default=None, metavar="SECONDS",
-                  help="Longest wait for room on a full queue before giving up "
+                  help="Longest single wait for room on a full queue before giving up "
                   "(default: queue.max_wait).")
     @click.pass_obj
     def submit(state: Any, files: tuple[str, ...], force: bool, wait_: bool,

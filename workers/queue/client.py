@@ -182,6 +182,7 @@ class Client:
                 memory = self.window.memory()
             room = min(self.settings.queue.max_waiting - waiting, len(sizes))
             if pressure is None and room > 0:
+                deadline.restart()  # max_wait bounds each wait, not the whole submission
                 return max(1, _fitting(sizes[:room], self.window.memory_room(memory)))
             assert pressure is not None or room <= 0
             self._wait(pressure or Pressure("queue_full", "the queue is full", waiting, 0, 0),
@@ -556,10 +557,14 @@ def _fitting(sizes: Sequence[int], room: int | None) -> int:
 
 
 class _Deadline:
-    """How long a submit may still wait for room."""
+    """How long a submit may still wait for room: ``seconds`` from the last time it had
+    room (a long backfill may wait many times; no single wait may pass ``seconds``)."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
+        self.started = time.monotonic()
+
+    def restart(self) -> None:
         self.started = time.monotonic()
 
     @property
