@@ -87,10 +87,12 @@ def _common(settings: Settings, connect_timeout: float) -> dict[str, Any]:
 
 
 def sync_client(settings: Settings, retries: int = 3, connect_timeout: float = 5.0,
-                decode_responses: bool = True) -> redis.Redis:
+                decode_responses: bool = True, retry: Retry | None = None) -> redis.Redis:
     """A client with bounded retries and exponential backoff on connection errors; through
-    Sentinel it re-discovers the master on every reconnect, so it follows a failover."""
-    retry = Retry(ExponentialBackoff(cap=8.0, base=0.25), retries)
+    Sentinel it re-discovers the master on every reconnect, so it follows a failover.
+    ``retry`` replaces that policy (a worker's pauses while Redis is full:
+    ``workers.worker.pause``)."""
+    retry = retry or Retry(ExponentialBackoff(cap=8.0, base=0.25), retries)
     errors = [RedisConnectionError, RedisTimeoutError]
     if not settings.sentinel.hosts:
         return redis.Redis.from_url(

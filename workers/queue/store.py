@@ -30,6 +30,7 @@ from copydesk.workers.queue.partial import SAVE_PARTIAL, PartialDocument
 from copydesk.workers.queue.protocol import build_message
 from copydesk.workers.queue.window import ALLOW_OOM, DENY_OOM
 from redis.client import NEVER_DECODE
+from redis.retry import Retry
 
 # -- Lua scripts ------------------------------------------------------------------------
 
@@ -414,10 +415,12 @@ class Store:
         self.outbox = False
 
     @classmethod
-    def from_settings(cls, settings: Settings, retries: int = 3) -> Store:
+    def from_settings(cls, settings: Settings, retries: int = 3,
+                      retry: Retry | None = None) -> Store:
         from copydesk.workers.queue.connection import sync_client
 
-        store = cls(sync_client(settings, retries=retries), keys_for(settings), settings.worker)
+        store = cls(sync_client(settings, retries=retries, retry=retry), keys_for(settings),
+                    settings.worker)
         store.outbox = bool(settings.sinks.tables())
         return store
 
