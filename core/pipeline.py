@@ -48,6 +48,25 @@ class PipelineError(ValueError):
     """The pipeline cannot be built as configured; the message says how to fix it."""
 
 
+@dataclass(frozen=True)
+class RunObserver:
+    """What one call of the pipeline reports to its caller (a worker) as it goes.
+
+    ``worker`` is recorded in every run the call makes (None in-process).
+    ``stage_started`` is called with (stage name, documents) just before a stage runs on
+    them (workers publish the stage an article is in); ``stage_finished`` after a stage ran
+    or was skipped on them (workers save partial Documents). Neither may raise.
+    """
+
+    worker: str | None = None
+    stage_started: Callable[[str, Sequence[Document]], None] | None = None
+    stage_finished: Callable[[str, Sequence[Document]], None] | None = None
+
+
+#: The observer of a call that is given none: in-process, nothing to report.
+UNOBSERVED = RunObserver()
+
+
 @dataclass
 class BoundStage:
     """A configured stage instance with its provenance."""
@@ -79,14 +98,6 @@ class Pipeline:
         self.settings = settings
         self.plugins = plugins
         self._ready_stages: set[str] = set()
-        #: Called with (stage name, documents) just before a stage runs on them;
-        #: workers use it to publish the stage an article is in. Must not raise.
-        self.stage_listener: Callable[[str, Sequence[Document]], None] | None = None
-        #: Called with (stage name, documents) after a stage ran (or was skipped) on them;
-        #: workers use it to save partial Documents. Must not raise.
-        self.stage_finished: Callable[[str, Sequence[Document]], None] | None = None
-        #: The worker's node name, recorded in every run (None in-process).
-        self.worker: str | None = None
         #: Exceptions that end the whole run instead of failing one stage: a worker's
         #: soft time limit must reach the worker, not be recorded and parsed past.
         self.interrupts: tuple[type[BaseException], ...] = ()
@@ -173,18 +184,20 @@ class Pipeline:
             log.debug("stage ready", stage=bound.name,
                       duration_ms=round((time.perf_counter() - started) * 1000, 1))
 
-    def process(self, article: Article | Document) -> Document:
+    def process(self, article: Article | Document,
+                observer: RunObserver = UNOBSERVED) -> Document:
         """Run every stage on one article and return the finished document."""
-        return self.process_many([article])[0]
+        return self.process_many([article], observer)[0]
 
     def process_many(self, articles: Sequence[Article | Document],
-                     defer: bool = False) -> list[Document]:
+                     observer: RunObserver = UNOBSERVED, defer: bool = False
+                     ) -> list[Document]:
         """Run the stages on a batch: each stage sees the whole batch at once. With
         ``defer``, the ``deferred`` stages are left out (they are not recorded at all) and
         the documents are not yet finished: ``run_deferred`` completes them."""
         docs = [a if isinstance(a, Document) else Document.from_article(a) for a in articles]
         skip = set(self.deferred) if defer else set()
-        return self._run(docs, None, final=not skip, skip=skip)
+        return self._run(docs, None, final=not skip, skip=skip, observer=observer)
 
     @property
     def deferred(self) -> list[str]:
@@ -196,25 +209,28 @@ class Pipeline:
                 out.append(bound.name)
         return out
 
-    def run_deferred(self, docs: Sequence[Document]) -> list[Document]:
+    def run_deferred(self, docs: Sequence[Document],
+                     observer: RunObserver = UNOBSERVED) -> list[Document]:
         """Finish documents that ``process_many(..., defer=True)`` left: run the deferred
         stages on them (in the order given) and count them as finished."""
         later = set(self.deferred)
         docs = list(docs)
         if not later:
             return docs
-        self._run(docs, {id(d): set(later) for d in docs})
+        self._run(docs, {id(d): set(later) for d in docs}, observer=observer)
         order = {name: i for i, name in enumerate(self.names)}
         for doc in docs:
             doc.runs.sort(key=lambda r: order.get(r.stage, len(order)))
         return docs
 
-    def reprocess(self, doc: Document) -> tuple[Document, Plan]:
+    def reprocess(self, doc: Document,
+                  observer: RunObserver = UNOBSERVED) -> tuple[Document, Plan]:
         """Re-run only what ``plan(doc)`` says must run; see ``reprocess_many``."""
-        [(out, todo)] = self.reprocess_many([doc])
+        [(out, todo)] = self.reprocess_many([doc], observer)
         return out, todo
 
-    def reprocess_many(self, docs: Sequence[Document]) -> list[tuple[Document, Plan]]:
+    def reprocess_many(self, docs: Sequence[Document],
+                       observer: RunObserver = UNOBSERVED) -> list[tuple[Document, Plan]]:
         """Bring Documents up to today's pipeline: remove exactly the layers (and runs) of the
         stale, missing, failed and removed stages, and run only those stages; every other
         layer stays as it was. Raises ``ReprocessError`` when a text stage must run again
@@ -234,7 +250,8 @@ class Pipeline:
                                if b.spec is not None and b.name in set(todo.to_run)], self.spec)
             clear_layers(doc, gone, self.spec)
         if changed:
-            self._run([d for d, _ in changed], {id(d): set(p.to_run) for d, p in changed})
+            self._run([d for d, _ in changed], {id(d): set(p.to_run) for d, p in changed},
+                      observer=observer)
         for doc, _ in changed:
             order = {name: i for i, name in enumerate(self.names)}
             doc.runs.sort(key=lambda r: order.get(r.stage, len(order)))
@@ -244,35 +261,40 @@ class Pipeline:
                                *[k for k in doc.extensions if k not in before]]}
         return list(zip(docs, plans, strict=True))
 
-    def run_segment(self, doc: Document, names: Iterable[str], final: bool) -> list[str]:
-        """Run the stages ``names`` (one routed segment) on ``doc`` where it has no current
-        run of them, after removing exactly their layers; every other layer stays. Only a
-        ``final`` segment counts as the document finishing (``document_finished``); after
-        any other the shared parse is kept, for the caller to carry on or release. Returns
-        the stages that ran."""
+    def run_segment(self, docs: Sequence[Document], names: Iterable[str], final: bool,
+                    observer: RunObserver = UNOBSERVED) -> None:
+        """Run the stages ``names`` (one routed segment) on each of ``docs`` where it has no
+        current run of them, after removing exactly their layers; every other layer stays.
+        Only a ``final`` segment counts as the documents finishing (``document_finished``);
+        after any other the shared parse is kept, for the caller to carry on or release."""
         wanted = set(names)
-        todo = [n for n in self.plan(doc).to_run if n in wanted]
-        if todo:
-            clear_layers(doc, [b.spec for b in self.stages
-                               if b.spec is not None and b.name in set(todo)], self.spec)
-            doc.runs = [r for r in doc.runs if r.stage not in set(todo)]
-        self._run([doc], {id(doc): set(todo)}, final=final, keep_parse=not final)
+        todo: dict[int, set[str]] = {}
+        for doc in docs:
+            mine = {n for n in self.plan(doc).to_run if n in wanted}
+            todo[id(doc)] = mine
+            if mine:
+                clear_layers(doc, [b.spec for b in self.stages
+                                   if b.spec is not None and b.name in mine], self.spec)
+                doc.runs = [r for r in doc.runs if r.stage not in mine]
+        self._run(list(docs), todo, final=final, keep_parse=not final, observer=observer)
         order = {name: i for i, name in enumerate(self.names)}
-        doc.runs.sort(key=lambda r: order.get(r.stage, len(order)))
-        return todo
+        for doc in docs:
+            doc.runs.sort(key=lambda r: order.get(r.stage, len(order)))
 
-    def resume(self, doc: Document) -> Document:
+    def resume(self, doc: Document, observer: RunObserver = UNOBSERVED) -> Document:
         """Finish a partial Document (saved by a worker between stages): run the stages it
         has no current run of, keep the rest."""
-        return self.reprocess(doc)[0]
+        return self.reprocess(doc, observer)[0]
 
     def _run(self, docs: list[Document], todo: dict[int, set[str]] | None,
              final: bool = True, keep_parse: bool = False,
-             skip: set[str] | frozenset[str] = frozenset()) -> list[Document]:
+             skip: set[str] | frozenset[str] = frozenset(),
+             observer: RunObserver = UNOBSERVED) -> list[Document]:
         """Run the stages on ``docs``; with ``todo``, only the named stages per document
         (the others keep their runs, which still count for what later stages need); the
         stages in ``skip`` are passed over without a trace (``run_deferred`` runs them)."""
         self.setup(None if todo is None else {n for names in todo.values() for n in names})
+        known = {id(doc): len(doc.runs) for doc in docs}  # runs made before this call
         for doc in docs:
             doc.status = "running"
         failed_caps: dict[int, dict[str, str]] = {id(d): {} for d in docs}
@@ -297,16 +319,18 @@ class Pipeline:
                     runnable.append(doc)
             if not runnable:
                 continue
-            if self.stage_listener is not None:
-                self.stage_listener(bound.name, runnable)
+            if observer.stage_started is not None:
+                observer.stage_started(bound.name, runnable)
             if bound.stage.uses_parse:
                 runnable = self._parse(bound, runnable, failed_caps, halted)
             if runnable:
                 self._run_stage(bound, runnable, failed_caps, halted)
-            if self.stage_finished is not None:
-                self.stage_finished(bound.name, docs)
+            _stamp(docs, known, observer.worker)
+            if observer.stage_finished is not None:
+                observer.stage_finished(bound.name, docs)
         if todo is None:  # a reprocessed Document keeps the language it has
             self._settle_languages(docs, halted)
+        _stamp(docs, known, observer.worker)
         for doc in docs:
             if not keep_parse:
                 self.services.shared_parse.release(doc)
@@ -523,12 +547,21 @@ class Pipeline:
                 error=error,
                 config_hash=spec.config_hash if spec else None,
                 model=spec.model if spec else None,
-                worker=self.worker,
                 fingerprint=spec.fingerprint_for(doc, latest_runs(doc)) if spec else None,
             )
         )
         log.info("stage run", document_id=doc.id, stage=bound.name, status=status,
                   duration_ms=duration_ms)
+
+
+def _stamp(docs: Sequence[Document], known: dict[int, int], worker: str | None) -> None:
+    """Name ``worker`` in the runs added to ``docs`` since ``known`` counted them."""
+    if worker is None:
+        return
+    for doc in docs:
+        for run in doc.runs[known[id(doc)]:]:
+            run.worker = worker
+        known[id(doc)] = len(doc.runs)
 
 
 def _format_traceback(exc: BaseException | None) -> str | None:

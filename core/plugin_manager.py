@@ -150,6 +150,11 @@ class PluginManager:
         self._stages = None
         self._sinks = None
 
+    def add_observer(self, plugin: Any, name: str) -> None:
+        """Register hook implementations of the running program itself (a worker's stage
+        metrics): called as plugins are, but not an installed plugin, so not listed."""
+        self.pm.register(plugin, name=name)
+
     def _mark_broken(self, name: str, error: str, distribution: str | None = None) -> None:
         log.warning("plugin skipped", plugin=name, error=error)
         self.broken.append(BrokenPlugin(name=name, error=error, distribution=distribution))

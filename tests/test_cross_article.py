@@ -86,7 +86,7 @@ def test_hook_shared_state_is_the_backend_workers_give_cross_article_stages() ->
     from copydesk.cli.stories import shared_index
     from copydesk.plugin_manager import PluginManager
     from copydesk.state import MemoryState
-    from copydesk.workers.worker.tasks import share_state
+    from copydesk.workers.worker.context import share_state
 
     shared = MemoryState()
 

@@ -267,3 +267,28 @@ def test_an_interrupt_during_the_shared_parse_is_not_retried_document_by_documen
     with pytest.raises(Interrupted):
         pipeline.process_many([Article(text="Putin spoke."), Article(text="Kyiv replied.")])
     assert calls == [2]
+
+
+def test_an_observer_names_its_worker_in_every_run_and_sees_each_stage_start_and_end() -> None:
+    from copydesk.pipeline import RunObserver
+
+    pipeline = build(TextStage, CapitalsStage, CountStage)
+    seen: list[tuple[str, str, int]] = []
+    observer = RunObserver(
+        worker="node-a",
+        stage_started=lambda stage, docs: seen.append(("started", stage, len(docs))),
+        stage_finished=lambda stage, docs: seen.append(("finished", stage, len(docs))))
+    docs = pipeline.process_many([Article(text="Putin spoke."), Article(text="Kyiv.")],
+                                 observer)
+    assert {run.worker for doc in docs for run in doc.runs} == {"node-a"}
+    assert seen == [(event, stage, 2) for stage in pipeline.names
+                    for event in ("started", "finished")]
+
+
+def test_a_call_without_an_observer_records_no_worker_after_an_observed_call() -> None:
+    from copydesk.pipeline import RunObserver
+
+    pipeline = build(TextStage, CapitalsStage, CountStage)
+    pipeline.process(Article(text="Putin spoke."), RunObserver(worker="node-a"))
+    doc = pipeline.process(Article(text="Putin spoke."))
+    assert [run.worker for run in doc.runs] == [None, None, None]

@@ -84,11 +84,11 @@ def test_a_segment_run_leaves_the_other_stages_to_their_own_queue() -> None:
     from copydesk.document import Document
 
     doc = Document.from_article(article)
-    pipeline.run_segment(doc, segs[0].stages, final=False)
+    pipeline.run_segment([doc], segs[0].stages, final=False)
     assert [r.stage for r in doc.runs] == DEFAULT[:-1] and doc.summary is None
     step = next_step(pipeline, doc, segs, ["heavy"])
     assert step.run == (segs[1],) and step.then is None
-    pipeline.run_segment(doc, segs[1].stages, final=True)
+    pipeline.run_segment([doc], segs[1].stages, final=True)
     fresh = pipeline.process(article)
     assert doc.summary == fresh.summary and doc.entities == fresh.entities
     assert [r.stage for r in doc.runs] == DEFAULT

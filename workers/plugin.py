@@ -1,7 +1,7 @@
 """The queue plugin: its commands on the ``copydesk`` command line (``worker``, ``submit``,
 ``status``, ``result``, ``queue``, ``resubmit-dead``, ``serve``, ``sink``, ``reprocess
---stored``; one module each under ``copydesk.workers.commands``) and the stage-duration
-metrics hook.
+--stored``; one module each under ``copydesk.workers.commands``) and the shared state on the
+queue's Redis.
 
 Only this module and the command modules are imported when the CLI starts; Celery when
 ``worker`` runs, FastAPI when ``serve`` does.
@@ -14,7 +14,6 @@ from typing import Any
 import click
 from copydesk import hookimpl
 from copydesk.workers.commands import reprocess, serve, sink, status, submit, worker
-from copydesk.workers.queue.metrics import document_finished  # noqa: F401  (hook: stage duration histograms)
 
 #: The modules of the queue's commands, each with ``register_commands(cli)``.
 COMMANDS = (worker, submit, status, serve, sink)

@@ -100,11 +100,14 @@ class Cluster:
     prefix: str
     queue: str
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: ``worker.batch_size`` of its workers (a test's own setting still wins)
+    batch_size: int = 1
     workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def env(self, **overrides: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("COPYDESK_")}
         env.update(FAST_WORKER_ENV)
+        env["COPYDESK_WORKER__BATCH_SIZE"] = str(self.batch_size)
         env.update({
             "COPYDESK_REDIS_URL": self.redis_url,
             "COPYDESK_WORKER__KEY_PREFIX": self.prefix,
@@ -178,31 +181,44 @@ class Cluster:
                 proc.wait()
 
 
-def new_cluster(redis_url: str, plugin_path: Path, logdir: Path,
+def new_cluster(redis_url: str, plugin_path: Path, logdir: Path, batch_size: int = 1,
                 **extra_env: str) -> Cluster:
     tag = uuid.uuid4().hex[:8]
     return Cluster(redis_url=redis_url, plugin_path=plugin_path, logdir=logdir,
-                   prefix=f"t{tag}", queue=f"q{tag}", extra_env=extra_env)
+                   prefix=f"t{tag}", queue=f"q{tag}", extra_env=extra_env,
+                   batch_size=batch_size)
+
+
+#: The batch sizes the lifecycle's tests run at: a single task is a batch of one, and a
+#: batching worker runs the same lifecycle (``pytest.mark.parametrize("batch_size",
+#: BATCH_SIZES, indirect=True)`` on a test or module).
+BATCH_SIZES = [1, 4]
 
 
 @pytest.fixture(scope="module")
-def cluster(redis_url: str, plugin_path: Path,
+def batch_size(request: pytest.FixtureRequest) -> int:
+    """``worker.batch_size`` of the clusters a test makes: 1 unless parametrized."""
+    return int(getattr(request, "param", 1))
+
+
+@pytest.fixture(scope="module")
+def cluster(redis_url: str, plugin_path: Path, batch_size: int,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """One worker (two pool processes) on a queue of its own, for the module's tests."""
-    c = new_cluster(redis_url, plugin_path, tmp_path_factory.mktemp("logs"))
+    c = new_cluster(redis_url, plugin_path, tmp_path_factory.mktemp("logs"), batch_size)
     c.start_worker("w1")
     yield c
     c.stop()
 
 
 @pytest.fixture
-def make_cluster(redis_url: str, plugin_path: Path,
+def make_cluster(redis_url: str, plugin_path: Path, batch_size: int,
                  tmp_path: Path) -> Iterator[object]:
     """Factory for a cluster of its own (own queue and keys), stopped after the test."""
     made: list[Cluster] = []
 
     def make(**extra_env: str) -> Cluster:
-        c = new_cluster(redis_url, plugin_path, tmp_path, **extra_env)
+        c = new_cluster(redis_url, plugin_path, tmp_path, batch_size, **extra_env)
         made.append(c)
         return c
 

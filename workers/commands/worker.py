@@ -51,7 +51,7 @@ def register_commands(cli: click.Group) -> None:
         """Start a Celery worker for copydesk; any other Celery worker option passes through."""
         from copydesk.nlp import ModelNotInstalled
         from copydesk.workers.worker import app as app_module
-        from copydesk.workers.worker import tasks
+        from copydesk.workers.worker.context import WorkerContext
         from copydesk.workers.worker.routing import RoutingError, served_queues
 
         settings = state.settings
@@ -62,7 +62,6 @@ def register_commands(cli: click.Group) -> None:
                                       if q.strip()]
         if concurrency:
             settings.worker.concurrency = concurrency
-        app_module.configure(settings)
         if show_config:
             config = app_module.celery_config(settings)
             config["task_queues"] = [q.name for q in config["task_queues"]]
@@ -71,7 +70,6 @@ def register_commands(cli: click.Group) -> None:
             return
         fmt = log_format or (settings.log_format if settings.log_format != "auto"
                              else "console" if sys.stderr.isatty() else "json")
-        app_module.set_log_format(fmt)
         from copydesk.logs import configure_logging
 
         configure_logging(fmt, loglevel)
@@ -83,20 +81,20 @@ def register_commands(cli: click.Group) -> None:
         refuse_evicting_redis(settings, "the worker")
         pipeline = state.pipeline()  # a build error stops here, with its message
         try:
-            routing = tasks.routing_for(pipeline, settings)
+            context = WorkerContext.build(settings, pipeline, log_format=fmt)
         except RoutingError as exc:
             raise click.ClickException(str(exc)) from None
-        if settings.worker.queues and routing is None:
+        if settings.worker.queues and context.routing is None:
             raise click.ClickException(
                 "--queues serves routed stages, but pipeline.routes is empty: route a stage "
                 "first (e.g. [pipeline.routes] summary = \"heavy\"), or use -Q to rename "
                 "the one queue")
         if settings.worker.preload and pool == "prefork":
-            try:
-                tasks.preload(pipeline)
+            try:  # before the pool forks, so the processes share the models
+                context.load_models()
             except ModelNotInstalled as exc:
                 raise click.ClickException(str(exc)) from None
-        app = app_module.get_app()
+        app = app_module.create_app(context)
         argv = ["worker", "-Q", ",".join(served_queues(settings)), "--pool", pool, "-l", loglevel,
                 "-n", hostname or f"copydesk.{os.getpid()}@%h",
                 "--prefetch-multiplier", str(app_module.prefetch_multiplier(settings))]

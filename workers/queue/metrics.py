@@ -3,14 +3,13 @@
 Each worker process adds the ``runs`` of every document it finishes to one Redis hash
 (``P:metrics:stage_seconds``): a count per (stage, bucket), a sum and a count per stage.
 Any number of workers on any hosts add to the same hash, so one scrape of any gateway
-sees the whole fleet. Only worker processes record: the ``document_finished`` hook below
-does nothing in ``copydesk process`` or any other process that has no worker store.
+sees the whole fleet. Only worker processes record: their context registers the
+``StageMetrics`` hook below with the worker's store.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,14 +83,19 @@ def read_histograms(client: Any, key: str) -> list[StageHistogram]:
     return [stages[name] for name in sorted(stages)]
 
 
-@hookimpl
-def document_finished(document: Document, settings: Settings) -> None:
-    """In a worker process, add the document's stage durations to the shared histograms."""
-    tasks = sys.modules.get("copydesk.workers.worker.tasks")
-    store = getattr(getattr(tasks, "proc", None), "store", None)
-    if store is None:
-        return
-    try:
-        record_runs(store.r, store.keys.stage_metrics, document.runs)
-    except Exception:  # metrics must never fail a document
-        return
+class StageMetrics:
+    """The ``document_finished`` hook of a worker: adds each finished document's stage
+    durations to the shared histograms, through the store ``store_of()`` gives (the worker
+    context's, which a pool process replaces after the fork). Registered on the worker's
+    plugin manager by its context, so no other process records."""
+
+    def __init__(self, store_of: Callable[[], Any]) -> None:
+        self.store_of = store_of
+
+    @hookimpl
+    def document_finished(self, document: Document, settings: Settings) -> None:
+        store = self.store_of()
+        try:
+            record_runs(store.r, store.keys.stage_metrics, document.runs)
+        except Exception:  # metrics must never fail a document
+            return

@@ -4,24 +4,17 @@ A worker running an article saves the Document after each stage once the article
 longer than ``worker.partial_after`` seconds (``P:partial:{id}``, a hash with the task id
 and attempt that wrote it). When the article comes back (its worker was killed, its
 message re-delivered), the next attempt loads it and runs only the stages the partial
-Document has no current run of. A partial Document belongs to one submission (task id):
-a newer submission of the same id never resumes from an older one's, and a partial is
-only written while that submission holds the article (status ``running``).
+Document has no current run of (``workers.worker.lifecycle``). A partial Document belongs to
+one submission (task id): a newer submission of the same id never resumes from an older
+one's, and a partial is only written while that submission holds the article (status
+``running``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from copydesk.document import Article, Document
-from copydesk.logs import get_logger
-from pydantic import ValidationError
-
-if TYPE_CHECKING:
-    from copydesk.pipeline import Pipeline
-
-log = get_logger("copydesk.worker")
+from copydesk.document import Document
 
 # KEYS: record, partial
 # ARGV: task_id, attempt, document, ttl, stage
@@ -51,25 +44,3 @@ class PartialDocument:
 
     def document(self) -> Document:
         return Document.model_validate_json(self.document_json)
-
-
-def start_or_resume(pipeline: Pipeline, article: Article,
-                    partial: PartialDocument | None) -> Document:
-    """Run ``article``, resuming from ``partial`` when it is a usable Document of the same
-    article: only the stages it has no current run of are run. A partial that needs the
-    stage providing ``text`` again (the pipeline changed in between) starts over."""
-    if partial is None:
-        return pipeline.process(article)
-    try:
-        doc = partial.document()
-    except ValidationError as exc:
-        log.warning("partial Document unreadable; starting over", document_id=article.id,
-                    error=str(exc)[:200])
-        return pipeline.process(article)
-    todo = pipeline.plan(doc)
-    text_stages = {b.name for b in pipeline.stages if "text" in b.stage.provides}
-    if doc.id != article.id or todo.needs_source or text_stages & set(todo.to_run):
-        return pipeline.process(article)
-    log.info("resuming from a partial Document", document_id=article.id,
-             saved_by_attempt=partial.attempt, after_stage=partial.stage, to_run=todo.to_run)
-    return pipeline.resume(doc)

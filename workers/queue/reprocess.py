@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from copydesk.document import Document, StageRun
 from copydesk.logs import get_logger
@@ -115,40 +114,3 @@ def coverage(store: Store, spec: PipelineSpec,
                 if verdict.stage in out and verdict.state in COVERAGE_STATES:
                     out[verdict.stage][verdict.state] += 1
     return out
-
-
-def reprocess_stored(ref: Any, store: Store, pipeline: Any, worker: str) -> dict[str, Any]:
-    """The body of ``copydesk.reprocess``: re-run the stale stages of one stored Document
-    and replace it, unless the record moved on since it was planned."""
-    from copydesk.pipeline import ReprocessError
-
-    if not isinstance(ref, dict) or not isinstance(ref.get("id"), str):
-        log.warning("reprocess message without an id refused", ref=str(ref)[:200])
-        return {"id": None, "status": "invalid"}
-    article_id, task_id = ref["id"], str(ref.get("task_id"))
-    revision = int(ref.get("revision") or 0)
-    [(_, status, current_rev, current_task, raw)] = store.stored_documents([article_id])
-    if raw is None or status not in ("done", "failed") or current_task != task_id \
-            or current_rev != revision:
-        log.info("stored Document moved on; not reprocessed", document_id=article_id,
-                 status=status)
-        return {"id": article_id, "status": "superseded"}
-    try:
-        doc = Document.model_validate_json(raw)
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        log.warning("stored Document unreadable; not reprocessed", document_id=article_id,
-                    error=str(exc)[:300])
-        return {"id": article_id, "status": "unreadable"}
-    pipeline.worker = worker
-    try:
-        out, todo = pipeline.reprocess(doc)
-    except ReprocessError as exc:
-        log.warning("cannot reprocess", document_id=article_id, error=str(exc))
-        return {"id": article_id, "status": "refused"}
-    if not todo.changes:
-        return {"id": article_id, "status": "current"}
-    replaced = store.replace_document(article_id, task_id, revision, out.to_json(), out.status,
-                                      worker, todo.to_run)
-    log.info("reprocessed" if replaced else "stored Document moved on; result dropped",
-             document_id=article_id, stages=todo.to_run)
-    return {"id": article_id, "status": "reprocessed" if replaced else "superseded"}

@@ -1,6 +1,7 @@
-"""The Celery application of copydesk, configured from ``core.Settings``.
+"""The Celery application of copydesk: configured from ``Settings``, built around the worker
+context (``create_app``), which it carries as ``app.context``.
 
-Reliability defaults (docs/queue.md explains each):
+Reliability defaults (docs/queue.md explains each; the ack policy is ``workers.worker.acks``):
 
 * Every message popped off the queue is checked before kombu or Celery parse it
   (``workers.worker.intake`` through ``workers.worker.transport``): one that is not a well-formed
@@ -24,28 +25,19 @@ import logging
 from typing import Any
 
 from celery import Celery, signals
-from copydesk.settings import Settings, load_settings
+from copydesk.settings import Settings
 from copydesk.workers.queue.connection import broker_transport_options, broker_url
 from copydesk.workers.queue.keys import keys_for
 from copydesk.workers.queue.protocol import TASK_NAME
+from copydesk.workers.worker import acks, tasks
+from copydesk.workers.worker.context import WorkerContext
 from kombu import Exchange, Queue
 
-_app: Celery | None = None
-_settings: Settings | None = None
 
+class CopydeskCelery(Celery):
+    """The Celery app of a copydesk worker, with its worker context."""
 
-def configure(settings: Settings) -> None:
-    """Use these settings for the app (call before ``get_app``; the CLI does)."""
-    global _settings, _app
-    _settings = settings
-    _app = None
-
-
-def current_settings() -> Settings:
-    global _settings
-    if _settings is None:
-        _settings = load_settings()
-    return _settings
+    context: WorkerContext
 
 
 def broker_transport(settings: Settings) -> str:
@@ -84,10 +76,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "result_accept_content": ["json"],
         "task_ignore_result": True,
         "task_store_errors_even_if_ignored": False,
-        "task_acks_late": True,
-        "task_reject_on_worker_lost": True,
-        "task_acks_on_timeout": False,
-        "task_acks_on_failure": True,
+        **acks.celery_settings(),
         "task_soft_time_limit": w.soft_time_limit,
         "task_time_limit": w.time_limit,
         "task_default_queue": w.queue,
@@ -98,9 +87,6 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_enable_remote_control": True,
         "worker_hijack_root_logger": True,
         "worker_redirect_stdouts": False,
-        # a Redis blip must not kill running articles: their results are written with
-        # retries, and the claim in the store keeps a re-delivered copy from running twice
-        "worker_cancel_long_running_tasks_on_connection_loss": False,
         "enable_utc": True,
     }
 
@@ -120,18 +106,39 @@ def _queue_names(settings: Settings) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def get_app() -> Celery:
-    """The Celery app for the current settings, with the ``copydesk.process`` task."""
-    global _app
-    if _app is None:
-        settings = current_settings()
-        app = Celery("copydesk", set_as_current=True)
-        app.conf.update(celery_config(settings))
-        from copydesk.workers.worker import tasks
+def create_app(context: WorkerContext) -> CopydeskCelery:
+    """The Celery app of a worker running against ``context``: configured from its settings,
+    with the copydesk tasks, and the process signals (pool process started, worker ready,
+    shutdown, log setup) connected to the context."""
+    app = CopydeskCelery("copydesk", set_as_current=True)
+    app.context = context
+    app.conf.update(celery_config(context.settings))
+    tasks.register(app, context)
+    uid = f"copydesk-{id(context)}"
 
-        tasks.register(app)
-        _app = app
-    return _app
+    def pool_process_started(**_: Any) -> None:
+        context.after_fork()
+
+    def worker_ready(sender: Any = None, **_: Any) -> None:
+        node = getattr(sender, "hostname", None) or "copydesk@unknown"
+        pool = getattr(getattr(sender, "controller", None), "pool", None)
+        context.start(node, getattr(pool, "limit", None) or context.settings.worker.concurrency)
+
+    def worker_shutdown(**_: Any) -> None:
+        context.stop()
+
+    def json_logs(logger: logging.Logger | None = None, **_: Any) -> None:
+        if context.log_format != "json" or logger is None:
+            return
+        for handler in logger.handlers:
+            handler.setFormatter(JsonLogFormatter())
+
+    signals.worker_process_init.connect(pool_process_started, weak=False, dispatch_uid=uid)
+    signals.worker_ready.connect(worker_ready, weak=False, dispatch_uid=uid)
+    signals.worker_shutdown.connect(worker_shutdown, weak=False, dispatch_uid=uid)
+    signals.after_setup_logger.connect(json_logs, weak=False, dispatch_uid=uid)
+    signals.after_setup_task_logger.connect(json_logs, weak=False, dispatch_uid=uid)
+    return app
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -148,24 +155,3 @@ class JsonLogFormatter(logging.Formatter):
         if record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
         return json.dumps(data, ensure_ascii=False)
-
-
-_log_format = "console"
-
-
-def set_log_format(fmt: str) -> None:
-    global _log_format
-    _log_format = fmt
-
-
-@signals.after_setup_logger.connect
-def _json_logs(logger: logging.Logger | None = None, **_: Any) -> None:
-    if _log_format != "json" or logger is None:
-        return
-    for handler in logger.handlers:
-        handler.setFormatter(JsonLogFormatter())
-
-
-@signals.after_setup_task_logger.connect
-def _json_task_logs(logger: logging.Logger | None = None, **_: Any) -> None:
-    _json_logs(logger=logger)

@@ -19,9 +19,10 @@ thread of each worker's main process
   delivery): the safety net under kombu's own restore.
 
 When only a pool process dies (a crash, the OOM killer, the hard time limit), the main
-process sees it at once: ``LeaseRequest`` marks the record ``queued`` with the reason and the
-message goes back to the head of the queue, so the retry starts immediately and counts an
-attempt; after ``max_retries`` the next delivery parks the article in the dead-letter list.
+process sees it at once: ``LeaseRequest`` (``workers.worker.acks``) marks the record
+``queued`` with the reason and the message goes back to the head of the queue, so the retry
+starts immediately and counts an attempt; after ``max_retries`` the next delivery parks the
+article in the dead-letter list.
 """
 
 from __future__ import annotations
@@ -36,14 +37,11 @@ import threading
 import time
 from typing import Any
 
-from celery.exceptions import WorkerLostError
 from celery.worker import state as worker_state
-from celery.worker.request import Request
 from copydesk.document import InvalidArticle, parse_article
 from copydesk.logs import get_logger
 from copydesk.settings import Settings
 from copydesk.workers.queue.store import Store
-from copydesk.workers.worker.lost import lost_reason, oom_kills
 
 log = get_logger("copydesk.lease")
 
@@ -79,47 +77,6 @@ def article_id_of(args: Any) -> str | None:
         return parse_article(data).id
     except InvalidArticle:
         return None
-
-
-class _MainProcess:
-    """The main worker process's store, set when the worker starts."""
-
-    store: Store | None = None
-    #: the cgroup's OOM-kill count when the worker started (``workers.worker.lost``)
-    oom_kills: int | None = None
-
-
-main_process = _MainProcess()
-
-
-class LeaseRequest(Request):
-    """Celery's request, plus: give the article back when its pool process is lost or hits
-    the hard time limit, so the re-queued message is taken over at once (with the reason)."""
-
-    def on_failure(self, exc_info: Any, send_failed_event: bool = True,
-                   return_ok: bool = False) -> Any:
-        exc = getattr(exc_info.exception, "exc", exc_info.exception)
-        if isinstance(exc, WorkerLostError | SystemExit | KeyboardInterrupt):
-            self._give_back(lost_reason(str(exc), main_process.oom_kills, oom_kills()))
-        return super().on_failure(exc_info, send_failed_event=send_failed_event,
-                                  return_ok=return_ok)
-
-    def on_timeout(self, soft: bool, timeout: float) -> None:
-        if not soft:
-            self._give_back(f"hard time limit of {timeout}s exceeded")
-        super().on_timeout(soft, timeout)
-
-    def _give_back(self, reason: str) -> None:
-        store = main_process.store
-        article_id = article_id_of(self.args)
-        if store is None or article_id is None:
-            return
-        try:
-            if store.release(article_id, self.id, reason):
-                log.warning("article given back", document_id=article_id, reason=reason)
-        except Exception as exc:
-            log.error("could not give the article back; its lease will lapse instead",
-                      document_id=article_id, error=f"{type(exc).__name__}: {exc}")
 
 
 class LeaseKeeper(threading.Thread):

@@ -122,3 +122,28 @@ def next_step(pipeline: Pipeline, doc: Document, segs: Sequence[Segment],
             return Step(tuple(run), seg)
         run.append(seg)
     return Step(tuple(run), None)
+
+
+@dataclass(frozen=True)
+class Routing:
+    """A worker's routing: the pipeline's segments and the queues this worker serves."""
+
+    segments: tuple[Segment, ...]
+    queues: tuple[str, ...]
+
+    def stages_served(self) -> list[str]:
+        return stages_served(self.segments, self.queues)
+
+    def next_step(self, pipeline: Pipeline, doc: Document) -> Step:
+        return next_step(pipeline, doc, self.segments, self.queues)
+
+
+def routing_for(pipeline: Pipeline, settings: Settings) -> Routing | None:
+    """The routing when ``pipeline.routes`` is set (else None: the whole pipeline runs in
+    one task, as without routing); ``RoutingError`` when this worker's queues do not fit."""
+    if not settings.pipeline.routes:
+        return None
+    segs = segments(pipeline, settings)
+    queues = served_queues(settings)
+    check_worker_queues(segs, queues)
+    return Routing(tuple(segs), tuple(queues))

@@ -22,6 +22,7 @@ import socket
 from typing import Any
 
 import redis
+from celery import current_app
 from copydesk.logs import get_logger
 from copydesk.workers.worker.intake import Intake
 from kombu.transport import redis as kombu_redis
@@ -32,26 +33,12 @@ log = get_logger("copydesk.intake")
 _POP_COMMANDS = frozenset({"BRPOP", "RPOP"})
 
 
-class _IntakeHolder:
-    """The worker process's intake, built on first use (it needs the settings and the app)."""
-
-    intake: Intake | None = None
-
-
-holder = _IntakeHolder()
-
-
 def current_intake() -> Intake:
-    if holder.intake is None:
-        from copydesk.workers.queue.store import Store
-        from copydesk.workers.worker.app import current_settings, get_app
-
-        app = get_app()
-        tasks = [name for name in app.tasks if not name.startswith("celery.")]
-        worker = f"{socket.gethostname()}:{os.getpid()}"
-        holder.intake = Intake(Store.from_settings(current_settings(), retries=3), tasks,
-                               worker)
-    return holder.intake
+    """The intake of this worker: its context's, on the Celery app (kombu calls the transport
+    without the app, so this takes Celery's current app, the worker's)."""
+    app = current_app
+    return app.context.intake_for([name for name in app.tasks
+                                   if not name.startswith("celery.")])
 
 
 class IntakeRedis(redis.Redis):
@@ -101,12 +88,12 @@ def _pausing(connparams: dict[str, Any]) -> dict[str, Any]:
     stopping on the refused write. Only the pool for commands (declaring queues, recording
     unacknowledged messages, publishing): the event loop's pool (BRPOP) keeps kombu's own
     handling of lost connections."""
-    from copydesk.workers.worker.app import current_settings
     from copydesk.workers.worker.pause import pausing_retry
 
     node = f"{socket.gethostname()}:{os.getpid()}"
     # retries=0: connection errors reach kombu at once, as without a policy (it reconnects)
-    connparams["retry"] = pausing_retry(current_settings(), node, max_pause=None, retries=0)
+    connparams["retry"] = pausing_retry(current_app.context.settings, node, max_pause=None,
+                                        retries=0)
     return connparams
 
 
