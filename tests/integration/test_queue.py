@@ -15,7 +15,7 @@ import redis
 import zstandard
 from copydesk.document import InvalidArticle
 
-from tests.integration.conftest import Cluster, free_port
+from tests.integration.conftest import BATCH_SIZES, Cluster, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -105,6 +105,7 @@ def test_plain_redis_producer_gets_its_article_processed(cluster: Cluster) -> No
     assert doc["text"] == article["text"]
 
 
+@pytest.mark.parametrize("batch_size", BATCH_SIZES, indirect=True)
 def test_same_id_twice_is_processed_once_unless_forced(cluster: Cluster) -> None:
     client = cluster.client()
     article = {"id": uid("twice"), "text": "Submitted twice by a nervous producer."}
@@ -281,6 +282,7 @@ def test_pickled_message_is_refused_logged_and_never_executed(cluster: Cluster,
     assert "message rejected" in cluster.log("w1@" + cluster.prefix)
 
 
+@pytest.mark.parametrize("batch_size", BATCH_SIZES, indirect=True)
 def test_poison_article_is_dead_lettered_shown_and_resubmittable(cluster: Cluster) -> None:
     client = cluster.client()
     article_id = uid("poison")
@@ -305,6 +307,7 @@ def test_poison_article_is_dead_lettered_shown_and_resubmittable(cluster: Cluste
     assert len([d for d in client.dead_letters() if d["id"] == article_id]) == 1
 
 
+@pytest.mark.parametrize("batch_size", BATCH_SIZES, indirect=True)
 def test_article_over_the_time_limit_is_retried_then_failed_with_the_reason(
         make_cluster) -> None:  # type: ignore[no-untyped-def]
     slow: Cluster = make_cluster(COPYDESK_STAGE__PROBE__DELAY="5")  # soft limit is 4 s
@@ -319,6 +322,7 @@ def test_article_over_the_time_limit_is_retried_then_failed_with_the_reason(
     assert [d["id"] for d in client.dead_letters()] == [article_id]
 
 
+@pytest.mark.parametrize("batch_size", BATCH_SIZES, indirect=True)
 def test_article_that_ignores_the_soft_limit_is_killed_at_the_hard_limit_and_dead_lettered(
         cluster: Cluster) -> None:
     client = cluster.client()

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Cluster
+from tests.integration.conftest import BATCH_SIZES, Cluster
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.parametrize("batch_size", BATCH_SIZES, indirect=True)]
 
 
 def resume_cluster(make_cluster, tmp_path: Path, partial_after: str) -> Cluster:  # type: ignore[no-untyped-def]

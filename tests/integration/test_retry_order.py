@@ -7,9 +7,10 @@ import uuid
 
 import pytest
 
-from tests.integration.conftest import Cluster
+from tests.integration.conftest import BATCH_SIZES, Cluster
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.parametrize("batch_size", BATCH_SIZES, indirect=True)]
 
 
 def test_a_lost_attempt_is_retried_before_the_articles_queued_behind_it(

@@ -16,7 +16,7 @@ from copydesk import Pipeline
 from copydesk.document import Article
 from copydesk.settings import Settings
 
-from tests.integration.conftest import Cluster
+from tests.integration.conftest import BATCH_SIZES, Cluster
 from tests.integration.test_scaling import corpus_articles
 
 pytestmark = pytest.mark.integration
@@ -40,6 +40,7 @@ def runs_by_worker(cluster: Cluster, ids: list[str]) -> dict[str, Counter[str]]:
     return out
 
 
+@pytest.mark.parametrize("batch_size", BATCH_SIZES, indirect=True)
 def test_each_worker_runs_only_the_stages_of_its_queue(make_cluster) -> None:  # type: ignore[no-untyped-def]
     cluster, heavy = routed_cluster(make_cluster, "fragile")
     cluster.start_worker("default")
@@ -65,6 +66,7 @@ def test_each_worker_runs_only_the_stages_of_its_queue(make_cluster) -> None:  #
     assert f"queue {heavy}: 0 waiting, 1 live workers" in " ".join(shown.split())
 
 
+@pytest.mark.parametrize("batch_size", BATCH_SIZES, indirect=True)
 def test_a_routed_first_stage_is_handed_on_and_back_and_a_killed_worker_loses_nothing(
         make_cluster) -> None:  # type: ignore[no-untyped-def]
     cluster, heavy = routed_cluster(make_cluster, "probe", COPYDESK_STAGE__PROBE__DELAY="0.2")

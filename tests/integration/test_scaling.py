@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from tests.conftest import shared_path
-from tests.integration.conftest import Cluster
+from tests.integration.conftest import BATCH_SIZES, Cluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -44,6 +44,7 @@ def process_state(pid: int) -> str | None:
     return None
 
 
+@pytest.mark.parametrize("batch_size", BATCH_SIZES, indirect=True)
 def test_two_workers_share_the_queue_and_a_sigkilled_worker_loses_nothing(
         make_cluster) -> None:  # type: ignore[no-untyped-def]
     cluster: Cluster = make_cluster(COPYDESK_STAGE__PROBE__DELAY="0.1")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Cluster
+from tests.integration.conftest import BATCH_SIZES, Cluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -57,6 +57,7 @@ def spacy_worker(make_cluster) -> Cluster:  # type: ignore[no-untyped-def]
     return start_spacy_worker(make_cluster)
 
 
+@pytest.mark.parametrize("batch_size", BATCH_SIZES, indirect=True)
 def test_article_too_long_for_the_soft_limit_fails_alone_and_the_process_goes_on(
     spacy_worker: Cluster,
 ) -> None:
