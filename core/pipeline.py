@@ -13,7 +13,6 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from copydesk import language
@@ -21,7 +20,11 @@ from copydesk.document import Article, Document, InvalidArticle, StageRun
 from copydesk.layers import LayerError, check_layer
 from copydesk.logs import get_logger
 from copydesk.nlp import SharedParse, model_hint, primary_language
-from copydesk.plugin_manager import PluginManager, StageEntry, build_plugin_manager
+from copydesk.order import BASE_CAPABILITIES as BASE_CAPABILITIES
+from copydesk.order import TEXT
+from copydesk.order import PipelineError as PipelineError
+from copydesk.order import resolve_order as resolve_order
+from copydesk.plugin_manager import PluginManager, build_plugin_manager
 from copydesk.provenance import (
     PipelineSpec,
     Plan,
@@ -38,15 +41,6 @@ from copydesk.storyindex import StoryIndex
 from pydantic import ValidationError
 
 log = get_logger("copydesk.pipeline")
-
-TEXT = "text"
-#: Capabilities every document has before any stage runs: the submitted text itself.
-BASE_CAPABILITIES = frozenset({TEXT})
-
-
-class PipelineError(ValueError):
-    """The pipeline cannot be built as configured; the message says how to fix it."""
-
 
 @dataclass(frozen=True)
 class RunObserver:
@@ -619,80 +613,3 @@ def _clear_layers(doc: Document, provides: Sequence[str]) -> None:
         doc.text = doc.raw_text
         doc.removed, doc.headings, doc.entities, doc.numbers, doc.quotes = [], [], [], [], []
         doc.summary = doc.reuse = None
-
-
-def resolve_order(
-    entries: list[StageEntry], settings: Settings, plugins: PluginManager
-) -> list[StageEntry]:
-    """The enabled stages in dependency order, or a ``PipelineError`` saying what's wrong."""
-    by_name = {e.stage.name: e for e in entries}
-    wanted = settings.pipeline.stages
-    broken = {b.name: b.error for b in plugins.broken}
-    if wanted is None:
-        enabled = [e for e in entries if e.stage.name not in settings.pipeline.disabled]
-    else:
-        unknown = [n for n in wanted if n not in by_name]
-        if unknown:
-            raise PipelineError(
-                f"unknown stage {unknown[0]!r} in pipeline.stages; installed stages: "
-                f"{', '.join(sorted(by_name)) or 'none'}"
-                + _broken_hint(broken)
-            )
-        enabled = [by_name[n] for n in wanted if n not in settings.pipeline.disabled]
-    enabled_names = {e.stage.name for e in enabled}
-    for name in settings.pipeline.required:
-        if name not in enabled_names:
-            why = (
-                f"it is not installed{_broken_hint(broken)}"
-                if name not in by_name
-                else "it is disabled or not listed in pipeline.stages"
-            )
-            raise PipelineError(f"required stage {name!r} cannot run: {why}")
-
-    providers: dict[str, list[str]] = {}
-    for e in enabled:
-        for cap in e.stage.provides:
-            providers.setdefault(cap, []).append(e.stage.name)
-    graph: dict[str, set[str]] = {e.stage.name: set() for e in enabled}
-    for e in enabled:
-        for cap in e.stage.requires:
-            if cap not in providers and cap in BASE_CAPABILITIES:
-                continue
-            if cap not in providers:
-                could = sorted(x.stage.name for x in entries if cap in x.stage.provides)
-                hint = (
-                    f"enable stage {', '.join(could)}" if could
-                    else "no installed plugin provides it"
-                )
-                raise PipelineError(
-                    f"stage {e.stage.name!r} (plugin {e.plugin!r}) requires {cap!r}, "
-                    f"which no enabled stage provides: {hint}" + _broken_hint(broken)
-                )
-            graph[e.stage.name].update(p for p in providers[cap] if p != e.stage.name)
-        for cap in e.stage.optional:
-            graph[e.stage.name].update(p for p in providers.get(cap, []) if p != e.stage.name)
-        if TEXT not in e.stage.provides:
-            graph[e.stage.name].update(providers.get(TEXT, []))
-    position = {e.stage.name: i for i, e in enumerate(enabled)}
-    sorter = TopologicalSorter(graph)
-    try:
-        sorter.prepare()
-    except CycleError as exc:
-        cycle = " -> ".join(exc.args[1])
-        raise PipelineError(
-            f"the stages depend on each other in a cycle: {cycle}; "
-            "disable one of them or change what it requires"
-        ) from None
-    order: list[str] = []
-    while sorter.is_active():
-        ready = sorted(sorter.get_ready(), key=position.__getitem__)
-        order.extend(ready)
-        sorter.done(*ready)
-    return [by_name[n] for n in order]
-
-
-def _broken_hint(broken: dict[str, str]) -> str:
-    if not broken:
-        return ""
-    listed = "; ".join(f"{name} ({err})" for name, err in sorted(broken.items()))
-    return f" (plugins that failed to load: {listed})"
