@@ -8,7 +8,10 @@ from types import SimpleNamespace
 import pytest
 from copydesk.document import Article, ArticleRules
 from copydesk.workers.commands.serve import bind_address
-from copydesk.workers.gateway.app import GatewayError, parse_articles, prometheus_text, wants_html
+from copydesk.workers.gateway.body import parse_articles
+from copydesk.workers.gateway.models import GatewayError
+from copydesk.workers.gateway.pages import wants_html
+from copydesk.workers.gateway.prometheus import prometheus_text
 from copydesk.workers.queue.metrics import StageHistogram
 
 

@@ -12,7 +12,8 @@ from copydesk.cli import cli
 from copydesk.document import Article, ArticleRules, InvalidArticle, parse_article
 from copydesk.jsonsafe import MAX_DEPTH, NestedTooDeep, UnsafeJSON, loads, printable
 from copydesk.settings import Settings
-from copydesk.workers.gateway.app import GatewayError, parse_articles
+from copydesk.workers.gateway.body import parse_articles
+from copydesk.workers.gateway.models import GatewayError
 from copydesk.workers.queue.client import Client
 
 LONE_SURROGATE = '{"text": "abc \\ud800 def"}'  # the JSON escape, as a producer sends it

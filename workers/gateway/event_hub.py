@@ -73,12 +73,12 @@ class Subscription:
 class EventHub:
     """The shared reader (see the module docstring)."""
 
-    def __init__(self, reader: Any, client: Any, key: str, max_subscribers: int,
-                 block_ms: int = 2000, give_up_after: float = 10.0) -> None:
-        #: ``reader`` blocks on the stream (a client of its own); ``client`` does the rest
-        self.reader = reader
-        self.client = client
-        self.key = key
+    def __init__(self, store: Any, max_subscribers: int, block_ms: int = 2000,
+                 give_up_after: float = 10.0) -> None:
+        #: the queue's async store (``AsyncStore``); ``reader`` blocks on the stream, a
+        #: client of its own, made when the first subscriber starts the hub
+        self.store = store
+        self.reader: Any = None
         self.max_subscribers = max_subscribers
         #: under redis-py's default socket timeout (5 s), so an idle block is not an error
         self.block_ms = block_ms
@@ -100,16 +100,17 @@ class EventHub:
         async with self._starting:  # a crowd of first subscribers starts one reader
             if self._task is not None and not self._task.done():
                 return
-            last: Any = await self.client.xrevrange(self.key, count=1)
-            self._cursor = str(last[0][0]) if last else "0-0"
+            self._cursor = await self.store.last_event_id()
+            if self.reader is None:
+                self.reader = self.store.event_reader()
             self._task = asyncio.create_task(self._run(), name="copydesk-event-hub")
 
     async def _run(self) -> None:
         failing_since: float | None = None
         while self.subscribers:
             try:
-                got: Any = await self.reader.xread({self.key: self._cursor}, count=500,
-                                                   block=self.block_ms)
+                batch = await self.store.read_events(self.reader, self._cursor,
+                                                     self.block_ms)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -125,13 +126,11 @@ class EventHub:
                 await asyncio.sleep(0.5)
                 continue
             failing_since = None
-            for _stream, entries in got or []:
-                batch = [(str(eid), dict(fields)) for eid, fields in entries]
-                if batch:
-                    self._cursor = batch[-1][0]
-                for sub in list(self.subscribers):
-                    for entry in batch:
-                        sub.offer(entry)
+            if batch:
+                self._cursor = batch[-1][0]
+            for sub in list(self.subscribers):
+                for entry in batch:
+                    sub.offer(entry)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, limited: bool = True) -> AsyncIterator[Subscription]:
@@ -158,12 +157,11 @@ class EventHub:
         last = after
         while last is not None:  # catch up on what was written before the subscription
             async with self._catching_up:
-                page: Any = await self.client.xrange(self.key, min=f"({last}", max="+",
-                                                     count=500)
+                page = await self.store.events_after(last, count=500)
             for eid, fields in page:
-                last = str(eid)
+                last = eid
                 seen = stream_key(last)
-                yield last, dict(fields)
+                yield last, fields
             if len(page) < 500:
                 break
         while True:
@@ -184,3 +182,6 @@ class EventHub:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
+        if self.reader is not None:
+            await self.reader.aclose()
+            self.reader = None

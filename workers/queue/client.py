@@ -29,7 +29,8 @@ from copydesk.storyindex import StoryEntry, StoryIndex
 from copydesk.workers.queue.connection import describe, sync_client
 from copydesk.workers.queue.keys import FINISHED, keys_for
 from copydesk.workers.queue.protocol import article_payload, new_task_id
-from copydesk.workers.queue.store import ArticleStatus, QueueInfo, Store
+from copydesk.workers.queue.records import ArticleStatus, QueueInfo
+from copydesk.workers.queue.store import Store
 from copydesk.workers.queue.window import Pressure, Window, is_out_of_memory
 
 if TYPE_CHECKING:
@@ -484,14 +485,10 @@ class Client:
     def coverage(self) -> dict[str, dict[str, int]] | None:
         """Per stage of the workers' pipeline, how many stored Documents are current,
         stale, missing and failed; None when no live worker published its pipeline."""
-        from copydesk.workers.queue.reprocess import NoWorkerPipeline, coverage, workers_spec
+        from copydesk.workers.queue.reprocess import stored_coverage
 
         with self._redis("read coverage"):
-            try:
-                spec, _ = workers_spec(self.store, self._alive_nodes())
-            except NoWorkerPipeline:
-                return None
-            return coverage(self.store, spec)
+            return stored_coverage(self.store)
 
     def stories(self, limit: int = 20) -> list[StoryEntry]:
         """The stories with the latest articles, newest first (the workers' story index)."""

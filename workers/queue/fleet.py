@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from copydesk.workers.queue.store import WorkerInfo
+from copydesk.workers.queue.records import WorkerInfo
 
 
 def worker_plugins(worker: WorkerInfo) -> dict[str, str] | None:

@@ -114,3 +114,13 @@ def coverage(store: Store, spec: PipelineSpec,
                 if verdict.stage in out and verdict.state in COVERAGE_STATES:
                     out[verdict.stage][verdict.state] += 1
     return out
+
+
+def stored_coverage(store: Store) -> dict[str, dict[str, int]] | None:
+    """``coverage`` against the pipeline the live workers published; None when none did."""
+    alive = [w.node for w in store.queue_info(0).workers if w.alive]
+    try:
+        spec, _ = workers_spec(store, alive)
+    except NoWorkerPipeline:
+        return None
+    return coverage(store, spec)

@@ -1,18 +1,20 @@
-"""The gateway's stories routes: ``GET /v1/stories`` and ``GET /v1/stories/{id}``.
+"""``GET /v1/stories`` and ``GET /v1/stories/{id}``: recent stories, and one story with its
+articles.
 
 They read the story index the workers keep in the shared state (``copydesk.storyindex``)
-through the queue client, so what ``copydesk stories`` lists is what they answer.
+through the queue's async store, so what ``copydesk stories`` lists is what they answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
-
 from copydesk.storyindex import StoryEntry
-from fastapi import APIRouter, Path, Query
+from copydesk.workers.gateway.auth import token_required
+from copydesk.workers.gateway.models import error_responses, unavailable
+from copydesk.workers.gateway.service import Gateway
+from copydesk.workers.queue.client import QueueUnavailable
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException
 
 #: A story id is an article id or a plugin's own; kept to the id alphabet.
@@ -25,30 +27,33 @@ class StoryList(BaseModel):
     stories: list[StoryEntry] = Field(description="Without their article lists.")
 
 
-def stories_router(client: Callable[[], Any], dependencies: Sequence[Any],
-                   error_responses: Callable[..., dict[int | str, dict[str, Any]]]
-                   ) -> APIRouter:
-    """The routes, reading through ``client()`` (the gateway's queue client)."""
-    router = APIRouter(tags=["stories"], dependencies=list(dependencies))
+def router(gw: Gateway) -> APIRouter:
+    api = APIRouter(tags=["stories"], dependencies=[Depends(token_required(gw.settings))])
 
-    @router.get("/v1/stories", response_model=StoryList,
+    @api.get("/v1/stories", response_model=StoryList,
                 responses=error_responses(401, 422, 503))
     async def list_stories(limit: int = Query(20, ge=1, le=500, description=(
             "How many stories, newest first."))) -> StoryList:
         """The stories with the latest articles: id, label, size, first and last article."""
-        found = await run_in_threadpool(client().stories, limit)
+        try:
+            found = await gw.store.stories(limit)
+        except (RedisError, OSError, QueueUnavailable) as exc:
+            raise unavailable(exc) from None
         return StoryList(stories=[s.model_copy(update={"articles": None}) for s in found])
 
-    @router.get("/v1/stories/{story_id}", response_model=StoryEntry,
+    @api.get("/v1/stories/{story_id}", response_model=StoryEntry,
                 responses=error_responses(401, 404, 422, 503))
     async def get_story(story_id: str = Path(pattern=STORY_ID, max_length=128,
                                              description="The story id (an old id of a "
                                              "merged story finds it).")) -> StoryEntry:
         """One story with every article in it, oldest first."""
-        found = await run_in_threadpool(client().story, story_id)
+        try:
+            found = await gw.store.story(story_id)
+        except (RedisError, OSError, QueueUnavailable) as exc:
+            raise unavailable(exc) from None
         if found is None:
             raise HTTPException(404, f"no story with id {story_id!r}: unknown, or all its "
                                 "articles are older than the index's window")
         return found
 
-    return router
+    return api
