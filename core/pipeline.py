@@ -299,18 +299,7 @@ class Pipeline:
                 continue
             if TEXT not in bound.stage.provides and todo is None:
                 self._settle_languages(docs, halted)  # the text is final from here on
-            runnable = []
-            for doc in docs:
-                if todo is not None and bound.name not in todo[id(doc)]:
-                    self._carry(bound, doc, failed_caps[id(doc)], halted)
-                    continue
-                reason = self._skip_reason(bound, doc, failed_caps[id(doc)], halted)
-                if reason:
-                    self._record(doc, bound, "skipped", 0.0, reason)
-                    for cap in bound.stage.provides:
-                        failed_caps[id(doc)].setdefault(cap, bound.name)
-                else:
-                    runnable.append(doc)
+            runnable = self._runnable(bound, docs, todo, failed_caps, halted)
             if not runnable:
                 continue
             if observer.stage_started is not None:
@@ -334,6 +323,25 @@ class Pipeline:
             if self.plugins is not None and (final or doc.status == "failed"):
                 self.plugins.document_finished(doc, self.settings)
         return docs
+
+    def _runnable(self, bound: BoundStage, docs: list[Document],
+                  todo: dict[int, set[str]] | None, failed_caps: dict[int, dict[str, str]],
+                  halted: dict[int, str]) -> list[Document]:
+        """The documents ``bound`` runs on now: the others keep their earlier run (not in
+        ``todo``) or are recorded as skipped, with the reason."""
+        runnable = []
+        for doc in docs:
+            if todo is not None and bound.name not in todo[id(doc)]:
+                self._carry(bound, doc, failed_caps[id(doc)], halted)
+                continue
+            reason = self._skip_reason(bound, doc, failed_caps[id(doc)], halted)
+            if reason:
+                self._record(doc, bound, "skipped", 0.0, reason)
+                for cap in bound.stage.provides:
+                    failed_caps[id(doc)].setdefault(cap, bound.name)
+            else:
+                runnable.append(doc)
+        return runnable
 
     def iter_process(
         self, articles: Iterable[Article | Document], batch_size: int | None = None
