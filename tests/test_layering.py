@@ -5,8 +5,8 @@ ours above it; plugins and views import the engine only (a plugin also itself); 
 side imports the engine; the worker the queue side and the engine; the gateway the queue
 side, the views and the engine; the command line anything. Every import that runs counts:
 at the top of a module, inside a function, and a module named by a string (``"pkg.mod:attr"``
-as Celery and kombu take them, ``import_module("pkg.mod")``); only those under
-``if TYPE_CHECKING:`` do not. No import cycle either.
+as Celery and kombu take them, ``import_module("pkg.mod")``, ``sys.modules["pkg.mod"]``,
+``PackageLoader("pkg")``); only those under ``if TYPE_CHECKING:`` do not. No import cycle either.
 
 The modules are found by walking ``core/`` (``plugins`` and ``workers`` are symlinks into it),
 so a new module or room is checked without editing a list; a room the floor table does not
@@ -51,7 +51,10 @@ MAY_IMPORT = {
     "cli": {"engine", "views", "plugins", "queue", "worker", "gateway"},
 }
 
-NAMED = re.compile(r"^copydesk(\.\w+)+(:\w+)?$")
+NAMED = re.compile(r"^copydesk(\.\w+)*(:\w+)?$")
+#: Calls that import the module a string names (``sys.modules.get`` finds one imported).
+IMPORTING_CALLS = ("import_module", "__import__", "find_spec", "PackageLoader", "files",
+                   "sys.modules.get")
 
 
 def module_files() -> dict[str, Path]:
@@ -93,8 +96,10 @@ def imports_of(module: str) -> Iterator[tuple[str, int]]:
     path = MODULES[module]
     package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    logger_names = {id(arg) for call in ast.walk(tree) if isinstance(call, ast.Call)
-                    and ast.unparse(call.func).lower().endswith("logger") for arg in call.args}
+    importing = {id(arg) for call in ast.walk(tree) if isinstance(call, ast.Call)
+                 and ast.unparse(call.func).endswith(IMPORTING_CALLS) for arg in call.args}
+    importing |= {id(sub.slice) for sub in ast.walk(tree) if isinstance(sub, ast.Subscript)
+                  and ast.unparse(sub.value) == "sys.modules"}
     typing_only = {id(inner) for block in ast.walk(tree) if isinstance(block, ast.If)
                    and ast.unparse(block.test).endswith("TYPE_CHECKING")
                    for stmt in block.body for inner in ast.walk(stmt)}
@@ -111,11 +116,9 @@ def imports_of(module: str) -> Iterator[tuple[str, int]]:
                 base = ".".join([*anchor, *([base] if base else [])])
             names = [f"{base}.{alias.name}" for alias in node.names]
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                and NAMED.match(node.value) and id(node) not in logger_names:
-            named, _, attr = node.value.partition(":")
-            if named not in MODULES and not attr:  # "pkg.mod.Class"; not a logger's name
-                head, _, last = named.rpartition(".")
-                named = head if last[:1].isupper() else ""
+                and NAMED.match(node.value) and (":" in node.value or id(node) in importing):
+            # "pkg.mod:attr" as Celery and kombu import it, or an importing call's argument
+            named = node.value.partition(":")[0]
             names = [named] if named in MODULES else []
         for name in names:
             target = resolve(name)
