@@ -176,3 +176,35 @@ def test_worker_started_on_a_full_redis_pauses_and_goes_on_when_memory_frees(
     finally:
         cluster.stop()
 
+
+
+def test_an_article_running_when_redis_fills_is_finished_by_its_worker_once_memory_frees(
+        small_redis: str, plugin_path: Path, tmp_path: Path) -> None:
+    cluster = new_cluster(small_redis, plugin_path, tmp_path, COPYDESK_QUEUE__POLL_INTERVAL="0.2",
+                          COPYDESK_STAGE__PROBE__DELAY="3")
+    r = redis.Redis.from_url(small_redis)
+    try:
+        cluster.start_worker("holder", concurrency=1)
+        client = cluster.client()
+        client.submit({"id": "in-flight", "text": "Redis fills up while this one runs."})
+        deadline = time.monotonic() + 60
+        while (client.status("in-flight") or Empty).status != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        r.config_set("maxmemory", "64mb")
+        r.set("filler", b"x" * 4_200_000)
+        r.config_set("maxmemory", "4mb")  # the finish of the running article is refused now
+        time.sleep(5)
+        assert (client.status("in-flight") or Empty).status == "running"
+        r.delete("filler")
+        status = client.wait("in-flight", timeout=60)
+        assert status is not None and status.status == "done"
+        assert status.attempts == 1 and status.completions == 1  # no orphan sweep, no retry
+        assert cluster.workers[f"holder@{cluster.prefix}"].poll() is None
+        assert "paused: Redis is full" in cluster.log(f"holder@{cluster.prefix}")
+    finally:
+        cluster.stop()
+
+
+class Empty:
+    status = None

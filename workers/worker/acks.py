@@ -38,12 +38,14 @@ from copydesk.logs import get_logger
 from copydesk.workers.worker.lease import article_id_of
 from copydesk.workers.worker.lost import lost_reason, oom_kills
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = get_logger("copydesk.acks")
 
-#: Errors that mean Redis is unreachable (after the store's retries): give the article back.
-REDIS_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError)
+#: Errors that mean Redis is unreachable (after the store's retries), or full for longer
+#: than a pool process waits (``workers.worker.pause``): give the article back.
+REDIS_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OutOfMemoryError)
 
 #: The options of copydesk's task classes (``copydesk.process``, ``copydesk.reprocess``).
 TASK_OPTIONS: dict[str, Any] = {

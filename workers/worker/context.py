@@ -28,9 +28,19 @@ from copydesk.workers.queue.store import Store
 from copydesk.workers.worker.intake import Intake
 from copydesk.workers.worker.lease import LeaseKeeper, die_with_parent
 from copydesk.workers.worker.lost import oom_kills
+from copydesk.workers.worker.pause import PauseWhenFull, pausing_retry
 from copydesk.workers.worker.routing import Routing, routing_for
 
 log = get_logger("copydesk.worker")
+
+
+def pool_retry(settings: Settings) -> PauseWhenFull:
+    """A pool process's store waits while Redis is full (``workers.worker.pause``), for at
+    most half the soft time limit per write: past that the write fails and the article is
+    given back (``acks.REDIS_UNAVAILABLE``), never left for the orphan sweep."""
+    node = f"{socket.gethostname()}:{os.getpid()}"
+    return pausing_retry(settings, node, max_pause=settings.worker.soft_time_limit / 2,
+                         retries=8)
 
 
 @dataclass
@@ -89,7 +99,8 @@ class WorkerContext:
     def after_fork(self) -> None:
         """In a new pool process: die with the parent, connections of its own, the models."""
         die_with_parent()
-        self.store = Store.from_settings(self.settings, retries=8)
+        self.store = Store.from_settings(self.settings, retries=8,
+                                         retry=pool_retry(self.settings))
         share_state(self.pipeline, self.settings)
         self.load_models()
 
