@@ -275,6 +275,10 @@ class GatewaySettings(BaseModel):
     max_idle_connections: int = Field(
         default=100, ge=1, description="Most connections without a request in progress per "
         "gateway process; one more closes the one idle the longest.")
+    shutdown_grace: float = Field(
+        default=10.0, gt=0, description="Seconds a stopping gateway (SIGTERM) gives requests "
+        "in progress to finish before it closes them; open event streams end at once with a "
+        "final `shutdown` event.")
 
     _split = field_validator("tokens", mode="before")(_split_names)
 

@@ -80,10 +80,16 @@ def register_commands(cli: click.Group) -> None:
         err_console.print(f"copydesk gateway on http://{bind}:{chosen} (queue "
                           f"{settings.worker.queue!r}); API docs at /docs (with the token)",
                           highlight=False)
-        from copydesk.workers.gateway.connections import ConnectionGuard, guarded_protocol
+        from copydesk.workers.gateway.connections import (
+            ConnectionGuard,
+            GatewayServer,
+            guarded_protocol,
+        )
 
         guard = ConnectionGuard(settings.gateway.header_timeout,
                                 settings.gateway.max_idle_connections)
-        uvicorn.run(app, host=bind, port=chosen, access_log=access_log,
-                    log_level=(settings.log_level or "info").lower(), proxy_headers=False,
-                    http=guarded_protocol(guard))
+        config = uvicorn.Config(
+            app, host=bind, port=chosen, access_log=access_log,
+            log_level=(settings.log_level or "info").lower(), proxy_headers=False,
+            http=guarded_protocol(guard), timeout_graceful_shutdown=settings.gateway.shutdown_grace)
+        GatewayServer(config, app.state.gateway).run()

@@ -17,7 +17,9 @@ the protocol ``guarded_protocol`` makes, which a ``ConnectionGuard`` watches:
   (one line with the counts since the last), so a flood of them cannot flood the log.
 
 A request whose head has arrived is the application's: its body has ``gateway.body_timeout``,
-and an event stream is open for as long as the client reads it.
+and an event stream is open for as long as the client reads it, or until the gateway is
+told to stop (``GatewayServer``): then every stream gets a last ``shutdown`` event and ends,
+and other requests get ``gateway.shutdown_grace`` seconds to finish.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from collections import Counter
 from typing import Any
 
 import h11
+import uvicorn
 from copydesk.logs import get_logger
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -135,3 +138,17 @@ def guarded_protocol(guard: ConnectionGuard) -> type[H11Protocol]:
             super().connection_lost(exc)
 
     return GuardedH11Protocol
+
+
+class GatewayServer(uvicorn.Server):
+    """uvicorn's server, which also tells the gateway when it is told to stop, so its open
+    event streams end (with a final event) instead of holding the shutdown until
+    ``gateway.shutdown_grace`` runs out."""
+
+    def __init__(self, config: uvicorn.Config, gateway: Any) -> None:
+        super().__init__(config)
+        self.gateway = gateway
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        self.gateway.closing = True
+        super().handle_exit(sig, frame)

@@ -68,6 +68,9 @@ class ArticleState(BaseModel):
     finished_at: datetime | None = None
     updated_at: datetime | None = None
     view: str = Field(description="The annotated HTML view of the article.")
+    failed_stages: list[str] = Field(
+        default_factory=list, description="The stages whose run failed in its Document: "
+        "for a done article, optional stages it is done without (their layers are absent).")
     document: Document | None = Field(
         default=None, description="The Document JSON (schema version 1) when done, or failed "
         "by a required stage; otherwise null.")

@@ -38,6 +38,8 @@ class Gateway:
         self.settings = settings
         self.store = store or AsyncStore(settings)
         self._hub: EventHub | None = None
+        #: set when the process is told to stop (SIGTERM): open event streams end at once
+        self.closing = False
         self.http_submitted = 0
         self._counted_to = "0-0"
         self.stream_counts = {"submitted": 0, "requeued": 0, "done": 0, "failed": 0}

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import json
+
 from copydesk.document import ID_PATTERN
 from copydesk.extra_fields import log_moved_fields
 from copydesk.workers.gateway.auth import token_required
@@ -18,6 +20,7 @@ from copydesk.workers.gateway.models import (
 )
 from copydesk.workers.gateway.pages import view_response, wants_html
 from copydesk.workers.gateway.service import Gateway
+from copydesk.workers.queue.failures import stages_that_failed
 from copydesk.workers.queue.records import ArticleStatus
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -26,13 +29,20 @@ ARTICLE_REF = {"$ref": "#/components/schemas/Article"}
 
 
 def state_json(status: ArticleStatus, raw_document: str | None) -> str:
-    """The article's state as JSON, with its Document exactly as stored."""
+    """The article's state as JSON, with its Document exactly as stored and the stages
+    that failed in it."""
+    failed: list[str] = []
+    if raw_document:
+        try:
+            failed = stages_that_failed(json.loads(raw_document))
+        except ValueError:
+            failed = []
     state = ArticleState(
         id=status.id, status=status.status, stage=status.stage, attempts=status.attempts,
         worker=status.worker, error=status.error,
         submitted_at=iso(status.submitted_at), started_at=iso(status.started_at),
         finished_at=iso(status.finished_at), updated_at=iso(status.updated_at),
-        view=location(status.id) + "/view",
+        view=location(status.id) + "/view", failed_stages=failed,
     )
     head = state.model_dump_json(exclude={"document"})
     return head[:-1] + ',"document":' + (raw_document or "null") + "}"

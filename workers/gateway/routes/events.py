@@ -24,10 +24,17 @@ def sse_error(code: str, message: str) -> str:
     return f"event: error\ndata: {ErrorBody(code=code, message=message).model_dump_json()}\n\n"
 
 
+#: The last event of every open stream when the gateway stops (SIGTERM).
+SHUTDOWN_EVENT = ("event: shutdown\ndata: " + json.dumps({
+    "message": "the gateway is shutting down; reconnect (with Last-Event-ID) to resume "
+               "from the last event received"}) + "\n\n")
+
+
 async def event_stream(gw: Gateway, request: Request, cursor: str, wanted: set[str],
                        timeout: float | None) -> AsyncIterator[str]:
     """The stream's lines: a retry hint, the events (only ``wanted`` ids when given),
-    keep-alive comments when quiet; an ``error`` event when it cannot go on."""
+    keep-alive comments when quiet; an ``error`` event when it cannot go on, a ``shutdown``
+    event (within a second) when the gateway is told to stop."""
     idle_since = quiet_since = time.monotonic()
     after = None if cursor == "$" else cursor  # '$': live entries only, no catch-up read
     try:
@@ -35,6 +42,9 @@ async def event_stream(gw: Gateway, request: Request, cursor: str, wanted: set[s
             yield "retry: 2000\n\n"
             async for item in gw.hub.entries(sub, after, idle=1.0):
                 now = time.monotonic()
+                if gw.closing:
+                    yield SHUTDOWN_EVENT
+                    return
                 if item is None:
                     if await request.is_disconnected():
                         return
