@@ -336,6 +336,7 @@ def test_article_that_ignores_the_soft_limit_is_killed_at_the_hard_limit_and_dea
     assert client.wait(after.id, timeout=60).status == "done"  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("batch_size", BATCH_SIZES, indirect=True)
 def test_worker_rides_out_a_redis_restart_mid_article(
         make_cluster, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from tests.integration.conftest import REDIS_SERVER

@@ -97,6 +97,20 @@ def _pausing(connparams: dict[str, Any]) -> dict[str, Any]:
     return connparams
 
 
+def _still_attached(channel: Any) -> None:
+    """Refuse to make a Redis client for a channel whose connection was closed under it.
+
+    When Redis goes away, Celery closes the broker connection (kombu detaches it from its
+    transport: ``client = None``) and then the channel, whose QoS restores the messages the
+    worker holds; with a prefetch above one some are reserved, and restoring them asks for a
+    new client, whose parameters kombu reads from the detached connection: an
+    ``AttributeError`` that stopped the whole worker. A connection error instead is what
+    kombu and Celery expect there: they ignore it while closing and reconnect, and the held
+    messages stay in the unacked hash, restored once their lease lapses."""
+    if channel.connection.client is None:
+        raise redis.exceptions.ConnectionError("the broker connection was closed")
+
+
 class Channel(kombu_redis.Channel):
     """kombu's Redis channel, popping through ``IntakeRedis``; retries go to the head; a
     write refused because Redis is full waits for room."""
@@ -107,6 +121,7 @@ class Channel(kombu_redis.Channel):
         return _intake_client(super()._get_client())
 
     def _connparams(self, asynchronous: bool = False) -> dict[str, Any]:
+        _still_attached(self)
         params: dict[str, Any] = super()._connparams(asynchronous)
         return params if asynchronous else _pausing(params)
 
@@ -121,6 +136,7 @@ class SentinelChannel(kombu_redis.SentinelChannel):
         return _intake_client(super()._get_client())
 
     def _connparams(self, asynchronous: bool = False) -> dict[str, Any]:
+        _still_attached(self)
         params: dict[str, Any] = super()._connparams(asynchronous)
         return params if asynchronous else _pausing(params)
 
