@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import resource
 import subprocess
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -40,16 +42,24 @@ class Gateway:
                 self.proc.wait()
 
 
+def limit_open_files(n: int) -> None:
+    """In the child before exec: at most ``n`` open file descriptors."""
+    resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+
+
 def start_gateway(cluster: Cluster, logdir: Path, tokens: tuple[str, ...] = TOKENS,
-                  **env: str) -> Gateway:
-    """Start ``copydesk serve`` on a free port with the cluster's settings; wait for /healthz."""
+                  open_files: int | None = None, **env: str) -> Gateway:
+    """Start ``copydesk serve`` on a free port with the cluster's settings; wait for /healthz.
+
+    ``open_files``: the process's limit of open file descriptors (``ulimit -n``)."""
     port = free_port()
     log = logdir / f"gateway-{port}.log"
     overrides = {"COPYDESK_GATEWAY__TOKENS": ",".join(tokens), **env}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [COPYDESK, "serve", "--port", str(port), "--no-access-log"],
-            env=cluster.env(**overrides), stdout=out, stderr=subprocess.STDOUT)
+            env=cluster.env(**overrides), stdout=out, stderr=subprocess.STDOUT,
+            preexec_fn=None if open_files is None else partial(limit_open_files, open_files))
     gateway = Gateway(f"http://127.0.0.1:{port}", tokens[0] if tokens else None, proc, log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

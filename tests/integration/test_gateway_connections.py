@@ -5,6 +5,7 @@ logged in a line per interval, not one each."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 from collections.abc import Iterator
@@ -101,3 +102,51 @@ def closed_while_served(gateway: Gateway) -> None:
     assert still_open == idle[-len(still_open):]  # the newest stay, the idle-longest went
     logged = gateway.log.read_text(errors="replace").count("connections refused") - before
     assert 1 <= logged <= 2  # 25 connections closed, one line per interval
+
+
+def test_requests_are_served_while_many_clients_trickle_their_headers(
+        gateway: Gateway) -> None:
+    tricklers = [connect(gateway) for _ in range(6 * MAX_IDLE)]
+    for sock in tricklers:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
+    served = []
+    alive = list(tricklers)
+    for _ in range(6):  # a byte from each trickler every half second, a request between
+        for sock in list(alive):
+            try:
+                sock.sendall(b"X")
+            except OSError:
+                alive.remove(sock)
+        served.append(httpx.get(gateway.url + "/healthz", timeout=10).status_code)
+        time.sleep(0.5)
+    still_open = [s for s in tricklers if closed_by_server(s, 0.2) is None]
+    for sock in tricklers:
+        sock.close()
+    assert served == [200] * 6
+    assert len(still_open) <= MAX_IDLE
+
+
+def test_with_few_file_descriptors_many_trickling_clients_neither_block_nor_flood_the_log(
+        cluster: Cluster, tmp_path: Path) -> None:
+    gateway = start_gateway(cluster, tmp_path, open_files=256)  # default limits
+    try:
+        tricklers = []
+        for _ in range(300):  # more than the gateway may hold open
+            sock = connect(gateway)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
+            tricklers.append(sock)
+        served = []
+        for _ in range(6):
+            for sock in tricklers:
+                with contextlib.suppress(OSError):
+                    sock.sendall(b"X")
+            served.append(httpx.get(gateway.url + "/healthz", timeout=10).status_code)
+            time.sleep(0.5)
+        for sock in tricklers:
+            sock.close()
+    finally:
+        gateway.stop()
+    log = gateway.log.read_text(errors="replace")
+    assert served == [200] * 6
+    assert "Too many open files" not in log  # no traceback per connection it could not accept
+    assert log.count("connections refused") <= 3

@@ -1,10 +1,12 @@
 """A gateway told to stop (SIGTERM) with an event stream open: the stream gets a last
 ``shutdown`` event and ends, and the process exits within ``gateway.shutdown_grace``
-(a real ``copydesk serve``)."""
+(a real ``copydesk serve``); a request still waiting when the grace is over is cut off."""
 
 from __future__ import annotations
 
 import signal
+import socket
+import uuid
 from pathlib import Path
 
 import httpx
@@ -35,3 +37,32 @@ def test_sigterm_ends_an_open_event_stream_with_a_last_event_and_exits_within_th
         assert "Application shutdown complete" in gateway.log.read_text(errors="replace")
     finally:
         gateway.stop()
+
+
+def test_a_request_still_waiting_after_the_grace_is_cut_off_and_the_gateway_exits(
+        cluster: Cluster, tmp_path: Path) -> None:
+    grace = 3
+    unconsumed = f"nobody-{uuid.uuid4().hex[:8]}"  # no worker takes what is queued here
+    gateway = start_gateway(cluster, tmp_path, COPYDESK_GATEWAY__SHUTDOWN_GRACE=str(grace),
+                            COPYDESK_WORKER__QUEUE=unconsumed)
+    try:
+        with gateway.client() as client:
+            queued = client.post("/v1/articles", json={
+                "id": f"stays-queued-{uuid.uuid4().hex[:8]}", "text": "Nobody runs this."})
+            assert queued.status_code == 202, queued.text
+            location = queued.json()["articles"][0]["location"]
+        port = int(gateway.url.rsplit(":", 1)[1])
+        sock = socket.create_connection(("127.0.0.1", port), timeout=90)
+        sock.sendall(f"GET {location}?wait=60 HTTP/1.1\r\nHost: localhost\r\nAuthorization: "
+                     f"Bearer {gateway.token}\r\n\r\n".encode())
+        assert httpx.get(gateway.url + "/healthz", timeout=10).status_code == 200  # it waits
+        gateway.proc.send_signal(signal.SIGTERM)
+        code = gateway.proc.wait(timeout=grace + 20)  # well before the request's 60 s
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    finally:
+        gateway.stop()
+    assert code in (0, -signal.SIGTERM)
+    assert not answer.startswith(b"HTTP/1.1 200")
+    assert "timeout graceful shutdown exceeded" in gateway.log.read_text(errors="replace")

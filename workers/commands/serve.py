@@ -92,4 +92,4 @@ def register_commands(cli: click.Group) -> None:
             app, host=bind, port=chosen, access_log=access_log,
             log_level=(settings.log_level or "info").lower(), proxy_headers=False,
             http=guarded_protocol(guard), timeout_graceful_shutdown=settings.gateway.shutdown_grace)
-        GatewayServer(config, app.state.gateway).run()
+        GatewayServer(config, app.state.gateway, guard.refusals).run()

@@ -14,7 +14,12 @@ the protocol ``guarded_protocol`` makes, which a ``ConnectionGuard`` watches:
   the connection idle the longest (a client that sends its request at once is never idle
   for long, so it is the trickling ones that go);
 * each of these refusals is counted, and logged once per ``LOG_INTERVAL`` seconds at most
-  (one line with the counts since the last), so a flood of them cannot flood the log.
+  (one line with the counts since the last), so a flood of them cannot flood the log;
+* so is each connection the event loop could not accept because the process ran out of file
+  descriptors (``quiet_accept_errors``, installed by ``GatewayServer``): asyncio logs a
+  traceback for every failed ``accept()``, thousands a second while a crowd of connections
+  holds every descriptor (1.6 MB of log in 30 s under 300 trickling clients with
+  ``ulimit -n 256``, the header and idle bounds notwithstanding).
 
 A request whose head has arrived is the application's: its body has ``gateway.body_timeout``,
 and an event stream is open for as long as the client reads it, or until the gateway is
@@ -25,6 +30,7 @@ and other requests get ``gateway.shutdown_grace`` seconds to finish.
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections import Counter
 from typing import Any
@@ -140,14 +146,41 @@ def guarded_protocol(guard: ConnectionGuard) -> type[H11Protocol]:
     return GuardedH11Protocol
 
 
+#: What asyncio reports when ``accept()`` fails for want of descriptors or memory (EMFILE,
+#: ENFILE, ENOBUFS, ENOMEM); it stops accepting for a second and tries again.
+ACCEPT_OUT_OF_RESOURCES = "socket.accept() out of system resource"
+
+
+def quiet_accept_errors(loop: asyncio.AbstractEventLoop, refusals: RefusalLog) -> None:
+    """Count ``loop``'s failed accepts in ``refusals`` (``accept_out_of_resources``) instead
+    of logging a traceback for each; every other error goes to the handler there was."""
+    previous = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if context.get("message") == ACCEPT_OUT_OF_RESOURCES:
+            refusals.note("accept_out_of_resources")
+        elif previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+
+
 class GatewayServer(uvicorn.Server):
     """uvicorn's server, which also tells the gateway when it is told to stop, so its open
     event streams end (with a final event) instead of holding the shutdown until
-    ``gateway.shutdown_grace`` runs out."""
+    ``gateway.shutdown_grace`` runs out, and counts failed accepts in ``refusals``."""
 
-    def __init__(self, config: uvicorn.Config, gateway: Any) -> None:
+    def __init__(self, config: uvicorn.Config, gateway: Any,
+                 refusals: RefusalLog | None = None) -> None:
         super().__init__(config)
         self.gateway = gateway
+        self.refusals = refusals or RefusalLog()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        quiet_accept_errors(asyncio.get_running_loop(), self.refusals)
+        await super().startup(sockets)
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         self.gateway.closing = True
