@@ -151,14 +151,25 @@ def guarded_protocol(guard: ConnectionGuard) -> type[H11Protocol]:
 ACCEPT_OUT_OF_RESOURCES = "socket.accept() out of system resource"
 
 
+def retry_on_closed_listener(context: dict[str, Any]) -> bool:
+    """Whether ``context`` is asyncio retrying to accept (a second after a failed accept) on a
+    listening socket closed since: ``ValueError: Invalid file descriptor: -1``, once for each
+    accept that failed, so thousands when the gateway stops during a flood."""
+    return (isinstance(context.get("exception"), ValueError)
+            and "_start_serving" in repr(context.get("handle")))
+
+
 def quiet_accept_errors(loop: asyncio.AbstractEventLoop, refusals: RefusalLog) -> None:
     """Count ``loop``'s failed accepts in ``refusals`` (``accept_out_of_resources``) instead
-    of logging a traceback for each; every other error goes to the handler there was."""
+    of logging a traceback for each, and drop the retries of those accepts that find the
+    listener closed; every other error goes to the handler there was."""
     previous = loop.get_exception_handler()
 
     def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         if context.get("message") == ACCEPT_OUT_OF_RESOURCES:
             refusals.note("accept_out_of_resources")
+        elif retry_on_closed_listener(context):
+            pass  # the server closed (shutdown) before a retry asyncio scheduled ran: nothing lost
         elif previous is not None:
             previous(loop, context)
         else:
