@@ -25,3 +25,16 @@ def test_every_numeric_default_in_the_settings_table_is_the_codes() -> None:
     assert len(rows) >= 8
     for name, default in rows:
         assert default_of(name) == int(default.replace(" ", "")), name
+
+
+def test_the_fixed_limits_it_quotes_are_the_codes() -> None:
+    from copydesk.jsonsafe import MAX_DEPTH
+    from copydesk.workers.gateway.connections import LOG_INTERVAL
+    from copydesk.workers.gateway.service import Gateway
+
+    text = " ".join(DOC.split())  # lines joined as they are read
+    assert f"nested deeper than {MAX_DEPTH} levels" in text
+    assert f"one `connections refused` line per {LOG_INTERVAL:g} s" in text
+    assert text.count("cached 30 s") >= 2 and Gateway.COVERAGE_TTL == 30
+    streams = Settings.model_construct().gateway.max_event_streams
+    assert f"`gateway.max_event_streams` ({streams})" in text
