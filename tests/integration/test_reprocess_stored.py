@@ -212,7 +212,9 @@ def test_forty_corpus_articles_through_two_workers_reprocess_only_the_summary(
     workers = {r.worker for d in reprocessed.values() for r in d.runs if r.stage == "summary"}
     assert workers <= {f"b1@{cluster.prefix}", f"b2@{cluster.prefix}"}
 
-    fresh = Pipeline.build(Settings(stage={"summary": {"sentences": 2}})).process_many(
+    settings = Settings.model_validate({"stage": {"summary": {"sentences": 2}},
+                                        "pipeline": {"stages": BUILT_IN}})
+    fresh = Pipeline.build(settings).process_many(
         [Article.model_validate(a) for a in articles])
     for new, article in zip(fresh, articles, strict=True):
         doc, original = reprocessed[article["id"]], originals[article["id"]]
