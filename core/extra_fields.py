@@ -37,6 +37,11 @@ def summary_line(articles: Iterable[Article]) -> str | None:
     counts: Counter[str] = Counter()
     for article in articles:
         counts.update(article.moved_fields)
+    return counts_line(counts)
+
+
+def counts_line(counts: Counter[str]) -> str | None:
+    """``summary_line`` from counts kept as the articles went by (a streamed submit)."""
     if not counts:
         return None
     listed = ", ".join(f"{name} ({n} article{'s' if n != 1 else ''})"

@@ -168,7 +168,7 @@ def test_copydesk_schema_describes_the_built_in_extension_layers() -> None:
     from copydesk.cli import cli
 
     result = CliRunner().invoke(cli, ["schema"], catch_exceptions=False)
-    schema = json.loads(result.output)
+    schema = json.loads(result.stdout)
     layers = schema["$defs"]["Extensions"]["properties"]
     assert {"cleaning", "language"} <= set(layers)
     language = schema["$defs"]["LanguageLayer"]["properties"]

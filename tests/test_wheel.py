@@ -71,8 +71,8 @@ def test_copydesk_process_runs_from_the_wheel(venv: Path, tmp_path: Path) -> Non
     doc = json.loads(out.stdout)
     assert doc["status"] == "done"
     assert [(r["stage"], r["status"]) for r in doc["runs"]] == [
-        ("cleaning", "ok"), ("entities", "ok"), ("numbers", "ok"), ("quotes", "ok"),
-        ("summary", "ok")]
+        ("cleaning", "ok"), ("entities", "ok"), ("reuse", "ok"), ("numbers", "ok"),
+        ("quotes", "ok"), ("stories", "ok"), ("summary", "ok")]
     assert doc["entities"] and doc["numbers"] and doc["quotes"] and doc["summary"]
 
 

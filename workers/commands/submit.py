@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import click
 from copydesk.document import Article
-from copydesk.extra_fields import log_moved_fields, report_moved_fields
+from copydesk.extra_fields import counts_line, log_moved_fields
 from copydesk.inputs import InputError, read_inputs
 from copydesk.workers.commands.common import client_for, err_console, queue_errors
 from copydesk.workers.commands.progress import SubmitProgress, count_inputs
@@ -21,7 +22,7 @@ class SubmitCounts:
 
     def __init__(self) -> None:
         self.queued = self.duplicate = self.refused = 0
-        self._moved_noted = False
+        self.moved: Counter[str] = Counter()  # unknown fields kept in metadata, by name
 
     def add(self, result: Any) -> None:
         if result.outcome == "queued":
@@ -32,12 +33,13 @@ class SubmitCounts:
             self.refused += 1
 
     def note_moved_fields(self, article: Article) -> None:
-        """Log every article's moved fields; print the one-line note for the first."""
-        if self._moved_noted or not article.moved_fields:
-            log_moved_fields(article, "submit")
-            return
-        report_moved_fields([article], "submit", err_console)
-        self._moved_noted = True
+        """Log the article's moved fields and count them for the closing note."""
+        log_moved_fields(article, "submit")
+        self.moved.update(article.moved_fields)
+
+    def moved_note(self) -> str | None:
+        line = counts_line(self.moved)
+        return f"[yellow]note[/yellow] {line}" if line else None
 
     def summary(self, queue: str, rate: float) -> str:
         parts = [f"queued {self.queued} article(s) on {queue!r}"]
@@ -101,6 +103,8 @@ def register_commands(cli: click.Group) -> None:
                     err_console.print(f"[yellow]not queued again[/yellow] {result.id}: "
                                       f"already {result.status} (use --force to process it "
                                       "again)", highlight=False)
+        if counts.moved_note():
+            err_console.print(counts.moved_note(), highlight=False)
         err_console.print(counts.summary(state.settings.worker.queue, progress.rate),
                           highlight=False)
         if wait_ and ids:
