@@ -111,34 +111,28 @@ def _still_attached(channel: Any) -> None:
         raise redis.exceptions.ConnectionError("the broker connection was closed")
 
 
-class Channel(kombu_redis.Channel):
-    """kombu's Redis channel, popping through ``IntakeRedis``; retries go to the head; a
-    write refused because Redis is full waits for room."""
+class CopydeskChannelMixin:
+    """What copydesk adds to kombu's channels, plain or Sentinel: pops pass the intake
+    check, retries go to the head, a write refused because Redis is full waits for room,
+    and no client is made for a channel whose connection was closed under it."""
 
     QoS = HeadFirstQoS
 
     def _get_client(self) -> Any:
-        return _intake_client(super()._get_client())
+        return _intake_client(super()._get_client())  # type: ignore[misc]
 
     def _connparams(self, asynchronous: bool = False) -> dict[str, Any]:
         _still_attached(self)
-        params: dict[str, Any] = super()._connparams(asynchronous)
+        params: dict[str, Any] = super()._connparams(asynchronous)  # type: ignore[misc]
         return params if asynchronous else _pausing(params)
 
 
-class SentinelChannel(kombu_redis.SentinelChannel):
-    """kombu's Sentinel channel, popping through ``IntakeRedis``; retries go to the head; a
-    write refused because Redis is full waits for room."""
+class Channel(CopydeskChannelMixin, kombu_redis.Channel):
+    """kombu's Redis channel with copydesk's additions."""
 
-    QoS = HeadFirstQoS
 
-    def _get_client(self) -> Any:
-        return _intake_client(super()._get_client())
-
-    def _connparams(self, asynchronous: bool = False) -> dict[str, Any]:
-        _still_attached(self)
-        params: dict[str, Any] = super()._connparams(asynchronous)
-        return params if asynchronous else _pausing(params)
+class SentinelChannel(CopydeskChannelMixin, kombu_redis.SentinelChannel):
+    """kombu's Sentinel channel with copydesk's additions."""
 
 
 class Transport(kombu_redis.Transport):
