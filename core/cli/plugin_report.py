@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import typing
+from collections.abc import Callable
 from typing import Any
 
 from copydesk.pipeline import Pipeline, PipelineError, resolve_order
@@ -142,6 +143,15 @@ def check(manager: PluginManager, settings: Settings, setup: bool = True) -> lis
     return problems
 
 
+def option_lines(options: list[dict[str, Any]], line: Callable[[str, int], None]) -> None:
+    """One line per config option (stage or sink): name, type, default, description."""
+    for option in options:
+        default = ("required" if option["required"]
+                   else f"default {json.dumps(option['default'])}")
+        about = f": {option['description']}" if option["description"] else ""
+        line(escape(f"{option['name']} ({option['type']}, {default}){about}"), 6)
+
+
 def render(data: dict[str, Any], console: Console) -> None:
     """Print ``describe``'s data for a person: one block per plugin, one per stage.
 
@@ -161,11 +171,7 @@ def render(data: dict[str, Any], console: Console) -> None:
             state = "on" if sink["configured"] else f"off (set [sinks.{sink['name']}])"
             line(f"sink [b]{escape(sink['name'])}[/b]{described}; {escape(state)}", 2)
             line(escape(f"config [sinks.{sink['name']}]:"), 4)
-            for option in sink["config"]:
-                default = ("required" if option["required"]
-                           else f"default {json.dumps(option['default'])}")
-                about = f": {option['description']}" if option["description"] else ""
-                line(escape(f"{option['name']} ({option['type']}, {default}){about}"), 6)
+            option_lines(sink["config"], line)
         for stage in plugin["stages"]:
             described = f": {escape(stage['description'])}" if stage["description"] else ""
             line(f"stage [b]{escape(stage['name'])}[/b]{described}", 2)
@@ -183,11 +189,7 @@ def render(data: dict[str, Any], console: Console) -> None:
                 line(escape(f"config [stage.{stage['name']}]: no options"), 4)
                 continue
             line(escape(f"config [stage.{stage['name']}]:"), 4)
-            for option in stage["config"]:
-                default = ("required" if option["required"]
-                           else f"default {json.dumps(option['default'])}")
-                about = f": {option['description']}" if option["description"] else ""
-                line(escape(f"{option['name']} ({option['type']}, {default}){about}"), 6)
+            option_lines(stage["config"], line)
     for broken in data["broken"]:
         line(f"[red]broken plugin[/red] [b]{escape(broken['name'])}[/b]: "
              f"{escape(broken['error'])}")

@@ -31,7 +31,7 @@ from copydesk.workers.queue.keys import FINISHED, keys_for
 from copydesk.workers.queue.protocol import article_payload, new_task_id
 from copydesk.workers.queue.records import ArticleStatus, QueueInfo
 from copydesk.workers.queue.store import Store
-from copydesk.workers.queue.window import Pressure, Window, is_out_of_memory
+from copydesk.workers.queue.window import Pressure, Window, is_out_of_memory, judge
 
 if TYPE_CHECKING:
     from copydesk.plugin_manager import PluginManager
@@ -178,9 +178,8 @@ class Client:
         sizes = incoming if isinstance(incoming, Sequence) else [0] * incoming
         while True:
             with self._redis("read the queue's size"):
-                pressure = self.window.pressure(1)
-                waiting = pressure.waiting if pressure else self.window.waiting()
-                memory = self.window.memory()
+                waiting, memory = self.window.waiting(), self.window.memory()
+            pressure = judge(waiting, memory, self.settings.queue)
             room = min(self.settings.queue.max_waiting - waiting, len(sizes))
             if pressure is None and room > 0:
                 deadline.restart()  # max_wait bounds each wait, not the whole submission
