@@ -9,8 +9,8 @@ pipeline (every installed stage), printing articles/second and, as ratios in the
 
 * in-process, one process (as ``copydesk process``) against ``-j 2`` (forked after loading);
 * through Redis: one ``copydesk worker`` with one pool process, without batching
-  (``worker.batch_size`` 1, the default) and with batches of 8, then two such workers, each against
-  the in-process rate;
+  (``worker.batch_size`` 1) and with the default settings (batches of 8), then two such
+  workers, each against the in-process rate;
 * enqueue-to-result latency (submit -> ``Client.wait``) p50/p95 at low load, one article at a
   time, before and after batching, next to the in-process time per article;
 * bytes per stored article (``--store-n`` Documents written through the store's own scripts)
@@ -426,7 +426,9 @@ def stored_bytes(articles: list[dict[str, Any]], docs: list[Any], redis_url: str
 
 
 #: The worker settings of the batched runs.
-BATCHED = {"COPYDESK_WORKER__BATCH_SIZE": "8"}
+#: the worker's default settings (batches of ``worker.batch_size``, 8) and batching off
+DEFAULT: dict[str, str] = {}
+UNBATCHED = {"COPYDESK_WORKER__BATCH_SIZE": "1"}
 
 
 def uptime() -> str:
@@ -446,6 +448,8 @@ def main() -> None:
                         help="articles a worker processes before its memory is read")
     parser.add_argument("--store-n", type=int, default=500,
                         help="articles stored for the bytes-per-article figures")
+    parser.add_argument("--rates-only", action="store_true",
+                        help="stop after the rates and latencies (no bytes or memory figures)")
     parser.add_argument("--redis-url", default=None, help="use this Redis (default: start one)")
     parser.add_argument("--http", action="store_true",
                         help="also time submits through the HTTP gateway vs direct client")
@@ -484,20 +488,20 @@ def main() -> None:
         print(f"ratio -j 2 / -j 1:                   {j_rate / a_rate:7.3f}  (aim >= 1.7)")
 
         print("-- through Redis (copydesk worker, 1 pool process each) --")
-        u_time, u_cpu = through_redis(articles, 1, redis_url, tmp, pid)
+        u_time, u_cpu = through_redis(articles, 1, redis_url, tmp, pid, **UNBATCHED)
         u_rate = n / u_time
-        print(f"(b1-) 1 worker, not batched:         {u_rate:7.2f} articles/s ({u_time:.1f}s, "
+        print(f"(b1-) 1 worker, batch_size 1:         {u_rate:7.2f} articles/s ({u_time:.1f}s, "
               f"{1000 * u_cpu / n:.0f} ms CPU/article incl. Redis)")
-        b1_time, b1_cpu = through_redis(articles, 1, redis_url, tmp, pid, **BATCHED)
+        b1_time, b1_cpu = through_redis(articles, 1, redis_url, tmp, pid, **DEFAULT)
         b1_rate = n / b1_time
-        print(f"(b1) 1 worker, batch_size 8:        {b1_rate:7.2f} articles/s ({b1_time:.1f}s, "
+        print(f"(b1) 1 worker, default settings:    {b1_rate:7.2f} articles/s ({b1_time:.1f}s, "
               f"{1000 * b1_cpu / n:.0f} ms CPU/article incl. Redis)")
-        b2_time, b2_cpu = through_redis(articles, 2, redis_url, tmp, pid, **BATCHED)
+        b2_time, b2_cpu = through_redis(articles, 2, redis_url, tmp, pid, **DEFAULT)
         b2_rate = n / b2_time
-        print(f"(b2) 2 workers, batch_size 8:       {b2_rate:7.2f} articles/s ({b2_time:.1f}s, "
+        print(f"(b2) 2 workers, default settings:   {b2_rate:7.2f} articles/s ({b2_time:.1f}s, "
               f"{1000 * b2_cpu / n:.0f} ms CPU/article incl. Redis)")
-        print(f"ratio (b1-) / (a):                   {u_rate / a_rate:7.3f}  (before batching)")
-        print(f"ratio (b1) / (a):                    {b1_rate / a_rate:7.3f}  (aim >= 0.97)")
+        print(f"ratio (b1-) / (a):                   {u_rate / a_rate:7.3f}  (batch_size 1)")
+        print(f"ratio (b1) / (a):                    {b1_rate / a_rate:7.3f}  (aim >= 0.95: the default path)")
         print(f"ratio (b2) / (a):                    {b2_rate / a_rate:7.3f}")
         print(f"ratio (b2) / (a2):                   {b2_rate / j_rate:7.3f}")
         print(f"scaling efficiency 1 -> 2 workers:   {b2_rate / (2 * b1_rate):7.3f}  "
@@ -508,11 +512,14 @@ def main() -> None:
         _, per_article, _ = in_process(lat_articles)
         print(f"in-process per article:              p50 {1000 * statistics.median(per_article):5.0f} ms"
               f", p95 {1000 * pct(per_article, 0.95):5.0f} ms")
-        for label, env in (("before batching (batch_size 1)", {}),
-                           ("after batching (batch_size 8)", BATCHED)):
+        for label, env in (("batch_size 1", UNBATCHED),
+                           ("default settings (batch_size 8)", DEFAULT)):
             lat = latency(lat_articles, redis_url, tmp, **env)
             print(f"{label:36s} p50 {1000 * statistics.median(lat):5.0f} ms, "
-                  f"p95 {1000 * pct(lat, 0.95):5.0f} ms (n={len(lat)})")
+                  f"p95 {1000 * pct(lat, 0.95):5.0f} ms (n={len(lat)}; p50 "
+                  f"{statistics.median(lat) / statistics.median(per_article):.2f}x in-process)")
+        if args.rates_only:
+            return
 
         print(f"-- bytes per stored article (done), {args.store_n} articles --")
         store_articles = load_articles(args.store_n)

@@ -166,11 +166,12 @@ class WorkerSettings(BaseModel):
         "(0: after every stage).",
     )
     batch_size: int = Field(
-        default=1, ge=1, le=256,
+        default=8, ge=1, le=256,
         description="Most queued articles a pool process runs at once through the pipeline's "
-        "batched path (nlp.pipe); each keeps its own lease, ack, retry and result. 1 (the "
-        "default): no batching. Above 1 the worker reserves this many messages per pool "
-        "process (docs/queue.md, Batches, says what that costs).",
+        "batched path (nlp.pipe); each keeps its own lease, ack, retry and result. The "
+        "worker reserves two batches per pool process and holds them until a process is "
+        "free; a retry still runs first (what is held goes back behind it). 1: no batching, "
+        "one message reserved at a time (docs/queue.md, Batches).",
     )
     batch_wait: float = Field(
         default=0.0, ge=0, le=5,

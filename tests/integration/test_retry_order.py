@@ -1,9 +1,8 @@
 """Where a retry goes: an article whose pool process was lost is retried from the head of
 the queue, before the articles queued behind it (docs/queue.md, "Why a lease").
 
-At ``batch_size`` 1 only: a batching worker reserves its next batch ahead (a prefetch of two
-batches per process), so the articles it already holds run before the retry comes back to
-it; the retry is still at the head of the queue, ahead of everything not yet reserved."""
+With batching the worker holds its next batch reserved; a retry gives those back first, so
+they queue behind it. What a lost batch held is retried too (each alone), in queue order."""
 
 from __future__ import annotations
 
@@ -11,13 +10,14 @@ import uuid
 
 import pytest
 
-from tests.integration.conftest import Cluster
+from tests.integration.conftest import BATCH_SIZES, Cluster
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.parametrize("batch_size", BATCH_SIZES, indirect=True)]
 
 
 def test_a_lost_attempt_is_retried_before_the_articles_queued_behind_it(
-        make_cluster) -> None:  # type: ignore[no-untyped-def]
+        make_cluster, batch_size: int) -> None:  # type: ignore[no-untyped-def]
     cluster: Cluster = make_cluster(COPYDESK_STAGE__PROBE__DELAY="0.3")
     cluster.start_worker("w1", concurrency=1)
     client = cluster.client()
@@ -30,6 +30,11 @@ def test_a_lost_attempt_is_retried_before_the_articles_queued_behind_it(
 
     starts = [(e["id"], e.get("attempt")) for e in client.events(since=cursor, idle_timeout=1)
               if e.get("status") == "running"]
-    assert starts[:2] == [(poison.id, "1"), (poison.id, "2")], starts
+    retry = starts.index((poison.id, "2"))
+    lost_run = starts[:retry]
+    # before the retry: only the lost run, the poison and the articles that shared its batch
+    queue_order = [poison.id, *(b.id for b in behind)]
+    assert lost_run == [(i, "1") for i in queue_order[:len(lost_run)]], starts
+    assert len(lost_run) <= batch_size, starts
     assert client.status(poison.id).status == "failed"  # type: ignore[union-attr]
     assert all(client.status(b.id).status == "done" for b in behind)  # type: ignore[union-attr]

@@ -29,7 +29,7 @@ Why (docs/queue.md, "Reliability defaults"):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from billiard.einfo import ExceptionInfo
 from celery.exceptions import Reject, WorkerLostError
@@ -114,6 +114,23 @@ def _reject_info(reason: str) -> ExceptionInfo:
         return ExceptionInfo()
 
 
+class ReservedHolder(Protocol):
+    """Where a worker keeps the requests it reserved and has not started yet (the batcher,
+    ``workers.worker.batching``)."""
+
+    def requeue(self, request: Any) -> None:
+        """Give ``request`` back at the head of the queue, with every request that has not
+        started behind it."""
+
+    def job_done(self) -> None:
+        """A request ended: send on what waits, if a pool process is free."""
+
+
+def _holder(app: Any) -> ReservedHolder | None:
+    holder: ReservedHolder | None = getattr(getattr(app, "context", None), "holder", None)
+    return holder
+
+
 class LeaseRequest(Request):
     """Celery's request, plus: give the article back when its pool process is lost or hits
     the hard time limit, so the re-queued message is taken over at once (with the reason).
@@ -126,13 +143,36 @@ class LeaseRequest(Request):
             context = getattr(self.app, "context", None)
             at_start = getattr(context, "oom_kills_at_start", None)
             self._give_back(lost_reason(str(exc), at_start, oom_kills()))
-        return super().on_failure(exc_info, send_failed_event=send_failed_event,
-                                  return_ok=return_ok)
+        try:
+            return super().on_failure(exc_info, send_failed_event=send_failed_event,
+                                      return_ok=return_ok)
+        finally:
+            self._done()
 
     def on_timeout(self, soft: bool, timeout: float) -> None:
         if not soft:
             self._give_back(f"hard time limit of {timeout}s exceeded")
         super().on_timeout(soft, timeout)
+
+    def reject(self, requeue: bool = False) -> None:
+        """Re-queued at the head of the queue (``transport.HeadFirstQoS``): what this worker
+        reserved and has not started goes back first, so this retry lands on top of it and
+        runs before the articles that were queued behind it."""
+        holder = _holder(self.app)
+        if requeue and not self.acknowledged and holder is not None:
+            holder.requeue(self)
+        else:
+            super().reject(requeue=requeue)
+        self._done()
+
+    def acknowledge(self) -> None:
+        super().acknowledge()
+        self._done()
+
+    def _done(self) -> None:
+        holder = _holder(self.app)
+        if holder is not None:
+            holder.job_done()
 
     def _give_back(self, reason: str) -> None:
         store = getattr(getattr(self.app, "context", None), "store", None)

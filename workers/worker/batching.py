@@ -70,63 +70,113 @@ def batchable(request: Any) -> bool:
 
 
 class Batcher:
-    """Holds ready requests and sends them to the pool in groups (see the module docstring)."""
+    """Holds reserved requests until a pool process is free, then sends them on: alone, or
+    first deliveries in groups (see the module docstring)."""
 
     def __init__(self, pool: Any, timer: Any, single: Callable[[Any], None], size: int,
                  wait: float, soft_limit: float, hard_limit: float,
                  processes: int = 1) -> None:
         self.pool = pool
         self.processes = max(1, processes)
-        #: the request ids of each job sent to the pool and not finished yet
-        self.jobs: list[list[str]] = []
+        #: the requests of each job sent to the pool and not finished yet
+        self.jobs: list[list[Any]] = []
         self.timer = timer
         self.single = single
         self.size = size
         self.wait = wait
         self.soft_limit = soft_limit
         self.hard_limit = hard_limit
+        #: reserved requests not sent to the pool yet, in the order they were popped
         self.pending: list[Any] = []
+        #: retries of a batch's callback, given back together when it ends
+        self.requeuing: list[Any] = []
+        self.gathering = False
         self._tref: Any = None
 
     def add(self, request: Any) -> None:
-        if not batchable(request):
-            self.jobs.append([request.id])
-            self.single(request)
-            return
         self.pending.append(request)
-        if len(self.pending) >= self.size:
-            self.flush()
+        if not batchable(request) or sum(map(batchable, self.pending)) >= self.size:
+            self.dispatch()
         elif self._tref is None:
-            self._tref = self.timer.call_after(self.wait, self.flush)
+            self._tref = self.timer.call_after(self.wait, self.dispatch)
 
     def busy(self) -> int:
         """Jobs sent to the pool whose requests are not all finished (Celery's worker state
         drops a request when it is done)."""
-        live = worker_state.requests
-        self.jobs = [job for job in self.jobs if any(i in live for i in job)]
+        live = worker_state.requests  # by task id: a redelivery has the same one
+        self.jobs = [job for job in self.jobs if any(live.get(r.id) is r for r in job)]
         return len(self.jobs)
 
-    def flush(self) -> None:
-        """Send what is waiting: as one batch, or alone when it is a single request. A batch
-        that is not full waits on (``batch_wait`` at a time) while every pool process is
-        busy: it could not start sooner anyway, and it fills meanwhile."""
+    def dispatch(self) -> None:
+        """Send what waits to the pool processes that are free: the oldest request alone when
+        it may not share a batch, else up to ``batch_size`` first deliveries together. What
+        finds every process busy waits here (and the batch fills); a job that ends
+        dispatches again (``job_done``)."""
         if self._tref is not None:
             self._tref.cancel()
             self._tref = None
-        if not self.pending:
+        self.pending = [r for r in self.pending if not r.revoked()]
+        while self.pending and self.busy() < self.processes:
+            if not batchable(self.pending[0]):
+                self._start([self.pending.pop(0)])
+                continue
+            group = [r for r in self.pending if batchable(r)][:self.size]
+            taken = {id(r) for r in group}
+            self.pending = [r for r in self.pending if id(r) not in taken]
+            self._start(group)
+
+    def job_done(self) -> None:
+        """A request finished: a process may be free for what waits."""
+        if self.pending:
+            self.dispatch()
+
+    def requeue(self, request: Any) -> None:
+        """Give ``request`` back at the head of the queue (a retry), and every request
+        waiting here behind it, so the retry runs first and these follow in their order
+        (each is a redelivery from then on, and runs alone). Inside a batch's callback the
+        batch's retries are gathered and given back together, the first on top."""
+        self.requeuing.append(request)
+        if not self.gathering:
+            self._give_back()
+
+    def _give_back(self) -> None:
+        retries, self.requeuing = self.requeuing, []
+        waiting, self.pending = self.pending, []
+        if self._tref is not None:
+            self._tref.cancel()
+            self._tref = None
+        if not retries and not waiting:
             return
-        if len(self.pending) < self.size and self.busy() >= self.processes:
-            # a batch that returns flushes at once; this only catches single tasks ending
-            self._tref = self.timer.call_after(max(10 * self.wait, 0.05), self.flush)
-            return
-        ready = [r for r in self.pending if not r.revoked()]
-        self.pending = []
-        if ready:
-            self.jobs.append([r.id for r in ready])
-        if len(ready) == 1:
-            self.single(ready[0])
-        elif ready:
-            self._send(ready)
+        if waiting:
+            log.info("reserved articles given back behind a retry", count=len(waiting))
+        for request in waiting:
+            worker_state.task_ready(request)
+        order = retries + waiting
+        qos = order[0].message.channel.qos
+        try:
+            qos.restore_at_head([str(r.message.delivery_tag) for r in order])
+        except Exception as exc:  # held messages come back through their leases instead
+            log.error("could not give messages back to the head of the queue",
+                      error=f"{type(exc).__name__}: {exc}", count=len(order))
+        for request in order:
+            request.acknowledged = True
+            request.send_event("task-rejected", requeue=True)
+
+    def _gathered(self, settle: Callable[[], None]) -> None:
+        """Run ``settle`` (a batch's acks and rejects), giving back its retries together."""
+        self.gathering = True
+        try:
+            settle()
+        finally:
+            self.gathering = False
+            self._give_back()
+
+    def _start(self, requests: list[Any]) -> None:
+        self.jobs.append(requests)
+        if len(requests) == 1:
+            self.single(requests[0])
+        else:
+            self._send(requests)
 
     def _send(self, requests: list[Any]) -> None:
         started = [time.monotonic()]
@@ -137,22 +187,29 @@ class Batcher:
                 r.on_accepted(pid, time_accepted)
 
         def timed_out(soft: bool, timeout: float) -> None:
-            for r in requests:
-                r.on_timeout(soft, timeout)
+            def settle() -> None:
+                for r in requests:
+                    r.on_timeout(soft, timeout)
+            self._gathered(settle)
 
         def returned(outcomes: Sequence[Outcome]) -> None:
             runtime = time.monotonic() - started[0]
             if len(outcomes) != len(requests):  # cannot happen; never ack what did not run
                 outcomes = [Outcome.again("the batch returned no outcome for it")] \
                     * len(requests)
-            for r, outcome in zip(requests, outcomes, strict=True):
-                acks.settle_request(r, outcome, runtime)
-            self.flush()  # a process is free: what waited for one goes now
+
+            def settle() -> None:
+                for r, outcome in zip(requests, outcomes, strict=True):
+                    acks.settle_request(r, outcome, runtime)
+            self._gathered(settle)
+            self.dispatch()
 
         def failed(einfo: Any) -> None:
-            for r in requests:
-                r.on_failure(einfo)
-            self.flush()
+            def settle() -> None:
+                for r in requests:
+                    r.on_failure(einfo)
+            self._gathered(settle)
+            self.dispatch()
 
         self.pool.apply_async(
             run_batch,
@@ -175,6 +232,7 @@ def batching_strategy(task: Any, app: Any, consumer: Any, **kwargs: Any) -> Any:
     batcher = Batcher(consumer.pool, consumer.timer, single, w.batch_size, w.batch_wait,
                       task.soft_time_limit or w.soft_time_limit, task.time_limit or w.time_limit,
                       processes=getattr(consumer.pool, "limit", None) or 1)
+    app.context.holder = batcher  # a retry gives back what waits (acks.LeaseRequest)
     log.info("batching", batch_size=w.batch_size, batch_wait=w.batch_wait)
     return default_strategy(task, app, _ConsumerView(consumer, batcher.add), **kwargs)
 

@@ -25,6 +25,7 @@ from copydesk.sinks import configured_names
 from copydesk.state import SharedState
 from copydesk.workers.queue.metrics import StageMetrics
 from copydesk.workers.queue.store import Store
+from copydesk.workers.worker.acks import ReservedHolder
 from copydesk.workers.worker.intake import Intake
 from copydesk.workers.worker.lease import LeaseKeeper, die_with_parent
 from copydesk.workers.worker.lost import oom_kills
@@ -62,6 +63,9 @@ class WorkerContext:
     keeper: LeaseKeeper | None = None
     #: the check of every popped message (main process, on first use)
     intake: Intake | None = None
+    #: the batcher holding reserved requests until a pool process is free (main process,
+    #: with ``worker.batch_size`` above 1)
+    holder: ReservedHolder | None = None
 
     @classmethod
     def build(cls, settings: Settings, pipeline: Pipeline | None = None,

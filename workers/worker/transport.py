@@ -27,6 +27,8 @@ from copydesk.logs import get_logger
 from copydesk.workers.worker.intake import Intake
 from kombu.transport import redis as kombu_redis
 from kombu.transport import virtual
+from kombu.utils.encoding import bytes_to_str
+from kombu.utils.json import loads
 
 log = get_logger("copydesk.intake")
 
@@ -80,6 +82,25 @@ class HeadFirstQoS(kombu_redis.QoS):
             return
         self.restore_by_tag(delivery_tag, leftmost=False)
         virtual.QoS.ack(self, delivery_tag)  # forget the delivery, as kombu's reject does
+
+    def restore_at_head(self, delivery_tags: list[str]) -> None:
+        """Give back several messages to the head of their queues in one transaction, the
+        first to be popped first. One transaction, because a worker's pop may be waiting
+        (BRPOP): it would take whichever message came back first."""
+        def restore(pipe: Any) -> None:
+            raws = pipe.hmget(self.unacked_key, delivery_tags)
+            pipe.multi()
+            for tag, raw in reversed(list(zip(delivery_tags, raws, strict=True))):
+                self._remove_from_indices(tag, pipe)
+                if raw:
+                    message, exchange, routing_key = loads(bytes_to_str(raw))
+                    self.channel._do_restore_message(message, exchange, routing_key, pipe,
+                                                     leftmost=False)
+
+        with self.channel.conn_or_acquire() as client:
+            client.transaction(restore, self.unacked_key)
+        for tag in delivery_tags:
+            virtual.QoS.ack(self, tag)
 
 
 def _pausing(connparams: dict[str, Any]) -> dict[str, Any]:
