@@ -194,6 +194,36 @@ def redis_state(url: str, prefix: str) -> Any:
     return SharedState(RedisState(redis.Redis.from_url(url, decode_responses=True), prefix))
 
 
+def family(name: str) -> str:
+    """A state key's family: its kind and the first part of its key (``s:b*``, ``v:doc``)."""
+    rest = name.split("}:", 1)[1]
+    kind, _, key = rest.partition(":")
+    head = re.split(r"[:0-9]", key, maxsplit=1)[0] if key else ""
+    return f"{kind}:{head}*" if key else kind
+
+
+def families(client: Any, prefix: str, space: str) -> dict[str, tuple[int, int]]:
+    """Keys and ``MEMORY USAGE`` bytes per key family of a space; the space's expiry index
+    (one entry per data key) is shared out to the families by their entries."""
+    base = f"{prefix}:state:{{{space}}}:"
+    found: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    pattern = base.replace("{", "\\{").replace("}", "\\}") + "*"
+    for name in client.scan_iter(pattern, count=1000):
+        row = found[family(name)]
+        row[0] += 1
+        row[1] += int(client.memory_usage(name, samples=0) or 0)
+    expiry = base + "_expiry"
+    if client.exists(expiry):
+        entries: dict[str, int] = defaultdict(int)
+        for member, _ in client.zscan_iter(expiry, count=1000):
+            entries[family(member)] += 1
+        total = sum(entries.values())
+        size = found.pop("_expiry", [1, 0])[1]
+        for fam, count in entries.items():
+            found[f"_expiry({fam})"] = [count, round(size * count / total)]
+    return {k: (v[0], v[1]) for k, v in found.items()}
+
+
 def redis_bytes(rows: list[dict[str, Any]], n: int) -> None:
     import redis
     from copydesk import Article
@@ -226,6 +256,8 @@ def redis_bytes(rows: list[dict[str, Any]], n: int) -> None:
               f"{used / n:,.0f} bytes/article (used_memory), {client.dbsize():,} keys")
         for space, size in sorted(spaces.items()):
             print(f"  space {space:12s} {size / n:8,.0f} bytes/article (MEMORY USAGE)")
+            for family, (count, fsize) in sorted(families(client, "bench", space).items()):
+                print(f"    {family:18s} {fsize / n:8,.0f} bytes/article ({count:,} keys)")
         for stage in cross:
             print(f"  {stage} on Redis: {stage_seconds(docs, stage) * 1000:.2f} ms/article "
                   f"(wall {took / n * 1000:.1f} ms/article for the whole run)")

@@ -34,12 +34,13 @@ from copydesk.hookspecs import hookimpl
 from copydesk.pipeline import Pipeline, PipelineError
 from copydesk.settings import Settings, load_settings
 from copydesk.stage import Services, Stage, StageConfig
-from copydesk.state import SharedState, StateSpace
+from copydesk.state import Claim, SharedState, StateSpace
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Article",
+    "Claim",
     "Document",
     "Entity",
     "Heading",

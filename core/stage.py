@@ -22,11 +22,14 @@ input order (``process -j N`` runs them in the parent, after the other stages).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, get_args, get_origin
 
+from copydesk.logs import get_logger
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import TypeVar
+
+log = get_logger("copydesk.stage")
 
 if TYPE_CHECKING:
     from copydesk.document import Document
@@ -56,6 +59,25 @@ class Services:
         #: State shared across articles (``copydesk.state``): in memory in-process; workers
         #: replace its backend with Redis.
         self.state: SharedState = state or SharedState()
+        #: Who re-runs a stage on Documents already finished (``revisit``); workers set it
+        #: to queue them for reprocessing. In-process there is none: a Document already
+        #: written is not rewritten (``copydesk process`` corrects within a batch).
+        self.on_revisit: Callable[[list[str], str], None] | None = None
+
+    def revisit(self, doc_ids: Iterable[str], stage: str) -> None:
+        """Ask that Documents already finished run ``stage`` again, because what it wrote
+        for them depends on an article that came after them (a cross-article stage: an
+        earlier-dated original processed after its copies). Workers queue them for
+        reprocessing (the corrected Documents reach the store, the event stream and the
+        sinks again); in-process this is logged and dropped."""
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids:
+            return
+        if self.on_revisit is None:
+            log.info("finished documents left uncorrected (no one to re-run them)",
+                     stage=stage, documents=ids[:20], count=len(ids))
+            return
+        self.on_revisit(ids, stage)
 
     def parse(self, doc: Document) -> SpacyDoc:
         """The spaCy ``Doc`` of ``doc.text``, parsed once per document per process, by the

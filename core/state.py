@@ -11,6 +11,9 @@ the state through its services::
     space.update("story:7", incr={"size": 1}, least={"first": at}, at=at)  # maps
     space.put("text:" + doc.id, doc.text, at=at)                  # values
     origin, when = space.first("hash:" + digest, doc.id, at=at)   # the earliest claimant
+    claim = space.claim("hash:" + digest, doc.id, at=at)          # ... and whom it overtook
+    space.post({"band:" + b: handle for b in bands}, at=at)       # postings (inverted index)
+    found = space.postings(*("band:" + b for b in bands), at=at)  # {key: [entry, ...]}
 
 Every write is atomic (one Lua script on Redis) and carries the article's time ``at``.
 A space forgets what is older than its window: each space keeps a watermark, the latest
@@ -18,6 +21,11 @@ A space forgets what is older than its window: each space keeps a watermark, the
 ``watermark - window`` expires. Time is article time (``article_time``: the publication
 time when given, else when the article arrived), so a backfill of old articles is bounded
 the same way as a live stream.
+
+Postings are the compact kind of keyed set for a large inverted index: short entries
+appended under keys, kept by *generation* (an eighth of the window each, by article time)
+and forgotten a whole generation at a time, so an entry lives between one window and 9/8
+of one; readers that need the exact window check the time of what an entry points at.
 
 Two backends implement ``StateBackend``: ``MemoryState`` here, for ``copydesk process``
 (one process; with ``-j N`` the cross-article stages run in the parent, in input order),
@@ -47,6 +55,38 @@ _KEY_MAX = 512
 
 class StateError(ValueError):
     """A state call that cannot be done as asked (bad name, key or window)."""
+
+
+#: Postings generations per window (a generation is this fraction of the window).
+GENERATIONS = 8
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The answer of ``StateSpace.claim``: the earliest claimant and its time, and the
+    claimants this claim ``overtook`` (they claimed before it with a later time, so until now
+    another member was their earliest; empty unless this claim just became the earliest)."""
+
+    first: str
+    at: float
+    overtaken: tuple[str, ...] = ()
+
+
+def generation(at: float, window: float) -> int:
+    """The postings generation of article time ``at`` in a space with ``window``."""
+    return int(at // (window / GENERATIONS))
+
+
+def live_generation(gen: int, window: float, cutoff: float) -> bool:
+    """Whether generation ``gen`` may still hold entries at or after ``cutoff``."""
+    return (gen + 1) * (window / GENERATIONS) > cutoff
+
+
+def check_entry(entry: str) -> str:
+    if not isinstance(entry, str) or not entry or len(entry) > 64 or " " in entry:
+        raise StateError(f"postings entry {entry!r:.80} must be 1-64 characters without a "
+                         "space")
+    return entry
 
 
 def check_name(name: str) -> str:
@@ -129,6 +169,24 @@ class StateBackend(ABC):
     @abstractmethod
     def size(self, space: str) -> int:
         """How many keys the space holds (for bounds checks and benchmarks)."""
+
+    def claim(self, space: str, window: float, key: str, member: str, at: float) -> Claim:
+        """Register ``member`` at ``at`` (a member keeps its first claim's time); the earliest
+        claimant, and the claimants overtaken when ``member`` just became it. This default
+        (for backends that predate it) never reports any overtaken."""
+        first, when = self.first(space, window, key, member, at)
+        return Claim(first, when)
+
+    def post(self, space: str, window: float, entries: Mapping[str, str], at: float) -> None:
+        """Append each entry to its key's postings in the generation of ``at`` (an entry
+        already there is not added twice). This default keeps them as keyed sets."""
+        self.add(space, window, {k: [v] for k, v in entries.items()}, at)
+
+    def postings(self, space: str, window: float, keys: Sequence[str],
+                 at: float | None) -> dict[str, list[str]]:
+        """Each key's entries of the live generations, oldest generation first, each entry
+        once (keys without any left out)."""
+        return self.members(space, window, keys, at)
 
 
 class StateSpace:
@@ -228,6 +286,29 @@ class StateSpace:
         return self.backend.first(self.name, self._seconds, check_key(key), str(member),
                                   float(at))
 
+    def claim(self, key: str, member: str, at: float) -> Claim:
+        """Like ``first``, and also whom this claim overtook: the members that claimed
+        ``key`` before with a later time, when ``member`` now becomes the earliest (they
+        were told another earliest claimant; the caller may correct what they answered).
+        Claims are kept in their own sets (not those of ``first``)."""
+        return self.backend.claim(self.name, self._seconds, check_key(key), str(member),
+                                  float(at))
+
+    # -- postings -----------------------------------------------------------------------
+    def post(self, entries: Mapping[str, str], at: float) -> None:
+        """Append one short entry (1-64 characters, no space) to each key's postings."""
+        batch = {check_key(k): check_entry(v) for k, v in entries.items()}
+        if batch:
+            self.backend.post(self.name, self._seconds, batch, float(at))
+
+    def postings(self, *keys: str, at: float | None = None) -> dict[str, list[str]]:
+        """Each key's entries from the live generations (``[]`` for none), oldest first."""
+        if not keys:
+            return {}
+        found = self.backend.postings(self.name, self._seconds,
+                                      [check_key(k) for k in keys], _time(at))
+        return {k: found.get(k, []) for k in keys}
+
     # -- housekeeping -------------------------------------------------------------------
     def forget(self, *keys: str) -> None:
         """Delete keys of any kind."""
@@ -306,6 +387,9 @@ class _Space:
     maps: dict[str, dict[str, str]] = field(default_factory=dict)
     values: dict[str, str] = field(default_factory=dict)
     firsts: dict[str, tuple[float, str]] = field(default_factory=dict)
+    claims: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: postings: generation -> key -> entries
+    postings: dict[int, dict[str, list[str]]] = field(default_factory=dict)
     #: key -> latest write time; the heap holds (time, key) entries, some stale
     touched: dict[str, float] = field(default_factory=dict)
     heap: list[tuple[float, str]] = field(default_factory=list)
@@ -339,6 +423,8 @@ class MemoryState(StateBackend):
         if space.mark is None:
             return
         cutoff = space.mark - window
+        for gen in [g for g in space.postings if not live_generation(g, window, cutoff)]:
+            del space.postings[gen]
         while space.heap and space.heap[0][0] < cutoff:
             at, key = heapq.heappop(space.heap)
             if space.touched.get(key) == at:
@@ -348,7 +434,7 @@ class MemoryState(StateBackend):
     def _drop(space: _Space, keys: Iterable[str]) -> None:
         for key in keys:
             for table in (space.sets, space.counters, space.maps, space.values, space.firsts,
-                          space.touched):
+                          space.claims, space.touched):
                 table.pop(key, None)
 
     def add(self, space: str, window: float, members: Mapping[str, Sequence[str]],
@@ -437,6 +523,43 @@ class MemoryState(StateBackend):
             s.firsts[key] = best = claim
         return best[1], best[0]
 
+    def claim(self, space: str, window: float, key: str, member: str, at: float) -> Claim:
+        s = self._write(space, window, [key], at)
+        cutoff = float("-inf") if s.mark is None else s.mark - window
+        claims = {m: t for m, t in s.claims.get(key, {}).items() if t >= cutoff}
+        before = min(claims.items(), key=lambda c: (c[1], c[0]), default=None)
+        claims.setdefault(member, at)
+        s.claims[key] = claims
+        best, when = min(claims.items(), key=lambda c: (c[1], c[0]))
+        overtaken: tuple[str, ...] = ()
+        if best == member and before is not None and before[0] != member:
+            overtaken = tuple(m for m, _ in sorted(claims.items(), key=lambda c: (c[1], c[0]))
+                              if m != member)
+        return Claim(best, when, overtaken)
+
+    def post(self, space: str, window: float, entries: Mapping[str, str], at: float) -> None:
+        s = self._write(space, window, (), at)
+        gen = generation(at, window)
+        if s.mark is not None and not live_generation(gen, window, s.mark - window):
+            return  # already past the window
+        current = s.postings.setdefault(gen, {})
+        for key, entry in entries.items():
+            listed = current.setdefault(key, [])
+            if entry not in listed:
+                listed.append(entry)
+
+    def postings(self, space: str, window: float, keys: Sequence[str],
+                 at: float | None) -> dict[str, list[str]]:
+        s = self._advance(space, window, at)
+        out: dict[str, list[str]] = {}
+        for gen in sorted(s.postings):
+            for key in keys:
+                for entry in s.postings[gen].get(key, ()):
+                    listed = out.setdefault(key, [])
+                    if entry not in listed:
+                        listed.append(entry)
+        return out
+
     def delete(self, space: str, keys: Sequence[str]) -> None:
         self._drop(self._space(space), keys)
 
@@ -445,7 +568,9 @@ class MemoryState(StateBackend):
 
     def size(self, space: str) -> int:
         s = self._space(space)
-        return len(set(itertools.chain(s.sets, s.counters, s.maps, s.values, s.firsts)))
+        posted = (k for gen in s.postings.values() for k in gen)
+        return len(set(itertools.chain(s.sets, s.counters, s.maps, s.values, s.firsts,
+                                       s.claims, posted)))
 
 
 def _num(value: float) -> str:

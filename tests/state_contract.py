@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from copydesk.state import SharedState, StateError
+from copydesk.state import Claim, SharedState, StateError
 
 MakeState = Callable[[], SharedState]
 DAY = 86_400.0
@@ -145,3 +145,43 @@ def test_a_claim_older_than_the_window_no_longer_wins(make_state: MakeState) -> 
     space = make_state().space("t", window=timedelta(days=1))
     space.first("hash:x", "old", at=T0)
     assert space.first("hash:x", "new", at=T0 + 2 * DAY) == ("new", T0 + 2 * DAY)
+
+
+def test_a_claim_says_whom_it_overtook_when_it_becomes_the_earliest(
+        make_state: MakeState) -> None:
+    space = make_state().space("t")
+    assert space.claim("text:x", "copy-2", at=T0 + 2) == Claim("copy-2", T0 + 2)
+    assert space.claim("text:x", "copy-3", at=T0 + 3) == Claim("copy-2", T0 + 2)
+    assert space.claim("text:x", "original", at=T0 + 1) == Claim(
+        "original", T0 + 1, ("copy-2", "copy-3"))
+    assert space.claim("text:x", "copy-2", at=T0 + 2) == Claim("original", T0 + 1)
+
+
+def test_the_first_claim_of_a_key_overtakes_no_one(make_state: MakeState) -> None:
+    space = make_state().space("t")
+    assert space.claim("text:x", "a", at=T0) == Claim("a", T0)
+    assert space.claim("text:x", "a", at=T0) == Claim("a", T0)
+
+
+def test_postings_keep_each_entry_once_in_the_order_posted(make_state: MakeState) -> None:
+    space = make_state().space("t")
+    space.post({"band:1": "a", "band:2": "a"}, at=T0)
+    space.post({"band:1": "b"}, at=T0 + 1)
+    space.post({"band:1": "a"}, at=T0 + 2)
+    assert space.postings("band:1", "band:2", "band:3") == {
+        "band:1": ["a", "b"], "band:2": ["a"], "band:3": []}
+
+
+def test_postings_older_than_the_window_and_a_generation_are_gone(
+        make_state: MakeState) -> None:
+    space = make_state().space("t", window=timedelta(days=8))
+    space.post({"band:1": "old"}, at=T0)
+    space.post({"band:1": "new"}, at=T0 + 8 * DAY)
+    assert space.postings("band:1", at=T0 + 8 * DAY) == {"band:1": ["old", "new"]}
+    assert space.postings("band:1", at=T0 + 10 * DAY) == {"band:1": ["new"]}
+
+
+@pytest.mark.parametrize("entry", ["", "two words", "x" * 65])
+def test_a_bad_postings_entry_is_refused(make_state: MakeState, entry: str) -> None:
+    with pytest.raises(StateError, match="postings entry"):
+        make_state().space("t").post({"k": entry}, at=T0)

@@ -126,3 +126,38 @@ def test_a_seed_longer_than_the_shortest_passage_is_refused() -> None:
 
     with pytest.raises(PipelineError, match="shingle_words must not exceed min_words"):
         build(ReuseStage, stage={"reuse": {"shingle_words": 9, "min_words": 8}})
+
+
+def reuse_of(docs: list[Document]) -> dict[str, tuple[str | None, list[str]]]:
+    return {d.id: (d.reuse.duplicate_of, [s.id for s in d.reuse.sources])  # type: ignore[union-attr]
+            for d in docs}
+
+
+def test_copies_processed_before_their_original_end_as_in_publication_order() -> None:
+    dated = [Article(id=f"copy{i}", text=FIRST, published_at=DAY0 + timedelta(hours=i))
+             for i in range(4)] + [Article(id="other", text=OTHER, published_at=DAY0)]
+    pipeline: Pipeline = build(ReuseStage)
+    in_order = reuse_of(pipeline.process_many(dated))
+    pipeline = build(ReuseStage)
+    reversed_ = reuse_of(pipeline.process_many(dated[::-1]))
+    assert reversed_ == in_order
+    assert in_order["copy3"] == ("copy0", ["copy0"]) and in_order["copy0"] == (None, [])
+
+
+def test_a_copy_finished_in_an_earlier_batch_is_handed_back_for_revisiting() -> None:
+    pipeline: Pipeline = build(ReuseStage)
+    asked: list[tuple[list[str], str]] = []
+    pipeline.services.on_revisit = lambda ids, stage: asked.append((ids, stage))
+    [copy] = pipeline.process_many([Article(id="copy", text=FIRST,
+                                            published_at=DAY0 + timedelta(hours=1))])
+    [original] = pipeline.process_many([Article(id="original", text=FIRST, published_at=DAY0)])
+    assert copy.reuse.duplicate_of is None  # type: ignore[union-attr]  # as it was written
+    assert original.reuse.duplicate_of is None  # type: ignore[union-attr]
+    assert asked == [(["copy"], "reuse")]
+    [again], _ = zip(*pipeline.reprocess_many([_without_reuse(copy)]), strict=True)
+    assert reuse_of([again]) == {"copy": ("original", ["original"])}
+
+
+def _without_reuse(doc: Document) -> Document:
+    doc.runs = [r for r in doc.runs if r.stage != "reuse"]
+    return doc

@@ -20,6 +20,8 @@ article time.
 from __future__ import annotations
 
 import base64
+import hashlib
+from collections.abc import Sequence
 from datetime import timedelta
 
 import zstandard
@@ -79,37 +81,63 @@ class ReuseStage(Stage[ReuseConfig]):
         self._sketcher = Sketcher(self.config.bands, self.config.rows)
 
     def process(self, doc: Document) -> None:
+        overtaken = self._reuse(doc)
+        if overtaken:
+            self.services.revisit(overtaken, self.name)
+
+    def process_batch(self, docs: Sequence[Document]) -> None:
+        """Each Document in order; then those of the batch an earlier-dated original
+        overtook are done again (the others are handed to ``services.revisit``)."""
+        here = {doc.id: doc for doc in docs}
+        again: dict[str, None] = {}
+        for doc in docs:
+            again.update(dict.fromkeys(self._reuse(doc)))
+        for other in [i for i in again if i in here]:
+            self._reuse(here[other])
+        elsewhere = [i for i in again if i not in here]
+        if elsewhere:
+            self.services.revisit(elsewhere, self.name)
+
+    def _reuse(self, doc: Document) -> tuple[str, ...]:
+        """Write ``doc.reuse``; the ids of the copies this one overtook as their origin."""
         state = self.services.state
         space = state.space(SPACE, window=timedelta(days=self.config.window_days))
         at = state.article_time(doc)
-        origin, _ = space.first("text:" + fingerprint(doc.text), doc.id, at=at)
+        claim = space.claim("t:" + fingerprint(doc.text), doc.id, at=at)
+        if claim.overtaken:  # they were processed first: none of them is an origin any more
+            space.forget(*("d:" + handle(i) for i in claim.overtaken))
         mine = words(doc.text)
         bands = self._sketcher.band_keys(shingles(mine.forms, self.config.shingle_words))
         sources = self._sources(space, doc, mine, bands, at)
-        doc.reuse = Reuse(duplicate_of=origin if origin != doc.id else None, sources=sources)
-        if origin == doc.id and bands:
-            space.put({"doc:" + doc.id: pack(at, doc.text)}, at=at)
-            space.add({band: [doc.id] for band in bands}, at=at)
+        origin = claim.first == doc.id
+        doc.reuse = Reuse(duplicate_of=None if origin else claim.first, sources=sources)
+        if origin and bands:
+            mark = handle(doc.id)
+            space.put({"d:" + mark: pack(at, doc.id, doc.text)}, at=at)
+            space.post(dict.fromkeys(bands, mark), at=at)
+        return claim.overtaken
 
     def _sources(self, space: StateSpace, doc: Document, mine: Words, bands: list[str],
                  at: float) -> list[ReuseSource]:
         shared: dict[str, int] = {}
-        for members in space.members(*bands, at=at).values():
-            for other in members:
-                if other != doc.id:
+        me = handle(doc.id)
+        for entries in space.postings(*bands, at=at).values():
+            for other in entries:
+                if other != me:
                     shared[other] = shared.get(other, 0) + 1
         if not shared:
             return []
         ranked = sorted(shared, key=lambda o: (-shared[o], o))[:self.config.max_candidates]
-        stored = space.get(*("doc:" + o for o in ranked), at=at)
+        stored = space.get(*("d:" + o for o in ranked), at=at)
+        cutoff = at - self.config.window_days * 86_400
         sources = []
-        for other in ranked:
-            value = stored.get("doc:" + other)
+        for mark in ranked:
+            value = stored.get("d:" + mark)
             if value is None:
                 continue
-            when, text = unpack(value)
-            if (when, other) >= (at, doc.id):
-                continue  # a later article is not a source
+            when, other, text = unpack(value)
+            if (when, other) >= (at, doc.id) or when < cutoff:
+                continue  # a later article is not a source, nor one past the window
             source = self._align(doc, mine, other, text)
             if source is not None:
                 sources.append(source)
@@ -134,16 +162,23 @@ class ReuseStage(Stage[ReuseConfig]):
                            passages=passages)
 
 
-def pack(at: float, text: str) -> str:
-    """What is stored of an origin: its time and its text, zstd-compressed (base85)."""
-    packed = base64.b85encode(zstandard.compress(text.encode("utf-8", "surrogatepass"), 9))
-    return f"{at!r}\t{packed.decode('ascii')}"
+def handle(doc_id: str) -> str:
+    """A short handle of an article id for the postings (8 characters, 48 bits: two ids of
+    one window share one with odds of about n**2 / 2**49, and then one is not found)."""
+    digest = hashlib.blake2b(doc_id.encode("utf-8", "surrogatepass"), digest_size=6).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")
 
 
-def unpack(value: str) -> tuple[float, str]:
-    when, _, packed = value.partition("\t")
+def pack(at: float, doc_id: str, text: str) -> str:
+    """What is stored of an origin: its time, its id and its text, zstd-compressed (base85)."""
+    packed = base64.b85encode(zstandard.compress(text.encode("utf-8", "surrogatepass"), 19))
+    return f"{at!r}\t{doc_id}\t{packed.decode('ascii')}"
+
+
+def unpack(value: str) -> tuple[float, str, str]:
+    when, doc_id, packed = value.split("\t", 2)
     raw = zstandard.decompress(base64.b85decode(packed))
-    return float(when), raw.decode("utf-8", "surrogatepass")
+    return float(when), doc_id, raw.decode("utf-8", "surrogatepass")
 
 
 @hookimpl

@@ -1,7 +1,8 @@
 """MinHash signatures of word shingles and their LSH band keys (datasketch's MinHash).
 
 A text's signature is a MinHash over its word shingles; it is cut into ``bands`` bands of
-``rows`` values, and each band's digest is one key of the shared state's keyed sets. Two
+``rows`` values, and each band's digest (48 bits, salted with the band's number, in 8
+base64 characters) is one key of the shared state's postings. Two
 texts whose shingle sets have Jaccard similarity ``s`` share at least one band key with
 probability ``1 - (1 - s**rows)**bands``, so earlier articles reusing this one's text are
 found without comparing it to every stored article.
@@ -9,6 +10,7 @@ found without comparing it to every stored article.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import zlib
 
@@ -43,5 +45,6 @@ class Sketcher:
         keys = []
         for band in range(self.bands):
             chunk = values[band * self.rows:(band + 1) * self.rows].tobytes()
-            keys.append(f"b{band}:{hashlib.blake2b(chunk, digest_size=8).hexdigest()}")
+            digest = hashlib.blake2b(chunk, digest_size=6, salt=band.to_bytes(2, "big"))
+            keys.append(base64.urlsafe_b64encode(digest.digest()).decode("ascii"))
         return keys

@@ -11,8 +11,18 @@ Every call is one Lua script, so each update is atomic however many workers writ
 | ``P:state:{S}:m:{key}`` | hash | a map |
 | ``P:state:{S}:v:{key}`` | string | a value |
 | ``P:state:{S}:f:{key}`` | sorted set | the earliest claimant (one member, score = its time) |
+| ``P:state:{S}:k:{key}`` | sorted set | every claimant of ``claim`` (score: first claim) |
+| ``P:state:{S}:p:{gen}:{shard}`` | hash | postings of a generation: key -> entries |
+| ``P:state:{S}:_gens`` | hash | per live generation: shard count; ``n{gen}``: entries |
 | ``P:state:{S}:_expiry`` | sorted set | each data key -> article time of its latest write |
 | ``P:state:{S}:_mark`` | string | the space's watermark: the latest article time written |
+
+Postings are sharded so each hash stays small enough for Redis's compact listpack encoding
+(at most 128 fields by default): a generation's shard count is fixed by its first write, one
+shard per ``PER_SHARD`` entries of the newest earlier generation (``FIRST_SHARDS`` for the
+first); a key's shard is its
+CRC-32 (given by the caller) modulo that count. The shard keys are named inside the scripts
+(all under the space's hash tag, so in its Cluster slot).
 
 Expiry: each call first moves the watermark and deletes (at most ``SWEEP`` per call) the
 keys whose latest write is older than ``watermark - window``; writes to a keyed set also
@@ -21,14 +31,19 @@ drop its members older than that.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis
-from copydesk.state import StateBackend
+from copydesk.state import GENERATIONS, Claim, StateBackend
 
 #: Expired keys deleted per call at most, so one call never blocks Redis for long.
 SWEEP = 500
+#: Postings entries per shard hash a generation is sized for (listpack stays under 128).
+PER_SHARD = 64
+#: Shards of a space's first generation (nothing earlier to size it by).
+FIRST_SHARDS = 64
 
 _PRELUDE = """
 local expiry, markkey = KEYS[1], KEYS[2]
@@ -156,7 +171,90 @@ stamp(KEYS[3])
 return redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
 """
 
-_KINDS = ("s", "c", "m", "v", "f")
+#: KEYS: expiry, mark, claim set; ARGV: at, window, member. Returns the earliest claimant,
+#: its time, then the overtaken members (when this claim just became the earliest)
+_CLAIM = _PRELUDE + """
+local key, member = KEYS[3], ARGV[3]
+redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. fmt(cutoff))
+local before = redis.call('ZRANGE', key, 0, 0)[1]
+redis.call('ZADD', key, 'NX', atstr, member)
+stamp(key)
+local best = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+local out = {best[1], best[2]}
+if best[1] == member and before ~= nil and before ~= member then
+  for _, m in ipairs(redis.call('ZRANGE', key, 1, -1)) do out[#out + 1] = m end
+end
+return out
+"""
+
+_GENERATIONS = """
+local gens, span, base = KEYS[3], window / GENERATIONS, ARGV[3]
+local function live()  -- the live generations, oldest first, with their shard counts
+  local out = {}
+  local flat = redis.call('HGETALL', gens)
+  for j = 1, #flat, 2 do
+    local g = tonumber(flat[j])
+    if g ~= nil then
+      if (g + 1) * span > cutoff then out[#out + 1] = {g, tonumber(flat[j + 1])}
+      else redis.call('HDEL', gens, flat[j], 'n' .. flat[j]) end
+    end
+  end
+  table.sort(out, function(a, b) return a[1] < b[1] end)
+  return out
+end
+""".replace("GENERATIONS", str(GENERATIONS))
+
+#: KEYS: expiry, mark, gens; ARGV: at, window, shard key base, then key, crc, entry triples
+_POST = _PRELUDE + _GENERATIONS + """
+local gen = math.floor(at / span)
+if (gen + 1) * span <= cutoff then return 0 end
+local g = string.format('%d', gen)
+local shards = tonumber(redis.call('HGET', gens, g) or '')
+if shards == nil then
+  local prev = nil
+  for _, row in ipairs(live()) do if row[1] < gen then prev = row[1] end end
+  local n = FIRST_SHARDS * PER_SHARD  -- no earlier generation: sized for a modest stream
+  if prev ~= nil then
+    n = tonumber(redis.call('HGET', gens, 'n' .. string.format('%d', prev)) or '0')
+  end
+  shards = math.max(1, math.ceil(n / PER_SHARD))
+  redis.call('HSET', gens, g, shards)
+end
+local added = 0
+for i = 4, #ARGV, 3 do
+  local name = base .. g .. ':' .. string.format('%d', tonumber(ARGV[i + 1]) % shards)
+  local old = redis.call('HGET', name, ARGV[i])
+  if not old then
+    redis.call('HSET', name, ARGV[i], ARGV[i + 2]); added = added + 1
+  elseif not string.find(' ' .. old .. ' ', ' ' .. ARGV[i + 2] .. ' ', 1, true) then
+    redis.call('HSET', name, ARGV[i], old .. ' ' .. ARGV[i + 2]); added = added + 1
+  end
+  stamp(name)
+end
+redis.call('HINCRBY', gens, 'n' .. g, added)
+stamp(gens)
+return added
+""".replace("PER_SHARD", str(PER_SHARD)).replace("FIRST_SHARDS", str(FIRST_SHARDS))
+
+#: KEYS: expiry, mark, gens; ARGV: the reader's time ("" for none), window, shard key base,
+#: then key, crc pairs. Returns per key its entries, space-separated ("" for none)
+_POSTINGS = _PRELUDE + _GENERATIONS + """
+local out = {}
+local gensnow = live()
+for i = 4, #ARGV, 2 do
+  local parts = {}
+  for _, row in ipairs(gensnow) do
+    local name = base .. string.format('%d', row[1]) .. ':' ..
+      string.format('%d', tonumber(ARGV[i + 1]) % row[2])
+    local v = redis.call('HGET', name, ARGV[i])
+    if v then parts[#parts + 1] = v end
+  end
+  out[#out + 1] = table.concat(parts, ' ')
+end
+return out
+"""
+
+_KINDS = ("s", "c", "m", "v", "f", "k")
 _NO_WRITE = ""
 
 
@@ -169,7 +267,8 @@ class RedisState(StateBackend):
         self._scripts = {name: client.register_script(body) for name, body in (
             ("add", _ADD), ("members", _MEMBERS), ("remove", _REMOVE), ("incr", _INCR),
             ("counts", _COUNTS), ("update", _UPDATE), ("read", _READ), ("put", _PUT),
-            ("get", _GET), ("first", _FIRST))}
+            ("get", _GET), ("first", _FIRST), ("claim", _CLAIM), ("post", _POST),
+            ("postings", _POSTINGS))}
 
     # -- keys -----------------------------------------------------------------------------
     def _base(self, space: str) -> str:
@@ -249,6 +348,36 @@ class RedisState(StateBackend):
         best = self._run("first", space, "f", [key], at, window, member)
         return _text(best[0]), float(best[1])
 
+    def claim(self, space: str, window: float, key: str, member: str, at: float) -> Claim:
+        found = [_text(v) for v in self._run("claim", space, "k", [key], at, window, member)]
+        return Claim(found[0], float(found[1]), tuple(found[2:]))
+
+    def _gens(self, space: str, name: str, at: float | str, window: float,
+              *args: Any) -> Any:
+        base = self._base(space)
+        return self._scripts[name](
+            keys=[base + "_expiry", base + "_mark", base + "_gens"],
+            args=[repr(at) if isinstance(at, float) else at, repr(window), base + "p:", *args])
+
+    def post(self, space: str, window: float, entries: Mapping[str, str], at: float) -> None:
+        args: list[Any] = []
+        for key, entry in entries.items():
+            args += [key, _crc(key), entry]
+        self._gens(space, "post", at, window, *args)
+
+    def postings(self, space: str, window: float, keys: Sequence[str],
+                 at: float | None) -> dict[str, list[str]]:
+        args: list[Any] = []
+        for key in keys:
+            args += [key, _crc(key)]
+        found = self._gens(space, "postings", _at(at), window, *args)
+        out = {}
+        for key, joined in zip(keys, found, strict=True):
+            entries = list(dict.fromkeys(_text(joined).split()))
+            if entries:
+                out[key] = entries
+        return out
+
     def delete(self, space: str, keys: Sequence[str]) -> None:
         names = [self._key(space, kind, k) for k in keys for kind in _KINDS]
         with self.client.pipeline() as pipe:
@@ -276,6 +405,11 @@ class RedisState(StateBackend):
 def _at(at: float | None) -> float | str:
     """A read's time: moves the watermark when given, else ``""`` (leave it)."""
     return _NO_WRITE if at is None else float(at)
+
+
+def _crc(key: str) -> int:
+    """A postings key's shard hash (CRC-32 of its UTF-8 bytes)."""
+    return zlib.crc32(key.encode("utf-8", "surrogatepass"))
 
 
 def _text(value: Any) -> str:
