@@ -9,8 +9,11 @@ id, the task id of the submission that produced it and its revision. The worker 
 record, reprocesses the Document and replaces it in one Lua script that checks the task id
 and revision are still those: a newer submission of the same id, or another reprocess, is
 never overwritten by this older one. The event of a replacement has ``reprocessed: 1`` and
-the ``stages`` that ran. ``coverage`` counts, per stage, the stored Documents that are
-current, stale, missing or failed (``copydesk queue``, ``/metrics``, ``GET /v1/coverage``).
+the ``stages`` that ran. A message with ``rerun`` (``enqueue_revisits``) names no submission:
+its stages run again on whatever finished Document the record holds, and the Document
+replaces it the same way (a record still queued or running is waited for). ``coverage``
+counts, per stage, the stored Documents that are current, stale, missing or failed
+(``copydesk queue``, ``/metrics``, ``GET /v1/coverage``).
 """
 
 from __future__ import annotations
@@ -102,6 +105,19 @@ def enqueue(store: Store, plans: Sequence[StoredPlan], chunk: int = 500) -> int:
                                                        task=REPROCESS_TASK_NAME))
         pipe.execute()
     return len(todo)
+
+
+def enqueue_revisits(store: Store, article_ids: Sequence[str], stage: str,
+                     tries: int = 0) -> None:
+    """One ``copydesk.reprocess`` message per id asking that ``stage`` run again on the
+    stored Document, whatever submission it holds (``services.revisit``: a cross-article
+    stage learnt that what it wrote for them is out of date)."""
+    pipe = store.r.pipeline(transaction=False)
+    for article_id in article_ids:
+        ref = {"id": article_id, "rerun": [stage], "tries": tries}
+        pipe.lpush(store.keys.queue, build_message(ref, store.keys.queue, new_task_id(),
+                                                   task=REPROCESS_TASK_NAME))
+    pipe.execute()
 
 
 def coverage(store: Store, spec: PipelineSpec,

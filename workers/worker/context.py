@@ -24,6 +24,7 @@ from copydesk.settings import Settings
 from copydesk.sinks import configured_names
 from copydesk.state import SharedState
 from copydesk.workers.queue.metrics import StageMetrics
+from copydesk.workers.queue.reprocess import enqueue_revisits
 from copydesk.workers.queue.store import Store
 from copydesk.workers.worker.acks import ReservedHolder
 from copydesk.workers.worker.intake import Intake
@@ -80,6 +81,7 @@ class WorkerContext:
                       Store.from_settings(settings, retries=8), oom_kills(),
                       log_format=log_format)
         share_state(pipeline, settings)
+        pipeline.services.on_revisit = context.revisit
         if pipeline.plugins is not None:  # stage durations into the fleet's histograms
             pipeline.plugins.add_observer(StageMetrics(context.current_store),
                                           "copydesk-stage-metrics")
@@ -87,6 +89,12 @@ class WorkerContext:
 
     def current_store(self) -> Store:
         return self.store
+
+    def revisit(self, article_ids: list[str], stage: str) -> None:
+        """``services.revisit``: queue the finished Documents for ``stage`` to run again."""
+        enqueue_revisits(self.store, article_ids, stage)
+        log.info("documents queued to be revisited", stage=stage, documents=article_ids[:20],
+                 count=len(article_ids))
 
     @property
     def serves(self) -> list[str]:
