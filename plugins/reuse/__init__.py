@@ -12,9 +12,14 @@ Stage ``reuse`` (cross-article, on ``services.state``) writes ``Document.reuse``
   passage, with offsets into both texts. ``similarity`` is the share of this article's
   words that lie in passages from that source.
 
-Only origins are remembered (their text and band keys), so a later reprint points at the
-first article, not at another copy. What is stored expires after ``window_days`` of
-article time.
+Only origins are remembered (their text under a 48-bit handle of their id, and their band
+digests as postings pointing at it), so a later reprint points at the first article, not at
+another copy. What is stored expires after ``window_days`` of article time.
+
+An original processed after its copies overtakes them (``StateSpace.claim`` names them): a
+copy that called itself the origin is no longer remembered as one, the copies of the same
+batch are done again here, and the others are handed to ``services.revisit`` (workers re-run
+this stage on the stored Documents; in-process a Document already written stays).
 """
 
 from __future__ import annotations
