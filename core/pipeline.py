@@ -322,7 +322,17 @@ class Pipeline:
                 self._index_story(doc)
             if self.plugins is not None and (final or doc.status == "failed"):
                 self.plugins.document_finished(doc, self.settings)
+        self._flush_state()
         return docs
+
+    def _flush_state(self) -> None:
+        """Send the story index's held-back writes (never fails the documents)."""
+        try:
+            self.services.state.flush()
+        except self.interrupts:
+            raise
+        except Exception as exc:
+            log.warning("could not write the story index", error=f"{type(exc).__name__}: {exc}")
 
     def _runnable(self, bound: BoundStage, docs: list[Document],
                   todo: dict[int, set[str]] | None, failed_caps: dict[int, dict[str, str]],
@@ -458,6 +468,8 @@ class Pipeline:
                 bound.stage.process(docs[0])
             else:
                 bound.stage.process_batch(docs)
+            if bound.stage.cross_article:
+                self.services.state.flush()
         except self.interrupts:
             raise
         except Exception:

@@ -158,6 +158,12 @@ class StateBackend(ABC):
         """Register ``member`` at ``at`` under ``key``; the earliest claimant (least ``at``,
         ties by member) and its time."""
 
+    def flush(self) -> None:
+        """Send writes this backend holds back (a backend may send writes that answer
+        nothing with its next call that answers); the pipeline calls it after each
+        cross-article stage. Nothing to do by default."""
+        return None
+
     @abstractmethod
     def delete(self, space: str, keys: Sequence[str]) -> None:
         """Forget keys of any kind."""
@@ -334,6 +340,10 @@ class SharedState:
     def __init__(self, backend: StateBackend | None = None) -> None:
         self.backend: StateBackend = backend or MemoryState()
         self._clock = _ArrivalClock()
+
+    def flush(self) -> None:
+        """Send the writes the backend holds back, so other workers see them."""
+        self.backend.flush()
 
     def space(self, name: str, window: timedelta = timedelta(days=3)) -> StateSpace:
         """The space ``name`` (stages usually use their own name) with ``window``."""

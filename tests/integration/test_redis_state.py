@@ -66,9 +66,28 @@ def test_times_keep_their_microseconds(make_state: MakeState) -> None:
 
 def test_the_keys_follow_the_documented_schema(client: redis.Redis) -> None:
     prefix = f"t{uuid.uuid4().hex[:8]}"
-    space = SharedState(RedisState(client, prefix)).space("reuse")
+    state = SharedState(RedisState(client, prefix))
+    space = state.space("reuse")
     space.add({"band:1": ["a"]}, at=T0)
     space.put({"text:a": "x"}, at=T0)
+    state.flush()
     assert sorted(client.keys(prefix + ":*")) == [
         f"{prefix}:state:{{reuse}}:_expiry", f"{prefix}:state:{{reuse}}:_mark",
         f"{prefix}:state:{{reuse}}:s:band:1", f"{prefix}:state:{{reuse}}:v:text:a"]
+
+
+def test_writes_wait_for_the_next_answer_or_a_flush_and_keep_their_order(
+        client: redis.Redis) -> None:
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    mine = SharedState(RedisState(client, prefix))
+    other = SharedState(RedisState(client, prefix)).space("stories")
+    space = mine.space("stories")
+    space.add({"t:harbour": ["a"]}, at=T0)
+    space.put({"a:a": "first"}, at=T0)
+    space.put({"a:a": "second"}, at=T0)
+    assert other.get("a:a") == {}  # held back in the writing process
+    assert space.get("a:a") == {"a:a": "second"}  # sent before this read, in order
+    assert other.members("t:harbour") == {"t:harbour": ["a"]}
+    space.forget("a:a")
+    mine.flush()
+    assert other.get("a:a") == {}

@@ -32,7 +32,7 @@ drop its members older than that.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import redis
@@ -259,11 +259,19 @@ _NO_WRITE = ""
 
 
 class RedisState(StateBackend):
-    """Shared state in Redis, for every worker of a deployment (``P:state:*`` keys)."""
+    """Shared state in Redis, for every worker of a deployment (``P:state:*`` keys).
+
+    Writes that answer nothing (``add``, ``remove``, ``put``, ``post``, ``delete``) wait in
+    this process and go with its next call that answers, or with ``flush``, in one round
+    trip (a pipeline, each script still atomic), in the order they were made: this process
+    reads what it wrote, and the pipeline flushes after each cross-article stage, so other
+    workers see a stage's writes once it has run."""
 
     def __init__(self, client: redis.Redis, prefix: str = "copydesk") -> None:
         self.client = client
         self.prefix = prefix
+        #: writes not sent yet, each a call on a pipeline
+        self._waiting: list[Callable[[Any], Any]] = []
         self._scripts = {name: client.register_script(body) for name, body in (
             ("add", _ADD), ("members", _MEMBERS), ("remove", _REMOVE), ("incr", _INCR),
             ("counts", _COUNTS), ("update", _UPDATE), ("read", _READ), ("put", _PUT),
@@ -277,12 +285,35 @@ class RedisState(StateBackend):
     def _key(self, space: str, kind: str, key: str) -> str:
         return f"{self._base(space)}{kind}:{key}"
 
+    def _call(self, name: str, keys: list[str], args: list[Any], later: bool = False) -> Any:
+        """Run script ``name``: now, after what waits (one round trip), or ``later``."""
+        script = self._scripts[name]
+        if later:
+            self._waiting.append(lambda pipe: script(keys=keys, args=args, client=pipe))
+            return None
+        if not self._waiting:
+            return script(keys=keys, args=args)
+        waiting, self._waiting = self._waiting, []
+        with self.client.pipeline(transaction=False) as pipe:
+            for write in waiting:
+                write(pipe)
+            script(keys=keys, args=args, client=pipe)
+            return pipe.execute()[-1]
+
+    def flush(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        if waiting:
+            with self.client.pipeline(transaction=False) as pipe:
+                for write in waiting:
+                    write(pipe)
+                pipe.execute()
+
     def _run(self, name: str, space: str, kind: str, keys: Sequence[str], at: float | str,
-             window: float, *args: Any) -> Any:
+             window: float, *args: Any, later: bool = False) -> Any:
         base = self._base(space)
-        return self._scripts[name](
-            keys=[base + "_expiry", base + "_mark", *(self._key(space, kind, k) for k in keys)],
-            args=[repr(at) if isinstance(at, float) else at, repr(window), *args])
+        return self._call(
+            name, [base + "_expiry", base + "_mark", *(self._key(space, kind, k) for k in keys)],
+            [repr(at) if isinstance(at, float) else at, repr(window), *args], later)
 
     # -- the operations -------------------------------------------------------------------
     def add(self, space: str, window: float, members: Mapping[str, Sequence[str]],
@@ -290,7 +321,7 @@ class RedisState(StateBackend):
         args: list[Any] = []
         for items in members.values():
             args += [len(items), *items]
-        self._run("add", space, "s", list(members), at, window, *args)
+        self._run("add", space, "s", list(members), at, window, *args, later=True)
 
     def members(self, space: str, window: float, keys: Sequence[str],
                 at: float | None) -> dict[str, list[str]]:
@@ -302,7 +333,7 @@ class RedisState(StateBackend):
         args: list[Any] = []
         for items in members.values():
             args += [len(items), *items]
-        self._run("remove", space, "s", list(members), _NO_WRITE, window, *args)
+        self._run("remove", space, "s", list(members), _NO_WRITE, window, *args, later=True)
 
     def incr(self, space: str, window: float, amounts: Mapping[str, float],
              at: float) -> dict[str, float]:
@@ -336,7 +367,7 @@ class RedisState(StateBackend):
 
     def put(self, space: str, window: float, values: Mapping[str, str], at: float) -> None:
         keys = list(values)
-        self._run("put", space, "v", keys, at, window, *(values[k] for k in keys))
+        self._run("put", space, "v", keys, at, window, *(values[k] for k in keys), later=True)
 
     def get(self, space: str, window: float, keys: Sequence[str],
             at: float | None) -> dict[str, str]:
@@ -353,17 +384,17 @@ class RedisState(StateBackend):
         return Claim(found[0], float(found[1]), tuple(found[2:]))
 
     def _gens(self, space: str, name: str, at: float | str, window: float,
-              *args: Any) -> Any:
+              *args: Any, later: bool = False) -> Any:
         base = self._base(space)
-        return self._scripts[name](
-            keys=[base + "_expiry", base + "_mark", base + "_gens"],
-            args=[repr(at) if isinstance(at, float) else at, repr(window), base + "p:", *args])
+        return self._call(
+            name, [base + "_expiry", base + "_mark", base + "_gens"],
+            [repr(at) if isinstance(at, float) else at, repr(window), base + "p:", *args], later)
 
     def post(self, space: str, window: float, entries: Mapping[str, str], at: float) -> None:
         args: list[Any] = []
         for key, entry in entries.items():
             args += [key, _crc(key), entry]
-        self._gens(space, "post", at, window, *args)
+        self._gens(space, "post", at, window, *args, later=True)
 
     def postings(self, space: str, window: float, keys: Sequence[str],
                  at: float | None) -> dict[str, list[str]]:
@@ -380,20 +411,25 @@ class RedisState(StateBackend):
 
     def delete(self, space: str, keys: Sequence[str]) -> None:
         names = [self._key(space, kind, k) for k in keys for kind in _KINDS]
-        with self.client.pipeline() as pipe:
+        expiry = self._base(space) + "_expiry"
+
+        def delete(pipe: Any) -> None:
             pipe.delete(*names)
-            pipe.zrem(self._base(space) + "_expiry", *names)
-            pipe.execute()
+            pipe.zrem(expiry, *names)
+        self._waiting.append(delete)
 
     def watermark(self, space: str) -> float | None:
+        self.flush()
         value = self.client.get(self._base(space) + "_mark")
         return None if value is None else float(value)
 
     def size(self, space: str) -> int:
+        self.flush()
         return int(self.client.zcard(self._base(space) + "_expiry"))
 
     def memory(self, space: str) -> int:
         """Bytes Redis uses for the space's keys (``MEMORY USAGE`` summed; for benchmarks)."""
+        self.flush()
         total = 0
         base = self._base(space)
         for name in self.client.scan_iter(match=base.replace("{", "\\{").replace("}", "\\}")
