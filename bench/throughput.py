@@ -2,7 +2,10 @@
 bytes per stored article and memory per worker process, all in one run.
 
     .venv/bin/python bench/throughput.py [--n 200] [--latency-samples 30] [--store-n 500]
-                                         [--mem-n 500]
+                                         [--mem-n 500] [--rates-only] [--paired ROUNDS]
+
+``--paired ROUNDS`` runs only in-process and one default worker in turn, ROUNDS times, and
+prints the median of the paired ratios (the figure to quote: the machine's speed drifts).
 
 Takes a slice of ../shared/corpus/bbc-news-2005.jsonl and processes it with the default
 pipeline (every installed stage), printing articles/second and, as ratios in the same run:
@@ -431,6 +434,54 @@ DEFAULT: dict[str, str] = {}
 UNBATCHED = {"COPYDESK_WORKER__BATCH_SIZE": "1"}
 
 
+def in_process_forked(pipeline: Pipeline, articles: list[dict[str, Any]]) -> float:
+    """Seconds for ``articles`` in-process (batches, as ``copydesk process``) in a process
+    forked from one that only loaded the models: as cold as a new worker's pool process,
+    whose first texts cost more than texts spaCy has seen (its vocabulary grows)."""
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(read)
+        pipeline.process(parse_article(articles[0]))  # warm-up, as the worker's first task
+        parsed = [parse_article(a) for a in articles]
+        started = time.perf_counter()
+        for _ in pipeline.iter_process(parsed):
+            pass
+        os.write(write, repr(time.perf_counter() - started).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as answer:
+        elapsed = float(answer.read())
+    os.waitpid(child, 0)
+    return elapsed
+
+
+def paired_rates(articles: list[dict[str, Any]], rounds: int, redis_url: str, logdir: Path,
+                 redis_pid: int | None) -> list[tuple[float, float]]:
+    """In-process and one default worker in turn, ``rounds`` times (the order alternating),
+    so each ratio pairs two runs made a minute apart: this shared machine's speed drifts
+    by 20% over minutes, more than the difference measured. Both start equally cold: a new
+    worker, and an in-process run forked from a process that only loaded the models.
+    Articles/second of each pair."""
+    pipeline = Pipeline.build(Settings())
+    pipeline.setup()  # loaded here once, as a worker preloads; no text runs in this process
+    pairs = []
+    for r in range(rounds):
+        tagged = [dict(a, id=f"r{r}-{a['id']}") for a in articles]
+        runs: dict[str, float] = {}
+        for mode in (("in-process", "worker") if r % 2 == 0 else ("worker", "in-process")):
+            if mode == "in-process":
+                runs[mode] = len(tagged) / in_process_forked(pipeline, tagged)
+            else:
+                runs[mode] = len(tagged) / through_redis(tagged, 1, redis_url, logdir,
+                                                         redis_pid, **DEFAULT)[0]
+        print(f"round {r + 1}: in-process {runs['in-process']:6.2f}, worker (default) "
+              f"{runs['worker']:6.2f} articles/s: {runs['worker'] / runs['in-process']:.3f}",
+              flush=True)
+        pairs.append((runs["in-process"], runs["worker"]))
+    return pairs
+
+
 def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
@@ -448,6 +499,9 @@ def main() -> None:
                         help="articles a worker processes before its memory is read")
     parser.add_argument("--store-n", type=int, default=500,
                         help="articles stored for the bytes-per-article figures")
+    parser.add_argument("--paired", type=int, default=0, metavar="ROUNDS",
+                        help="only in-process against one default worker, ROUNDS times in "
+                        "turn, and the median of the paired ratios")
     parser.add_argument("--rates-only", action="store_true",
                         help="stop after the rates and latencies (no bytes or memory figures)")
     parser.add_argument("--redis-url", default=None, help="use this Redis (default: start one)")
@@ -471,6 +525,15 @@ def main() -> None:
                 print(f"  {mode:32s} {rate:8.1f} articles/s")
             if args.only_http:
                 return
+        if args.paired:
+            print(f"{len(articles)} articles, in-process against one worker with the default "
+                  f"settings, {args.paired} rounds; uptime {uptime()}")
+            pairs = paired_rates(articles, args.paired, redis_url, tmp,
+                                 redis_proc.pid if redis_proc else None)
+            ratios = sorted(w / a for a, w in pairs)
+            print(f"worker / in-process: median {statistics.median(ratios):.3f} "
+                  f"(min {ratios[0]:.3f}, max {ratios[-1]:.3f}; aim >= 0.95); uptime {uptime()}")
+            return
         stages = Pipeline.build(Settings()).names
         print(f"{len(articles)} articles from {CORPUS.name}; stages: {' → '.join(stages)}")
         print(f"cpus: {os.cpu_count()}; logs: {tmp}")
