@@ -244,7 +244,8 @@ def relink(entries: list[Entry], stage: StoriesStage, threshold: float,
     days = window_days or cfg.window_days
     space = SharedState().space(SPACE, window=timedelta(days=days))
     redirects = Redirects()
-    linker = Linker(space, threshold, cfg.index_terms, cfg.candidates, redirects.record)
+    linker = Linker(space, threshold, cfg.index_terms, cfg.candidates, redirects.record,
+                    cfg.merge_margin)
     written = [linker.add(entry).id for entry in entries]
     return [redirects.resolve(s) for s in written]
 

@@ -2,11 +2,13 @@
 
 Stage ``stories`` (cross-article, on ``services.state``) turns each article into a
 weighted term vector (``terms``: its words weighted by their rarity in English, its entity
-names, the days it names) and links it to the articles within ``window_days`` of it whose
-vectors are close enough (``linking``); a story is a connected group of linked articles,
-named by its earliest article. When an article links two stories they merge and the later
-story's id redirects to the earlier one (in the story index too, so ``copydesk stories``
-lists one story). The partition does not depend on the order articles arrive in.
+names, the days it names) and joins it to the story whose articles within ``window_days`` of it are
+closest to it on average (``linking``: online average linkage), when that mean cosine is at
+least ``threshold``; a story is named by its earliest article. When an article is close
+enough to two stories (``threshold + merge_margin``) they merge and the later story's id
+redirects to the earlier one (in the story index too, so ``copydesk stories`` lists one
+story). The partition hardly depends on the order articles arrive in (measured by the
+tests: within 0.02 B-cubed F1).
 
 It writes ``Document.story``: ``{id, label, size, first_seen}``, the story's id when this
 article joined it (follow redirects for the current one), its label (the earliest
@@ -51,9 +53,15 @@ class StoriesConfig(StageConfig):
         "directly; what is older is forgotten.",
     )
     threshold: float = Field(
-        default=0.28, gt=0.0, le=1.0,
-        description="Cosine of two articles' term vectors at or above which they report "
-        "the same event.",
+        default=0.2, gt=0.0, le=1.0,
+        description="Mean cosine of an article's term vector to a story's articles (within "
+        "the window) at or above which it joins the story; for two articles, the cosine at "
+        "which they report the same event.",
+    )
+    merge_margin: float = Field(
+        default=0.15, ge=0.0, le=1.0,
+        description="An article close to two stories merges them only when its mean cosine "
+        "to the second is at least threshold + merge_margin.",
     )
     index_terms: int = Field(
         default=16, ge=1, le=64,
@@ -67,7 +75,8 @@ class StoriesConfig(StageConfig):
     lead_sentences: int = Field(default=2, ge=0, description="Sentences counted as the lead.")
     lead_boost: float = Field(default=2.0, ge=1.0, description="Weight of lead and title "
                               "words.")
-    entity_weight: float = Field(default=1.5, ge=0.0, description="Weight of entity names.")
+    entity_weight: float = Field(default=0.5, ge=0.0, description="Weight of entity names "
+                                 "(their words count as words too).")
     date_weight: float = Field(default=1.0, ge=0.0, description="Weight of named days.")
     max_terms: int = Field(default=64, ge=8, le=512, description="Terms kept per article.")
 
@@ -100,7 +109,8 @@ class StoriesStage(Stage[StoriesConfig]):
         index = StoryIndex(state)
         return Linker(space, threshold=self.config.threshold,
                       index_terms=self.config.index_terms, candidates=self.config.candidates,
-                      on_merge=lambda old, new, at: index.redirect(old, new, at=at))
+                      on_merge=lambda old, new, at: index.redirect(old, new, at=at),
+                      merge_margin=self.config.merge_margin)
 
     def process(self, doc: Document) -> None:
         info = self.linker().add(self.entry(doc))

@@ -1,10 +1,18 @@
-"""Stories as the connected parts of a graph of same-event links between articles.
+"""Stories by online average linkage over a graph of same-event links between articles.
 
-Each article is linked to every article within the window (before or after it) whose term
-vector is close enough (``Linker.links``); a story is a connected group, kept as a
-union-find whose root is the group's earliest article (by time, then id). That partition
-depends only on which pairs are linked, not on the order articles arrive in or on how many
-workers process them, which is what lets a fleet of workers agree with one process.
+An article is compared with the stored articles within the window (before or after it)
+that share its heaviest terms (``Linker.scored``). It joins the story it is closest to *on
+average* over that story's members within the window (``Linker.means``), when that mean is
+at or above ``threshold``; a story whose mean passes ``threshold + merge_margin`` as well is
+merged into it. Averaging over a story's members, not taking its single closest article,
+keeps one article from chaining two similar events (two earthquakes, two arrests of players
+of one team) into one story. Stories are kept as a union-find whose root is the group's
+earliest article (by time, then id).
+
+The average depends on which members a story already has, so the partition can depend on
+the order articles arrive in; within a window that order is nearly always the same for one
+process and for a fleet of workers, and the tests measure the difference (B-cubed F1 within
+0.02 between orders and between one process and two workers).
 
 Everything lives in a ``StateSpace`` (``copydesk.state``), in memory or in Redis:
 
@@ -14,7 +22,9 @@ Everything lives in a ``StateSpace`` (``copydesk.state``), in memory or in Redis
   articles share its rare terms within the window, not on the size of the archive;
 - ``up:{id}``: where a merged story's root now points, as ``{time}|{id}`` claims (a set,
   so two workers merging at once both leave their claim; ``find`` joins extra claims);
-- ``s:{root}``: the story's size, label and first publication time (a map).
+- ``s:{root}``: the story's size, label and first publication time (a map);
+- ``m:{root}``: the story's members (a keyed set; a merged story's members move to the
+  root that stays), which the average is taken over.
 
 Keys expire with the space's window (article time), so the state is bounded by the number
 of articles in a window.
@@ -32,6 +42,9 @@ from copydesk.state import StateSpace
 #: A story root and its time, ordered as the union-find orders roots: earliest first.
 Node = tuple[float, str]
 _MAX_HOPS = 10_000
+#: A story's mean is taken over at most this many of its latest members (with every
+#: candidate of the story among them), so the cost per article stays bounded.
+MEAN_MEMBERS = 64
 
 
 @dataclass(frozen=True)
@@ -86,9 +99,11 @@ class Linker:
         index_terms: int = 16,
         candidates: int = 48,
         on_merge: Callable[[str, str, float], None] | None = None,
+        merge_margin: float = 0.15,
     ) -> None:
         self.space = space
         self.threshold = threshold
+        self.merge_margin = merge_margin
         self.window = space.window.total_seconds()
         self.index_terms = index_terms
         self.candidates = candidates
@@ -99,42 +114,82 @@ class Linker:
         ranked = sorted(entry.vector.items(), key=lambda kv: (-kv[1], kv[0]))
         return [term for term, _ in ranked[: self.index_terms]]
 
-    def links(self, entry: Entry) -> list[Entry]:
-        """Stored articles within the window that report the same event as ``entry``."""
+    def scored(self, entry: Entry) -> dict[str, tuple[Entry, float]]:
+        """Stored articles within the window that share heavy terms with ``entry``, with
+        their cosine to it (at most ``candidates``, those sharing the most weight)."""
         terms = self.heaviest(entry)
         found = self.space.members(*("t:" + t for t in terms), at=entry.time)
-        scores: dict[str, float] = {}
+        weights: dict[str, float] = {}
         for term in terms:
             for found_id in found["t:" + term]:
                 if found_id != entry.id:
-                    scores[found_id] = scores.get(found_id, 0.0) + entry.vector[term]
-        best = sorted(scores, key=lambda i: (-scores[i], i))[: self.candidates]
-        stored = self.space.get(*("a:" + i for i in best), at=entry.time)
-        linked: list[Entry] = []
-        for other_id in best:
+                    weights[found_id] = weights.get(found_id, 0.0) + entry.vector[term]
+        best = sorted(weights, key=lambda i: (-weights[i], i))[: self.candidates]
+        return self._compare(entry, best, {})
+
+    def _compare(self, entry: Entry, ids: list[str],
+                 out: dict[str, tuple[Entry, float]]) -> dict[str, tuple[Entry, float]]:
+        """Add to ``out`` the stored articles ``ids`` within the window, with their cosine
+        to ``entry``."""
+        stored = self.space.get(*("a:" + i for i in ids), at=entry.time)
+        for other_id in ids:
             raw = stored.get("a:" + other_id)
             if raw is None:
                 continue
             other = Entry.loads(other_id, raw)
-            if abs(other.time - entry.time) <= self.window and \
-                    cosine(entry.vector, other.vector) >= self.threshold:
-                linked.append(other)
-        return linked
+            if abs(other.time - entry.time) <= self.window:
+                out[other_id] = (other, cosine(entry.vector, other.vector))
+        return out
+
+    def links(self, entry: Entry) -> list[Entry]:
+        """Stored articles within the window whose cosine to ``entry`` is at or above the
+        threshold (the pairs a story can be joined through)."""
+        return [other for other, sim in self.scored(entry).values() if sim >= self.threshold]
+
+    def means(self, entry: Entry, scored: dict[str, tuple[Entry, float]]) -> dict[Node, float]:
+        """The stories that hold an article linked to ``entry``, each with ``entry``'s mean
+        cosine to its members within the window (at most ``MEAN_MEMBERS`` of them)."""
+        roots: dict[Node, list[str]] = {}
+        for other_id, (other, sim) in scored.items():
+            if sim >= self.threshold:
+                roots.setdefault(self.find((other.time, other_id), entry.time), [])
+        if not roots:
+            return {}
+        keys = {root: "m:" + root[1] for root in roots}
+        sets = self.space.members(*keys.values(), at=entry.time)
+        for root, key in keys.items():
+            members = [m for m in sets[key] if m != entry.id] or [root[1]]
+            roots[root] = sorted({*members[-MEAN_MEMBERS:],
+                                  *(m for m in members if m in scored)})
+        missing = sorted({m for ms in roots.values() for m in ms if m not in scored})
+        if missing:
+            self._compare(entry, missing, scored)
+        out: dict[Node, float] = {}
+        for root, members in roots.items():
+            sims = [scored[m][1] for m in members if m in scored]
+            if sims:
+                out[root] = sum(sims) / len(sims)
+        return out
 
     def add(self, entry: Entry) -> StoryInfo:
-        """Store ``entry``, link it to its stories (merging them) and return its story."""
+        """Store ``entry``, join it to the story it is closest to on average (merging the
+        stories it is close enough to) and return its story."""
         at = entry.time
         if self.space.get("a:" + entry.id, at=at):  # seen before (a retry): no change
             return self.story_of((at, entry.id), at)
-        linked = self.links(entry)
+        means = self.means(entry, self.scored(entry))
         self.space.put({"a:" + entry.id: entry.dumps()}, at=at)
         self.space.add({"t:" + t: [entry.id] for t in self.heaviest(entry)}, at=at)
         least = {"first": entry.published} if entry.published is not None else {}
         self.space.update("s:" + entry.id, at=at, set={"label": entry.label},
                           incr={"size": 1}, least=least)
+        self.space.add({"m:" + entry.id: [entry.id]}, at=at)
         me: Node = (at, entry.id)
-        for other in sorted(linked, key=lambda e: (e.time, e.id)):
-            self.union(me, (other.time, other.id), at)
+        ranked = sorted((r for r in means if means[r] >= self.threshold),
+                        key=lambda r: (-means[r], r))
+        for i, root in enumerate(ranked):
+            if i == 0 or means[root] >= self.threshold + self.merge_margin:
+                self.union(me, root, at)
         return self.story_of(me, at)
 
     def find(self, node: Node, at: float) -> Node:
@@ -159,6 +214,8 @@ class Linker:
             return ra
         keep, drop = min(ra, rb), max(ra, rb)
         self.space.add({"up:" + drop[1]: [_claim(keep)]}, at=at)
+        moved = self.space.members("m:" + drop[1], at=at)["m:" + drop[1]]
+        self.space.add({"m:" + keep[1]: moved or [drop[1]]}, at=at)
         dropped = self.space.read("s:" + drop[1], at=at).get("s:" + drop[1], {})
         least = {"first": float(dropped["first"])} if "first" in dropped else {}
         self.space.update("s:" + keep[1], at=at, incr={"size": float(dropped.get("size", 1))},
