@@ -59,7 +59,7 @@ class StoriesConfig(StageConfig):
         "which they report the same event.",
     )
     merge_margin: float = Field(
-        default=0.15, ge=0.0, le=1.0,
+        default=0.1, ge=0.0, le=1.0,
         description="An article close to two stories merges them only when its mean cosine "
         "to the second is at least threshold + merge_margin.",
     )

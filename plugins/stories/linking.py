@@ -99,7 +99,7 @@ class Linker:
         index_terms: int = 16,
         candidates: int = 48,
         on_merge: Callable[[str, str, float], None] | None = None,
-        merge_margin: float = 0.15,
+        merge_margin: float = 0.1,
     ) -> None:
         self.space = space
         self.threshold = threshold
