@@ -97,10 +97,11 @@ def test_processing_an_article_again_changes_nothing() -> None:
 # -- linking, on vectors ---------------------------------------------------------------
 
 
-def linker(state: SharedState, threshold: float = 0.5) -> Linker:
+def linker(state: SharedState, threshold: float = 0.5, average: bool = False) -> Linker:
     index = StoryIndex(state)
     space = state.space(SPACE, window=timedelta(days=3))
-    return Linker(space, threshold, on_merge=lambda old, new, at: index.redirect(old, new, at))
+    return Linker(space, threshold, on_merge=lambda old, new, at: index.redirect(old, new, at),
+                  average=average)
 
 
 def entry(name: str, hours: float, vector: dict[str, float]) -> Entry:
@@ -136,7 +137,7 @@ def bcubed_f1(pred: dict[str, str], gold: dict[str, str]) -> float:
     return 2 * p * r / (p + r)
 
 
-def test_the_partition_hardly_depends_on_arrival_order() -> None:
+def test_the_partition_does_not_depend_on_arrival_order() -> None:
     rows = corpus_rows(prefix="bbc-business-", limit=80)
     stage_entries = []
     stage = StoriesStage(StoriesStage.Config(), build(StoriesStage).services)
@@ -156,9 +157,8 @@ def test_the_partition_hardly_depends_on_arrival_order() -> None:
                if list(in_order.values()).count(s) > 1) > 3 and len(set(in_order.values())) > 10
     shuffled = stage_entries[:]
     random.Random(7).shuffle(shuffled)
-    assert bcubed_f1(partition(shuffled), in_order) >= 0.98
-    # every article arriving before the ones published earlier: the worst order (0.957)
-    assert bcubed_f1(partition(stage_entries[::-1]), in_order) >= 0.95
+    assert partition(shuffled) == in_order
+    assert partition(stage_entries[::-1]) == in_order
 
 
 def test_an_article_close_to_one_member_of_a_story_but_far_from_the_rest_starts_its_own() \
@@ -168,29 +168,30 @@ def test_an_article_close_to_one_member_of_a_story_but_far_from_the_rest_starts_
     # the same kind of event (a quake, aftershocks) elsewhere: cosine 0.58 to ``late``,
     # 0.38 to ``quake``
     elsewhere = {"quake": 2, "peru": 2, "aftershock": 2}
-    link = linker(SharedState(), threshold=0.55)
+    link = linker(SharedState(), threshold=0.55, average=True)
     link.add(entry("q1", 0, quake))
     link.add(entry("q2", 1, {**quake, "aftershock": 1}))
     assert link.add(entry("q3", 2, late)).id == "q1"
     other = link.add(entry("p1", 3, elsewhere))
     assert other.id == "p1" and other.size == 1
     # the same article beside ``late`` alone joins it
-    alone = linker(SharedState(), threshold=0.55)
+    alone = linker(SharedState(), threshold=0.55, average=True)
     alone.add(entry("q3", 2, late))
     assert alone.add(entry("p1", 3, elsewhere)).id == "q3"
 
 
 @pytest.mark.slow
-def test_the_stage_beats_linking_every_close_pair_on_the_undated_event_set() -> None:
-    """On ECB+ (two events of one kind per topic), the stage's stories score a higher
-    B-cubed F1 than connected groups of close pairs over the same vectors, at that
+def test_average_linkage_beats_linking_every_close_pair_on_the_undated_event_set() -> None:
+    """On ECB+ (two events of one kind per topic), the stage with average linkage scores a
+    higher B-cubed F1 than connected groups of close pairs over the same vectors, at that
     baseline's best threshold (a sweep, in the same run)."""
     with shared_path("eval", "stories", "ecbplus.jsonl").open(encoding="utf-8") as lines:
         rows = [json.loads(line) for line in lines if line.strip()]
     articles = [Article(id=r["id"], text=f"{r['title']}\n{r['text']}", language="en")
                 for r in rows]
     pipeline = Pipeline.build(Settings(
-        pipeline={"stages": ["entities", "numbers", "stories"]}))  # type: ignore[arg-type]
+        pipeline={"stages": ["entities", "numbers", "stories"]},  # type: ignore[arg-type]
+        stage={"stories": {"linkage": "average", "threshold": 0.2, "entity_weight": 0.5}}))
     docs = list(pipeline.iter_process(articles, batch_size=16))
     index = StoryIndex(pipeline.services.state)
     gold = {r["id"]: r["story"] for r in rows}

@@ -1,4 +1,11 @@
-"""Stories by online average linkage over a graph of same-event links between articles.
+"""Stories by online single or average linkage over same-event links between articles.
+
+Single linkage (``average=False``): every pair of articles within the window whose cosine
+is at or above ``threshold`` is linked, and a story is a connected group; that partition
+depends only on which pairs are linked, not on the order articles arrive in or on how many
+workers process them.
+
+Average linkage (``average=True``):
 
 An article is compared with the stored articles within the window (before or after it)
 that share its heaviest terms (``Linker.scored``). It joins the story it is closest to *on
@@ -9,10 +16,9 @@ keeps one article from chaining two similar events (two earthquakes, two arrests
 of one team) into one story. Stories are kept as a union-find whose root is the group's
 earliest article (by time, then id).
 
-The average depends on which members a story already has, so the partition can depend on
-the order articles arrive in; within a window that order is nearly always the same for one
-process and for a fleet of workers, and the tests measure the difference (B-cubed F1 within
-0.02 between orders and between one process and two workers).
+The average depends on which members a story already has, so that partition depends on the
+order articles arrive in: 300 corpus articles over two days, shuffled, agree with
+publication order at B-cubed F1 0.94-0.95 only (single linkage: 1.0).
 
 Everything lives in a ``StateSpace`` (``copydesk.state``), in memory or in Redis:
 
@@ -100,10 +106,12 @@ class Linker:
         candidates: int = 48,
         on_merge: Callable[[str, str, float], None] | None = None,
         merge_margin: float = 0.1,
+        average: bool = False,
     ) -> None:
         self.space = space
         self.threshold = threshold
         self.merge_margin = merge_margin
+        self.average = average
         self.window = space.window.total_seconds()
         self.index_terms = index_terms
         self.candidates = candidates
@@ -172,12 +180,14 @@ class Linker:
         return out
 
     def add(self, entry: Entry) -> StoryInfo:
-        """Store ``entry``, join it to the story it is closest to on average (merging the
-        stories it is close enough to) and return its story."""
+        """Store ``entry``, link it to its stories (single linkage: every close article's;
+        average: the closest on average, and those close enough to merge) and return its
+        story."""
         at = entry.time
         if self.space.get("a:" + entry.id, at=at):  # seen before (a retry): no change
             return self.story_of((at, entry.id), at)
-        means = self.means(entry, self.scored(entry))
+        scored = self.scored(entry)
+        means = self.means(entry, scored) if self.average else {}
         self.space.put({"a:" + entry.id: entry.dumps()}, at=at)
         self.space.add({"t:" + t: [entry.id] for t in self.heaviest(entry)}, at=at)
         least = {"first": entry.published} if entry.published is not None else {}
@@ -185,6 +195,10 @@ class Linker:
                           incr={"size": 1}, least=least)
         self.space.add({"m:" + entry.id: [entry.id]}, at=at)
         me: Node = (at, entry.id)
+        if not self.average:  # single linkage: every close pair links, in any order
+            for other, sim in sorted(scored.values(), key=lambda p: (p[0].time, p[0].id)):
+                if sim >= self.threshold:
+                    self.union(me, (other.time, other.id), at)
         ranked = sorted((r for r in means if means[r] >= self.threshold),
                         key=lambda r: (-means[r], r))
         for i, root in enumerate(ranked):

@@ -45,7 +45,7 @@ class TermWeights:
 
     lead_boost: float = 2.0
     lead_sentences: int = 2
-    entity_weight: float = 0.5
+    entity_weight: float = 1.5
     date_weight: float = 1.0
     max_terms: int = 64
 
