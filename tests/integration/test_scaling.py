@@ -47,7 +47,9 @@ def process_state(pid: int) -> str | None:
 @pytest.mark.parametrize("batch_size", BATCH_SIZES, indirect=True)
 def test_two_workers_share_the_queue_and_a_sigkilled_worker_loses_nothing(
         make_cluster) -> None:  # type: ignore[no-untyped-def]
-    cluster: Cluster = make_cluster(COPYDESK_STAGE__PROBE__DELAY="0.1")
+    # 0.2 s an article: a batch of four runs for most of a second, so the kill below lands
+    # while "two" still holds what it was seen running
+    cluster: Cluster = make_cluster(COPYDESK_STAGE__PROBE__DELAY="0.2")
     one = cluster.start_worker("one", concurrency=2)
     two = cluster.start_worker("two", concurrency=2)
     nodes = {f"one@{cluster.prefix}", f"two@{cluster.prefix}"}
