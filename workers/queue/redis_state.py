@@ -288,25 +288,28 @@ class RedisState(StateBackend):
     def _call(self, name: str, keys: list[str], args: list[Any], later: bool = False) -> Any:
         """Run script ``name``: now, after what waits (one round trip), or ``later``."""
         script = self._scripts[name]
+
+        def call(pipe: Any) -> Any:
+            return script(keys=keys, args=args, client=pipe)
         if later:
-            self._waiting.append(lambda pipe: script(keys=keys, args=args, client=pipe))
+            self._waiting.append(call)
             return None
         if not self._waiting:
             return script(keys=keys, args=args)
-        waiting, self._waiting = self._waiting, []
-        with self.client.pipeline(transaction=False) as pipe:
-            for write in waiting:
-                write(pipe)
-            script(keys=keys, args=args, client=pipe)
-            return pipe.execute()[-1]
+        return self._send(call)[-1]
 
     def flush(self) -> None:
+        if self._waiting:
+            self._send()
+
+    def _send(self, *calls: Callable[[Any], Any]) -> list[Any]:
+        """What waits, then ``calls``, in one pipelined round trip; their answers."""
         waiting, self._waiting = self._waiting, []
-        if waiting:
-            with self.client.pipeline(transaction=False) as pipe:
-                for write in waiting:
-                    write(pipe)
-                pipe.execute()
+        with self.client.pipeline(transaction=False) as pipe:
+            for call in (*waiting, *calls):
+                call(pipe)
+            answers: list[Any] = pipe.execute()
+            return answers
 
     def _run(self, name: str, space: str, kind: str, keys: Sequence[str], at: float | str,
              window: float, *args: Any, later: bool = False) -> Any:
