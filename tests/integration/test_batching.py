@@ -106,3 +106,22 @@ def test_a_worker_killed_mid_batch_loses_nothing(make_cluster) -> None:  # type:
     assert all(s is not None and s.status == "done" for s in statuses.values()), statuses
     assert all(s.completions == 1 for s in statuses.values() if s)
     assert not client.dead_letters()
+
+
+def test_a_pipeline_too_slow_for_a_full_batch_runs_smaller_batches_that_fit_the_time_limit(
+        make_cluster) -> None:  # type: ignore[no-untyped-def]
+    """0.6 s an article under a 4 s soft limit: a batch of 8 would be cut short every time
+    and each of its articles run again alone; sized to half the limit, none is."""
+    cluster: Cluster = make_cluster(COPYDESK_WORKER__BATCH_SIZE="8",
+                                    COPYDESK_STAGE__PROBE__DELAY="0.6")
+    client = cluster.client()
+    batch = articles(12, f"s{uuid.uuid4().hex[:6]}")
+    client.submit_many(batch)
+    cluster.start_worker("steady", concurrency=1)
+    statuses = client.wait([a["id"] for a in batch], timeout=120)
+    assert all(s is not None and s.status == "done" for s in statuses.values()), statuses
+    assert all(s.attempts == 1 and s.completions == 1 for s in statuses.values() if s)
+    node = f"steady@{cluster.prefix}"
+    assert "Soft time limit" not in cluster.log(node)
+    sizes = [len(b) for b in batches(cluster, node)]
+    assert sizes and max(sizes) <= 3, sizes  # int(0.5 * 4 s / 0.6 s)

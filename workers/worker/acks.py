@@ -122,8 +122,8 @@ class ReservedHolder(Protocol):
         """Give ``request`` back at the head of the queue, with every request that has not
         started behind it."""
 
-    def job_done(self) -> None:
-        """A request ended: send on what waits, if a pool process is free."""
+    def job_done(self, request: Any = None) -> None:
+        """``request`` ended: send on what waits, if a pool process is free."""
 
 
 def _holder(app: Any) -> ReservedHolder | None:
@@ -172,7 +172,7 @@ class LeaseRequest(Request):
     def _done(self) -> None:
         holder = _holder(self.app)
         if holder is not None:
-            holder.job_done()
+            holder.job_done(self)
 
     def _give_back(self, reason: str) -> None:
         store = getattr(getattr(self.app, "context", None), "store", None)

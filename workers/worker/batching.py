@@ -25,6 +25,14 @@ In the pool process (``run_batch``): the batch runs the article lifecycle of a s
 ones run together (whole, or with routes the segments of this worker's queues), each
 finished or handed on with its own write. Should the batch itself crash, its articles are
 run one at a time.
+
+A batch fits its time limit: the first article a worker runs goes alone, and from then on
+the batcher keeps a running mean of the seconds an article takes (``returned`` batches and
+single runs) and caps a batch so that it is expected to use
+at most half of the soft time limit (``FIT``). A batch that hits the limit all the same sets
+the mean to at least the limit over its size, which halves the next one. So a slow pipeline
+(seconds an article, or a low limit) runs in smaller batches, or alone, instead of having
+every batch cut short and run again article by article.
 """
 
 from __future__ import annotations
@@ -41,6 +49,11 @@ from copydesk.workers.worker import acks, lifecycle
 from copydesk.workers.worker.acks import Outcome
 
 log = get_logger("copydesk.batching")
+
+#: the share of the soft time limit a batch is expected to use at most
+FIT = 0.5
+#: the weight of the newest run in the running mean of seconds per article
+RECENT = 0.3
 
 
 # -- main process: grouping requests -------------------------------------------------
@@ -92,10 +105,35 @@ class Batcher:
         self.requeuing: list[Any] = []
         self.gathering = False
         self._tref: Any = None
+        #: the running mean of seconds an article takes (None: nothing ran yet)
+        self.per_article: float | None = None
+        #: when each job of one request was sent to the pool (by the request's identity)
+        self._sent_alone: dict[int, float] = {}
+        self._cap_logged = size
+
+    def cap(self) -> int:
+        """How many articles a batch takes now: ``batch_size``, or fewer when a batch that
+        size would not fit ``FIT`` of the soft time limit (one until an article was timed)."""
+        if self.per_article is None:  # the first article runs alone, and is timed
+            return 1
+        fits = int(FIT * self.soft_limit / max(self.per_article, 1e-6))
+        cap = max(1, min(self.size, fits))
+        if cap != self._cap_logged:
+            log.info("batch size set to fit the soft time limit", batch_size=cap,
+                     seconds_per_article=round(self.per_article, 3),
+                     soft_time_limit=self.soft_limit)
+            self._cap_logged = cap
+        return cap
+
+    def observe(self, seconds: float, articles: int) -> None:
+        """A job of ``articles`` ran for ``seconds``: fold it into the running mean."""
+        each = seconds / max(1, articles)
+        self.per_article = each if self.per_article is None else \
+            (1 - RECENT) * self.per_article + RECENT * each
 
     def add(self, request: Any) -> None:
         self.pending.append(request)
-        if not batchable(request) or sum(map(batchable, self.pending)) >= self.size:
+        if not batchable(request) or sum(map(batchable, self.pending)) >= self.cap():
             self.dispatch()
         elif self._tref is None:
             self._tref = self.timer.call_after(self.wait, self.dispatch)
@@ -105,6 +143,9 @@ class Batcher:
         drops a request when it is done)."""
         live = worker_state.requests  # by task id: a redelivery has the same one
         self.jobs = [job for job in self.jobs if any(live.get(r.id) is r for r in job)]
+        if self._sent_alone:  # a single job that ended without saying so is not timed
+            running = {id(job[0]) for job in self.jobs if len(job) == 1}
+            self._sent_alone = {k: v for k, v in self._sent_alone.items() if k in running}
         return len(self.jobs)
 
     def dispatch(self) -> None:
@@ -120,13 +161,16 @@ class Batcher:
             if not batchable(self.pending[0]):
                 self._start([self.pending.pop(0)])
                 continue
-            group = [r for r in self.pending if batchable(r)][:self.size]
+            group = [r for r in self.pending if batchable(r)][:self.cap()]
             taken = {id(r) for r in group}
             self.pending = [r for r in self.pending if id(r) not in taken]
             self._start(group)
 
-    def job_done(self) -> None:
-        """A request finished: a process may be free for what waits."""
+    def job_done(self, request: Any = None) -> None:
+        """``request`` finished: a process may be free for what waits."""
+        sent = self._sent_alone.pop(id(request), None) if request is not None else None
+        if sent is not None:
+            self.observe(time.monotonic() - sent, 1)
         if self.pending:
             self.dispatch()
 
@@ -174,6 +218,7 @@ class Batcher:
     def _start(self, requests: list[Any]) -> None:
         self.jobs.append(requests)
         if len(requests) == 1:
+            self._sent_alone[id(requests[0])] = time.monotonic()
             self.single(requests[0])
         else:
             self._send(requests)
@@ -187,6 +232,7 @@ class Batcher:
                 r.on_accepted(pid, time_accepted)
 
         def timed_out(soft: bool, timeout: float) -> None:
+            self.per_article = max(self.per_article or 0.0, timeout / len(requests))
             def settle() -> None:
                 for r in requests:
                     r.on_timeout(soft, timeout)
@@ -194,6 +240,7 @@ class Batcher:
 
         def returned(outcomes: Sequence[Outcome]) -> None:
             runtime = time.monotonic() - started[0]
+            self.observe(runtime, len(requests))
             if len(outcomes) != len(requests):  # cannot happen; never ack what did not run
                 outcomes = [Outcome.again("the batch returned no outcome for it")] \
                     * len(requests)
