@@ -272,11 +272,12 @@ class RedisState(StateBackend):
         self.prefix = prefix
         #: writes not sent yet, each a call on a pipeline
         self._waiting: list[Callable[[Any], Any]] = []
-        self._scripts = {name: client.register_script(body) for name, body in (
-            ("add", _ADD), ("members", _MEMBERS), ("remove", _REMOVE), ("incr", _INCR),
-            ("counts", _COUNTS), ("update", _UPDATE), ("read", _READ), ("put", _PUT),
-            ("get", _GET), ("first", _FIRST), ("claim", _CLAIM), ("post", _POST),
-            ("postings", _POSTINGS))}
+        self._bodies = {"add": _ADD, "members": _MEMBERS, "remove": _REMOVE, "incr": _INCR,
+                        "counts": _COUNTS, "update": _UPDATE, "read": _READ, "put": _PUT,
+                        "get": _GET, "first": _FIRST, "claim": _CLAIM, "post": _POST,
+                        "postings": _POSTINGS}
+        self._scripts = {name: client.register_script(body)
+                         for name, body in self._bodies.items()}
 
     # -- keys -----------------------------------------------------------------------------
     def _base(self, space: str) -> str:
@@ -286,11 +287,17 @@ class RedisState(StateBackend):
         return f"{self._base(space)}{kind}:{key}"
 
     def _call(self, name: str, keys: list[str], args: list[Any], later: bool = False) -> Any:
-        """Run script ``name``: now, after what waits (one round trip), or ``later``."""
+        """Run script ``name``: now, after what waits (one round trip), or ``later``.
+
+        Alone it goes by its SHA1 (``EVALSHA``, loaded again should Redis have lost it); in
+        a pipeline by its body (``EVAL``: Redis caches it by hash), because redis-py checks
+        a pipeline's scripts with a ``SCRIPT EXISTS`` round trip of its own before each one,
+        and a script missing halfway through a pipeline could not be run again in order."""
         script = self._scripts[name]
+        body = self._bodies[name]
 
         def call(pipe: Any) -> Any:
-            return script(keys=keys, args=args, client=pipe)
+            return pipe.eval(body, len(keys), *keys, *args)
         if later:
             self._waiting.append(call)
             return None

@@ -95,11 +95,14 @@ return {'run', tostring(attempts)}
 # A finished record is final: the first attempt to finish wins, and a later one (an attempt
 # that lost its lease, or a redelivered message of an invalid article) writes nothing, so no
 # article reaches done or failed twice; a resubmission or a reprocess is what changes it then.
-# KEYS: record, events, idx_queued, idx_running, idx_done, idx_failed, outbox
+# The partial Document (``workers.queue.partial``) goes in the same step: the finished one
+# supersedes it.
+# KEYS: record, events, idx_queued, idx_running, idx_done, idx_failed, outbox, partial
 # ARGV: id, task_id, status, document, error, ttl, maxlen, worker, traceback, to the outbox
 # ('1' with a sink configured: a finished Document is appended to the outbox stream in the
 # same step, uncapped; workers.queue.outbox)
 FINISH = DENY_OOM + _NOW + _MOVE + """
+redis.call('DEL', KEYS[8])
 local st = redis.call('HGET', KEYS[1], 'status')
 if st == 'done' or st == 'failed' then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[3], 'finished_at', tostring(now),

@@ -161,13 +161,12 @@ class Store:
                error: str | None, worker: str, traceback: str | None = None) -> bool:
         """Record the outcome; ``traceback`` (of stages that raised) replaces any earlier one."""
         keys = [self.keys.article(article_id), self.keys.events, *self._index_keys(),
-                self.keys.outbox]
+                self.keys.outbox, self.keys.partial(article_id)]
         document = self._pack(document_json) if document_json else ""
         args: list[Any] = [article_id, task_id, status, document, error or "",
                 self.cfg.result_ttl, self.cfg.stream_maxlen, worker, traceback or "",
                 "1" if self.outbox else ""]
-        self.drop_partial(article_id)  # the finished Document supersedes it
-        return bool(self._finish(keys=keys, args=args))
+        return bool(self._finish(keys=keys, args=args))  # drops the partial Document too
 
     # -- reprocessing (workers.queue.reprocess) ----------------------------------------------
 
