@@ -258,9 +258,6 @@ class Store:
                            base64.b64encode(parse).decode("ascii") if parse else ""]
         return bool(self._hand_off(keys=keys, args=args))
 
-    def drop_partial(self, article_id: str) -> None:
-        self.r.delete(self.keys.partial(article_id))
-
     def release(self, article_id: str, task_id: str, reason: str) -> bool:
         """Give an article back after a lost attempt (its message is re-queued by the caller)."""
         keys = [self.keys.article(article_id), self.keys.events, self.keys.index("queued"),

@@ -28,11 +28,11 @@ run one at a time.
 
 A batch fits its time limit: the first article a worker runs goes alone, and from then on
 the batcher keeps a running mean of the seconds an article takes (``returned`` batches and
-single runs) and caps a batch so that it is expected to use
-at most half of the soft time limit (``FIT``). A batch that hits the limit all the same sets
-the mean to at least the limit over its size, which halves the next one. So a slow pipeline
-(seconds an article, or a low limit) runs in smaller batches, or alone, instead of having
-every batch cut short and run again article by article.
+single runs) and caps a batch so that it is expected to use at most half of the soft time
+limit (``FIT``). A batch that hits the limit all the same sets the mean to at least the
+limit over its size, which halves the next one. So a slow pipeline (seconds an article, or
+a low limit) runs in smaller batches, or alone, instead of having every batch cut short and
+run again article by article.
 """
 
 from __future__ import annotations
