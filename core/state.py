@@ -158,6 +158,13 @@ class StateBackend(ABC):
         """Register ``member`` at ``at`` under ``key``; the earliest claimant (least ``at``,
         ties by member) and its time."""
 
+    def change(self, space: str, window: float, key: str, at: float,
+               set_: Mapping[str, str], incr: Mapping[str, float],
+               least: Mapping[str, float], greatest: Mapping[str, float]) -> None:
+        """``update`` without its answer, so a backend may hold it back like the other
+        writes that answer nothing (by default it is an ``update``)."""
+        self.update(space, window, key, at, set_, incr, least, greatest)
+
     def flush(self) -> None:
         """Send writes this backend holds back (a backend may send writes that answer
         nothing with its next call that answers); the pipeline calls it after each
@@ -257,12 +264,18 @@ class StateSpace:
         """Change a map's fields in one atomic step: ``set`` them, ``incr`` them, keep the
         ``least`` or the ``greatest`` of old and given. Returns the whole map after it
         (values as strings, numbers as Redis writes them)."""
-        return self.backend.update(
-            self.name, self._seconds, check_key(key), float(at),
-            {str(k): str(v) for k, v in (set or {}).items()},
-            {str(k): float(v) for k, v in (incr or {}).items()},
-            {str(k): float(v) for k, v in (least or {}).items()},
-            {str(k): float(v) for k, v in (greatest or {}).items()})
+        return self.backend.update(self.name, self._seconds, check_key(key), float(at),
+                                   *_fields(set, incr, least, greatest))
+
+    def change(self, key: str, *, at: float, set: Mapping[str, str] | None = None,
+               incr: Mapping[str, float] | None = None,
+               least: Mapping[str, float] | None = None,
+               greatest: Mapping[str, float] | None = None) -> None:
+        """``update`` when the map afterwards is not needed: it answers nothing, so a
+        backend may send it with its next call that answers (Redis does: one round trip
+        less). This process reads it at once; others once the stage has run."""
+        self.backend.change(self.name, self._seconds, check_key(key), float(at),
+                            *_fields(set, incr, least, greatest))
 
     def read(self, *keys: str, at: float | None = None) -> dict[str, dict[str, str]]:
         """The maps at ``keys`` that exist."""
@@ -328,6 +341,16 @@ class StateSpace:
     def size(self) -> int:
         """How many keys this space holds now."""
         return self.backend.size(self.name)
+
+
+def _fields(set_: Mapping[str, str] | None, incr: Mapping[str, float] | None,
+            least: Mapping[str, float] | None, greatest: Mapping[str, float] | None,
+            ) -> tuple[dict[str, str], dict[str, float], dict[str, float], dict[str, float]]:
+    """An update's field groups, typed as the backends take them."""
+    return ({str(k): str(v) for k, v in (set_ or {}).items()},
+            {str(k): float(v) for k, v in (incr or {}).items()},
+            {str(k): float(v) for k, v in (least or {}).items()},
+            {str(k): float(v) for k, v in (greatest or {}).items()})
 
 
 def _time(at: float | None) -> float | None:

@@ -67,8 +67,8 @@ class StoryIndex:
         first = doc.story.first_seen
         least = {"first_seen": _epoch(first) if first is not None else at}
         title = (doc.title or "").replace("\t", " ")[:_TITLE_CHARS]
-        self.space.update("articles:" + story, at=at, set={doc.id: f"{at!r}\t{title}"})
-        self.space.update("story:" + story, at=at, set={"label": doc.story.label},
+        self.space.change("articles:" + story, at=at, set={doc.id: f"{at!r}\t{title}"})
+        self.space.change("story:" + story, at=at, set={"label": doc.story.label},
                           least=least, greatest={"last_seen": at})
         self.space.add({"recent": [story]}, at=at)
 

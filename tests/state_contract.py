@@ -56,6 +56,16 @@ def test_a_map_changes_several_fields_in_one_update(make_state: MakeState) -> No
     assert space.read("story:1", "story:2") == {"story:1": after}
 
 
+def test_a_change_is_an_update_without_its_answer(make_state: MakeState) -> None:
+    space = make_state().space("t")
+    space.update("story:1", at=T0, set={"label": "floods"}, incr={"size": 1},
+                 least={"first": T0})
+    assert space.change("story:1", at=T0 + 9, incr={"size": 2}, least={"first": T0 - 5},
+                        greatest={"last": T0 + 9}) is None
+    assert space.read("story:1") == {"story:1": {
+        "label": "floods", "size": "3", "first": str(int(T0 - 5)), "last": str(int(T0 + 9))}}
+
+
 def test_values_are_stored_and_replaced(make_state: MakeState) -> None:
     space = make_state().space("t")
     space.put({"text:a": "one", "text:b": "two"}, at=T0)

@@ -191,20 +191,21 @@ class Linker:
         self.space.put({"a:" + entry.id: entry.dumps()}, at=at)
         self.space.add({"t:" + t: [entry.id] for t in self.heaviest(entry)}, at=at)
         least = {"first": entry.published} if entry.published is not None else {}
-        self.space.update("s:" + entry.id, at=at, set={"label": entry.label},
+        self.space.change("s:" + entry.id, at=at, set={"label": entry.label},
                           incr={"size": 1}, least=least)
         self.space.add({"m:" + entry.id: [entry.id]}, at=at)
-        me: Node = (at, entry.id)
+        # the root of this article's story so far: a join returns it, no lookup needed
+        mine: Node = (at, entry.id)
         if not self.average:  # single linkage: every close pair links, in any order
             for other, sim in sorted(scored.values(), key=lambda p: (p[0].time, p[0].id)):
                 if sim >= self.threshold:
-                    self.union(me, (other.time, other.id), at)
+                    mine = self._join(mine, self.find((other.time, other.id), at), at)
         ranked = sorted((r for r in means if means[r] >= self.threshold),
                         key=lambda r: (-means[r], r))
         for i, root in enumerate(ranked):
             if i == 0 or means[root] >= self.threshold + self.merge_margin:
-                self.union(me, root, at)
-        return self.story_of(me, at)
+                mine = self._join(mine, self.find(root, at), at)
+        return self.story_of(mine, at)
 
     def find(self, node: Node, at: float) -> Node:
         """The root of ``node``'s story (the story id now), following redirects."""
@@ -232,7 +233,7 @@ class Linker:
         self.space.add({"m:" + keep[1]: moved or [drop[1]]}, at=at)
         dropped = self.space.read("s:" + drop[1], at=at).get("s:" + drop[1], {})
         least = {"first": float(dropped["first"])} if "first" in dropped else {}
-        self.space.update("s:" + keep[1], at=at, incr={"size": float(dropped.get("size", 1))},
+        self.space.change("s:" + keep[1], at=at, incr={"size": float(dropped.get("size", 1))},
                           least=least)
         if self.on_merge is not None:
             self.on_merge(drop[1], keep[1], at)

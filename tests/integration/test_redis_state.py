@@ -88,6 +88,9 @@ def test_writes_wait_for_the_next_answer_or_a_flush_and_keep_their_order(
     assert other.get("a:a") == {}  # held back in the writing process
     assert space.get("a:a") == {"a:a": "second"}  # sent before this read, in order
     assert other.members("t:harbour") == {"t:harbour": ["a"]}
+    space.change("s:a", at=T0, incr={"size": 1})
+    assert other.read("s:a") == {}  # held back like the other writes
+    assert space.read("s:a") == {"s:a": {"size": "1"}}
     space.forget("a:a")
     mine.flush()
     assert other.get("a:a") == {}

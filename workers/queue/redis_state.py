@@ -261,11 +261,11 @@ _NO_WRITE = ""
 class RedisState(StateBackend):
     """Shared state in Redis, for every worker of a deployment (``P:state:*`` keys).
 
-    Writes that answer nothing (``add``, ``remove``, ``put``, ``post``, ``delete``) wait in
-    this process and go with its next call that answers, or with ``flush``, in one round
-    trip (a pipeline, each script still atomic), in the order they were made: this process
-    reads what it wrote, and the pipeline flushes after each cross-article stage, so other
-    workers see a stage's writes once it has run."""
+    Writes that answer nothing (``add``, ``remove``, ``put``, ``post``, ``change``,
+    ``delete``) wait in this process and go with its next call that answers, or with
+    ``flush``, in one round trip (a pipeline, each script still atomic), in the order they
+    were made: this process reads what it wrote, and the pipeline flushes after each
+    cross-article stage, so other workers see a stage's writes once it has run."""
 
     def __init__(self, client: redis.Redis, prefix: str = "copydesk") -> None:
         self.client = client
@@ -360,15 +360,14 @@ class RedisState(StateBackend):
     def update(self, space: str, window: float, key: str, at: float,
                set_: Mapping[str, str], incr: Mapping[str, float],
                least: Mapping[str, float], greatest: Mapping[str, float]) -> dict[str, str]:
-        args: list[Any] = []
-        for group in (set_, {f: repr(v) for f, v in incr.items()},
-                      {f: _num(v) for f, v in least.items()},
-                      {f: _num(v) for f, v in greatest.items()}):
-            args.append(len(group))
-            for field, value in group.items():
-                args += [field, value]
-        flat = self._run("update", space, "m", [key], at, window, *args)
-        return _pairs(flat)
+        args = _update_args(set_, incr, least, greatest)
+        return _pairs(self._run("update", space, "m", [key], at, window, *args))
+
+    def change(self, space: str, window: float, key: str, at: float,
+               set_: Mapping[str, str], incr: Mapping[str, float],
+               least: Mapping[str, float], greatest: Mapping[str, float]) -> None:
+        args = _update_args(set_, incr, least, greatest)
+        self._run("update", space, "m", [key], at, window, *args, later=True)
 
     def read(self, space: str, window: float, keys: Sequence[str],
              at: float | None) -> dict[str, dict[str, str]]:
@@ -461,6 +460,19 @@ def _crc(key: str) -> int:
 def _text(value: Any) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
+
+
+def _update_args(set_: Mapping[str, str], incr: Mapping[str, float],
+                 least: Mapping[str, float], greatest: Mapping[str, float]) -> list[Any]:
+    """The update script's arguments: each field group as a count, then field, value."""
+    args: list[Any] = []
+    for group in (set_, {f: repr(v) for f, v in incr.items()},
+                  {f: _num(v) for f, v in least.items()},
+                  {f: _num(v) for f, v in greatest.items()}):
+        args.append(len(group))
+        for field, value in group.items():
+            args += [field, value]
+    return args
 
 def _pairs(flat: Sequence[Any]) -> dict[str, str]:
     items = [_text(v) for v in flat]
