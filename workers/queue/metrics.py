@@ -87,15 +87,32 @@ class StageMetrics:
     """The ``document_finished`` hook of a worker: adds each finished document's stage
     durations to the shared histograms, through the store ``store_of()`` gives (the worker
     context's, which a pool process replaces after the fork). Registered on the worker's
-    plugin manager by its context, so no other process records."""
+    plugin manager by its context, so no other process records.
+
+    The durations wait in the process until ``flush`` (the worker calls it after each task
+    or batch), so a batch's go in one round trip; at most ``HELD`` documents wait."""
+
+    HELD = 64
 
     def __init__(self, store_of: Callable[[], Any]) -> None:
         self.store_of = store_of
+        self.waiting: list[StageRun] = []
+        self.documents = 0
 
     @hookimpl
     def document_finished(self, document: Document, settings: Settings) -> None:
+        self.waiting.extend(document.runs)
+        self.documents += 1
+        if self.documents >= self.HELD:
+            self.flush()
+
+    def flush(self) -> None:
+        """Add what waits to the shared histograms."""
+        runs, self.waiting, self.documents = self.waiting, [], 0
+        if not runs:
+            return
         store = self.store_of()
         try:
-            record_runs(store.r, store.keys.stage_metrics, document.runs)
+            record_runs(store.r, store.keys.stage_metrics, runs)
         except Exception:  # metrics must never fail a document
             return

@@ -43,6 +43,10 @@ from copydesk.workers.queue.scripts import (
 from redis.client import NEVER_DECODE
 from redis.retry import Retry
 
+#: What ``Store.finish`` takes: article id, task id, status, Document JSON, error, worker
+#: and traceback.
+Finish = tuple[str, str, str, str | None, str | None, str, str | None]
+
 
 class Store:
     """Reads and writes article records, events and dead letters in Redis."""
@@ -135,14 +139,30 @@ class Store:
 
     def claim(self, article_id: str, task_id: str, worker: str, owner: str,
               article_json: dict[str, Any]) -> ClaimResult:
+        action, detail = self._claim(*self._claim_call(article_id, task_id, worker, owner,
+                                                       article_json))
+        return ClaimResult(str(action), str(detail))
+
+    def claim_many(self, claims: Sequence[tuple[str, str, str, str, dict[str, Any]]],
+                   ) -> list[ClaimResult | Exception]:
+        """``claim`` each ``(article id, task id, worker, owner, article)`` in one round
+        trip (a batch's); per claim its result, or the error Redis answered it with."""
+        pipe = self.r.pipeline(transaction=False)
+        for claim in claims:
+            self._claim(*self._claim_call(*claim), client=pipe)
+        return [answer if isinstance(answer, Exception)
+                else ClaimResult(str(answer[0]), str(answer[1]))
+                for answer in pipe.execute(raise_on_error=False)]
+
+    def _claim_call(self, article_id: str, task_id: str, worker: str, owner: str,
+                    article_json: dict[str, Any]) -> tuple[list[str], list[Any]]:
         keys = [self.keys.article(article_id), self.keys.events, *self._index_keys(),
                 self.keys.dead]
         plain = json.dumps(article_json, ensure_ascii=False)
         args: list[Any] = [article_id, task_id, worker, owner, self.lease_seconds,
                 self.max_attempts, plain, self.cfg.result_ttl, self.cfg.stream_maxlen,
                 self._pack(plain)]
-        action, detail = self._claim(keys=keys, args=args)
-        return ClaimResult(str(action), str(detail))
+        return keys, args
 
     def set_segment(self, article_id: str, label: str, queue: str) -> None:
         """Publish the routed segment an article is in (``copydesk status`` shows it)."""
@@ -159,14 +179,30 @@ class Store:
 
     def finish(self, article_id: str, task_id: str, status: str, document_json: str | None,
                error: str | None, worker: str, traceback: str | None = None) -> bool:
-        """Record the outcome; ``traceback`` (of stages that raised) replaces any earlier one."""
+        """Record the outcome; ``traceback`` (of stages that raised) replaces any earlier one.
+        The partial Document goes too. False: the record was finished already."""
+        return bool(self._finish(*self._finish_call(article_id, task_id, status, document_json,
+                                                    error, worker, traceback)))
+
+    def finish_many(self, finishes: Sequence[Finish]) -> list[bool | Exception]:
+        """``finish`` each of ``finishes`` in one round trip (a batch's); per finish whether
+        it was written, or the error Redis answered it with."""
+        pipe = self.r.pipeline(transaction=False)
+        for finish in finishes:
+            self._finish(*self._finish_call(*finish), client=pipe)
+        return [answer if isinstance(answer, Exception) else bool(answer)
+                for answer in pipe.execute(raise_on_error=False)]
+
+    def _finish_call(self, article_id: str, task_id: str, status: str,
+                     document_json: str | None, error: str | None, worker: str,
+                     traceback: str | None = None) -> tuple[list[str], list[Any]]:
         keys = [self.keys.article(article_id), self.keys.events, *self._index_keys(),
                 self.keys.outbox, self.keys.partial(article_id)]
         document = self._pack(document_json) if document_json else ""
         args: list[Any] = [article_id, task_id, status, document, error or "",
                 self.cfg.result_ttl, self.cfg.stream_maxlen, worker, traceback or "",
                 "1" if self.outbox else ""]
-        return bool(self._finish(keys=keys, args=args))  # drops the partial Document too
+        return keys, args
 
     # -- reprocessing (workers.queue.reprocess) ----------------------------------------------
 

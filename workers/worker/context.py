@@ -67,6 +67,8 @@ class WorkerContext:
     #: the batcher holding reserved requests until a pool process is free (main process,
     #: with ``worker.batch_size`` above 1)
     holder: ReservedHolder | None = None
+    #: the stage-duration histograms' hook, holding a task's or batch's until it ends
+    metrics: StageMetrics | None = None
 
     @classmethod
     def build(cls, settings: Settings, pipeline: Pipeline | None = None,
@@ -83,9 +85,14 @@ class WorkerContext:
         share_state(pipeline, settings)
         pipeline.services.on_revisit = context.revisit
         if pipeline.plugins is not None:  # stage durations into the fleet's histograms
-            pipeline.plugins.add_observer(StageMetrics(context.current_store),
-                                          "copydesk-stage-metrics")
+            context.metrics = StageMetrics(context.current_store)
+            pipeline.plugins.add_observer(context.metrics, "copydesk-stage-metrics")
         return context
+
+    def flush_metrics(self) -> None:
+        """Send the stage durations of the documents finished since the last call."""
+        if self.metrics is not None:
+            self.metrics.flush()
 
     def current_store(self) -> Store:
         return self.store

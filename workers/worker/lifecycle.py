@@ -15,10 +15,15 @@ retried one article at a time, and an article that crashes alone ends ``failed``
 The outcome of each message (``acks.Outcome``) says whether it is acknowledged with a result
 or re-queued; ``workers.worker.acks`` turns it into Celery's terms.
 
-Where others hook in: every ``done``/``failed`` write is ``Store.finish`` (the store's
-finish script), every hand-off ``Store.hand_off``; the pipeline's cross-article state comes
-from the worker context (``context.share_state``); a store write that fails is turned into an
-outcome by ``acks.store_unavailable``.
+A batch's claims go to the store in one round trip, and so do its finishes
+(``Store.claim_many``, ``Store.finish_many``); each article still has its own answer.
+
+Where others hook in: every ``done``/``failed`` write is the store's finish script
+(``Store.finish``, or ``finish_many`` for a batch), every hand-off ``Store.hand_off``; the
+pipeline's cross-article state comes from the worker context (``context.share_state``);
+a store write that fails is turned into an outcome by ``acks.store_unavailable``; the
+stage durations of a run's documents go to the histograms when it ends
+(``context.flush_metrics``).
 """
 
 from __future__ import annotations
@@ -82,14 +87,7 @@ def run(context: WorkerContext, jobs: Sequence[Job]) -> list[Outcome]:
     claimed: list[Claimed] = []
     where = {"stage": "(before the first stage)"}
     try:
-        for index, job in enumerate(jobs):
-            try:
-                taken = _validate_and_claim(context, index, job, outcomes)
-            except REDIS_UNAVAILABLE as exc:
-                outcomes[index] = store_unavailable(exc)
-                continue
-            if taken is not None:
-                claimed.append(taken)
+        _validate_and_claim(context, jobs, outcomes, claimed)
         if claimed:
             _run_claimed(context, claimed, outcomes, where)
     except SoftTimeLimitExceeded:
@@ -103,36 +101,74 @@ def run(context: WorkerContext, jobs: Sequence[Job]) -> list[Outcome]:
                   traceback=traceback.format_exc())
         _give_back(context, [c for c in claimed if outcomes[c.index] is None], outcomes,
                    f"its run crashed: {type(exc).__name__}: {exc}; retried alone")
+    finally:
+        context.flush_metrics()
     return [o or Outcome.again("not run: its batch stopped early") for o in outcomes]
 
 
 # -- validate and claim ----------------------------------------------------------------
 
 
-def _validate_and_claim(context: WorkerContext, index: int, job: Job,
-                        outcomes: list[Outcome | None]) -> Claimed | None:
-    store = context.store
+def _validate_and_claim(context: WorkerContext, jobs: Sequence[Job],
+                        outcomes: list[Outcome | None], claimed: list[Claimed]) -> None:
+    """Validate each job's article (an invalid one ends ``failed`` here), then claim the
+    valid ones, a batch's in one round trip; what this process may run goes to ``claimed``.
+    A claim Redis refused for another reason than being unavailable is raised once every
+    answer is in ``claimed`` or ``outcomes`` (the run then gives the claimed back)."""
+    valid: list[tuple[int, Job, Article]] = []
+    for index, job in enumerate(jobs):
+        try:
+            article = _validate(context, job)
+        except REDIS_UNAVAILABLE as exc:  # writing the failure of an invalid article
+            outcomes[index] = store_unavailable(exc)
+            continue
+        if isinstance(article, Article):
+            valid.append((index, job, article))
+        else:
+            outcomes[index] = article
+    if not valid:
+        return
+    requests = [(a.id or "", job.task_id, job.node, f"{job.node}:{os.getpid()}",
+                 article_payload(a)) for _, job, a in valid]
+    try:
+        answers = ([context.store.claim(*requests[0])] if len(requests) == 1
+                   else context.store.claim_many(requests))
+    except REDIS_UNAVAILABLE as exc:
+        for index, _, _ in valid:
+            outcomes[index] = store_unavailable(exc)
+        return
+    refused: Exception | None = None
+    for (index, job, article), answer in zip(valid, answers, strict=True):
+        if isinstance(answer, REDIS_UNAVAILABLE):
+            outcomes[index] = store_unavailable(answer)
+        elif isinstance(answer, Exception):
+            refused = refused or answer
+        elif answer.action != "run":
+            log.info("article not run", document_id=article.id, action=answer.action,
+                     detail=answer.detail)
+            status = answer.detail if answer.action == "skip" else "failed"
+            outcomes[index] = Outcome.done({"id": article.id, "status": status})
+        else:
+            attempt = int(answer.detail) if answer.detail.isdigit() else 1
+            claimed.append(Claimed(index, job, article, attempt))
+    if refused is not None:
+        raise refused
+
+
+def _validate(context: WorkerContext, job: Job) -> Article | Outcome:
+    """The job's article by the settings' article rules, or the outcome of an invalid one
+    (recorded ``failed`` with the reason)."""
     try:
         valid = context.settings.article_rules().parse(job.data)
     except InvalidArticle as exc:
         article_id = fallback_id(job.data)
-        store.finish(article_id, job.task_id, "failed", None, f"invalid article: {exc}",
-                     job.node)
+        context.store.finish(article_id, job.task_id, "failed", None,
+                             f"invalid article: {exc}", job.node)
         log.warning("invalid article refused", document_id=article_id, error=str(exc))
-        outcomes[index] = Outcome.done({"id": article_id, "status": "failed"})
-        return None
+        return Outcome.done({"id": article_id, "status": "failed"})
     assert valid.id is not None
     log_moved_fields(valid, "worker")
-    claim = store.claim(valid.id, job.task_id, job.node, f"{job.node}:{os.getpid()}",
-                        article_payload(valid))
-    if claim.action != "run":
-        log.info("article not run", document_id=valid.id, action=claim.action,
-                 detail=claim.detail)
-        status = claim.detail if claim.action == "skip" else "failed"
-        outcomes[index] = Outcome.done({"id": valid.id, "status": status})
-        return None
-    attempt = int(claim.detail) if claim.detail.isdigit() else 1
-    return Claimed(index, job, valid, attempt)
+    return valid
 
 
 def fallback_id(data: Any) -> str:
@@ -190,9 +226,13 @@ def _run_claimed(context: WorkerContext, claimed: list[Claimed],
         groups = _routed_groups(context, claimed)
     for group in groups:
         _guarded(context, group, group.members, outcomes, observer)
+    finishing = []
     for c in claimed:
         if outcomes[c.index] is None and c.doc is not None:
-            outcomes[c.index] = _finish_or_hand_off(context, c, len(claimed) > 1)
+            outcomes[c.index] = _give_back_or_hand_off(context, c, len(claimed) > 1)
+            if outcomes[c.index] is None:
+                finishing.append(c)
+    _finish(context, finishing, outcomes)
 
 
 @dataclass
@@ -337,9 +377,41 @@ def _guarded(context: WorkerContext, group: Group, members: list[Claimed],
 # -- finish, hand off, give back -------------------------------------------------------
 
 
-def _finish_or_hand_off(context: WorkerContext, c: Claimed, batched: bool) -> Outcome:
-    """Write one article's result, or hand it to its next segment; give it back when the
-    soft time limit cut one of its stages short."""
+def _finish(context: WorkerContext, finishing: list[Claimed],
+            outcomes: list[Outcome | None]) -> None:
+    """Write the result of each of ``finishing``, a batch's in one round trip. A write Redis
+    refused for another reason than being unavailable is raised once the others are
+    settled (the run then gives back what is not)."""
+    if not finishing:
+        return
+    writes = []
+    for c in finishing:
+        assert c.doc is not None
+        writes.append((c.id, c.job.task_id, c.doc.status, c.doc.to_json(),
+                       failure_summary(c.doc), c.job.node, log_tracebacks(c.doc)))
+    try:
+        answers: list[bool | Exception] = (
+            [context.store.finish(*writes[0])] if len(writes) == 1
+            else context.store.finish_many(writes))
+    except REDIS_UNAVAILABLE as exc:
+        answers = [exc] * len(writes)
+    refused: Exception | None = None
+    for c, answer in zip(finishing, answers, strict=True):
+        assert c.doc is not None
+        if isinstance(answer, REDIS_UNAVAILABLE):
+            outcomes[c.index] = store_unavailable(answer)
+        elif isinstance(answer, Exception):
+            refused = refused or answer
+        else:
+            outcomes[c.index] = Outcome.done({"id": c.id, "status": c.doc.status})
+    if refused is not None:
+        raise refused
+
+
+def _give_back_or_hand_off(context: WorkerContext, c: Claimed, batched: bool
+                           ) -> Outcome | None:
+    """Give one article back when the soft time limit cut one of its stages short, or hand
+    it to its next segment; None when its result is to be written (``_finish``)."""
     store, doc = context.store, c.doc
     assert doc is not None
     try:
@@ -359,11 +431,9 @@ def _finish_or_hand_off(context: WorkerContext, c: Claimed, batched: bool) -> Ou
             log.info("article handed on", document_id=c.id, queue=c.then.queue,
                      segment=c.then.label)
             return Outcome.done({"id": c.id, "status": "queued", "queue": c.then.queue})
-        store.finish(c.id, c.job.task_id, doc.status, doc.to_json(), failure_summary(doc),
-                     c.job.node, log_tracebacks(doc))
     except REDIS_UNAVAILABLE as exc:
         return store_unavailable(exc)
-    return Outcome.done({"id": c.id, "status": doc.status})
+    return None
 
 
 def timed_out_stage(doc: Document) -> str | None:

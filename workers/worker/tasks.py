@@ -60,6 +60,9 @@ def register(app: Celery, context: WorkerContext) -> Any:
 
     @app.task(name=REPROCESS_TASK_NAME, bind=True, base=ReprocessTask)
     def reprocess(self: Task, ref: Any) -> dict[str, Any]:
-        return reprocess_stored(ref, context.store, context.pipeline, node_of(self))
+        try:
+            return reprocess_stored(ref, context.store, context.pipeline, node_of(self))
+        finally:
+            context.flush_metrics()
 
     return process
