@@ -78,3 +78,36 @@ def test_the_first_of_two_attempts_to_finish_wins(redis_url: str) -> None:
     record = store.status(article["id"])
     assert record is not None and record.status == "done" and record.worker == "w1@h"
     assert record.completions == 1
+
+
+def test_a_batch_claims_at_once_with_an_answer_for_each_article(redis_url: str) -> None:
+    store = a_store(redis_url)
+    task = str(uuid.uuid4())
+    articles = [{"id": f"batch-{i}", "text": TEXT} for i in range(3)]
+    for article in articles:
+        store.submit(article["id"], article, task)
+    store.finish("batch-1", task, "done", done_json("batch-1"), None, "w0@h")
+
+    answers = store.claim_many([(a["id"], task, "w1@h", "w1@h:1", a) for a in articles])
+
+    assert [(a.action, a.detail) for a in answers if not isinstance(a, Exception)] == \
+        [("run", "1"), ("skip", "done"), ("run", "1")]
+
+
+def test_a_batch_finishes_at_once_and_a_finished_record_stays_as_it_was(
+        redis_url: str) -> None:
+    store = a_store(redis_url)
+    task = str(uuid.uuid4())
+    articles = [{"id": f"fin-{i}", "text": TEXT} for i in range(3)]
+    for article in articles:
+        store.submit(article["id"], article, task)
+        store.claim(article["id"], task, "w1@h", "w1@h:1", article)
+    store.finish("fin-2", task, "failed", None, "a required stage failed", "w1@h")
+
+    written = store.finish_many([(a["id"], task, "done", done_json(a["id"]), None, "w1@h",
+                                  None) for a in articles])
+
+    assert written == [True, True, False]
+    statuses = store.statuses([a["id"] for a in articles])
+    assert [(s.status, s.completions) for s in statuses.values() if s] == \
+        [("done", 1), ("done", 1), ("failed", 1)]
