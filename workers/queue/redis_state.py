@@ -272,12 +272,11 @@ class RedisState(StateBackend):
         self.prefix = prefix
         #: writes not sent yet, each a call on a pipeline
         self._waiting: list[Callable[[Any], Any]] = []
-        self._bodies = {"add": _ADD, "members": _MEMBERS, "remove": _REMOVE, "incr": _INCR,
-                        "counts": _COUNTS, "update": _UPDATE, "read": _READ, "put": _PUT,
-                        "get": _GET, "first": _FIRST, "claim": _CLAIM, "post": _POST,
-                        "postings": _POSTINGS}
-        self._scripts = {name: client.register_script(body)
-                         for name, body in self._bodies.items()}
+        self._scripts = {name: client.register_script(body) for name, body in (
+            ("add", _ADD), ("members", _MEMBERS), ("remove", _REMOVE), ("incr", _INCR),
+            ("counts", _COUNTS), ("update", _UPDATE), ("read", _READ), ("put", _PUT),
+            ("get", _GET), ("first", _FIRST), ("claim", _CLAIM), ("post", _POST),
+            ("postings", _POSTINGS))}
 
     # -- keys -----------------------------------------------------------------------------
     def _base(self, space: str) -> str:
@@ -294,10 +293,9 @@ class RedisState(StateBackend):
         a pipeline's scripts with a ``SCRIPT EXISTS`` round trip of its own before each one,
         and a script missing halfway through a pipeline could not be run again in order."""
         script = self._scripts[name]
-        body = self._bodies[name]
 
         def call(pipe: Any) -> Any:
-            return pipe.eval(body, len(keys), *keys, *args)
+            return pipe.eval(script.script, len(keys), *keys, *args)
         if later:
             self._waiting.append(call)
             return None

@@ -147,12 +147,23 @@ class Store:
                    ) -> list[ClaimResult | Exception]:
         """``claim`` each ``(article id, task id, worker, owner, article)`` in one round
         trip (a batch's); per claim its result, or the error Redis answered it with."""
-        pipe = self.r.pipeline(transaction=False)
-        for claim in claims:
-            self._claim(*self._claim_call(*claim), client=pipe)
+        answers = self._each(self._claim, [self._claim_call(*claim) for claim in claims])
         return [answer if isinstance(answer, Exception)
-                else ClaimResult(str(answer[0]), str(answer[1]))
-                for answer in pipe.execute(raise_on_error=False)]
+                else ClaimResult(str(answer[0]), str(answer[1])) for answer in answers]
+
+    def _each(self, script: Any, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
+        """Run ``script`` once per ``(keys, args)``: one alone, more in one pipeline (whose
+        script check costs a round trip of its own). Per call its answer, or the error
+        Redis answered it with; a lost connection raises."""
+        if len(calls) == 1:
+            try:
+                return [script(*calls[0])]
+            except redis.ResponseError as exc:
+                return [exc]
+        pipe = self.r.pipeline(transaction=False)
+        for keys, args in calls:
+            script(keys, args, client=pipe)
+        return list(pipe.execute(raise_on_error=False))
 
     def _claim_call(self, article_id: str, task_id: str, worker: str, owner: str,
                     article_json: dict[str, Any]) -> tuple[list[str], list[Any]]:
@@ -187,11 +198,9 @@ class Store:
     def finish_many(self, finishes: Sequence[Finish]) -> list[bool | Exception]:
         """``finish`` each of ``finishes`` in one round trip (a batch's); per finish whether
         it was written, or the error Redis answered it with."""
-        pipe = self.r.pipeline(transaction=False)
-        for finish in finishes:
-            self._finish(*self._finish_call(*finish), client=pipe)
+        answers = self._each(self._finish, [self._finish_call(*f) for f in finishes])
         return [answer if isinstance(answer, Exception) else bool(answer)
-                for answer in pipe.execute(raise_on_error=False)]
+                for answer in answers]
 
     def _finish_call(self, article_id: str, task_id: str, status: str,
                      document_json: str | None, error: str | None, worker: str,

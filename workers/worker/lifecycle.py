@@ -131,8 +131,7 @@ def _validate_and_claim(context: WorkerContext, jobs: Sequence[Job],
     requests = [(a.id or "", job.task_id, job.node, f"{job.node}:{os.getpid()}",
                  article_payload(a)) for _, job, a in valid]
     try:
-        answers = ([context.store.claim(*requests[0])] if len(requests) == 1
-                   else context.store.claim_many(requests))
+        answers = context.store.claim_many(requests)
     except REDIS_UNAVAILABLE as exc:
         for index, _, _ in valid:
             outcomes[index] = store_unavailable(exc)
@@ -390,9 +389,7 @@ def _finish(context: WorkerContext, finishing: list[Claimed],
         writes.append((c.id, c.job.task_id, c.doc.status, c.doc.to_json(),
                        failure_summary(c.doc), c.job.node, log_tracebacks(c.doc)))
     try:
-        answers: list[bool | Exception] = (
-            [context.store.finish(*writes[0])] if len(writes) == 1
-            else context.store.finish_many(writes))
+        answers = context.store.finish_many(writes)
     except REDIS_UNAVAILABLE as exc:
         answers = [exc] * len(writes)
     refused: Exception | None = None
