@@ -180,8 +180,12 @@ def test_worker_started_on_a_full_redis_pauses_and_goes_on_when_memory_frees(
 
 def test_an_article_running_when_redis_fills_is_finished_by_its_worker_once_memory_frees(
         small_redis: str, plugin_path: Path, tmp_path: Path) -> None:
+    # Redis stays full for 5 s from the claim, so the pool process waits about 2 s in its
+    # writes after the 3 s stage: the time limits leave room for that wait.
     cluster = new_cluster(small_redis, plugin_path, tmp_path, COPYDESK_QUEUE__POLL_INTERVAL="0.2",
-                          COPYDESK_STAGE__PROBE__DELAY="3")
+                          COPYDESK_STAGE__PROBE__DELAY="3",
+                          COPYDESK_WORKER__SOFT_TIME_LIMIT="20", COPYDESK_WORKER__TIME_LIMIT="25",
+                          COPYDESK_WORKER__VISIBILITY_TIMEOUT="30")
     r = redis.Redis.from_url(small_redis)
     try:
         cluster.start_worker("holder", concurrency=1)

@@ -301,10 +301,12 @@ def test_poison_article_is_dead_lettered_shown_and_resubmittable(cluster: Cluste
     assert listed["workers"] and listed["workers"][0]["alive"]
     resubmitted = cluster.cli("resubmit-dead", article_id)
     assert resubmitted.returncode == 0 and resubmitted.stdout.split() == [article_id]
-    assert not [d for d in client.dead_letters() if d["id"] == article_id]
-    again = client.wait(article_id, timeout=90)
+    again = client.wait(article_id, timeout=90)  # the new submission's end, not the old one's
     assert again is not None and again.status == "failed"  # still poison: parked again
-    assert len([d for d in client.dead_letters() if d["id"] == article_id]) == 1
+    assert again.task_id != status.task_id
+    # the old letter left the list when it was re-submitted; only the new one is there
+    assert [d["task_id"] for d in client.dead_letters() if d["id"] == article_id] == [
+        again.task_id]
 
 
 @pytest.mark.parametrize("batch_size", BATCH_SIZES, indirect=True)
