@@ -125,15 +125,22 @@ class Linker:
     def scored(self, entry: Entry) -> dict[str, tuple[Entry, float]]:
         """Stored articles within the window that share heavy terms with ``entry``, with
         their cosine to it (at most ``candidates``, those sharing the most weight)."""
+        return self._compare(entry, self._candidates(entry)[1], {})
+
+    def _candidates(self, entry: Entry) -> tuple[bool, list[str]]:
+        """Whether ``entry`` is stored already (its own terms index it), and the ids of the
+        stored articles sharing the most weight of its heavy terms with it."""
         terms = self.heaviest(entry)
         found = self.space.members(*("t:" + t for t in terms), at=entry.time)
         weights: dict[str, float] = {}
+        stored = False
         for term in terms:
             for found_id in found["t:" + term]:
-                if found_id != entry.id:
+                if found_id == entry.id:
+                    stored = True
+                else:
                     weights[found_id] = weights.get(found_id, 0.0) + entry.vector[term]
-        best = sorted(weights, key=lambda i: (-weights[i], i))[: self.candidates]
-        return self._compare(entry, best, {})
+        return stored, sorted(weights, key=lambda i: (-weights[i], i))[: self.candidates]
 
     def _compare(self, entry: Entry, ids: list[str],
                  out: dict[str, tuple[Entry, float]]) -> dict[str, tuple[Entry, float]]:
@@ -182,30 +189,36 @@ class Linker:
     def add(self, entry: Entry) -> StoryInfo:
         """Store ``entry``, link it to its stories (single linkage: every close article's;
         average: the closest on average, and those close enough to merge) and return its
-        story."""
+        story as it stands once ``entry`` joined it (a story merged into another later
+        keeps its id as a redirect)."""
         at = entry.time
-        if self.space.get("a:" + entry.id, at=at):  # seen before (a retry): no change
+        stored, candidates = self._candidates(entry)
+        if stored:  # seen before (a retry): no change
             return self.story_of((at, entry.id), at)
-        scored = self.scored(entry)
+        scored = self._compare(entry, candidates, {})
         means = self.means(entry, scored) if self.average else {}
+        # the index goes last: an article found under its terms was stored whole
         self.space.put({"a:" + entry.id: entry.dumps()}, at=at)
-        self.space.add({"t:" + t: [entry.id] for t in self.heaviest(entry)}, at=at)
         least = {"first": entry.published} if entry.published is not None else {}
         self.space.change("s:" + entry.id, at=at, set={"label": entry.label},
                           incr={"size": 1}, least=least)
         self.space.add({"m:" + entry.id: [entry.id]}, at=at)
-        # the root of this article's story so far: a join returns it, no lookup needed
-        mine: Node = (at, entry.id)
+        self.space.add({"t:" + t: [entry.id] for t in self.heaviest(entry)}, at=at)
+        # this article's story so far, root and summary: each join returns them, so the
+        # story needs no lookups at the end
+        mine = (at, entry.id)
+        story = StoryInfo(entry.id, 1, entry.label, entry.published)
         if not self.average:  # single linkage: every close pair links, in any order
             for other, sim in sorted(scored.values(), key=lambda p: (p[0].time, p[0].id)):
                 if sim >= self.threshold:
-                    mine = self._join(mine, self.find((other.time, other.id), at), at)
+                    mine, story = self._join(mine, self.find((other.time, other.id), at), at,
+                                             story)
         ranked = sorted((r for r in means if means[r] >= self.threshold),
                         key=lambda r: (-means[r], r))
         for i, root in enumerate(ranked):
             if i == 0 or means[root] >= self.threshold + self.merge_margin:
-                mine = self._join(mine, self.find(root, at), at)
-        return self.story_of(mine, at)
+                mine, story = self._join(mine, self.find(root, at), at, story)
+        return story
 
     def find(self, node: Node, at: float) -> Node:
         """The root of ``node``'s story (the story id now), following redirects."""
@@ -222,27 +235,44 @@ class Linker:
     def union(self, a: Node, b: Node, at: float) -> Node:
         """Join the stories of ``a`` and ``b``: the earlier root stays, the later one
         redirects to it."""
-        return self._join(self.find(a, at), self.find(b, at), at)
+        return self._join(self.find(a, at), self.find(b, at), at)[0]
 
-    def _join(self, ra: Node, rb: Node, at: float) -> Node:
+    def _join(self, ra: Node, rb: Node, at: float, known: StoryInfo | None = None
+              ) -> tuple[Node, StoryInfo]:
+        """Join the stories rooted at ``ra`` and ``rb``; the root that stays, and its story
+        after the join. ``known``: the story rooted at ``ra`` as this process holds it (its
+        record then need not be read)."""
         if ra == rb:
-            return ra
+            return ra, known or self._info(ra, self.space.read("s:" + ra[1], at=at))
         keep, drop = min(ra, rb), max(ra, rb)
         self.space.add({"up:" + drop[1]: [_claim(keep)]}, at=at)
         moved = self.space.members("m:" + drop[1], at=at)["m:" + drop[1]]
         self.space.add({"m:" + keep[1]: moved or [drop[1]]}, at=at)
-        dropped = self.space.read("s:" + drop[1], at=at).get("s:" + drop[1], {})
-        least = {"first": float(dropped["first"])} if "first" in dropped else {}
-        self.space.change("s:" + keep[1], at=at, incr={"size": float(dropped.get("size", 1))},
-                          least=least)
+        wanted = [root for root in (keep, drop) if known is None or root != ra]
+        records = self.space.read(*("s:" + root[1] for root in wanted), at=at)
+        infos = {root: self._info(root, records) for root in wanted}
+        if known is not None:
+            infos[ra] = known
+        dropped = infos[drop]
+        least = ({"first": dropped.first_published}
+                 if dropped.first_published is not None else {})
+        self.space.change("s:" + keep[1], at=at, incr={"size": dropped.size}, least=least)
         if self.on_merge is not None:
             self.on_merge(drop[1], keep[1], at)
-        return keep
+        kept = infos[keep]
+        firsts = [f for f in (kept.first_published, dropped.first_published) if f is not None]
+        return keep, StoryInfo(keep[1], kept.size + dropped.size, kept.label,
+                               min(firsts) if firsts else None)
 
     def story_of(self, node: Node, at: float) -> StoryInfo:
         """The story ``node`` is in now."""
         root = self.find(node, at)
-        info = self.space.read("s:" + root[1], at=at).get("s:" + root[1], {})
+        return self._info(root, self.space.read("s:" + root[1], at=at))
+
+    @staticmethod
+    def _info(root: Node, records: dict[str, dict[str, str]]) -> StoryInfo:
+        """The story rooted at ``root`` from its ``s:`` record among ``records``."""
+        info = records.get("s:" + root[1], {})
         first = info.get("first")
         return StoryInfo(
             id=root[1],

@@ -31,6 +31,7 @@ from copydesk.workers.worker.intake import Intake
 from copydesk.workers.worker.lease import LeaseKeeper, die_with_parent
 from copydesk.workers.worker.lost import oom_kills
 from copydesk.workers.worker.pause import PauseWhenFull, pausing_retry
+from copydesk.workers.worker.progress import StageProgress
 from copydesk.workers.worker.routing import Routing, routing_for
 
 log = get_logger("copydesk.worker")
@@ -67,6 +68,8 @@ class WorkerContext:
     #: the batcher holding reserved requests until a pool process is free (main process,
     #: with ``worker.batch_size`` above 1)
     holder: ReservedHolder | None = None
+    #: the stage this process's run is in, published once it runs long (pool process)
+    progress: StageProgress | None = None
     #: the stage-duration histograms' hook, holding a task's or batch's until it ends
     metrics: StageMetrics | None = None
 
@@ -93,6 +96,12 @@ class WorkerContext:
         """Send the stage durations of the documents finished since the last call."""
         if self.metrics is not None:
             self.metrics.flush()
+
+    def stage_progress(self) -> StageProgress:
+        """The stage progress of this process (``workers.worker.progress``)."""
+        if self.progress is None:
+            self.progress = StageProgress(lambda ids, stage: self.store.set_stage(ids, stage))
+        return self.progress
 
     def current_store(self) -> Store:
         return self.store

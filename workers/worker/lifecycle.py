@@ -102,6 +102,7 @@ def run(context: WorkerContext, jobs: Sequence[Job]) -> list[Outcome]:
         _give_back(context, [c for c in claimed if outcomes[c.index] is None], outcomes,
                    f"its run crashed: {type(exc).__name__}: {exc}; retried alone")
     finally:
+        context.stage_progress().finished()
         context.flush_metrics()
     return [o or Outcome.again("not run: its batch stopped early") for o in outcomes]
 
@@ -184,19 +185,19 @@ def fallback_id(data: Any) -> str:
 
 def _observer(context: WorkerContext, claimed: list[Claimed],
               where: dict[str, str]) -> RunObserver:
-    """Publish the stage each article is in; save partial Documents once they ran long."""
+    """Note the stage each article is in (published once it runs long); save partial
+    Documents once they ran long."""
     store = context.store
+    progress = context.stage_progress()
     by_id = {c.id: c for c in claimed}
     started = time.monotonic()
 
     def stage_started(stage: str, docs: Sequence[Document]) -> None:
         where["stage"] = stage
-        try:
-            store.set_stage([d.id for d in docs], stage)
-        except Exception as exc:  # progress is informative only
-            log.debug("could not publish the stage", error=str(exc))
+        progress.started([d.id for d in docs], stage)
 
     def stage_finished(stage: str, docs: Sequence[Document]) -> None:
+        progress.finished()
         if time.monotonic() - started < context.settings.worker.partial_after:
             return
         for d in docs:
