@@ -164,10 +164,10 @@ class Linker:
     def means(self, entry: Entry, scored: dict[str, tuple[Entry, float]]) -> dict[Node, float]:
         """The stories that hold an article linked to ``entry``, each with ``entry``'s mean
         cosine to its members within the window (at most ``MEAN_MEMBERS`` of them)."""
-        roots: dict[Node, list[str]] = {}
-        for other_id, (other, sim) in scored.items():
-            if sim >= self.threshold:
-                roots.setdefault(self.find((other.time, other_id), entry.time), [])
+        close = [(other.time, other_id) for other_id, (other, sim) in scored.items()
+                 if sim >= self.threshold]
+        roots: dict[Node, list[str]] = {root: [] for root in
+                                        self.find_many(close, entry.time).values()}
         if not roots:
             return {}
         keys = {root: "m:" + root[1] for root in roots}
@@ -209,10 +209,11 @@ class Linker:
         mine = (at, entry.id)
         story = StoryInfo(entry.id, 1, entry.label, entry.published)
         if not self.average:  # single linkage: every close pair links, in any order
-            for other, sim in sorted(scored.values(), key=lambda p: (p[0].time, p[0].id)):
-                if sim >= self.threshold:
-                    mine, story = self._join(mine, self.find((other.time, other.id), at), at,
-                                             story)
+            close = sorted((other.time, other.id) for other, sim in scored.values()
+                           if sim >= self.threshold)
+            found = self.find_many(close, at)
+            for root in dict.fromkeys(found[node] for node in close):  # each story once
+                mine, story = self._join(mine, root, at, story)
         ranked = sorted((r for r in means if means[r] >= self.threshold),
                         key=lambda r: (-means[r], r))
         for i, root in enumerate(ranked):
@@ -222,15 +223,33 @@ class Linker:
 
     def find(self, node: Node, at: float) -> Node:
         """The root of ``node``'s story (the story id now), following redirects."""
+        return self.find_many([node], at)[node]
+
+    def find_many(self, nodes: list[Node], at: float) -> dict[Node, Node]:
+        """The root of each of ``nodes``' stories, following all their redirects a step at a
+        time together (one lookup a step, however many nodes)."""
+        roots: dict[Node, Node] = {}
+        at_step = {node: node for node in nodes}
         for _ in range(_MAX_HOPS):
-            claims = self.space.members("up:" + node[1], at=at)["up:" + node[1]]
-            if not claims:
-                return node
-            parents = sorted(_node(c) for c in claims)
-            for extra in parents[1:]:  # merged by two writers at once: join those too
-                self.union(extra, parents[0], at)
-            node = parents[0]
-        raise RuntimeError(f"story redirects of {node[1]!r} do not end")
+            if not at_step:
+                return roots
+            current = sorted(set(at_step.values()))
+            claims = self.space.members(*("up:" + n[1] for n in current), at=at)
+            parent: dict[Node, Node | None] = {}
+            for n in current:
+                parents = sorted(_node(c) for c in claims["up:" + n[1]])
+                for extra in parents[1:]:  # merged by two writers at once: join those too
+                    self.union(extra, parents[0], at)
+                parent[n] = parents[0] if parents else None
+            going = {}
+            for node, n in at_step.items():
+                up = parent[n]
+                if up is None:
+                    roots[node] = n
+                else:
+                    going[node] = up
+            at_step = going
+        raise RuntimeError(f"story redirects of {sorted(at_step)[0][1]!r} do not end")
 
     def union(self, a: Node, b: Node, at: float) -> Node:
         """Join the stories of ``a`` and ``b``: the earlier root stays, the later one
