@@ -32,19 +32,26 @@ def _bucket_label(seconds: float) -> str:
 
 
 def record_runs(client: Any, key: str, runs: Iterable[StageRun]) -> None:
-    """Add the duration of each stage that ran (ok or failed; skipped ones did not run)."""
-    pipe = client.pipeline(transaction=False)
-    added = False
+    """Add the duration of each stage that ran (ok or failed; skipped ones did not run),
+    summed per field first, so many documents' runs cost a few increments per stage."""
+    counts: dict[str, int] = {}
+    sums: dict[str, float] = {}
     for run in runs:
         if run.status == "skipped":
             continue
         seconds = max(run.duration_ms, 0.0) / 1000.0
-        pipe.hincrby(key, f"{run.stage}{_SEP}{_bucket_label(seconds)}", 1)
-        pipe.hincrbyfloat(key, f"{run.stage}{_SEP}sum", seconds)
-        pipe.hincrby(key, f"{run.stage}{_SEP}count", 1)
-        added = True
-    if added:
-        pipe.execute()
+        for field_name in (f"{run.stage}{_SEP}{_bucket_label(seconds)}",
+                           f"{run.stage}{_SEP}count"):
+            counts[field_name] = counts.get(field_name, 0) + 1
+        sums[f"{run.stage}{_SEP}sum"] = sums.get(f"{run.stage}{_SEP}sum", 0.0) + seconds
+    if not counts:
+        return
+    pipe = client.pipeline(transaction=False)
+    for field_name, count in counts.items():
+        pipe.hincrby(key, field_name, count)
+    for field_name, total in sums.items():
+        pipe.hincrbyfloat(key, field_name, total)
+    pipe.execute()
 
 
 @dataclass
