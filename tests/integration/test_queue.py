@@ -49,6 +49,26 @@ def test_cli_status_shows_done_and_the_worker(cluster: Cluster) -> None:
     assert data["status"] == "done" and data["worker"] == "w1@" + cluster.prefix
 
 
+@pytest.mark.parametrize("batch_size", BATCH_SIZES, indirect=True)
+def test_status_shows_the_slow_stage_an_article_is_running_in(make_cluster) -> None:  # type: ignore[no-untyped-def]
+    slow: Cluster = make_cluster(COPYDESK_STAGE__PROBE__DELAY="2")
+    slow.start_worker("progress", concurrency=1)
+    client = slow.client()
+    article_id = uid("progress")
+    client.submit({"id": article_id, "text": "The probe stage takes two seconds here."})
+    deadline = time.monotonic() + 60
+    seen = None
+    while time.monotonic() < deadline:
+        status = client.status(article_id)
+        if status is not None and status.status == "running" and status.stage:
+            seen = status.stage
+            break
+        time.sleep(0.1)
+    assert seen == "probe"
+    done = client.wait(article_id, timeout=60)
+    assert done is not None and done.status == "done"
+
+
 def test_client_submit_wait_result(cluster: Cluster) -> None:
     client = cluster.client()
     text = "The talks in Istanbul ended without agreement, officials said on Sunday."
