@@ -69,3 +69,47 @@ def test_a_failing_publication_is_not_raised_and_the_next_slow_stage_is_publishe
     progress.started(["a"], "summary")
     assert second.wait(5)
     assert calls == ["nlp", "summary"]
+
+
+def test_a_process_forked_while_a_publication_is_under_way_publishes_on_its_own() -> None:
+    import os
+    import select
+    import signal
+
+    entered, release = threading.Event(), threading.Event()
+    child_calls: list[str] = []
+    child_published = threading.Event()
+
+    def publish(ids: Sequence[str], stage: str) -> None:
+        if os.getpid() == parent:  # the parent's publication holds the lock until released
+            entered.set()
+            release.wait(10)
+        else:
+            child_calls.append(stage)
+            child_published.set()
+
+    parent = os.getpid()
+    progress = StageProgress(publish, delay=0.05)
+    progress.started(["a"], "nlp")
+    assert entered.wait(5)
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.close(read)
+        progress.started(["a"], "quotes")
+        ok = child_published.wait(5) and child_calls == ["quotes"]
+        os.write(write, b"1" if ok else b"0")
+        os._exit(0)
+    os.close(write)
+    release.set()
+    ready: list[int] = []
+    try:
+        ready, _, _ = select.select([read], [], [], 15)
+        assert ready, "the forked process is stuck on the lock its parent's thread held"
+        assert os.read(read, 1) == b"1"
+    finally:
+        os.close(read)
+        if not ready:
+            os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+        progress.finished()

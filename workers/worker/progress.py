@@ -40,10 +40,10 @@ class StageProgress:
 
     def started(self, article_ids: Sequence[str], stage: str) -> None:
         """``stage`` starts for ``article_ids``."""
+        self._ensure_thread()
         with self._lock:
             self._current = (tuple(article_ids), stage, time.monotonic())
             self._wake.notify()
-        self._ensure_thread()
 
     def finished(self) -> None:
         """The stage running ended: it is not published from now on."""
@@ -51,10 +51,14 @@ class StageProgress:
             self._current = None
 
     def _ensure_thread(self) -> None:
-        # threads do not survive a fork: each pool process starts its own
+        # threads do not survive a fork: each pool process starts its own, with a lock of
+        # its own (the parent's thread may have held the inherited one)
         if self._thread_pid == os.getpid():
             return
         self._thread_pid = os.getpid()
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._current = None
         threading.Thread(target=self._run, name="copydesk-progress", daemon=True).start()
 
     def _run(self) -> None:
