@@ -254,7 +254,8 @@ class Linker:
     def union(self, a: Node, b: Node, at: float) -> Node:
         """Join the stories of ``a`` and ``b``: the earlier root stays, the later one
         redirects to it."""
-        return self._join(self.find(a, at), self.find(b, at), at)[0]
+        ra, rb = self.find(a, at), self.find(b, at)
+        return ra if ra == rb else self._join(ra, rb, at)[0]
 
     def _join(self, ra: Node, rb: Node, at: float, known: StoryInfo | None = None
               ) -> tuple[Node, StoryInfo]:
