@@ -162,3 +162,11 @@ def broker_transport_options(settings: Settings) -> dict[str, Any]:
     if settings.sentinel.password:
         options["sentinel_kwargs"] = {"password": settings.sentinel.password}
     return options
+
+
+def eval_in_pipeline(pipe: Any, script: Any, keys: list[str], args: list[Any]) -> Any:
+    """Queue ``script`` (a registered ``redis.commands.core.Script``) on ``pipe`` by its body
+    (``EVAL``; Redis caches it by hash). Queued as a ``Script``, redis-py would check the
+    pipeline's scripts with a ``SCRIPT EXISTS`` round trip of its own before each pipeline;
+    alone, a script still goes by its SHA1 (``EVALSHA``, loaded again if Redis lost it)."""
+    return pipe.eval(script.script, len(keys), *keys, *args)

@@ -43,14 +43,15 @@ def record_runs(client: Any, key: str, runs: Iterable[StageRun]) -> None:
         for field_name in (f"{run.stage}{_SEP}{_bucket_label(seconds)}",
                            f"{run.stage}{_SEP}count"):
             counts[field_name] = counts.get(field_name, 0) + 1
-        sums[f"{run.stage}{_SEP}sum"] = sums.get(f"{run.stage}{_SEP}sum", 0.0) + seconds
+        total = f"{run.stage}{_SEP}sum"
+        sums[total] = sums.get(total, 0.0) + seconds
     if not counts:
         return
     pipe = client.pipeline(transaction=False)
     for field_name, count in counts.items():
         pipe.hincrby(key, field_name, count)
-    for field_name, total in sums.items():
-        pipe.hincrbyfloat(key, field_name, total)
+    for field_name, seconds_sum in sums.items():
+        pipe.hincrbyfloat(key, field_name, seconds_sum)
     pipe.execute()
 
 

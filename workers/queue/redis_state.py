@@ -37,6 +37,7 @@ from typing import Any
 
 import redis
 from copydesk.state import GENERATIONS, Claim, StateBackend
+from copydesk.workers.queue.connection import eval_in_pipeline
 
 #: Expired keys deleted per call at most, so one call never blocks Redis for long.
 SWEEP = 500
@@ -286,16 +287,13 @@ class RedisState(StateBackend):
         return f"{self._base(space)}{kind}:{key}"
 
     def _call(self, name: str, keys: list[str], args: list[Any], later: bool = False) -> Any:
-        """Run script ``name``: now, after what waits (one round trip), or ``later``.
-
-        Alone it goes by its SHA1 (``EVALSHA``, loaded again should Redis have lost it); in
-        a pipeline by its body (``EVAL``: Redis caches it by hash), because redis-py checks
-        a pipeline's scripts with a ``SCRIPT EXISTS`` round trip of its own before each one,
-        and a script missing halfway through a pipeline could not be run again in order."""
+        """Run script ``name``: now, after what waits (one round trip), or ``later``. In a
+        pipeline it goes by its body (``connection.eval_in_pipeline``), so none is missing
+        halfway through one, where it could not be run again in order."""
         script = self._scripts[name]
 
         def call(pipe: Any) -> Any:
-            return pipe.eval(script.script, len(keys), *keys, *args)
+            return eval_in_pipeline(pipe, script, keys, args)
         if later:
             self._waiting.append(call)
             return None
@@ -459,7 +457,6 @@ def _text(value: Any) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-
 def _update_args(set_: Mapping[str, str], incr: Mapping[str, float],
                  least: Mapping[str, float], greatest: Mapping[str, float]) -> list[Any]:
     """The update script's arguments: each field group as a count, then field, value."""
@@ -471,6 +468,7 @@ def _update_args(set_: Mapping[str, str], incr: Mapping[str, float],
         for field, value in group.items():
             args += [field, value]
     return args
+
 
 def _pairs(flat: Sequence[Any]) -> dict[str, str]:
     items = [_text(v) for v in flat]

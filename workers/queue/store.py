@@ -24,6 +24,7 @@ from copydesk.document import Document
 from copydesk.settings import Settings, WorkerSettings
 from copydesk.state import SharedState
 from copydesk.workers.queue.compact import pack, unpack
+from copydesk.workers.queue.connection import eval_in_pipeline
 from copydesk.workers.queue.keys import FINISHED, STATUSES, Keys, RecordField, keys_for
 from copydesk.workers.queue.partial import SAVE_PARTIAL, PartialDocument
 from copydesk.workers.queue.protocol import build_message
@@ -152,9 +153,9 @@ class Store:
                 else ClaimResult(str(answer[0]), str(answer[1])) for answer in answers]
 
     def _each(self, script: Any, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
-        """Run ``script`` once per ``(keys, args)``: one alone, more in one pipeline (whose
-        script check costs a round trip of its own). Per call its answer, or the error
-        Redis answered it with; a lost connection raises."""
+        """Run ``script`` once per ``(keys, args)``: one alone, more in one pipeline
+        (``connection.eval_in_pipeline``). Per call its answer, or the error Redis answered
+        it with; a lost connection raises."""
         if len(calls) == 1:
             try:
                 return [script(*calls[0])]
@@ -162,7 +163,7 @@ class Store:
                 return [exc]
         pipe = self.r.pipeline(transaction=False)
         for keys, args in calls:
-            script(keys, args, client=pipe)
+            eval_in_pipeline(pipe, script, keys, args)
         return list(pipe.execute(raise_on_error=False))
 
     def _claim_call(self, article_id: str, task_id: str, worker: str, owner: str,
