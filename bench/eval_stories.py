@@ -249,7 +249,7 @@ def relink(entries: list[Entry], stage: StoriesStage, threshold: float,
     space = SharedState().space(SPACE, window=timedelta(days=days))
     redirects = Redirects()
     linker = Linker(space, threshold, cfg.index_terms, cfg.candidates, redirects.record,
-                    cfg.merge_margin, cfg.linkage == "average")
+                    cfg.merge_margin, cfg.linkage == "average", cfg.merge_slack)
     written = [linker.add(entry).id for entry in entries]
     return [redirects.resolve(s) for s in written]
 

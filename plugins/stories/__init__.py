@@ -1,17 +1,22 @@
 """The stories plugin: which articles report the same event.
 
 Stage ``stories`` (cross-article, on ``services.state``) turns each article into a
-weighted term vector (``terms``: its words weighted by their rarity in English, its entity
-names, the days it names) and links it to the articles within ``window_days`` of it whose
-vectors are close enough (``linking``); a story is a connected group of linked articles,
-named by its earliest article. When an article links two stories they merge and the later
-story's id redirects to the earlier one (in the story index too, so ``copydesk stories``
-lists one story). With this single linkage (the default) the partition does not depend on
-the order articles arrive in. With ``linkage = "average"`` an article instead joins the
-story closest to it on average over that story's articles in the window (merging a second
-one only at ``threshold + merge_margin``; best with ``threshold = 0.2`` and
-``entity_weight = 0.5``): similar events stay apart, but the partition depends on arrival
-order.
+weighted term vector (``terms``: its words weighted by their inverse document frequency in
+news, its entity names, the days it names) and puts it in a story with the articles within
+``window_days`` of it (``linking``), named by the story's earliest article.
+
+With average linkage (the default) an article joins the story closest to it on average
+over that story's articles in the window (merging a second one only at ``threshold +
+merge_margin``), and the story it joined then merges with any nearby story whose articles
+are, on average, close to its own (story-to-story average linkage at ``threshold -
+merge_slack``). Averages keep two similar events (two earthquakes) apart where one close
+pair would chain them; the partition depends somewhat on arrival order (two workers
+against one process: see ``tests/integration/test_stories_workers.py``). With ``linkage =
+"single"`` every pair at or above ``threshold`` links and a story is a connected group: the
+partition does not depend on arrival order or on the number of workers at all, but similar
+events chain (best with ``threshold = 0.28``, ``entity_weight = 1.5``, ``date_weight = 1``).
+When stories merge, the later story's id redirects to the earlier one (in the story index
+too, so ``copydesk stories`` lists one story).
 
 It writes ``Document.story``: ``{id, label, size, first_seen}``, the story's id when this
 article joined it (follow redirects for the current one), its label (the earliest
@@ -57,22 +62,34 @@ class StoriesConfig(StageConfig):
         "directly; what is older is forgotten.",
     )
     threshold: float = Field(
-        default=0.28, gt=0.0, le=1.0,
-        description="Cosine of two articles' term vectors at or above which they report "
-        "the same event (average linkage: the mean cosine to a story's articles in the "
-        "window at which an article joins it; 0.2 suits it).",
+        default=0.26, gt=0.0, le=1.0,
+        description="Average linkage: the mean cosine of an article's term vector to a "
+        "story's articles in the window at which it joins the story (and, alone, the cosine "
+        "at which two articles report the same event); single linkage: the cosine at which "
+        "two articles link (0.28 suits it).",
     )
     linkage: Literal["single", "average"] = Field(
-        default="single",
-        description="single: every close pair links, a story is a connected group (the "
-        "partition does not depend on arrival order or on the number of workers); average: "
-        "an article joins the story closest to it on average (keeps similar events apart, "
-        "but depends on arrival order).",
+        default="average",
+        description="average: an article joins the story closest to it on average, and "
+        "stories close on average merge (keeps similar events apart; depends a little on "
+        "arrival order); single: every close pair links, a story is a connected group (the "
+        "partition does not depend on arrival order or on the number of workers).",
     )
     merge_margin: float = Field(
         default=0.1, ge=0.0, le=1.0,
         description="Average linkage: an article close to two stories merges them only when "
         "its mean cosine to the second is at least threshold + merge_margin.",
+    )
+    merge_slack: float | None = Field(
+        default=0.02, ge=0.0, le=1.0,
+        description="Average linkage: once an article joined a story, a nearby story whose "
+        "articles have a mean cosine to the joined story's of at least threshold - "
+        "merge_slack merges with it (null: never).",
+    )
+    words: Literal["news", "english"] = Field(
+        default="news",
+        description="How words are weighted: news: by their inverse document frequency in "
+        "a table of news articles; english: by their rarity in general English (wordfreq).",
     )
     index_terms: int = Field(
         default=16, ge=1, le=64,
@@ -86,10 +103,10 @@ class StoriesConfig(StageConfig):
     lead_sentences: int = Field(default=2, ge=0, description="Sentences counted as the lead.")
     lead_boost: float = Field(default=2.0, ge=1.0, description="Weight of lead and title "
                               "words.")
-    entity_weight: float = Field(default=1.5, ge=0.0, description="Weight of entity names "
-                                 "(their words count as words too; 0.5 suits average "
+    entity_weight: float = Field(default=0.25, ge=0.0, description="Weight of entity names "
+                                 "(their words count as words too; 1.5 suits single "
                                  "linkage).")
-    date_weight: float = Field(default=1.0, ge=0.0, description="Weight of named days.")
+    date_weight: float = Field(default=0.5, ge=0.0, description="Weight of named days.")
     max_terms: int = Field(default=64, ge=8, le=512, description="Terms kept per article.")
 
     def weights(self) -> TermWeights:
@@ -99,6 +116,7 @@ class StoriesConfig(StageConfig):
             entity_weight=self.entity_weight,
             date_weight=self.date_weight,
             max_terms=self.max_terms,
+            words=self.words,
         )
 
 
@@ -123,7 +141,8 @@ class StoriesStage(Stage[StoriesConfig]):
                       index_terms=self.config.index_terms, candidates=self.config.candidates,
                       on_merge=lambda old, new, at: index.redirect(old, new, at=at),
                       merge_margin=self.config.merge_margin,
-                      average=self.config.linkage == "average")
+                      average=self.config.linkage == "average",
+                      merge_slack=self.config.merge_slack)
 
     def process(self, doc: Document) -> None:
         info = self.linker().add(self.entry(doc))

@@ -9,12 +9,20 @@ Average linkage (``average=True``):
 
 An article is compared with the stored articles within the window (before or after it)
 that share its heaviest terms (``Linker.scored``). It joins the story it is closest to *on
-average* over that story's members within the window (``Linker.means``), when that mean is
-at or above ``threshold``; a story whose mean passes ``threshold + merge_margin`` as well is
-merged into it. Averaging over a story's members, not taking its single closest article,
+average* over that story's members within the window (``Linker.stories``), when that mean
+is at or above ``threshold``; a story whose mean passes ``threshold + merge_margin`` as well
+is merged into it. Averaging over a story's members, not taking its single closest article,
 keeps one article from chaining two similar events (two earthquakes, two arrests of players
-of one team) into one story. Stories are kept as a union-find whose root is the group's
-earliest article (by time, then id).
+of one team) into one story.
+
+With ``merge_slack`` set, the story the article joined is then compared with the other
+stories near the article (holding an article of cosine at least ``NEAR`` to it), story
+against story: the mean cosine between their members (``CROSS_MEMBERS`` latest of each
+side). A story at ``threshold - merge_slack`` or above merges. This is the step offline
+average linkage takes and an online one misses: a story split early, when its first
+articles did not yet look alike, is joined again once articles that bridge its halves
+arrive. Stories are kept as a union-find whose root is the group's earliest article (by
+time, then id).
 
 The average depends on which members a story already has, so that partition depends on the
 order articles arrive in: 300 corpus articles over two days, shuffled, agree with
@@ -51,6 +59,11 @@ _MAX_HOPS = 10_000
 #: A story's mean is taken over at most this many of its latest members (with every
 #: candidate of the story among them), so the cost per article stays bounded.
 MEAN_MEMBERS = 64
+#: Two stories' average linkage is taken over at most this many latest members of each.
+CROSS_MEMBERS = 16
+#: Average linkage: stories holding an article at least this close to a new one are the
+#: ones it can join or bring together.
+NEAR = 0.1
 
 
 @dataclass(frozen=True)
@@ -107,11 +120,15 @@ class Linker:
         on_merge: Callable[[str, str, float], None] | None = None,
         merge_margin: float = 0.1,
         average: bool = False,
+        merge_slack: float | None = None,
+        near: float = NEAR,
     ) -> None:
         self.space = space
         self.threshold = threshold
         self.merge_margin = merge_margin
         self.average = average
+        self.merge_slack = merge_slack
+        self.near = min(near, threshold)
         self.window = space.window.total_seconds()
         self.index_terms = index_terms
         self.candidates = candidates
@@ -161,13 +178,16 @@ class Linker:
         threshold (the pairs a story can be joined through)."""
         return [other for other, sim in self.scored(entry).values() if sim >= self.threshold]
 
-    def means(self, entry: Entry, scored: dict[str, tuple[Entry, float]]) -> dict[Node, float]:
-        """The stories that hold an article linked to ``entry``, each with ``entry``'s mean
-        cosine to its members within the window (at most ``MEAN_MEMBERS`` of them)."""
-        close = [(other.time, other_id) for other_id, (other, sim) in scored.items()
-                 if sim >= self.threshold]
+    def stories(self, entry: Entry, scored: dict[str, tuple[Entry, float]],
+                floor: float) -> dict[Node, list[str]]:
+        """The stories holding a scored article whose cosine to ``entry`` is at least
+        ``floor``, each with its members within the window (at most ``MEAN_MEMBERS``, with
+        every scored one among them); members not scored yet are compared and added to
+        ``scored``."""
+        near = [(other.time, other_id) for other_id, (other, sim) in scored.items()
+                if sim >= floor]
         roots: dict[Node, list[str]] = {root: [] for root in
-                                        self.find_many(close, entry.time).values()}
+                                        self.find_many(near, entry.time).values()}
         if not roots:
             return {}
         keys = {root: "m:" + root[1] for root in roots}
@@ -179,12 +199,38 @@ class Linker:
         missing = sorted({m for ms in roots.values() for m in ms if m not in scored})
         if missing:
             self._compare(entry, missing, scored)
-        out: dict[Node, float] = {}
-        for root, members in roots.items():
-            sims = [scored[m][1] for m in members if m in scored]
-            if sims:
-                out[root] = sum(sims) / len(sims)
-        return out
+        return {root: [m for m in members if m in scored] for root, members in roots.items()}
+
+    @staticmethod
+    def _means(stories: dict[Node, list[str]], scored: dict[str, tuple[Entry, float]]
+               ) -> dict[Node, float]:
+        """Each story's mean cosine of its members to the entry ``scored`` holds."""
+        return {root: sum(scored[m][1] for m in members) / len(members)
+                for root, members in stories.items() if members}
+
+    def _near_stories_merge(self, entry: Entry, joined: list[Node], stories: dict[Node, list[str]],
+                            means: dict[Node, float], scored: dict[str, tuple[Entry, float]]
+                            ) -> list[Node]:
+        """The other stories near ``entry`` whose members are, on average, as close to the
+        members of the story ``entry`` joined (``joined``, and ``entry`` itself) as
+        ``threshold - merge_slack``: average linkage between the two stories, so two halves
+        of one story that an article bridges become one, however they were split. Each
+        side counts its ``CROSS_MEMBERS`` latest members."""
+        def latest(ids: list[str]) -> list[Entry]:
+            ranked = sorted((scored[i][0] for i in ids), key=lambda e: (e.time, e.id))
+            return ranked[-CROSS_MEMBERS:]
+
+        mine = [entry, *latest([m for root in joined for m in stories.get(root, [])])]
+        merged = []
+        for root in sorted(means, key=lambda r: (-means[r], r)):
+            if root in joined:
+                continue
+            theirs = latest(stories[root])
+            cross = sum(cosine(a.vector, b.vector) for a in mine for b in theirs)
+            if cross / (len(mine) * len(theirs)) >= self.threshold - self.merge_slack:
+                merged.append(root)
+                mine = [*mine, *theirs][-CROSS_MEMBERS - 1:]
+        return merged
 
     def add(self, entry: Entry) -> StoryInfo:
         """Store ``entry``, link it to its stories (single linkage: every close article's;
@@ -196,7 +242,8 @@ class Linker:
         if stored:  # seen before (a retry): no change
             return self.story_of((at, entry.id), at)
         scored = self._compare(entry, candidates, {})
-        means = self.means(entry, scored) if self.average else {}
+        stories = self.stories(entry, scored, self.near) if self.average else {}
+        means = self._means(stories, scored)
         # the index goes last: an article found under its terms was stored whole
         self.space.put({"a:" + entry.id: entry.dumps()}, at=at)
         least = {"first": entry.published} if entry.published is not None else {}
@@ -216,9 +263,12 @@ class Linker:
                 mine, story = self._join(mine, root, at, story)
         ranked = sorted((r for r in means if means[r] >= self.threshold),
                         key=lambda r: (-means[r], r))
-        for i, root in enumerate(ranked):
-            if i == 0 or means[root] >= self.threshold + self.merge_margin:
-                mine, story = self._join(mine, self.find(root, at), at, story)
+        joined = [root for i, root in enumerate(ranked)
+                  if i == 0 or means[root] >= self.threshold + self.merge_margin]
+        if joined and self.merge_slack is not None:
+            joined += self._near_stories_merge(entry, joined, stories, means, scored)
+        for root in joined:
+            mine, story = self._join(mine, self.find(root, at), at, story)
         return story
 
     def find(self, node: Node, at: float) -> Node:

@@ -3,9 +3,12 @@
 Three kinds of term, each weighted by how much it tells one event from another:
 
 - words: the text's words less stop words and bare numbers, plurals folded, with a
-  sublinear count, weighted by how rare the word is in general English (wordfreq's Zipf
-  scale, the same table the summary stage reads), so the weights do not depend on which
-  articles a process has seen (order and worker count cannot change them);
+  sublinear count, weighted by how rare the word is in news: its inverse document
+  frequency in a fixed table of news articles (``news_df.txt``, built by
+  ``scripts/build_news_df.py``), so "said", "year" or "government" count for little. With
+  ``words = "english"`` the weight is the word's rarity in general English instead
+  (wordfreq's Zipf scale, the table the summary stage reads). Either table is fixed, so
+  the weights do not depend on which articles a process has seen;
 - entities: each named entity's canonical name as one term (``e:...``), which keeps
   "North Korea" apart from "South Korea" where the words alone overlap;
 - dates: each calendar day the article names (``d:YYYY-MM-DD``), from the numbers stage.
@@ -20,14 +23,16 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib.resources import files
+from typing import Literal
 
 from spacy.lang.en.stop_words import STOP_WORDS
 from wordfreq import zipf_frequency
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 #: A sentence ends at . ! or ? before a capital or an opening quote, or at a line break.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’']?\s+(?=[\"“‘'(]?[A-Z0-9])|\n+")
 #: Entity labels that name who, where and what (not quantities, which the numbers give).
@@ -48,6 +53,11 @@ class TermWeights:
     entity_weight: float = 1.5
     date_weight: float = 1.0
     max_terms: int = 64
+    words: Literal["news", "english"] = "news"
+
+    def word_weight(self) -> Callable[[str], float]:
+        """How much a word tells one event from another (see the module docstring)."""
+        return news_idf if self.words == "news" else rarity
 
 
 @lru_cache(maxsize=200_000)
@@ -55,6 +65,26 @@ def rarity(word: str) -> float:
     """How rare ``word`` is in general English: 0 for the commonest, about 8 for words the
     frequency table does not know."""
     return max(0.5, _ZIPF_TOP - zipf_frequency(word, "en"))
+
+
+@cache
+def _news_table() -> tuple[int, dict[str, int]]:
+    """The news table: how many articles it counts, and in how many each word occurs."""
+    lines = files(__package__).joinpath("news_df.txt").read_text("utf-8").splitlines()
+    documents = int(lines[0].split()[-1])
+    counts = {}
+    for line in lines[1:]:
+        word, _, count = line.rpartition(" ")
+        counts[word] = int(count)
+    return documents, counts
+
+
+@lru_cache(maxsize=200_000)
+def news_idf(word: str) -> float:
+    """The inverse document frequency of a folded word in news, log((N+1)/(df+1)): about
+    0.3 for a word in most articles, 7.7 for one the table has not seen."""
+    documents, counts = _news_table()
+    return math.log((documents + 1) / (counts.get(word, 0) + 1))
 
 
 def fold(word: str) -> str | None:
@@ -88,7 +118,7 @@ def word_counts(title: str | None, text: str, weights: TermWeights) -> dict[str,
         lead_end = 0
     parts += [(text[:lead_end], True), (text[lead_end:], False)]
     for part, lead in parts:
-        for match in _WORD.finditer(part):
+        for match in WORD.finditer(part):
             form = fold(match.group())
             if form is not None:
                 counts[form] = counts.get(form, 0.0) + (weights.lead_boost if lead else 1.0)
@@ -102,14 +132,15 @@ def term_vector(
     weights: TermWeights,
 ) -> dict[str, float]:
     """The article's unit-length vector of its ``max_terms`` heaviest terms."""
+    weigh = weights.word_weight()
     raw: dict[str, float] = {}
     for word, count in words.items():
-        raw[word] = (1.0 + math.log(count)) * rarity(word)
+        raw[word] = (1.0 + math.log(count)) * weigh(word)
     for name, count in Counter(n.lower() for n in entities).items():
         parts = name.split()
         if not parts:
             continue
-        weight = max(rarity(p) for p in parts) * weights.entity_weight
+        weight = max(weigh(p) for p in parts) * weights.entity_weight
         raw["e:" + name] = (1.0 + math.log(count)) * weight
     for day, count in Counter(dates).items():
         raw["d:" + day] = (1.0 + math.log(count)) * _ZIPF_TOP * weights.date_weight
