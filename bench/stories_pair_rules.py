@@ -7,8 +7,8 @@ online stage would reach. This script runs the stage once per set (``eval_storie
 pipeline, settings from ``--set``), takes its term vectors and scores such rules over a
 grid, next to the TF-IDF offline average-linkage baseline of the same run:
 
-- single: ``cos >= t`` (the stage's default; reproduces its figures, a check that the
-  offline computation is the online one on these sets);
+- single: ``cos >= t`` (the stage's ``linkage = "single"``; reproduces its figures, a
+  check that the offline computation is the online one on these sets);
 - snn (shared nearest neighbours): ``cos >= t_high``, or ``cos >= t_low`` and at least
   ``k`` articles with cosine ``>= t_n`` to both;
 - snn-strict: as snn, but pairs at ``t_high`` need ``k_high >= 1`` common neighbours

@@ -62,8 +62,11 @@ MEAN_MEMBERS = 64
 #: Two stories' average linkage is taken over at most this many latest members of each.
 CROSS_MEMBERS = 16
 #: Average linkage: stories holding an article at least this close to a new one are the
-#: ones it can join or bring together.
+#: ones it can join or bring together ...
 NEAR = 0.1
+#: ... those of every article at the threshold, and of at most this many closest articles
+#: below it; at most this many stories are compared with the one an article joined.
+NEAR_STORIES = 8
 
 
 @dataclass(frozen=True)
@@ -184,8 +187,10 @@ class Linker:
         ``floor``, each with its members within the window (at most ``MEAN_MEMBERS``, with
         every scored one among them); members not scored yet are compared and added to
         ``scored``."""
-        near = [(other.time, other_id) for other_id, (other, sim) in scored.items()
-                if sim >= floor]
+        ranked = sorted(((sim, other.time, other_id) for other_id, (other, sim) in scored.items()
+                         if sim >= floor), reverse=True)
+        near = [(when, other_id) for i, (sim, when, other_id) in enumerate(ranked)
+                if sim >= self.threshold or i < NEAR_STORIES]
         roots: dict[Node, list[str]] = {root: [] for root in
                                         self.find_many(near, entry.time).values()}
         if not roots:
@@ -208,28 +213,28 @@ class Linker:
         return {root: sum(scored[m][1] for m in members) / len(members)
                 for root, members in stories.items() if members}
 
-    def _near_stories_merge(self, entry: Entry, joined: list[Node], stories: dict[Node, list[str]],
-                            means: dict[Node, float], scored: dict[str, tuple[Entry, float]]
+    def _near_stories_merge(self, entry: Entry, joined: list[Node],
+                            stories: dict[Node, list[str]], means: dict[Node, float],
+                            scored: dict[str, tuple[Entry, float]], at_least: float
                             ) -> list[Node]:
-        """The other stories near ``entry`` whose members are, on average, as close to the
-        members of the story ``entry`` joined (``joined``, and ``entry`` itself) as
-        ``threshold - merge_slack``: average linkage between the two stories, so two halves
-        of one story that an article bridges become one, however they were split. Each
-        side counts its ``CROSS_MEMBERS`` latest members."""
+        """The other stories near ``entry`` whose members are, on average, at least
+        ``at_least`` close to the members of the story ``entry`` joined (``joined``, and
+        ``entry`` itself): average linkage between two stories, so two halves of one story
+        that an article bridges become one, however they were split. Each side counts its
+        ``CROSS_MEMBERS`` latest members."""
         def latest(ids: list[str]) -> list[Entry]:
             ranked = sorted((scored[i][0] for i in ids), key=lambda e: (e.time, e.id))
             return ranked[-CROSS_MEMBERS:]
 
-        mine = [entry, *latest([m for root in joined for m in stories.get(root, [])])]
+        members = [m for root in joined for m in stories.get(root, [])]
         merged = []
-        for root in sorted(means, key=lambda r: (-means[r], r)):
-            if root in joined:
-                continue
-            theirs = latest(stories[root])
+        others = [r for r in sorted(means, key=lambda r: (-means[r], r)) if r not in joined]
+        for root in others[:NEAR_STORIES]:
+            mine, theirs = [entry, *latest(members)], latest(stories[root])
             cross = sum(cosine(a.vector, b.vector) for a in mine for b in theirs)
-            if cross / (len(mine) * len(theirs)) >= self.threshold - self.merge_slack:
+            if cross / (len(mine) * len(theirs)) >= at_least:
                 merged.append(root)
-                mine = [*mine, *theirs][-CROSS_MEMBERS - 1:]
+                members += stories[root]
         return merged
 
     def add(self, entry: Entry) -> StoryInfo:
@@ -266,7 +271,8 @@ class Linker:
         joined = [root for i, root in enumerate(ranked)
                   if i == 0 or means[root] >= self.threshold + self.merge_margin]
         if joined and self.merge_slack is not None:
-            joined += self._near_stories_merge(entry, joined, stories, means, scored)
+            joined += self._near_stories_merge(entry, joined, stories, means, scored,
+                                               self.threshold - self.merge_slack)
         for root in joined:
             mine, story = self._join(mine, self.find(root, at), at, story)
         return story
