@@ -247,7 +247,10 @@ class Linker:
         if stored:  # seen before (a retry): no change
             return self.story_of((at, entry.id), at)
         scored = self._compare(entry, candidates, {})
-        stories = self.stories(entry, scored, self.near) if self.average else {}
+        # an article joins a story only through a mean at the threshold, so through an
+        # article at least that close: with none, no story is read
+        linked = any(sim >= self.threshold for _, sim in scored.values())
+        stories = self.stories(entry, scored, self.near) if self.average and linked else {}
         means = self._means(stories, scored)
         # the index goes last: an article found under its terms was stored whole
         self.space.put({"a:" + entry.id: entry.dumps()}, at=at)
