@@ -1,4 +1,5 @@
-"""The stories stage: articles reporting one event share a story, whatever their order."""
+"""The stories stage: articles reporting one event share a story (with single linkage,
+whatever their order; with average linkage, the default, similar events stay apart)."""
 
 from __future__ import annotations
 
