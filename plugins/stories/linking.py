@@ -58,7 +58,7 @@ Node = tuple[float, str]
 _MAX_HOPS = 10_000
 #: A story's mean is taken over at most this many of its latest members (with every
 #: candidate of the story among them), so the cost per article stays bounded.
-MEAN_MEMBERS = 64
+MEAN_MEMBERS = 16
 #: Two stories' average linkage is taken over at most this many latest members of each.
 CROSS_MEMBERS = 16
 #: Average linkage: stories holding an article at least this close to a new one are the
