@@ -16,13 +16,15 @@ import json
 import random
 import sys
 import time
-from collections.abc import Hashable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from copydesk import Article, Pipeline, Settings
 from copydesk.storyindex import StoryIndex
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from eval_stories import bcubed
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "bbc-news-2005.jsonl"
 START = datetime(2005, 2, 1, 6, 0)
@@ -48,20 +50,6 @@ def dated_articles(n: int) -> tuple[list[Article], dict[str, str]]:
     return articles, {r["id"]: r["category"] for r in mixed}
 
 
-def bcubed_f1(pred: Mapping[str, Hashable], gold: Mapping[str, Hashable]) -> float:
-    members: dict[tuple[str, Hashable], set[str]] = {}
-    for kind, labels in (("p", pred), ("g", gold)):
-        for item, label in labels.items():
-            members.setdefault((kind, label), set()).add(item)
-    p = r = 0.0
-    for item in gold:
-        same_p, same_g = members[("p", pred[item])], members[("g", gold[item])]
-        p += len(same_p & same_g) / len(same_p)
-        r += len(same_p & same_g) / len(same_g)
-    p, r = p / len(gold), r / len(gold)
-    return 2 * p * r / (p + r)
-
-
 def partition(articles: list[Article], config: dict[str, Any]) -> dict[str, str]:
     """Each article's story after every merge, processing ``articles`` in that order."""
     pipeline = Pipeline.build(Settings(
@@ -80,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     if not CORPUS.exists():
         raise SystemExit(f"{CORPUS} is not available")
     articles, category = dated_articles(args.n)
+    def bcubed_f1(pred: dict[str, str], gold: dict[str, str]) -> float:
+        ids = list(gold)
+        return bcubed([pred[i] for i in ids], [gold[i] for i in ids])[2]
+
     print(f"{len(articles)} corpus articles, 12 minutes apart; {args.seeds} shuffled orders")
     for name, config in LINKAGES.items():
         started = time.perf_counter()
