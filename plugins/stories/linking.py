@@ -125,14 +125,12 @@ class Linker:
         merge_margin: float = 0.1,
         average: bool = False,
         merge_slack: float | None = None,
-        near: float = NEAR,
     ) -> None:
         self.space = space
         self.threshold = threshold
         self.merge_margin = merge_margin
         self.average = average
         self.merge_slack = merge_slack
-        self.near = min(near, threshold)
         self.window = space.window.total_seconds()
         self.index_terms = index_terms
         self.candidates = candidates
@@ -251,7 +249,8 @@ class Linker:
         # an article joins a story only through a mean at the threshold, so through an
         # article at least that close: with none, no story is read
         linked = any(sim >= self.threshold for _, sim in scored.values())
-        stories = self.stories(entry, scored, self.near) if self.average and linked else {}
+        stories = (self.stories(entry, scored, min(NEAR, self.threshold))
+                   if self.average and linked else {})
         means = self._means(stories, scored)
         # the index goes last: an article found under its terms was stored whole
         self.space.put({"a:" + entry.id: entry.dumps()}, at=at)

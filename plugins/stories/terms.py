@@ -50,8 +50,8 @@ class TermWeights:
 
     lead_boost: float = 2.0
     lead_sentences: int = 2
-    entity_weight: float = 1.5
-    date_weight: float = 1.0
+    entity_weight: float = 0.25
+    date_weight: float = 0.5
     max_terms: int = 64
     words: Literal["news", "english"] = "news"
 
