@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 import traceback
 import uuid
 from collections import Counter
@@ -41,12 +42,19 @@ _LAYERS = ("workers/queue/", "core/state.py", "copydesk/state.py", "/redis/")
 
 
 class RoundTrips:
-    """Counts redis-py's requests by call site while installed."""
+    """Counts redis-py's requests by call site while installed, and the seconds spent in
+    redis-py's calls (packing, sending, waiting for Redis, parsing the answer)."""
 
     def __init__(self) -> None:
         self.sites: Counter[str] = Counter()
         self.total = 0
+        self.seconds = 0.0
+        #: of which this process's CPU (the rest: waiting for Redis)
+        self.cpu = 0.0
+        self.site_seconds: Counter[str] = Counter()
+        self.last = "(other)"
         self._original: Any = None
+        self._calls: Any = None
 
     def __enter__(self) -> RoundTrips:
         connection = redis.connection.AbstractConnection
@@ -55,15 +63,44 @@ class RoundTrips:
 
         def send(conn: Any, command: Any, check_health: bool = True) -> None:
             counter.total += 1
-            counter.sites[_site()] += 1
+            started, cpu = time.perf_counter(), time.thread_time()
+            counter.last = _site()
+            counter.sites[counter.last] += 1
+            counter.seconds -= time.perf_counter() - started  # finding the site is not Redis
+            counter.cpu -= time.thread_time() - cpu
             counter._original(conn, command, check_health)
 
         connection.send_packed_command = send  # type: ignore[method-assign]
+        client, pipeline = redis.client.Redis, redis.client.Pipeline
+        self._calls = (client.execute_command, pipeline.execute)
+
+        def timed(original: Any) -> Any:
+            def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+                started, cpu = time.perf_counter(), time.thread_time()
+                before = counter.seconds
+                try:
+                    return original(self, *args, **kwargs)
+                finally:
+                    counter.seconds += time.perf_counter() - started
+                    counter.cpu += time.thread_time() - cpu
+                    counter.site_seconds[counter.last] += counter.seconds - before
+            return call
+
+        def command(conn: Any, *args: Any, **kwargs: Any) -> Any:
+            if isinstance(conn, pipeline):  # queued only: timed when the pipeline executes
+                return pipeline.execute_command(conn, *args, **kwargs)
+            return timed_command(conn, *args, **kwargs)
+
+        timed_command = timed(self._calls[0])
+        client.execute_command = command  # type: ignore[method-assign]
+        pipeline.execute = timed(self._calls[1])  # type: ignore[method-assign]
         return self
 
     def __exit__(self, *exc: object) -> None:
         redis.connection.AbstractConnection.send_packed_command = (  # type: ignore[method-assign]
             self._original)
+        redis.client.Redis.execute_command = self._calls[0]  # type: ignore[method-assign]
+        redis.client.Pipeline.execute = self._calls[1]  # type: ignore[method-assign]
 
 
 def _site() -> str:
@@ -100,17 +137,23 @@ def main() -> None:
                         raise RuntimeError(f"an article was not finished: {outcome}")
 
             run(warm)  # connections, scripts and the pipeline's first calls
+            started = time.perf_counter()
             with RoundTrips() as trips:
                 for i in range(0, len(timed), args.batch):
                     run(timed[i:i + args.batch])
+            elapsed = time.perf_counter() - started
         finally:
             proc.terminate()
             proc.wait(timeout=10)
     n = len(timed)
     print(f"{n} articles in batches of {args.batch}: "
-          f"{trips.total / n:.2f} Redis round trips an article")
+          f"{trips.total / n:.2f} Redis round trips an article, "
+          f"{1000 * trips.seconds / n:.2f} ms an article in redis-py calls "
+          f"({1000 * trips.cpu / n:.2f} ms of it CPU, the rest waiting for Redis) "
+          f"(of {1000 * elapsed / n:.1f} ms an article in all)")
+    print("  trips   ms  (an article, by call site)")
     for site, count in trips.sites.most_common():
-        print(f"  {count / n:6.2f}  {site}")
+        print(f"  {count / n:5.2f} {1000 * trips.site_seconds[site] / n:5.2f}  {site}")
 
 
 if __name__ == "__main__":
