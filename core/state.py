@@ -190,6 +190,12 @@ class StateBackend(ABC):
         first, when = self.first(space, window, key, member, at)
         return Claim(first, when)
 
+    def claim_many(self, space: str, window: float,
+                   claims: Sequence[tuple[str, str, float]]) -> list[Claim]:
+        """``claim`` for each ``(key, member, at)`` in order, as if one after the other. This
+        default makes them one by one; a remote backend sends them together."""
+        return [self.claim(space, window, key, member, at) for key, member, at in claims]
+
     def post(self, space: str, window: float, entries: Mapping[str, str], at: float) -> None:
         """Append each entry to its key's postings in the generation of ``at`` (an entry
         already there is not added twice). This default keeps them as keyed sets."""
@@ -312,6 +318,12 @@ class StateSpace:
         Claims are kept in their own sets (not those of ``first``)."""
         return self.backend.claim(self.name, self._seconds, check_key(key), str(member),
                                   float(at))
+
+    def claim_many(self, claims: Iterable[tuple[str, str, float]]) -> list[Claim]:
+        """``claim`` for each ``(key, member, at)``, in order: the same answers as claiming
+        one after the other, in one round trip on a remote backend."""
+        batch = [(check_key(k), str(m), float(at)) for k, m, at in claims]
+        return self.backend.claim_many(self.name, self._seconds, batch) if batch else []
 
     # -- postings -----------------------------------------------------------------------
     def post(self, entries: Mapping[str, str], at: float) -> None:

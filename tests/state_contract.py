@@ -167,6 +167,19 @@ def test_a_claim_says_whom_it_overtook_when_it_becomes_the_earliest(
     assert space.claim("text:x", "copy-2", at=T0 + 2) == Claim("original", T0 + 1)
 
 
+def test_claims_made_together_answer_as_claims_made_one_after_the_other(
+        make_state: MakeState) -> None:
+    claims = [("text:x", "copy-2", T0 + 2), ("text:y", "other", T0 + 5),
+              ("text:x", "copy-3", T0 + 3), ("text:x", "original", T0 + 1),
+              ("text:x", "copy-2", T0 + 2)]
+    one_by_one = make_state().space("t")
+    together = make_state().space("t")
+    together.put({"pending": "a write waiting to be sent"}, at=T0)
+    assert together.claim_many(claims) == [one_by_one.claim(*c) for c in claims]
+    assert together.claim_many([]) == []
+    assert together.get("pending") == {"pending": "a write waiting to be sent"}
+
+
 def test_the_first_claim_of_a_key_overtakes_no_one(make_state: MakeState) -> None:
     space = make_state().space("t")
     assert space.claim("text:x", "a", at=T0) == Claim("a", T0)

@@ -100,6 +100,17 @@ def test_processing_an_article_again_changes_nothing() -> None:
     assert again.story == second.story
 
 
+def test_a_batch_answers_as_its_articles_one_after_the_other() -> None:
+    rows = corpus_rows(prefix="bbc-politics-", limit=40)
+    articles = [article(row, hours=i / 2) for i, row in enumerate(rows)]
+    articles.insert(7, articles[5])  # a retry inside a batch
+    one_by_one: Pipeline = build(StoriesStage)
+    alone = [d.story for a in articles for d in one_by_one.iter_process([a], batch_size=1)]
+    together = [d.story for d in build(StoriesStage).iter_process(articles, batch_size=8)]
+    assert together == alone
+    assert len({s.id for s in alone if s}) < len(rows)  # some articles did share a story
+
+
 # -- linking, on vectors ---------------------------------------------------------------
 
 

@@ -37,7 +37,6 @@ from copydesk import (
     ReuseSource,
     Stage,
     StageConfig,
-    StateSpace,
     hookimpl,
 )
 from copydesk.plugins.reuse.align import shared_runs
@@ -86,68 +85,99 @@ class ReuseStage(Stage[ReuseConfig]):
         self._sketcher = Sketcher(self.config.bands, self.config.rows)
 
     def process(self, doc: Document) -> None:
-        overtaken = self._reuse(doc)
+        overtaken = self._reuse([doc])
         if overtaken:
             self.services.revisit(overtaken, self.name)
 
     def process_batch(self, docs: Sequence[Document]) -> None:
-        """Each Document in order; then those of the batch an earlier-dated original
-        overtook are done again (the others are handed to ``services.revisit``)."""
+        """The Documents together, with the answers of claiming them one after the other;
+        then those of the batch an earlier-dated original overtook are done again (the
+        others are handed to ``services.revisit``)."""
         here = {doc.id: doc for doc in docs}
-        again: dict[str, None] = {}
-        for doc in docs:
-            again.update(dict.fromkeys(self._reuse(doc)))
-        for other in [i for i in again if i in here]:
-            self._reuse(here[other])
+        again = self._reuse(docs)
+        redo = [here[i] for i in again if i in here]
+        if redo:
+            self._reuse(redo)
         elsewhere = [i for i in again if i not in here]
         if elsewhere:
             self.services.revisit(elsewhere, self.name)
 
-    def _reuse(self, doc: Document) -> tuple[str, ...]:
-        """Write ``doc.reuse``; the ids of the copies this one overtook as their origin."""
+    def _reuse(self, docs: Sequence[Document]) -> list[str]:
+        """Write each Document's ``reuse``, as if done one after the other; the ids of the
+        copies they overtook as their origin.
+
+        The state is read in three round trips for the whole batch (claims; postings of
+        every band; the stored texts of every candidate), at the batch's latest article
+        time; what a Document of the batch writes (a forgotten origin, its own text and
+        postings) is seen by the Documents after it from here."""
         state = self.services.state
         space = state.space(SPACE, window=timedelta(days=self.config.window_days))
-        at = state.article_time(doc)
-        claim = space.claim("t:" + fingerprint(doc.text), doc.id, at=at)
-        if claim.overtaken:  # they were processed first: none of them is an origin any more
-            space.forget(*("d:" + handle(i) for i in claim.overtaken))
-        mine = words(doc.text)
-        bands = self._sketcher.band_keys(shingles(mine.forms, self.config.shingle_words))
-        sources = self._sources(space, doc, mine, bands, at)
-        origin = claim.first == doc.id
-        doc.reuse = Reuse(duplicate_of=None if origin else claim.first, sources=sources)
-        if origin and bands:
-            mark = handle(doc.id)
-            space.put({"d:" + mark: pack(at, doc.id, doc.text)}, at=at)
-            space.post(dict.fromkeys(bands, mark), at=at)
-        return claim.overtaken
+        ats = [state.article_time(doc) for doc in docs]
+        claims = space.claim_many(("t:" + fingerprint(doc.text), doc.id, at)
+                                  for doc, at in zip(docs, ats, strict=True))
+        mine = [words(doc.text) for doc in docs]
+        bands = [self._sketcher.band_keys(shingles(w.forms, self.config.shingle_words))
+                 for w in mine]
+        found = space.postings(*dict.fromkeys(b for bs in bands for b in bs), at=max(ats))
+        origins = [claim.first == doc.id for doc, claim in zip(docs, claims, strict=True)]
+        ranked = self._rank(docs, bands, origins, found)
+        stored = space.get(*dict.fromkeys("d:" + o for r in ranked for o in r), at=max(ats))
+        #: what the batch wrote so far, by handle: (time, id, text), or None once forgotten
+        written: dict[str, tuple[float, str, str] | None] = {}
+        overtaken: dict[str, None] = {}
+        for i, doc in enumerate(docs):
+            if claims[i].overtaken:  # processed first: none of them is an origin any more
+                gone = [handle(o) for o in claims[i].overtaken]
+                space.forget(*("d:" + h for h in gone))
+                written.update(dict.fromkeys(gone))
+                overtaken.update(dict.fromkeys(claims[i].overtaken))
+            sources = []
+            cutoff = ats[i] - self.config.window_days * 86_400
+            for mark in ranked[i]:
+                if mark in written:
+                    origin = written[mark]
+                    if origin is None:
+                        continue
+                else:
+                    value = stored.get("d:" + mark)
+                    if value is None:
+                        continue
+                    origin = unpack(value)
+                when, other, text = origin
+                if (when, other) >= (ats[i], doc.id) or when < cutoff:
+                    continue  # a later article is not a source, nor one past the window
+                source = self._align(doc, mine[i], other, text)
+                if source is not None:
+                    sources.append(source)
+            sources.sort(key=lambda s: (-s.similarity, s.id))
+            doc.reuse = Reuse(duplicate_of=None if origins[i] else claims[i].first,
+                              sources=sources)
+            if origins[i] and bands[i]:
+                mark = handle(doc.id)
+                space.put({"d:" + mark: pack(ats[i], doc.id, doc.text)}, at=ats[i])
+                space.post(dict.fromkeys(bands[i], mark), at=ats[i])
+                written[mark] = (ats[i], doc.id, doc.text)
+        return list(overtaken)
 
-    def _sources(self, space: StateSpace, doc: Document, mine: Words, bands: list[str],
-                 at: float) -> list[ReuseSource]:
-        shared: dict[str, int] = {}
-        me = handle(doc.id)
-        for entries in space.postings(*bands, at=at).values():
-            for other in entries:
-                if other != me:
-                    shared[other] = shared.get(other, 0) + 1
-        if not shared:
-            return []
-        ranked = sorted(shared, key=lambda o: (-shared[o], o))[:self.config.max_candidates]
-        stored = space.get(*("d:" + o for o in ranked), at=at)
-        cutoff = at - self.config.window_days * 86_400
-        sources = []
-        for mark in ranked:
-            value = stored.get("d:" + mark)
-            if value is None:
-                continue
-            when, other, text = unpack(value)
-            if (when, other) >= (at, doc.id) or when < cutoff:
-                continue  # a later article is not a source, nor one past the window
-            source = self._align(doc, mine, other, text)
-            if source is not None:
-                sources.append(source)
-        sources.sort(key=lambda s: (-s.similarity, s.id))
-        return sources
+    def _rank(self, docs: Sequence[Document], bands: list[list[str]], origins: list[bool],
+              found: dict[str, list[str]]) -> list[list[str]]:
+        """Each Document's candidates (handles), those sharing the most bands first: from
+        the stored postings ``found`` and those the batch's earlier origins post."""
+        posted: dict[str, dict[str, None]] = {}
+        out = []
+        for doc, doc_bands, origin in zip(docs, bands, origins, strict=True):
+            me = handle(doc.id)
+            shared: dict[str, int] = {}
+            for band in doc_bands:
+                for other in dict.fromkeys([*found.get(band, ()), *posted.get(band, ())]):
+                    if other != me:
+                        shared[other] = shared.get(other, 0) + 1
+            out.append(sorted(shared, key=lambda o: (-shared[o], o))
+                       [:self.config.max_candidates])
+            if origin and doc_bands:
+                for band in doc_bands:
+                    posted.setdefault(band, {})[me] = None
+        return out
 
     def _align(self, doc: Document, mine: Words, other: str, text: str) -> ReuseSource | None:
         theirs = words(text)

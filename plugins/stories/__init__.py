@@ -145,16 +145,18 @@ class StoriesStage(Stage[StoriesConfig]):
                       merge_slack=self.config.merge_slack)
 
     def process(self, doc: Document) -> None:
-        info = self.linker().add(self.entry(doc))
-        first = info.first_published
-        doc.story = Story(
-            id=info.id, label=info.label, size=info.size,
-            first_seen=datetime.fromtimestamp(first, tz=UTC) if first is not None else None,
-        )
+        self.process_batch([doc])
 
     def process_batch(self, docs: Sequence[Document]) -> None:
-        for doc in docs:  # one by one, in order: each reads what the earlier ones wrote
-            self.process(doc)
+        """In order, as if one by one (each sees what the earlier ones wrote); the index is
+        read once for the batch (``Linker.add_many``)."""
+        infos = self.linker().add_many([self.entry(doc) for doc in docs])
+        for doc, info in zip(docs, infos, strict=True):
+            first = info.first_published
+            doc.story = Story(
+                id=info.id, label=info.label, size=info.size,
+                first_seen=datetime.fromtimestamp(first, tz=UTC) if first is not None else None,
+            )
 
     def entry(self, doc: Document) -> Entry:
         """What the linker keeps of ``doc``."""

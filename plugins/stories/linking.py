@@ -48,7 +48,7 @@ of articles in a window.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from copydesk.plugins.stories.terms import cosine
@@ -151,10 +151,17 @@ class Linker:
         stored articles sharing the most weight of its heavy terms with it."""
         terms = self.heaviest(entry)
         found = self.space.members(*("t:" + t for t in terms), at=entry.time)
+        return self._rank(entry, terms, found, {})
+
+    def _rank(self, entry: Entry, terms: list[str], found: dict[str, list[str]],
+              batch: dict[str, list[str]]) -> tuple[bool, list[str]]:
+        """``_candidates`` from the index as read (``found``, by ``t:`` key) and the terms
+        of a batch's earlier articles (``batch``, by term)."""
         weights: dict[str, float] = {}
         stored = False
         for term in terms:
-            for found_id in found["t:" + term]:
+            for found_id in dict.fromkeys([*found.get("t:" + term, ()),
+                                           *batch.get(term, ())]):
                 if found_id == entry.id:
                     stored = True
                 else:
@@ -162,15 +169,19 @@ class Linker:
         return stored, sorted(weights, key=lambda i: (-weights[i], i))[: self.candidates]
 
     def _compare(self, entry: Entry, ids: list[str],
-                 out: dict[str, tuple[Entry, float]]) -> dict[str, tuple[Entry, float]]:
+                 out: dict[str, tuple[Entry, float]],
+                 known: dict[str, Entry] | None = None) -> dict[str, tuple[Entry, float]]:
         """Add to ``out`` the stored articles ``ids`` within the window, with their cosine
-        to ``entry``."""
-        stored = self.space.get(*("a:" + i for i in ids), at=entry.time)
+        to ``entry``; those in ``known`` are not read again."""
+        known = known or {}
+        stored = self.space.get(*("a:" + i for i in ids if i not in known), at=entry.time)
         for other_id in ids:
-            raw = stored.get("a:" + other_id)
-            if raw is None:
-                continue
-            other = Entry.loads(other_id, raw)
+            other = known.get(other_id)
+            if other is None:
+                raw = stored.get("a:" + other_id)
+                if raw is None:
+                    continue
+                other = Entry.loads(other_id, raw)
             if abs(other.time - entry.time) <= self.window:
                 out[other_id] = (other, cosine(entry.vector, other.vector))
         return out
@@ -241,11 +252,43 @@ class Linker:
         average: the closest on average, and those close enough to merge) and return its
         story as it stands once ``entry`` joined it (a story merged into another later
         keeps its id as a redirect)."""
+        return self.add_many([entry])[0]
+
+    def add_many(self, entries: Sequence[Entry]) -> list[StoryInfo]:
+        """``add`` each of ``entries``, in order, as if one after the other. The index and
+        the stored articles it names are read once for them all, at their latest time (two
+        round trips for the batch); what an entry adds is seen by those after it from
+        here."""
+        if not entries:
+            return []
+        at = max(e.time for e in entries)
+        terms = [self.heaviest(e) for e in entries]
+        found = self.space.members(*dict.fromkeys("t:" + t for ts in terms for t in ts), at=at)
+        batch: dict[str, list[str]] = {}
+        earlier: dict[str, Entry] = {}
+        plans = []
+        for entry, its_terms in zip(entries, terms, strict=True):
+            stored, candidates = self._rank(entry, its_terms, found, batch)
+            plans.append((stored, candidates, dict(earlier)))
+            if not stored:
+                for term in its_terms:
+                    batch.setdefault(term, []).append(entry.id)
+                earlier[entry.id] = entry
+        wanted = dict.fromkeys(c for stored, candidates, known in plans if not stored
+                               for c in candidates if c not in known)
+        read = self.space.get(*("a:" + i for i in wanted), at=at)
+        return [self._add(entry, stored, candidates,
+                          {**{i: Entry.loads(i, read["a:" + i]) for i in candidates
+                              if i not in known and "a:" + i in read}, **known})
+                for entry, (stored, candidates, known) in zip(entries, plans, strict=True)]
+
+    def _add(self, entry: Entry, stored: bool, candidates: list[str],
+             known: dict[str, Entry]) -> StoryInfo:
+        """``add`` once the candidates are found and those stored read (``known``)."""
         at = entry.time
-        stored, candidates = self._candidates(entry)
         if stored:  # seen before (a retry): no change
             return self.story_of((at, entry.id), at)
-        scored = self._compare(entry, candidates, {})
+        scored = self._compare(entry, candidates, {}, known)
         # an article joins a story only through a mean at the threshold, so through an
         # article at least that close: with none, no story is read
         linked = any(sim >= self.threshold for _, sim in scored.values())
