@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import signal
@@ -491,6 +492,106 @@ def paired_rates(articles: list[dict[str, Any]], rounds: int, redis_url: str, lo
     return pairs
 
 
+class LongLivedInProcess:
+    """An in-process pipeline in a process of its own, forked once from one that only loaded
+    the models, that runs a slice whenever asked (``run``), each time with a fresh shared
+    state: warm as a long-running worker's pool process is, for the same texts."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        child_in, self._to_child = os.pipe()  # (read end, write end)
+        self._from_child, child_out = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            os.close(self._to_child)
+            os.close(self._from_child)
+            self._serve(pipeline, os.fdopen(child_in), os.fdopen(child_out, "w"))
+        os.close(child_in)
+        os.close(child_out)
+        self._ask = os.fdopen(self._to_child, "w")
+        self._answer = os.fdopen(self._from_child)
+
+    @staticmethod
+    def _serve(pipeline: Pipeline, commands: Any, answers: Any) -> None:
+        from copydesk.state import SharedState
+
+        pipeline.process(parse_article(warm_up()[0]))  # warm-up, as the worker's first task
+        for line in commands:
+            pipeline.services.state = SharedState()  # nothing remembered from earlier runs
+            parsed = [parse_article(a) for a in json.loads(line)]
+            started = time.perf_counter()
+            for _ in pipeline.iter_process(parsed):
+                pass
+            answers.write(repr(time.perf_counter() - started) + "\n")
+            answers.flush()
+        os._exit(0)
+
+    def run(self, articles: list[dict[str, Any]]) -> float:
+        """Seconds for ``articles``."""
+        self._ask.write(json.dumps(articles) + "\n")
+        self._ask.flush()
+        return float(self._answer.readline())
+
+    def close(self) -> None:
+        self._ask.close()
+        os.waitpid(self.pid, 0)
+
+
+def paired_rates_long_lived(articles: list[dict[str, Any]], rounds: int, redis_url: str,
+                            logdir: Path, redis_pid: int | None) -> list[tuple[float, float]]:
+    """As ``paired_rates``, with one worker and one in-process process kept for all rounds:
+    each pair is two runs seconds apart (no worker start between them), both warm from the
+    rounds before, both with a fresh shared state (the worker's ``P:state:*`` keys are
+    deleted before each of its runs). Articles/second of each pair."""
+    import redis
+
+    pipeline = Pipeline.build(Settings())
+    pipeline.setup()
+    local = LongLivedInProcess(pipeline)
+    workers = Workers(redis_url, logdir, 1, **DEFAULT)
+    r = redis.Redis.from_url(redis_url)
+    pairs = []
+    try:
+        workers.start(1)
+        client = Client(workers.settings())
+        client.wait(client.submit(warm_up()[0]).id or "", timeout=120)
+        for n in range(rounds):
+            tagged = [dict(a, id=f"r{n}-{a['id']}") for a in articles]
+            runs: dict[str, float] = {}
+            for mode in (("in-process", "worker") if n % 2 == 0 else ("worker", "in-process")):
+                if mode == "in-process":
+                    runs[mode] = len(tagged) / local.run(tagged)
+                    continue
+                stale = list(r.scan_iter(match=f"{workers.prefix}:state:*", count=1000))
+                if stale:
+                    r.delete(*stale)
+                started = time.perf_counter()
+                ids = [s.id or "" for s in client.submit_many(tagged)]
+                final = client.wait(ids, timeout=3600)
+                runs[mode] = len(tagged) / (time.perf_counter() - started)
+                if any(s is None or s.status != "done" for s in final.values()):
+                    raise RuntimeError("an article did not finish")
+            print(f"round {n + 1}: in-process {runs['in-process']:6.2f}, worker (default) "
+                  f"{runs['worker']:6.2f} articles/s: {runs['worker'] / runs['in-process']:.3f}",
+                  flush=True)
+            pairs.append((runs["in-process"], runs["worker"]))
+        return pairs
+    finally:
+        workers.stop()
+        local.close()
+
+
+def median_interval(values: list[float]) -> tuple[float, float, float]:
+    """The median of ``values`` and a distribution-free interval around it (order statistics
+    of a binomial(n, 1/2) sign test) covering the true median with at least 95% confidence;
+    with fewer than six values the interval is their whole range."""
+    ordered = sorted(values)
+    n = len(ordered)
+    k = 0  # the largest k with P(Binomial(n, 1/2) < k + 1) <= 0.025
+    while sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n <= 0.025:
+        k += 1
+    return statistics.median(ordered), ordered[max(k - 1, 0)], ordered[min(n - k, n - 1)]
+
+
 def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
@@ -511,6 +612,9 @@ def main() -> None:
     parser.add_argument("--paired", type=int, default=0, metavar="ROUNDS",
                         help="only in-process against one default worker, ROUNDS times in "
                         "turn, and the median of the paired ratios")
+    parser.add_argument("--long-lived", action="store_true",
+                        help="with --paired: keep one worker and one in-process process for "
+                        "all rounds (warm, pairs seconds apart) instead of new ones each round")
     parser.add_argument("--rates-only", action="store_true",
                         help="stop after the rates and latencies (no bytes or memory figures)")
     parser.add_argument("--redis-url", default=None, help="use this Redis (default: start one)")
@@ -535,13 +639,18 @@ def main() -> None:
             if args.only_http:
                 return
         if args.paired:
+            kind = ("one long-lived worker and in-process process, warm"
+                    if args.long_lived else "a new worker and in-process fork each round, cold")
             print(f"{len(articles)} articles, in-process against one worker with the default "
-                  f"settings, {args.paired} rounds; uptime {uptime()}")
-            pairs = paired_rates(articles, args.paired, redis_url, tmp,
-                                 redis_proc.pid if redis_proc else None)
+                  f"settings, {args.paired} rounds ({kind}); uptime {uptime()}")
+            pid = redis_proc.pid if redis_proc else None
+            pairs = (paired_rates_long_lived if args.long_lived else paired_rates)(
+                articles, args.paired, redis_url, tmp, pid)
+            median, low, high = median_interval([w / a for a, w in pairs])
             ratios = sorted(w / a for a, w in pairs)
-            print(f"worker / in-process: median {statistics.median(ratios):.3f} "
-                  f"(min {ratios[0]:.3f}, max {ratios[-1]:.3f}; aim >= 0.95); uptime {uptime()}")
+            print(f"worker / in-process: median {median:.3f} (95% interval of the median "
+                  f"{low:.3f}-{high:.3f}; min {ratios[0]:.3f}, max {ratios[-1]:.3f}; aim >= "
+                  f"0.95); uptime {uptime()}")
             return
         stages = Pipeline.build(Settings()).names
         print(f"{len(articles)} articles from {CORPUS.name}; stages: {' → '.join(stages)}")
