@@ -9,10 +9,9 @@ and metrics) over a slice of ../shared/corpus/bbc-news-2005.jsonl, in batches of
 request redis-py sends (a command, or a pipeline at once) is one round trip; it is counted
 against the innermost copydesk function outside the store and state layers that caused it.
 
-Prints round trips per article in total and per call site, and the milliseconds an article
-spends in redis-py calls (packing, sending, waiting for Redis, parsing; of it, this
-process's CPU), against the whole lifecycle's time: the pool process's share of what
-separates one default worker's rate from in-process (``bench/throughput.py --paired``).
+Prints round trips per article in total and per call site. Each round trip costs a pool
+process about 0.1-0.15 ms of redis-py CPU (see docs/queue.md), which is what separates one
+default worker's rate from in-process (``bench/throughput.py --paired``).
 """
 
 from __future__ import annotations

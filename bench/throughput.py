@@ -5,11 +5,7 @@ bytes per stored article and memory per worker process, all in one run.
                                          [--mem-n 500] [--rates-only] [--paired ROUNDS]
 
 ``--paired ROUNDS`` runs only in-process and one default worker in turn, ROUNDS times, and
-prints the median of the paired ratios with a 95% interval of it (the figure to quote: the
-machine's speed drifts). Each round starts a new worker and forks a new in-process run, both
-cold; with ``--long-lived`` one worker and one in-process process serve every round (both
-warm, each pair seconds apart, the shared state emptied before each run), which drifts
-less. ``--cpu-affinity`` runs the worker with ``worker.cpu_affinity``.
+prints the median of the paired ratios (the figure to quote: the machine's speed drifts).
 
 Takes a slice of ../shared/corpus/bbc-news-2005.jsonl and processes it with the default
 pipeline (every installed stage), printing articles/second and, as ratios in the same run:
@@ -471,7 +467,7 @@ def in_process_forked(pipeline: Pipeline, articles: list[dict[str, Any]]) -> flo
 
 
 def paired_rates(articles: list[dict[str, Any]], rounds: int, redis_url: str, logdir: Path,
-                 redis_pid: int | None, worker_env: dict[str, str]) -> list[tuple[float, float]]:
+                 redis_pid: int | None) -> list[tuple[float, float]]:
     """In-process and one default worker in turn, ``rounds`` times (the order alternating),
     so each ratio pairs two runs made a minute apart: this shared machine's speed drifts
     by 20% over minutes, more than the difference measured. Both start equally cold: a new
@@ -488,7 +484,7 @@ def paired_rates(articles: list[dict[str, Any]], rounds: int, redis_url: str, lo
                 runs[mode] = len(tagged) / in_process_forked(pipeline, tagged)
             else:
                 runs[mode] = len(tagged) / through_redis(tagged, 1, redis_url, logdir,
-                                                         redis_pid, **worker_env)[0]
+                                                         redis_pid, **DEFAULT)[0]
         print(f"round {r + 1}: in-process {runs['in-process']:6.2f}, worker (default) "
               f"{runs['worker']:6.2f} articles/s: {runs['worker'] / runs['in-process']:.3f}",
               flush=True)
@@ -541,8 +537,7 @@ class LongLivedInProcess:
 
 
 def paired_rates_long_lived(articles: list[dict[str, Any]], rounds: int, redis_url: str,
-                            logdir: Path, redis_pid: int | None,
-                            worker_env: dict[str, str]) -> list[tuple[float, float]]:
+                            logdir: Path, redis_pid: int | None) -> list[tuple[float, float]]:
     """As ``paired_rates``, with one worker and one in-process process kept for all rounds:
     each pair is two runs seconds apart (no worker start between them), both warm from the
     rounds before, both with a fresh shared state (the worker's ``P:state:*`` keys are
@@ -552,7 +547,7 @@ def paired_rates_long_lived(articles: list[dict[str, Any]], rounds: int, redis_u
     pipeline = Pipeline.build(Settings())
     pipeline.setup()
     local = LongLivedInProcess(pipeline)
-    workers = Workers(redis_url, logdir, 1, **worker_env)
+    workers = Workers(redis_url, logdir, 1, **DEFAULT)
     r = redis.Redis.from_url(redis_url)
     pairs = []
     try:
@@ -620,9 +615,6 @@ def main() -> None:
     parser.add_argument("--long-lived", action="store_true",
                         help="with --paired: keep one worker and one in-process process for "
                         "all rounds (warm, pairs seconds apart) instead of new ones each round")
-    parser.add_argument("--cpu-affinity", action="store_true",
-                        help="with --paired: the worker pins its pool process to a CPU "
-                        "(worker.cpu_affinity)")
     parser.add_argument("--rates-only", action="store_true",
                         help="stop after the rates and latencies (no bytes or memory figures)")
     parser.add_argument("--redis-url", default=None, help="use this Redis (default: start one)")
@@ -649,15 +641,11 @@ def main() -> None:
         if args.paired:
             kind = ("one long-lived worker and in-process process, warm"
                     if args.long_lived else "a new worker and in-process fork each round, cold")
-            worker_env = dict(DEFAULT)
-            if args.cpu_affinity:
-                worker_env["COPYDESK_WORKER__CPU_AFFINITY"] = "true"
-                kind += "; the worker's pool process pinned to a CPU"
             print(f"{len(articles)} articles, in-process against one worker with the default "
                   f"settings, {args.paired} rounds ({kind}); uptime {uptime()}")
             pid = redis_proc.pid if redis_proc else None
             pairs = (paired_rates_long_lived if args.long_lived else paired_rates)(
-                articles, args.paired, redis_url, tmp, pid, worker_env)
+                articles, args.paired, redis_url, tmp, pid)
             median, low, high = median_interval([w / a for a, w in pairs])
             ratios = sorted(w / a for a, w in pairs)
             print(f"worker / in-process: median {median:.3f} (95% interval of the median "

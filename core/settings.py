@@ -159,13 +159,6 @@ class WorkerSettings(BaseModel):
     preload: bool = Field(
         default=True, description="Build the pipeline before forking the pool (shared memory).",
     )
-    cpu_affinity: bool = Field(
-        default=False,
-        description="Pin each pool process to one CPU of those the worker may use, in turn by "
-        "pool process index, so the scheduler does not move it between CPUs as Redis and the "
-        "worker's main process wake (bench/throughput.py: about 2% more articles/s). For a "
-        "machine given to one worker; leave off when several workers share its CPUs.",
-    )
     partial_after: float = Field(
         default=10.0, ge=0,
         description="Seconds an article may run before the worker saves its partial Document "

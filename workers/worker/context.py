@@ -28,7 +28,6 @@ from copydesk.workers.queue.metrics import StageMetrics
 from copydesk.workers.queue.reprocess import enqueue_revisits
 from copydesk.workers.queue.store import Store
 from copydesk.workers.worker.acks import ReservedHolder
-from copydesk.workers.worker.affinity import pin_pool_process
 from copydesk.workers.worker.intake import Intake
 from copydesk.workers.worker.lease import LeaseKeeper, die_with_parent
 from copydesk.workers.worker.lost import oom_kills
@@ -129,8 +128,6 @@ class WorkerContext:
     def after_fork(self) -> None:
         """In a new pool process: die with the parent, connections of its own, the models."""
         die_with_parent()
-        if self.settings.worker.cpu_affinity:
-            pin_pool_process()
         self.store = Store.from_settings(self.settings, retries=8,
                                          retry=pool_retry(self.settings))
         share_state(self.pipeline, self.settings)
