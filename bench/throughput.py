@@ -5,7 +5,11 @@ bytes per stored article and memory per worker process, all in one run.
                                          [--mem-n 500] [--rates-only] [--paired ROUNDS]
 
 ``--paired ROUNDS`` runs only in-process and one default worker in turn, ROUNDS times, and
-prints the median of the paired ratios (the figure to quote: the machine's speed drifts).
+prints the median of the paired ratios with a 95% interval of it (the figure to quote: the
+machine's speed drifts). Each round starts a new worker and forks a new in-process run, both
+cold; with ``--long-lived`` one worker and one in-process process serve every round (both
+warm, each pair seconds apart, the shared state emptied before each run), which drifts
+less.
 
 Takes a slice of ../shared/corpus/bbc-news-2005.jsonl and processes it with the default
 pipeline (every installed stage), printing articles/second and, as ratios in the same run:
