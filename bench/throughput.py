@@ -520,8 +520,10 @@ class LongLivedInProcess:
 
         pipeline.process(parse_article(warm_up()[0]))  # warm-up, as the worker's first task
         for line in commands:
-            pipeline.services.state = SharedState()  # nothing remembered from earlier runs
-            parsed = [parse_article(a) for a in json.loads(line)]
+            asked = json.loads(line)
+            if asked["fresh"]:  # nothing remembered from earlier runs
+                pipeline.services.state = SharedState()
+            parsed = [parse_article(a) for a in asked["articles"]]
             started = time.perf_counter()
             for _ in pipeline.iter_process(parsed):
                 pass
@@ -529,9 +531,10 @@ class LongLivedInProcess:
             answers.flush()
         os._exit(0)
 
-    def run(self, articles: list[dict[str, Any]]) -> float:
-        """Seconds for ``articles``."""
-        self._ask.write(json.dumps(articles) + "\n")
+    def run(self, articles: list[dict[str, Any]], fresh: bool = True) -> float:
+        """Seconds for ``articles``; ``fresh``: with an empty shared state (else with what
+        the runs before remembered, as a worker's state keeps it)."""
+        self._ask.write(json.dumps({"articles": articles, "fresh": fresh}) + "\n")
         self._ask.flush()
         return float(self._answer.readline())
 
@@ -584,6 +587,37 @@ def paired_rates_long_lived(articles: list[dict[str, Any]], rounds: int, redis_u
         local.close()
 
 
+def paired_latency(articles: list[dict[str, Any]], redis_url: str, logdir: Path
+                   ) -> list[tuple[float, float]]:
+    """Per article, in turn: seconds in-process (the pipeline on it alone, in a
+    long-lived process) and enqueue -> result through one idle default worker. Both keep
+    their shared state from one article to the next; the order alternates."""
+    pipeline = Pipeline.build(Settings())
+    pipeline.setup()
+    local = LongLivedInProcess(pipeline)
+    workers = Workers(redis_url, logdir, 1, **DEFAULT)
+    pairs = []
+    try:
+        workers.start(1)
+        client = Client(workers.settings())
+        client.wait(client.submit(warm_up()[0]).id or "", timeout=120)
+        local.run([], fresh=True)
+        for i, data in enumerate(articles):
+            times: dict[str, float] = {}
+            for mode in (("in-process", "worker") if i % 2 == 0 else ("worker", "in-process")):
+                if mode == "in-process":
+                    times[mode] = local.run([data], fresh=False)
+                    continue
+                started = time.perf_counter()
+                client.wait(client.submit(data).id or "", timeout=120)
+                times[mode] = time.perf_counter() - started
+            pairs.append((times["in-process"], times["worker"]))
+        return pairs
+    finally:
+        workers.stop()
+        local.close()
+
+
 def median_interval(values: list[float]) -> tuple[float, float, float]:
     """The median of ``values`` and a distribution-free interval around it (order statistics
     of a binomial(n, 1/2) sign test) covering the true median with at least 95% confidence;
@@ -619,6 +653,9 @@ def main() -> None:
     parser.add_argument("--long-lived", action="store_true",
                         help="with --paired: keep one worker and one in-process process for "
                         "all rounds (warm, pairs seconds apart) instead of new ones each round")
+    parser.add_argument("--paired-latency", type=int, default=0, metavar="N",
+                        help="only latency: N articles one at a time, each in-process and "
+                        "through one idle default worker in turn; the median ratio")
     parser.add_argument("--rates-only", action="store_true",
                         help="stop after the rates and latencies (no bytes or memory figures)")
     parser.add_argument("--redis-url", default=None, help="use this Redis (default: start one)")
@@ -642,6 +679,17 @@ def main() -> None:
                 print(f"  {mode:32s} {rate:8.1f} articles/s")
             if args.only_http:
                 return
+        if args.paired_latency:
+            print(f"{args.paired_latency} articles one at a time, in-process against one idle "
+                  f"worker with the default settings, in turn; uptime {uptime()}")
+            pairs = paired_latency(load_articles(args.paired_latency, offset=args.n),
+                                   redis_url, tmp)
+            median, low, high = median_interval([w / a for a, w in pairs])
+            print(f"in-process p50 {1000 * statistics.median(a for a, _ in pairs):.0f} ms, "
+                  f"worker p50 {1000 * statistics.median(w for _, w in pairs):.0f} ms; "
+                  f"worker / in-process per article: median {median:.3f} (95% interval "
+                  f"{low:.3f}-{high:.3f}; aim <= 1.1); uptime {uptime()}")
+            return
         if args.paired:
             kind = ("one long-lived worker and in-process process, warm"
                     if args.long_lived else "a new worker and in-process fork each round, cold")
