@@ -35,6 +35,7 @@ and its own workers; model loading is not timed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -48,6 +49,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -483,7 +485,7 @@ def paired_rates(articles: list[dict[str, Any]], rounds: int, redis_url: str, lo
     for r in range(rounds):
         tagged = [dict(a, id=f"r{r}-{a['id']}") for a in articles]
         runs: dict[str, float] = {}
-        for mode in (("in-process", "worker") if r % 2 == 0 else ("worker", "in-process")):
+        for mode in in_turn(r):
             if mode == "in-process":
                 runs[mode] = len(tagged) / in_process_forked(pipeline, tagged)
             else:
@@ -543,6 +545,30 @@ class LongLivedInProcess:
         os.waitpid(self.pid, 0)
 
 
+@contextlib.contextmanager
+def long_lived_pair(redis_url: str, logdir: Path
+                    ) -> Iterator[tuple[LongLivedInProcess, Workers, Client]]:
+    """One in-process process and one default worker (with a client of its queue), each
+    warmed up with the same article, stopped on leaving."""
+    pipeline = Pipeline.build(Settings())
+    pipeline.setup()
+    local = LongLivedInProcess(pipeline)
+    workers = Workers(redis_url, logdir, 1, **DEFAULT)
+    try:
+        workers.start(1)
+        client = Client(workers.settings())
+        client.wait(client.submit(warm_up()[0]).id or "", timeout=120)
+        yield local, workers, client
+    finally:
+        workers.stop()
+        local.close()
+
+
+def in_turn(i: int) -> tuple[str, str]:
+    """The order of the two modes in pair ``i``: alternating, so drift favours neither."""
+    return ("in-process", "worker") if i % 2 == 0 else ("worker", "in-process")
+
+
 def paired_rates_long_lived(articles: list[dict[str, Any]], rounds: int, redis_url: str,
                             logdir: Path, redis_pid: int | None) -> list[tuple[float, float]]:
     """As ``paired_rates``, with one worker and one in-process process kept for all rounds:
@@ -551,20 +577,13 @@ def paired_rates_long_lived(articles: list[dict[str, Any]], rounds: int, redis_u
     deleted before each of its runs). Articles/second of each pair."""
     import redis
 
-    pipeline = Pipeline.build(Settings())
-    pipeline.setup()
-    local = LongLivedInProcess(pipeline)
-    workers = Workers(redis_url, logdir, 1, **DEFAULT)
     r = redis.Redis.from_url(redis_url)
     pairs = []
-    try:
-        workers.start(1)
-        client = Client(workers.settings())
-        client.wait(client.submit(warm_up()[0]).id or "", timeout=120)
+    with long_lived_pair(redis_url, logdir) as (local, workers, client):
         for n in range(rounds):
             tagged = [dict(a, id=f"r{n}-{a['id']}") for a in articles]
             runs: dict[str, float] = {}
-            for mode in (("in-process", "worker") if n % 2 == 0 else ("worker", "in-process")):
+            for mode in in_turn(n):
                 if mode == "in-process":
                     runs[mode] = len(tagged) / local.run(tagged)
                     continue
@@ -581,30 +600,19 @@ def paired_rates_long_lived(articles: list[dict[str, Any]], rounds: int, redis_u
                   f"{runs['worker']:6.2f} articles/s: {runs['worker'] / runs['in-process']:.3f}",
                   flush=True)
             pairs.append((runs["in-process"], runs["worker"]))
-        return pairs
-    finally:
-        workers.stop()
-        local.close()
+    return pairs
 
 
 def paired_latency(articles: list[dict[str, Any]], redis_url: str, logdir: Path
                    ) -> list[tuple[float, float]]:
     """Per article, in turn: seconds in-process (the pipeline on it alone, in a
     long-lived process) and enqueue -> result through one idle default worker. Both keep
-    their shared state from one article to the next; the order alternates."""
-    pipeline = Pipeline.build(Settings())
-    pipeline.setup()
-    local = LongLivedInProcess(pipeline)
-    workers = Workers(redis_url, logdir, 1, **DEFAULT)
+    their shared state from one article to the next."""
     pairs = []
-    try:
-        workers.start(1)
-        client = Client(workers.settings())
-        client.wait(client.submit(warm_up()[0]).id or "", timeout=120)
-        local.run([], fresh=True)
+    with long_lived_pair(redis_url, logdir) as (local, _, client):
         for i, data in enumerate(articles):
             times: dict[str, float] = {}
-            for mode in (("in-process", "worker") if i % 2 == 0 else ("worker", "in-process")):
+            for mode in in_turn(i):
                 if mode == "in-process":
                     times[mode] = local.run([data], fresh=False)
                     continue
@@ -612,10 +620,7 @@ def paired_latency(articles: list[dict[str, Any]], redis_url: str, logdir: Path
                 client.wait(client.submit(data).id or "", timeout=120)
                 times[mode] = time.perf_counter() - started
             pairs.append((times["in-process"], times["worker"]))
-        return pairs
-    finally:
-        workers.stop()
-        local.close()
+    return pairs
 
 
 def median_interval(values: list[float]) -> tuple[float, float, float]:
