@@ -316,10 +316,15 @@ class RedisState(StateBackend):
 
     def _run(self, name: str, space: str, kind: str, keys: Sequence[str], at: float | str,
              window: float, *args: Any, later: bool = False) -> Any:
+        return self._call(name, *self._operands(space, kind, keys, at, window, *args), later)
+
+    def _operands(self, space: str, kind: str, keys: Sequence[str], at: float | str,
+                  window: float, *args: Any) -> tuple[list[str], list[Any]]:
+        """A data script's KEYS (the space's expiry index and watermark, then ``keys`` of
+        ``kind``) and ARGV (the time, the window, then ``args``)."""
         base = self._base(space)
-        return self._call(
-            name, [base + "_expiry", base + "_mark", *(self._key(space, kind, k) for k in keys)],
-            [repr(at) if isinstance(at, float) else at, repr(window), *args], later)
+        return ([base + "_expiry", base + "_mark", *(self._key(space, kind, k) for k in keys)],
+                [repr(at) if isinstance(at, float) else at, repr(window), *args])
 
     # -- the operations -------------------------------------------------------------------
     def add(self, space: str, window: float, members: Mapping[str, Sequence[str]],
@@ -390,12 +395,11 @@ class RedisState(StateBackend):
     def claim_many(self, space: str, window: float,
                    claims: Sequence[tuple[str, str, float]]) -> list[Claim]:
         """Every claim in one pipelined round trip (with what waits), in order."""
-        base, script = self._base(space), self._scripts["claim"]
+        script = self._scripts["claim"]
 
         def call(key: str, member: str, at: float) -> Callable[[Any], Any]:
-            keys = [base + "_expiry", base + "_mark", self._key(space, "k", key)]
-            return lambda pipe: eval_in_pipeline(pipe, script, keys,
-                                                 [repr(at), repr(window), member])
+            keys, args = self._operands(space, "k", [key], at, window, member)
+            return lambda pipe: eval_in_pipeline(pipe, script, keys, args)
         answers = self._send(*(call(*c) for c in claims))
         return [_claim(found) for found in answers[len(answers) - len(claims):]]
 
